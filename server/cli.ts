@@ -1,0 +1,77 @@
+// Operator CLI over the same operations as the operator API:
+//   provisio migrate
+//   provisio tenants create --name NAME --admin-email EMAIL [--given-name G] [--family-name F]
+//   provisio tenants list
+// Uses DATABASE_URL / DATA_DIR like the server. Prints JSON on stdout.
+import { loadConfig, ConfigError } from './config';
+import { createDeps } from './deps';
+import { createLogger } from './logger';
+import { ScimError } from './errors';
+import { parseNewTenant } from './tenancy/tenant-service';
+import { migrateLatest } from './store/migrations';
+
+const USAGE = `usage:
+  provisio migrate
+  provisio tenants create --name NAME --admin-email EMAIL [--given-name G] [--family-name F]
+  provisio tenants list`;
+
+function flags(args: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (!a.startsWith('--')) throw new ScimError(400, `unexpected argument "${a}"`);
+    const v = args[i + 1];
+    if (v === undefined || v.startsWith('--')) throw new ScimError(400, `${a} needs a value`);
+    out[a.slice(2)] = v;
+    i++;
+  }
+  return out;
+}
+
+export async function runCli(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s + '\n')): Promise<number> {
+  const [cmd, sub, ...rest] = argv;
+  if (!cmd || cmd === 'help' || cmd === '--help') {
+    out(USAGE);
+    return cmd ? 0 : 2;
+  }
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, undefined);
+  const deps = await createDeps(config, logger, { skipMigrations: true });
+  try {
+    if (cmd === 'migrate') {
+      const ran = await migrateLatest(deps.db.knex);
+      out(JSON.stringify({ migrated: ran }));
+      return 0;
+    }
+    await migrateLatest(deps.db.knex);
+    if (cmd === 'tenants' && sub === 'create') {
+      const f = flags(rest);
+      const input = parseNewTenant({
+        name: f.name,
+        adminEmail: f['admin-email'],
+        ...(f['given-name'] || f['family-name'] ? { adminName: { givenName: f['given-name'], familyName: f['family-name'] } } : {}),
+      });
+      out(JSON.stringify(await deps.tenants.create(input), null, 2));
+      return 0;
+    }
+    if (cmd === 'tenants' && sub === 'list') {
+      out(JSON.stringify(await deps.tenants.list(), null, 2));
+      return 0;
+    }
+    out(USAGE);
+    return 2;
+  } finally {
+    await deps.close();
+  }
+}
+
+if (require.main === module) {
+  runCli(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err) => {
+      const msg = err instanceof ConfigError || err instanceof ScimError ? err.message : err?.stack ?? String(err);
+      process.stderr.write(`provisio: ${msg}\n`);
+      process.exit(err instanceof ConfigError ? 2 : 1);
+    },
+  );
+}

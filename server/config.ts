@@ -1,0 +1,93 @@
+// Configuration: the only module that reads process.env. Every key is validated at start so a
+// bad value stops the process with a message that names the key (docs/configuration.md).
+import path from 'node:path';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface Config {
+  port: number;
+  /** Absolute base URL clients use to reach us, without a trailing slash. */
+  publicUrl: string;
+  /** postgres:// URL, or undefined for the embedded PGlite database under dataDir. */
+  databaseUrl?: string;
+  dataDir: string;
+  /** Enables /operator/v1 when set. */
+  operatorToken?: string;
+  logLevel: LogLevel;
+  /** Connections in the pg pool (ignored for the embedded database, which has one). */
+  dbPoolSize: number;
+  /** Largest accepted request body in bytes; larger bodies get 413. */
+  maxBodyBytes: number;
+  /** Time allowed for in-flight requests after SIGTERM before the process exits anyway. */
+  shutdownGraceMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function integer(env: NodeJS.ProcessEnv, key: string, fallback: number, min: number, max: number): number {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(`${key} must be a whole number, got "${raw}"`);
+  const value = Number(raw.trim());
+  if (value < min || value > max) throw new ConfigError(`${key} must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function url(key: string, raw: string, protocols: string[]): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(`${key} must be an absolute URL, got "${raw}"`);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(`${key} must start with ${protocols.map((p) => p + '//').join(' or ')}, got "${raw}"`);
+  }
+  return parsed;
+}
+
+/** Reads and validates the configuration; throws ConfigError naming the first bad key. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const port = integer(env, 'PORT', 8080, 0, 65535);
+
+  const publicRaw = env.PUBLIC_URL?.trim() || `http://localhost:${port}`;
+  const publicUrl = url('PUBLIC_URL', publicRaw, ['http:', 'https:']);
+  if (publicUrl.search || publicUrl.hash) throw new ConfigError('PUBLIC_URL must not carry a query or a fragment');
+  // Okta refuses SCIM base URLs that contain "_" (docs/okta.md); every tenant URL is built on this one.
+  if (publicUrl.href.includes('_')) throw new ConfigError('PUBLIC_URL must not contain "_" (Okta refuses such SCIM URLs)');
+
+  let databaseUrl: string | undefined;
+  if (env.DATABASE_URL && env.DATABASE_URL.trim() !== '') {
+    databaseUrl = env.DATABASE_URL.trim();
+    url('DATABASE_URL', databaseUrl, ['postgres:', 'postgresql:']);
+  }
+
+  const logLevel = (env.LOG_LEVEL?.trim().toLowerCase() || 'info') as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
+  }
+
+  const operatorToken = env.OPERATOR_TOKEN && env.OPERATOR_TOKEN !== '' ? env.OPERATOR_TOKEN : undefined;
+  if (operatorToken !== undefined && operatorToken.length < 16) {
+    throw new ConfigError('OPERATOR_TOKEN must be at least 16 characters long');
+  }
+
+  return {
+    port,
+    publicUrl: publicUrl.href.replace(/\/+$/, ''),
+    databaseUrl,
+    dataDir: path.resolve(env.DATA_DIR?.trim() || './data'),
+    operatorToken,
+    logLevel,
+    dbPoolSize: integer(env, 'DB_POOL_SIZE', 10, 1, 500),
+    maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 1_048_576, 1024, 104_857_600),
+    shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+  };
+}

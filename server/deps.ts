@@ -1,0 +1,99 @@
+// The composition root: the only place that constructs the database, repositories, services and
+// the clock. Nothing else in the server holds module-level state.
+import type { Logger } from 'pino';
+import { Config } from './config';
+import { loadCatalog, Catalog } from './resources/catalog';
+import { ResourceService } from './resources/service';
+import { Capabilities } from './scim/discovery';
+import { PagingLimits } from './scim/list-query';
+import { openDatabase, Database } from './store/db';
+import { MembersRepo } from './store/members-repo';
+import { migrateLatest } from './store/migrations';
+import { TenantsRepo, TokensRepo } from './store/tenants-repo';
+import { Authenticator } from './tenancy/authenticator';
+import { TenantService } from './tenancy/tenant-service';
+import { scimBaseUrl } from './http/scim-router';
+
+export interface Deps {
+  config: Config;
+  logger: Logger;
+  db: Database;
+  clock: () => Date;
+  catalog: Catalog;
+  service: ResourceService;
+  authenticator: Authenticator;
+  tenants: TenantService;
+  limits: PagingLimits;
+  capabilities: Capabilities;
+  close(): Promise<void>;
+}
+
+export interface DepsOverrides {
+  /** Use this database instead of opening one from the config (tests). */
+  db?: Database;
+  clock?: () => Date;
+  /** Skip migrations (the caller ran them). */
+  skipMigrations?: boolean;
+}
+
+export const PAGING: PagingLimits = { defaultPageSize: 100, maxPageSize: 1000 };
+export const CURSOR_TIMEOUT_SECONDS = 3600;
+
+export async function createDeps(config: Config, logger: Logger, over: DepsOverrides = {}): Promise<Deps> {
+  const db =
+    over.db ??
+    (await openDatabase({
+      databaseUrl: config.databaseUrl,
+      dataDir: config.dataDir,
+      poolSize: config.dbPoolSize,
+      logger,
+    }));
+  if (!over.skipMigrations) {
+    const ran = await migrateLatest(db.knex);
+    if (ran.length) logger.info({ migrations: ran }, 'migrations applied');
+  }
+  const clock = over.clock ?? (() => new Date());
+  const catalog = loadCatalog();
+  const members = new MembersRepo();
+  const service = new ResourceService({ knex: db.knex, members, clock, cursorTimeoutSeconds: CURSOR_TIMEOUT_SECONDS });
+  const tokens = new TokensRepo();
+  const authenticator = new Authenticator(db.knex, tokens, clock);
+  const tenants = new TenantService({
+    knex: db.knex,
+    tenants: new TenantsRepo(),
+    tokens,
+    service,
+    catalog,
+    scimBaseUrl: (id) => scimBaseUrl(config.publicUrl, id),
+  });
+  // What /ServiceProviderConfig advertises; each flag is true only when the server does it.
+  const capabilities: Capabilities = {
+    patch: false,
+    bulk: { supported: false, maxOperations: 0, maxPayloadSize: 0 },
+    filterMaxResults: PAGING.maxPageSize,
+    changePassword: false,
+    sort: true,
+    etag: true,
+    pagination: {
+      cursor: true,
+      index: true,
+      defaultPaginationMethod: 'index',
+      defaultPageSize: PAGING.defaultPageSize,
+      maxPageSize: PAGING.maxPageSize,
+      cursorTimeout: CURSOR_TIMEOUT_SECONDS,
+    },
+  };
+  return {
+    config,
+    logger,
+    db,
+    clock,
+    catalog,
+    service,
+    authenticator,
+    tenants,
+    limits: PAGING,
+    capabilities,
+    close: () => (over.db ? Promise.resolve() : db.close()),
+  };
+}

@@ -1,0 +1,216 @@
+// The SCIM HTTP surface of one tenant: {PUBLIC_URL}/scim/v2/{tenantId}/… (RFC 7644 §3).
+// One generic handler per verb serves every resource type; discovery is served from schemas/.
+// Authentication: a bearer token of that tenant with the `scim` scope, else 401.
+import express, { NextFunction, Request, Response, Router } from 'express';
+import { forbidden, methodNotAllowed, notFound, notImplemented, ScimError, unauthorized } from '../errors';
+import { Tagged } from '../logger';
+import { Capabilities, listResponse, resourceTypeDocument, schemaDocument, serviceProviderConfig } from '../scim/discovery';
+import { parseListQuery, parseSearchRequest, PagingLimits } from '../scim/list-query';
+import { splitAttributeList, Projection } from '../scim/projection';
+import { ResourceTypeDef, SchemaDef } from '../scim/schema';
+import { isUuid } from '../store/filter-sql';
+import { ResourceKind } from '../resources/kinds';
+import { etagMatches, etagOf, ResourceService, Scope } from '../resources/service';
+import { Authenticator, Credential } from '../tenancy/authenticator';
+import { bearerToken } from '../tenancy/tokens';
+import { scimErrorHandler } from './error-handler';
+import { sendScim, sendScimError } from './respond';
+import type { Logger } from 'pino';
+
+export interface ScimRouterDeps {
+  publicUrl: string;
+  service: ResourceService;
+  authenticator: Authenticator;
+  kinds: ResourceKind[];
+  resourceTypes: ResourceTypeDef[];
+  schemas: SchemaDef[];
+  capabilities: Capabilities;
+  limits: PagingLimits;
+  maxBodyBytes: number;
+  logger: Logger;
+}
+
+type ScimRequest = Request & Tagged & { scope?: Scope; credential?: Credential };
+
+export const scimBaseUrl = (publicUrl: string, tenantId: string) => `${publicUrl}/scim/v2/${tenantId}`;
+
+/** Wraps an async handler so a rejection reaches the error handler. */
+const h =
+  (fn: (req: ScimRequest, res: Response) => Promise<void> | void) =>
+  (req: Request, res: Response, next: NextFunction) => {
+    Promise.resolve()
+      .then(() => fn(req as ScimRequest, res))
+      .catch(next);
+  };
+
+async function authenticate(authenticator: Authenticator, publicUrl: string, req: ScimRequest): Promise<void> {
+  const tenantId = String(req.params.tenantId ?? '').toLowerCase();
+  const token = bearerToken(req.headers.authorization);
+  if (!token) throw unauthorized();
+  const cred = await authenticator.authenticate(token);
+  // A token of tenant A on tenant B's URL is 401, exactly like an unknown token.
+  if (!cred || !isUuid(tenantId) || cred.tenantId !== tenantId) throw unauthorized('The bearer token is not valid for this tenant');
+  if (!cred.scopes.includes('scim')) throw forbidden('This token does not have the "scim" scope');
+  req.tenantId = cred.tenantId;
+  req.credential = cred;
+  req.scope = { tenantId: cred.tenantId, baseUrl: scimBaseUrl(publicUrl, cred.tenantId) };
+}
+
+function projectionOf(req: Request): Projection {
+  const q: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(req.query)) q[k.toLowerCase()] = v;
+  const p = { attributes: splitAttributeList(q.attributes), excludedAttributes: splitAttributeList(q.excludedattributes) };
+  if (p.attributes && p.excludedAttributes) throw new ScimError(400, 'Use either attributes or excludedAttributes, not both', 'invalidValue');
+  return p;
+}
+
+export function createScimRouter(deps: ScimRouterDeps): Router {
+  const router = express.Router({ mergeParams: true, caseSensitive: false });
+  const docsUrl = `${deps.publicUrl}/docs/scim-support`;
+
+  // Any content type is read as JSON: clients send application/scim+json, application/json, or
+  // nothing at all; RFC 7644 §3.1 requires servers to accept application/scim+json.
+  router.use(express.json({ type: () => true, limit: deps.maxBodyBytes, strict: true }));
+
+  router.use((req: Request, _res: Response, next: NextFunction) => {
+    authenticate(deps.authenticator, deps.publicUrl, req as ScimRequest).then(() => next(), next);
+  });
+
+  const scope = (req: ScimRequest) => req.scope!;
+  const noFilter = (req: Request) => {
+    // RFC 7644 §4: a filter on a discovery endpoint is refused so clients do not assume it applied.
+    if (Object.keys(req.query).some((k) => k.toLowerCase() === 'filter')) throw forbidden('Filtering is not supported on discovery endpoints');
+  };
+
+  const only = (path: string, methods: string[]) => {
+    router.all(path, (req, _res, next) => next(methods.includes(req.method) || (req.method === 'HEAD' && methods.includes('GET')) ? undefined : methodNotAllowed(methods)));
+  };
+
+  // ---- Discovery (RFC 7644 §4) ----
+  only('/ServiceProviderConfig', ['GET']);
+  router.get(
+    '/ServiceProviderConfig',
+    h((req, res) => {
+      noFilter(req);
+      sendScim(res, 200, serviceProviderConfig(scope(req).baseUrl, deps.capabilities, docsUrl));
+    }),
+  );
+  only('/ResourceTypes', ['GET']);
+  router.get(
+    '/ResourceTypes',
+    h((req, res) => {
+      noFilter(req);
+      sendScim(res, 200, listResponse(deps.resourceTypes.map((rt) => resourceTypeDocument(scope(req).baseUrl, rt))));
+    }),
+  );
+  only('/ResourceTypes/:name', ['GET']);
+  router.get(
+    '/ResourceTypes/:name',
+    h((req, res) => {
+      const rt = deps.resourceTypes.find((r) => r.id.toLowerCase() === String(req.params.name).toLowerCase());
+      if (!rt) throw notFound(`Resource type ${req.params.name} not found`);
+      sendScim(res, 200, resourceTypeDocument(scope(req).baseUrl, rt));
+    }),
+  );
+  only('/Schemas', ['GET']);
+  router.get(
+    '/Schemas',
+    h((req, res) => {
+      noFilter(req);
+      sendScim(res, 200, listResponse(deps.schemas.map((s) => schemaDocument(scope(req).baseUrl, s))));
+    }),
+  );
+  only('/Schemas/:urn', ['GET']);
+  router.get(
+    '/Schemas/:urn',
+    h((req, res) => {
+      const s = deps.schemas.find((x) => x.id.toLowerCase() === String(req.params.urn).toLowerCase());
+      if (!s) throw notFound(`Schema ${req.params.urn} not found`);
+      sendScim(res, 200, schemaDocument(scope(req).baseUrl, s));
+    }),
+  );
+
+  // ---- Root search and Bulk ----
+  only('/.search', ['POST']);
+  router.post(
+    '/.search',
+    h(async (req, res) => {
+      const q = parseSearchRequest(req.body, deps.limits);
+      sendScim(res, 200, await deps.service.searchAll(scope(req), deps.kinds, q));
+    }),
+  );
+  only('/Bulk', ['POST']);
+  router.post(
+    '/Bulk',
+    h(() => {
+      throw notImplemented('Bulk operations are not supported yet (ServiceProviderConfig bulk.supported is false)');
+    }),
+  );
+
+  // ---- Resources: one handler per verb for every type (RFC 7644 §3.3–§3.6) ----
+  for (const kind of deps.kinds) {
+    const base = `/${kind.endpoint}`;
+    only(`${base}/.search`, ['POST']);
+    router.post(
+      `${base}/.search`,
+      h(async (req, res) => {
+        const q = parseSearchRequest(req.body, deps.limits);
+        sendScim(res, 200, await deps.service.query(scope(req), kind, q));
+      }),
+    );
+    only(base, ['GET', 'POST']);
+    router.get(
+      base,
+      h(async (req, res) => {
+        const q = parseListQuery(req.query as Record<string, unknown>, deps.limits);
+        sendScim(res, 200, await deps.service.query(scope(req), kind, q));
+      }),
+    );
+    router.post(
+      base,
+      h(async (req, res) => {
+        const out = await deps.service.create(scope(req), kind, req.body, projectionOf(req));
+        const location = deps.service.location(scope(req), kind, out.resource.id as string);
+        sendScim(res, 201, out.resource, { Location: location, ETag: etagOf(out.version) });
+      }),
+    );
+    only(`${base}/:id`, ['GET', 'PUT', 'PATCH', 'DELETE']);
+    router.get(
+      `${base}/:id`,
+      h(async (req, res) => {
+        const out = await deps.service.get(scope(req), kind, String(req.params.id), projectionOf(req));
+        // RFC 7644 §3.14: If-None-Match with the current version → 304 Not Modified.
+        if (etagMatches(req.headers['if-none-match'], out.version)) {
+          res.status(304).setHeader('ETag', etagOf(out.version));
+          res.end();
+          return;
+        }
+        sendScim(res, 200, out.resource, { ETag: etagOf(out.version) });
+      }),
+    );
+    router.put(
+      `${base}/:id`,
+      h(async (req, res) => {
+        const out = await deps.service.replace(scope(req), kind, String(req.params.id), req.body, req.headers['if-match'], projectionOf(req));
+        sendScim(res, 200, out.resource, { ETag: etagOf(out.version) });
+      }),
+    );
+    router.patch(
+      `${base}/:id`,
+      h(() => {
+        throw notImplemented('PATCH is not supported yet (ServiceProviderConfig patch.supported is false); use PUT');
+      }),
+    );
+    router.delete(
+      `${base}/:id`,
+      h(async (req, res) => {
+        await deps.service.delete(scope(req), kind, String(req.params.id), req.headers['if-match']);
+        res.status(204).end();
+      }),
+    );
+  }
+
+  router.use((req, res) => sendScimError(res, notFound(`No SCIM endpoint at ${req.path}`)));
+  router.use(scimErrorHandler(deps.logger));
+  return router;
+}

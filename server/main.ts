@@ -1,0 +1,70 @@
+// Entry point: loadConfig → createDeps → createApp(deps).listen; SIGTERM/SIGINT drain in-flight
+// requests, close the pool and exit 0 (docs/operations.md).
+import type { Server } from 'node:http';
+import { createApp } from './app';
+import { ConfigError, loadConfig } from './config';
+import { createDeps, Deps } from './deps';
+import { createLogger } from './logger';
+
+export interface Running {
+  server: Server;
+  deps: Deps;
+  stop(): Promise<void>;
+}
+
+export async function start(): Promise<Running> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  const deps = await createDeps(config, logger);
+  const app = createApp(deps);
+  const server = app.listen(config.port);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  logger.info({ port, publicUrl: config.publicUrl, database: deps.db.kind, operatorApi: !!config.operatorToken }, 'provisio listening');
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      logger.info('shutting down: no new connections, finishing in-flight requests');
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const grace = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownGraceMs).unref());
+      await Promise.race([closed, grace]);
+      server.closeAllConnections();
+      await deps.close();
+      logger.info('stopped');
+    })());
+  return { server, deps, stop };
+}
+
+if (require.main === module) {
+  start()
+    .then((running) => {
+      const onSignal = (signal: string) => {
+        running.deps.logger.info({ signal }, 'signal received');
+        running.stop().then(
+          () => process.exit(0),
+          (err) => {
+            running.deps.logger.error({ err }, 'error during shutdown');
+            process.exit(1);
+          },
+        );
+      };
+      process.once('SIGTERM', () => onSignal('SIGTERM'));
+      process.once('SIGINT', () => onSignal('SIGINT'));
+      // A stray rejection (e.g. a dropped database connection) is logged, never fatal.
+      process.on('unhandledRejection', (reason) => running.deps.logger.error({ err: reason }, 'unhandled rejection'));
+    })
+    .catch((err) => {
+      if (err instanceof ConfigError) {
+        process.stderr.write(`provisio: configuration error: ${err.message}\n`);
+        process.exit(2);
+      }
+      process.stderr.write(`provisio: failed to start: ${err?.stack ?? err}\n`);
+      process.exit(1);
+    });
+}

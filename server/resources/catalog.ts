@@ -1,0 +1,31 @@
+// The schema catalogue: the RFC 7643 schema JSON in schemas/ (served at /Schemas, and driving
+// normalization, filters and projection) and the resource types built on it.
+import userSchema from '../../schemas/User.json';
+import groupSchema from '../../schemas/Group.json';
+import enterpriseSchema from '../../schemas/EnterpriseUser.json';
+import provisioUserSchema from '../../schemas/ProvisioUser.json';
+import provisioGroupSchema from '../../schemas/ProvisioGroup.json';
+import resourceTypes from '../../schemas/ResourceTypes.json';
+import { ResourceTypeDef, SchemaDef } from '../scim/schema';
+import { groupKind, ResourceKind, userKind } from './kinds';
+
+export interface Catalog {
+  schemas: SchemaDef[];
+  resourceTypes: ResourceTypeDef[];
+  users: ResourceKind;
+  groups: ResourceKind;
+  kinds: ResourceKind[];
+}
+
+export function loadCatalog(): Catalog {
+  const schemas = [userSchema, groupSchema, enterpriseSchema, provisioUserSchema, provisioGroupSchema] as unknown as SchemaDef[];
+  const types = resourceTypes as unknown as ResourceTypeDef[];
+  const rt = (id: string) => {
+    const t = types.find((x) => x.id === id);
+    if (!t) throw new Error(`schemas/ResourceTypes.json has no ${id}`);
+    return t;
+  };
+  const users = userKind(rt('User'), schemas);
+  const groups = groupKind(rt('Group'), schemas);
+  return { schemas, resourceTypes: types, users, groups, kinds: [users, groups] };
+}

@@ -1,0 +1,139 @@
+// The two resource types as declarations over one generic service (resources/service.ts):
+// which table, which columns are derived from the resource, what is checked beyond the schema,
+// and which multi-valued attribute lives in membership rows.
+import { invalidValue, mutability, ScimError, uniqueness } from '../errors';
+import { isObject, JsonObject } from '../scim/normalize';
+import { ResourceSchema, ResourceTypeDef, SchemaDef } from '../scim/schema';
+import { FilterCompiler, TableMap } from '../store/filter-sql';
+import { groupMembersCompiler, userGroupsCompiler } from '../store/members-repo';
+import { ResourceRepo, ResourceRow } from '../store/resource-repo';
+
+export const USER_URN = 'urn:ietf:params:scim:schemas:core:2.0:User';
+export const GROUP_URN = 'urn:ietf:params:scim:schemas:core:2.0:Group';
+export const ENTERPRISE_URN = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
+export const PROVISIO_USER_URN = 'urn:provisio:params:scim:schemas:extension:2.0:User';
+export const PROVISIO_GROUP_URN = 'urn:provisio:params:scim:schemas:extension:2.0:Group';
+
+export const GROUP_KINDS = ['group', 'subAccount', 'company'] as const;
+export type GroupKind = (typeof GROUP_KINDS)[number];
+
+export interface ResourceKind {
+  name: 'User' | 'Group';
+  /** Path segment: "Users" or "Groups". */
+  endpoint: string;
+  schema: ResourceSchema;
+  repo: ResourceRepo;
+  /** The multi-valued attribute kept in membership rows: Group.members (writable) or User.groups (read-only). */
+  membership: 'members' | 'groups';
+  /** Columns derived from the canonical resource, stored beside data/folded. */
+  columns(resource: JsonObject, existing?: ResourceRow): Record<string, unknown>;
+  /** Checks beyond the schema; `existing` is set on replace. May fill server defaults. */
+  validate(resource: JsonObject, existing?: ResourceRow): void;
+  /** Read-only values kept in columns, merged into the representation. */
+  computed(row: ResourceRow): JsonObject;
+  /** Maps a unique violation to the client's error. */
+  conflict(constraint: string | undefined): ScimError;
+}
+
+export function userKind(rt: ResourceTypeDef, schemas: SchemaDef[]): ResourceKind {
+  const schema = new ResourceSchema(rt, schemas);
+  const map: TableMap = {
+    alias: 'u',
+    columns: {
+      id: { column: 'id', type: 'uuid' },
+      username: { column: 'user_name', type: 'text_ci' },
+      externalid: { column: 'external_id', type: 'text' },
+      'meta.created': { column: 'created_at', type: 'timestamptz' },
+      'meta.lastmodified': { column: 'updated_at', type: 'timestamptz' },
+      active: { column: 'active', type: 'boolean' },
+    },
+    memberships: { groups: userGroupsCompiler },
+  };
+  const compiler = new FilterCompiler(schema, map);
+  const repo = new ResourceRepo(
+    { table: 'users', map, extraColumns: ['active', 'activation_state', 'is_primary_admin', 'privacy_accepted_at'] },
+    compiler,
+  );
+  return {
+    name: 'User',
+    endpoint: 'Users',
+    schema,
+    repo,
+    membership: 'groups',
+    columns: (r) => ({
+      user_name: r.userName,
+      external_id: r.externalId ?? null,
+      active: r.active !== false,
+    }),
+    validate(r, existing) {
+      if (typeof r.userName !== 'string' || r.userName.trim() === '') throw invalidValue('userName is required');
+      // RFC 7643 §4.1.1 `active`: an omitted value keeps the current one on replace (Okta custom
+      // apps PUT without it; test/api/users.test.ts) and defaults to true on create.
+      if (r.active === undefined) r.active = existing ? existing.active !== false : true;
+    },
+    computed(row) {
+      const ext: JsonObject = {
+        activationState: String(row.activation_state ?? 'pending'),
+        primaryAdmin: row.is_primary_admin === true,
+      };
+      if (row.privacy_accepted_at) ext.privacyPolicyAcceptedAt = new Date(row.privacy_accepted_at as string).toISOString();
+      return { [PROVISIO_USER_URN]: ext };
+    },
+    conflict: (constraint) =>
+      constraint === 'users_one_primary_admin'
+        ? uniqueness('The tenant already has a primary admin')
+        : uniqueness('userName is already in use in this tenant'),
+  };
+}
+
+export function groupKind(rt: ResourceTypeDef, schemas: SchemaDef[]): ResourceKind {
+  const schema = new ResourceSchema(rt, schemas);
+  const map: TableMap = {
+    alias: 'g',
+    columns: {
+      id: { column: 'id', type: 'uuid' },
+      displayname: { column: 'display_name', type: 'text_ci' },
+      externalid: { column: 'external_id', type: 'text' },
+      'meta.created': { column: 'created_at', type: 'timestamptz' },
+      'meta.lastmodified': { column: 'updated_at', type: 'timestamptz' },
+    },
+    memberships: { members: groupMembersCompiler },
+  };
+  const compiler = new FilterCompiler(schema, map);
+  const repo = new ResourceRepo({ table: 'groups', map, extraColumns: ['kind'] }, compiler);
+  const kindOf = (r: JsonObject): unknown => (isObject(r[PROVISIO_GROUP_URN]) ? (r[PROVISIO_GROUP_URN] as JsonObject).kind : undefined);
+  return {
+    name: 'Group',
+    endpoint: 'Groups',
+    schema,
+    repo,
+    membership: 'members',
+    columns: (r) => ({
+      display_name: r.displayName,
+      external_id: r.externalId ?? null,
+      kind: kindOf(r) ?? 'group',
+    }),
+    validate(r, existing) {
+      if (typeof r.displayName !== 'string' || r.displayName.trim() === '') throw invalidValue('displayName is required');
+      const ext = (isObject(r[PROVISIO_GROUP_URN]) ? r[PROVISIO_GROUP_URN] : {}) as JsonObject;
+      const given = ext.kind;
+      if (given !== undefined) {
+        const match = GROUP_KINDS.find((k) => k.toLowerCase() === String(given).toLowerCase());
+        if (!match) throw invalidValue(`${PROVISIO_GROUP_URN}:kind must be one of ${GROUP_KINDS.join(', ')}`);
+        ext.kind = match;
+      }
+      // kind is immutable (RFC 7643 §2.2 "immutable"): set at creation, never changed after.
+      if (existing) {
+        if (given !== undefined && ext.kind !== existing.kind) {
+          throw mutability(`${PROVISIO_GROUP_URN}:kind is immutable; this group is a "${existing.kind}"`);
+        }
+        ext.kind = existing.kind as string;
+      } else if (ext.kind === undefined) {
+        ext.kind = 'group';
+      }
+      r[PROVISIO_GROUP_URN] = ext;
+    },
+    computed: () => ({}),
+    conflict: () => uniqueness('A group with these values already exists'),
+  };
+}

@@ -1,0 +1,338 @@
+// One generic service for every resource type: create, read, replace, delete and query
+// (RFC 7644 §3.3, §3.4, §3.5.1, §3.6), over the declarations in resources/kinds.ts. It owns the
+// transaction boundaries; repositories own the SQL. Every call carries the tenant.
+import type { Knex } from 'knex';
+import { v7 as uuidv7 } from 'uuid';
+import { invalidFilter, invalidValue, notFound, preconditionFailed, ScimError } from '../errors';
+import { decodeCursor, encodeCursor, queryDigest } from '../scim/cursor';
+import { LIST_RESPONSE_URN } from '../scim/discovery';
+import { Filter, parseFilter } from '../scim/filter';
+import { ListQuery } from '../scim/list-query';
+import { foldResource, isObject, Json, JsonObject, normalizeResource, requireAttributes } from '../scim/normalize';
+import { project, Projection, wantsAttribute } from '../scim/projection';
+import { isUniqueViolation } from '../store/db';
+import { isUuid } from '../store/filter-sql';
+import { MembersRepo } from '../store/members-repo';
+import { ResourceRow } from '../store/resource-repo';
+import { ResourceKind } from './kinds';
+
+export interface Scope {
+  tenantId: string;
+  /** The tenant's SCIM base URL, for meta.location and $ref. */
+  baseUrl: string;
+}
+
+export interface ServiceDeps {
+  knex: Knex;
+  members: MembersRepo;
+  clock: () => Date;
+  cursorTimeoutSeconds: number;
+}
+
+export interface Written {
+  resource: JsonObject;
+  version: string;
+}
+
+export interface CreateOptions {
+  /** Run inside this transaction instead of a new one. */
+  trx?: Knex.Transaction;
+  /** Server-owned columns (e.g. is_primary_admin) set on the new row. */
+  columns?: Record<string, unknown>;
+}
+
+export const etagOf = (version: string | number) => `W/"${version}"`;
+
+/** Compares an If-Match / If-None-Match header with a version (RFC 7232 §3.1, weak comparison). */
+export function etagMatches(header: string | undefined, version: string): boolean {
+  if (!header) return false;
+  return header.split(',').some((t) => {
+    const tag = t.trim();
+    return tag === '*' || tag.replace(/^W\//, '') === `"${version}"`;
+  });
+}
+
+export class ResourceService {
+  constructor(private readonly deps: ServiceDeps) {}
+
+  private get knex() {
+    return this.deps.knex;
+  }
+
+  location(scope: Scope, kind: ResourceKind, id: string) {
+    return `${scope.baseUrl}/${kind.endpoint}/${id}`;
+  }
+
+  /** The full representation of rows, with memberships only when the projection returns them. */
+  async represent(db: Knex | Knex.Transaction, scope: Scope, kind: ResourceKind, rows: ResourceRow[], projection: Projection): Promise<JsonObject[]> {
+    const wants = wantsAttribute(kind.schema, projection);
+    const memberDef = kind.schema.coreAttribute(kind.membership)!;
+    const withMembers = rows.length > 0 && wants(kind.schema.core.id, memberDef);
+    const ids = rows.map((r) => r.id);
+    let memberships: Map<string, Json[]> | undefined;
+    if (withMembers) {
+      if (kind.membership === 'members') {
+        const m = await this.deps.members.membersOf(db, scope.tenantId, ids);
+        memberships = new Map(
+          [...m].map(([gid, list]) => [
+            gid,
+            list.map((x) => ({ value: x.value, $ref: `${scope.baseUrl}/${x.type === 'User' ? 'Users' : 'Groups'}/${x.value}`, type: x.type, display: x.display ?? null }) as Json),
+          ]),
+        );
+      } else {
+        const m = await this.deps.members.groupsOfUsers(db, scope.tenantId, ids);
+        memberships = new Map(
+          [...m].map(([uid, list]) => [uid, list.map((g) => ({ value: g.value, $ref: `${scope.baseUrl}/Groups/${g.value}`, display: g.display, type: g.type }) as Json)]),
+        );
+      }
+    }
+    return rows.map((row) => {
+      const data = row.data as JsonObject;
+      const resource: JsonObject = { id: row.id };
+      for (const [k, v] of Object.entries(data)) resource[k] = v;
+      for (const [urn, ext] of Object.entries(kind.computed(row))) {
+        resource[urn] = { ...((resource[urn] as JsonObject) ?? {}), ...(ext as JsonObject) };
+      }
+      const list = memberships?.get(row.id);
+      if (list && list.length) resource[kind.membership] = dropNulls(list);
+      resource.meta = {
+        resourceType: kind.name,
+        created: new Date(row.created_at).toISOString(),
+        lastModified: new Date(row.updated_at).toISOString(),
+        location: this.location(scope, kind, row.id),
+        version: etagOf(row.version),
+      };
+      return project(kind.schema, resource, projection);
+    });
+  }
+
+  /** Splits Group.members out of a normalized body and checks every member exists in the tenant. */
+  private async resolveMembers(db: Knex | Knex.Transaction, scope: Scope, kind: ResourceKind, resource: JsonObject) {
+    if (kind.membership !== 'members') return undefined;
+    const raw = resource.members;
+    delete resource.members;
+    if (raw === undefined) return undefined;
+    const list = (Array.isArray(raw) ? raw : [raw]) as JsonObject[];
+    const wanted: { id: string; type?: string }[] = [];
+    for (const m of list) {
+      const value = isObject(m) ? m.value : undefined;
+      if (typeof value !== 'string' || !isUuid(value)) {
+        throw invalidValue(`members: ${JSON.stringify(value ?? m)} is not the id of a user or group of this tenant`);
+      }
+      const type = typeof m.type === 'string' ? m.type.toLowerCase() : undefined;
+      if (type && type !== 'user' && type !== 'group') throw invalidValue(`members: type must be "User" or "Group", got "${m.type}"`);
+      wanted.push({ id: value.toLowerCase(), type });
+    }
+    const ids = [...new Set(wanted.map((w) => w.id))];
+    const users = await db.raw('SELECT id FROM users WHERE tenant_id = ? AND id = ANY(?::uuid[])', [scope.tenantId, ids]);
+    const groups = await db.raw('SELECT id FROM groups WHERE tenant_id = ? AND id = ANY(?::uuid[])', [scope.tenantId, ids]);
+    const userSet = new Set<string>(users.rows.map((r: { id: string }) => r.id));
+    const groupSet = new Set<string>(groups.rows.map((r: { id: string }) => r.id));
+    const userIds: string[] = [];
+    const groupIds: string[] = [];
+    for (const w of wanted) {
+      const isUser = userSet.has(w.id) && w.type !== 'group';
+      const isGroup = groupSet.has(w.id) && w.type !== 'user';
+      // Unknown and other tenants' ids read the same (RFC 7644 §3.12 invalidValue; no hint of existence).
+      if (!isUser && !isGroup) throw invalidValue(`members: ${w.id} is not the id of a ${w.type === 'group' ? 'group' : w.type === 'user' ? 'user' : 'user or group'} of this tenant`);
+      (isUser ? userIds : groupIds).push(w.id);
+    }
+    return { userIds: [...new Set(userIds)], groupIds: [...new Set(groupIds)] };
+  }
+
+  private async writeMembers(
+    trx: Knex.Transaction,
+    scope: Scope,
+    groupId: string,
+    members: { userIds: string[]; groupIds: string[] },
+    replace: boolean,
+  ) {
+    if (await this.deps.members.wouldCycle(trx, scope.tenantId, groupId, members.groupIds)) {
+      throw invalidValue('members: a group cannot contain itself, directly or through other groups');
+    }
+    if (replace) await this.deps.members.removeAll(trx, scope.tenantId, groupId);
+    await this.deps.members.addUsers(trx, scope.tenantId, groupId, members.userIds);
+    await this.deps.members.addGroups(trx, scope.tenantId, groupId, members.groupIds);
+  }
+
+  private rowValues(kind: ResourceKind, resource: JsonObject, existing?: ResourceRow) {
+    return {
+      ...kind.columns(resource, existing),
+      data: JSON.stringify(resource),
+      folded: JSON.stringify(foldResource(kind.schema, resource)),
+    };
+  }
+
+  private translate(kind: ResourceKind, err: unknown): unknown {
+    if (isUniqueViolation(err)) return kind.conflict((err as { constraint?: string }).constraint);
+    return err;
+  }
+
+  async create(scope: Scope, kind: ResourceKind, body: unknown, projection: Projection, opts: CreateOptions = {}): Promise<Written> {
+    const resource = normalizeResource(kind.schema, body);
+    requireAttributes(kind.schema, resource);
+    kind.validate(resource);
+    const now = this.deps.clock();
+    const id = uuidv7();
+    const work = async (trx: Knex.Transaction) => {
+      const members = await this.resolveMembers(trx, scope, kind, resource);
+      const row = await kind.repo.insert(trx, scope.tenantId, {
+        id,
+        ...this.rowValues(kind, resource),
+        ...opts.columns,
+        created_at: now,
+        updated_at: now,
+      });
+      if (members) await this.writeMembers(trx, scope, id, members, false);
+      const [out] = await this.represent(trx, scope, kind, [row], projection);
+      return { resource: out, version: String(row.version) };
+    };
+    try {
+      return opts.trx ? await work(opts.trx) : await this.knex.transaction(work);
+    } catch (err) {
+      throw this.translate(kind, err);
+    }
+  }
+
+  async get(scope: Scope, kind: ResourceKind, id: string, projection: Projection): Promise<Written> {
+    if (!isUuid(id)) throw notFound(`${kind.name} ${id} not found`);
+    const row = await kind.repo.get(this.knex, scope.tenantId, id.toLowerCase());
+    if (!row) throw notFound(`${kind.name} ${id} not found`);
+    const [out] = await this.represent(this.knex, scope, kind, [row], projection);
+    return { resource: out, version: String(row.version) };
+  }
+
+  /** PUT (RFC 7644 §3.5.1): replaces read-write attributes; readOnly input is ignored. */
+  async replace(scope: Scope, kind: ResourceKind, id: string, body: unknown, ifMatch: string | undefined, projection: Projection): Promise<Written> {
+    if (!isUuid(id)) throw notFound(`${kind.name} ${id} not found`);
+    const resource = normalizeResource(kind.schema, body);
+    requireAttributes(kind.schema, resource);
+    try {
+      return await this.knex.transaction(async (trx) => {
+        const existing = await kind.repo.get(trx, scope.tenantId, id.toLowerCase(), true);
+        if (!existing) throw notFound(`${kind.name} ${id} not found`);
+        if (ifMatch && !etagMatches(ifMatch, String(existing.version))) throw preconditionFailed();
+        kind.validate(resource, existing);
+        const members = await this.resolveMembers(trx, scope, kind, resource);
+        const now = this.deps.clock();
+        const row = await kind.repo.update(trx, scope.tenantId, existing.id, this.rowValues(kind, resource, existing), now);
+        if (!row) throw notFound(`${kind.name} ${id} not found`);
+        // A PUT without `members` keeps the membership (docs/scim-support.md): a rename must
+        // never empty a large group by accident. `members: []` clears it.
+        if (members) await this.writeMembers(trx, scope, existing.id, members, true);
+        const [out] = await this.represent(trx, scope, kind, [row], projection);
+        return { resource: out, version: String(row.version) };
+      });
+    } catch (err) {
+      throw this.translate(kind, err);
+    }
+  }
+
+  async delete(scope: Scope, kind: ResourceKind, id: string, ifMatch: string | undefined): Promise<void> {
+    if (!isUuid(id)) throw notFound(`${kind.name} ${id} not found`);
+    await this.knex.transaction(async (trx) => {
+      const existing = await kind.repo.get(trx, scope.tenantId, id.toLowerCase(), true);
+      if (!existing) throw notFound(`${kind.name} ${id} not found`);
+      if (ifMatch && !etagMatches(ifMatch, String(existing.version))) throw preconditionFailed();
+      // The groups that lose this member change representation: bump their versions.
+      const memberOf =
+        kind.name === 'User'
+          ? 'SELECT group_id FROM group_user_members WHERE tenant_id = ? AND user_id = ?'
+          : 'SELECT group_id FROM group_group_members WHERE tenant_id = ? AND member_group_id = ?';
+      await trx.raw(
+        `UPDATE groups SET version = version + 1, updated_at = ? WHERE tenant_id = ? AND id IN (${memberOf})`,
+        [this.deps.clock(), scope.tenantId, scope.tenantId, existing.id],
+      );
+      await kind.repo.delete(trx, scope.tenantId, existing.id);
+    });
+  }
+
+  /** A list or search (RFC 7644 §3.4.2) with index or cursor paging (RFC 9865). */
+  async query(scope: Scope, kind: ResourceKind, q: ListQuery): Promise<JsonObject> {
+    const filter: Filter | undefined = q.filter ? parseFilter(q.filter) : undefined;
+    const descending = q.sortOrder === 'descending';
+    const projection = { attributes: q.attributes, excludedAttributes: q.excludedAttributes };
+    if (q.cursor === undefined) {
+      const page = await kind.repo.list(this.knex, scope.tenantId, {
+        filter,
+        sortBy: q.sortBy,
+        descending,
+        offset: (q.startIndex ?? 1) - 1,
+        limit: q.count,
+        withTotal: true,
+      });
+      const resources = await this.represent(this.knex, scope, kind, page.rows, projection);
+      return { schemas: [LIST_RESPONSE_URN], totalResults: page.total ?? 0, itemsPerPage: resources.length, startIndex: q.startIndex ?? 1, Resources: resources };
+    }
+
+    const digest = queryDigest([kind.name, q.filter, q.sortBy?.toLowerCase(), q.sortOrder]);
+    const nowMs = this.deps.clock().getTime();
+    const position = q.cursor === '' ? undefined : decodeCursor(q.cursor, digest, nowMs, this.deps.cursorTimeoutSeconds);
+    const page = await kind.repo.list(this.knex, scope.tenantId, {
+      filter,
+      sortBy: q.sortBy,
+      descending,
+      limit: q.count,
+      after: position,
+      // Counting every row on every page would make deep paging cost O(n); RFC 9865 §2 lets a
+      // cursor response omit totalResults, so it is given on the first page only.
+      withTotal: position === undefined,
+    });
+    const resources = await this.represent(this.knex, scope, kind, page.rows, projection);
+    const out: JsonObject = { schemas: [LIST_RESPONSE_URN] };
+    if (page.total !== undefined) out.totalResults = page.total;
+    out.itemsPerPage = resources.length;
+    const first = page.rows[0];
+    const last = page.rows[page.rows.length - 1];
+    const hasNext = position?.dir === 'prev' ? true : page.more;
+    const hasPrev = position === undefined ? false : position.dir === 'prev' ? page.more : true;
+    if (hasNext && last) out.nextCursor = encodeCursor({ dir: 'next', key: [last.__sort, last.id] }, digest, nowMs);
+    if (hasPrev && first) out.previousCursor = encodeCursor({ dir: 'prev', key: [first.__sort, first.id] }, digest, nowMs);
+    out.Resources = resources;
+    return out;
+  }
+
+  /** POST /.search at the root (RFC 7644 §3.4.3): every resource type, index paging over the concatenation. */
+  async searchAll(scope: Scope, kinds: ResourceKind[], q: ListQuery): Promise<JsonObject> {
+    if (q.cursor !== undefined) throw invalidValue('Cursor paging is offered per resource type; search /Users or /Groups');
+    if (q.sortBy) throw invalidValue('sortBy is not supported on a search across resource types');
+    const filter = q.filter ? parseFilter(q.filter) : undefined;
+    const projection = { attributes: q.attributes, excludedAttributes: q.excludedAttributes };
+    let skip = (q.startIndex ?? 1) - 1;
+    let remaining = q.count;
+    let total = 0;
+    let applicable = 0;
+    let firstError: ScimError | undefined;
+    const resources: JsonObject[] = [];
+    for (const kind of kinds) {
+      let page;
+      try {
+        // A filter on an attribute a type does not have matches none of that type.
+        page = await kind.repo.list(this.knex, scope.tenantId, { filter, descending: false, offset: skip, limit: remaining, withTotal: true });
+      } catch (err) {
+        if (err instanceof ScimError && err.scimType === 'invalidFilter' && /Unknown attribute/.test(err.message)) {
+          firstError ??= err;
+          continue;
+        }
+        throw err;
+      }
+      applicable++;
+      const n = page.total ?? 0;
+      total += n;
+      skip = Math.max(0, skip - n);
+      resources.push(...(await this.represent(this.knex, scope, kind, page.rows, projection)));
+      remaining = Math.max(0, q.count - resources.length);
+    }
+    if (!applicable && firstError) throw invalidFilter(firstError.message.replace(/ for \w+$/, ' for any resource type'));
+    return { schemas: [LIST_RESPONSE_URN], totalResults: total, itemsPerPage: resources.length, startIndex: q.startIndex ?? 1, Resources: resources };
+  }
+}
+
+function dropNulls(list: Json[]): Json[] {
+  return list.map((x) => {
+    if (!isObject(x)) return x;
+    const o: JsonObject = {};
+    for (const [k, v] of Object.entries(x)) if (v !== null && v !== undefined) o[k] = v;
+    return o;
+  });
+}

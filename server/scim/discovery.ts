@@ -1,0 +1,85 @@
+// Discovery documents (RFC 7644 §4; RFC 7643 §5, §6, §7; RFC 9865 §4): ServiceProviderConfig,
+// ResourceTypes and Schemas, built from the JSON in schemas/ and from what the server really
+// does, so that a client reading them is told the truth. Pure; test/unit/discovery.test.ts.
+import { JsonObject } from './normalize';
+import { ResourceTypeDef, SchemaDef } from './schema';
+
+export interface Capabilities {
+  patch: boolean;
+  bulk: { supported: boolean; maxOperations: number; maxPayloadSize: number };
+  filterMaxResults: number;
+  changePassword: boolean;
+  sort: boolean;
+  etag: boolean;
+  pagination: {
+    cursor: boolean;
+    index: boolean;
+    defaultPaginationMethod: 'index' | 'cursor';
+    defaultPageSize: number;
+    maxPageSize: number;
+    cursorTimeout: number;
+  };
+}
+
+const SPC_URN = 'urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig';
+const RT_URN = 'urn:ietf:params:scim:schemas:core:2.0:ResourceType';
+const SCHEMA_URN = 'urn:ietf:params:scim:schemas:core:2.0:Schema';
+export const LIST_RESPONSE_URN = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
+
+export function serviceProviderConfig(baseUrl: string, caps: Capabilities, docsUrl: string): JsonObject {
+  return {
+    schemas: [SPC_URN],
+    documentationUri: docsUrl,
+    patch: { supported: caps.patch },
+    bulk: { supported: caps.bulk.supported, maxOperations: caps.bulk.maxOperations, maxPayloadSize: caps.bulk.maxPayloadSize },
+    filter: { supported: true, maxResults: caps.filterMaxResults },
+    changePassword: { supported: caps.changePassword },
+    sort: { supported: caps.sort },
+    etag: { supported: caps.etag },
+    pagination: { ...caps.pagination },
+    authenticationSchemes: [
+      {
+        type: 'oauthbearertoken',
+        name: 'OAuth Bearer Token',
+        description: 'A tenant API token sent as "Authorization: Bearer <token>" (RFC 6750).',
+        specUri: 'https://www.rfc-editor.org/info/rfc6750',
+        primary: true,
+      },
+    ],
+    meta: { resourceType: 'ServiceProviderConfig', location: `${baseUrl}/ServiceProviderConfig` },
+  };
+}
+
+export function resourceTypeDocument(baseUrl: string, rt: ResourceTypeDef): JsonObject {
+  return {
+    schemas: [RT_URN],
+    id: rt.id,
+    name: rt.name,
+    endpoint: rt.endpoint,
+    ...(rt.description ? { description: rt.description } : {}),
+    schema: rt.schema,
+    schemaExtensions: rt.schemaExtensions.map((e) => ({ schema: e.schema, required: e.required })),
+    meta: { resourceType: 'ResourceType', location: `${baseUrl}/ResourceTypes/${rt.id}` },
+  };
+}
+
+export function schemaDocument(baseUrl: string, s: SchemaDef): JsonObject {
+  return {
+    schemas: [SCHEMA_URN],
+    id: s.id,
+    name: s.name,
+    ...(s.description ? { description: s.description } : {}),
+    attributes: s.attributes as unknown as JsonObject[],
+    meta: { resourceType: 'Schema', location: `${baseUrl}/Schemas/${s.id}` },
+  };
+}
+
+export function listResponse(resources: JsonObject[]): JsonObject {
+  return {
+    schemas: [LIST_RESPONSE_URN],
+    totalResults: resources.length,
+    itemsPerPage: resources.length,
+    startIndex: 1,
+    Resources: resources,
+  };
+}

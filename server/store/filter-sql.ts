@@ -1,0 +1,471 @@
+// Compiles a parsed SCIM filter (scim/filter.ts) and sortBy into parameterised SQL over a
+// resource table (RFC 7644 §3.4.2.2, §3.4.2.3). Nothing is ever evaluated in memory: an
+// attribute or operator we cannot translate is 400 invalidFilter, never "all rows".
+//
+// Storage (migrations/0001_init.ts): each resource row has `data` (canonical JSON) and `folded`
+// (the same with caseExact=false strings lower-cased). `eq` becomes a `folded @> {...}` containment
+// served by the GIN index (tenant_id, folded); hot attributes map to btree-indexed columns.
+// Table-tested in test/unit/filter-sql.test.ts and against both databases in test/api.
+import type { Knex } from 'knex';
+import { invalidFilter } from '../errors';
+import { CompValue, Filter } from '../scim/filter';
+import { AttributeDef, ResolvedPath, ResourceSchema } from '../scim/schema';
+
+export interface Sql {
+  sql: string;
+  bindings: Knex.RawBinding[];
+}
+
+type ColumnType = 'text' | 'text_ci' | 'uuid' | 'timestamptz' | 'boolean';
+
+/** How one resource type is laid out in SQL; `alias` is the table alias used in the query. */
+export interface TableMap {
+  alias: string;
+  /** Attribute paths (lower-case, no core URN) served by a real column. */
+  columns: Record<string, { column: string; type: ColumnType }>;
+  /** Multi-valued attributes answered from membership tables rather than JSON. */
+  memberships?: Record<string, MembershipCompiler>;
+}
+
+/** Compiles `members.value eq X`, `groups.value eq X` and `pr` for membership-backed attributes. */
+export interface MembershipCompiler {
+  /** SQL that is true when the resource (table alias `alias`) has a member/group with this id. */
+  hasValue(alias: string, tenantId: string, id: string): Sql;
+  /** SQL that is true when the resource has any member/group. */
+  present(alias: string, tenantId: string): Sql;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const isUuid = (s: unknown): s is string => typeof s === 'string' && UUID.test(s);
+
+const TRUE: Sql = { sql: 'TRUE', bindings: [] };
+const FALSE: Sql = { sql: 'FALSE', bindings: [] };
+
+/** Escapes LIKE wildcards so `co "50%"` means the characters, not a pattern. */
+export const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => '\\' + c);
+
+function jsonPath(parts: string[]): string {
+  // A text[] literal for #> / #>>: quote every element so URNs with colons and dots are safe.
+  return '{' + parts.map((p) => '"' + p.replace(/["\\]/g, (c) => '\\' + c) + '"').join(',') + '}';
+}
+
+/** A nested object `{a: {b: value}}` for containment. */
+function nest(parts: string[], leaf: unknown): unknown {
+  return parts.reduceRight((acc, key) => ({ [key]: acc }), leaf);
+}
+
+export class FilterCompiler {
+  /** The tenant of the compile() call in progress (compilation is synchronous). */
+  private tenant = '';
+
+  constructor(
+    private readonly schema: ResourceSchema,
+    private readonly table: TableMap,
+  ) {}
+
+  private get a() {
+    return this.table.alias;
+  }
+
+  /** Compiles a filter for one tenant's rows (membership subqueries are scoped to it). */
+  compile(filter: Filter, tenantId: string): Sql {
+    const previous = this.tenant;
+    this.tenant = tenantId;
+    try {
+      return this.node(filter);
+    } finally {
+      this.tenant = previous;
+    }
+  }
+
+  private node(filter: Filter): Sql {
+    switch (filter.kind) {
+      case 'and':
+      case 'or': {
+        const l = this.node(filter.left);
+        const r = this.node(filter.right);
+        return { sql: `(${l.sql} ${filter.kind.toUpperCase()} ${r.sql})`, bindings: [...l.bindings, ...r.bindings] };
+      }
+      case 'not': {
+        const inner = this.node(filter.filter);
+        return { sql: `(NOT ${inner.sql})`, bindings: inner.bindings };
+      }
+      case 'present':
+      case 'compare':
+        return this.attrExp(filter.path, filter);
+      case 'valuePath':
+        return this.valuePath(filter.path, filter.filter);
+    }
+  }
+
+  private resolve(path: string): ResolvedPath {
+    const r = this.schema.resolve(path);
+    if (!r) throw invalidFilter(`Unknown attribute "${path}" for ${this.schema.resourceType.name}`);
+    const leaf = ResourceSchema.leaf(r);
+    if (leaf.returned === 'never' || leaf.mutability === 'writeOnly') {
+      throw invalidFilter(`Attribute "${path}" cannot be filtered on`);
+    }
+    return r;
+  }
+
+  /** The path inside the stored JSON of a resolved attribute (extension objects are keyed by URN). */
+  private jsonParts(r: ResolvedPath): string[] {
+    const parts = r.extension ? [r.schema, r.attribute.name] : [r.attribute.name];
+    if (r.sub) parts.push(r.sub.name);
+    return parts;
+  }
+
+  private columnFor(r: ResolvedPath) {
+    if (r.extension) return undefined;
+    const key = (r.sub ? `${r.attribute.name}.${r.sub.name}` : r.attribute.name).toLowerCase();
+    return this.table.columns[key];
+  }
+
+  private attrExp(path: string, f: Extract<Filter, { kind: 'compare' | 'present' }>): Sql {
+    let r = this.resolve(path);
+    const membership = !r.extension ? this.table.memberships?.[r.attribute.name.toLowerCase()] : undefined;
+    if (membership) return this.membershipExp(r, membership, f);
+
+    // A complex attribute compared without a sub-attribute compares its `value` (RFC 7644 §3.4.2.2).
+    if (!r.sub && r.attribute.type === 'complex') {
+      if (f.kind === 'present') return this.present(r);
+      const value = r.attribute.subAttributes?.find((s) => s.name === 'value');
+      if (!value) throw invalidFilter(`"${path}" is complex; compare one of its sub-attributes`);
+      r = { ...r, sub: value };
+    }
+    if (f.kind === 'present') return this.present(r);
+
+    const column = this.columnFor(r);
+    if (column) return this.compareColumn(column.column, column.type, r, f.op, f.value, path);
+    if (r.attribute.multiValued) return this.compareInArray(r, f.op, f.value, path);
+    return this.compareJson(r, f.op, f.value, path);
+  }
+
+  private present(r: ResolvedPath): Sql {
+    const column = this.columnFor(r);
+    if (column) return { sql: `(${this.a}.${column.column} IS NOT NULL)`, bindings: [] };
+    if (r.attribute.multiValued && r.sub) {
+      // Any element that has the sub-attribute.
+      const parts = this.jsonParts({ ...r, sub: undefined });
+      return {
+        sql: `EXISTS (SELECT 1 FROM jsonb_array_elements(COALESCE(${this.a}.folded #> ?, '[]'::jsonb)) AS e WHERE e ->> ? IS NOT NULL)`,
+        bindings: [jsonPath(parts), r.sub.name],
+      };
+    }
+    // Stored resources never hold null, "" or [] (scim/normalize.ts), so presence is existence.
+    return { sql: `(${this.a}.folded #> ? IS NOT NULL)`, bindings: [jsonPath(this.jsonParts(r))] };
+  }
+
+  private membershipExp(r: ResolvedPath, m: MembershipCompiler, f: Extract<Filter, { kind: 'compare' | 'present' }>): Sql {
+    if (f.kind === 'present' && !r.sub) return m.present(this.a, this.tenant);
+    if (!r.sub || r.sub.name !== 'value') {
+      throw invalidFilter(`Only ${r.attribute.name}.value can be compared in a filter`);
+    }
+    if (f.kind === 'present') return m.present(this.a, this.tenant);
+    if (f.op === 'eq') return isUuid(f.value) ? m.hasValue(this.a, this.tenant, f.value.toLowerCase()) : FALSE;
+    if (f.op === 'ne') {
+      if (!isUuid(f.value)) return TRUE;
+      const inner = m.hasValue(this.a, this.tenant, f.value.toLowerCase());
+      return { sql: `(NOT ${inner.sql})`, bindings: inner.bindings };
+    }
+    throw invalidFilter(`${r.attribute.name}.value supports only eq, ne and pr`);
+  }
+
+  private compareColumn(column: string, type: ColumnType, r: ResolvedPath, op: string, value: CompValue, path: string): Sql {
+    const col = `${this.a}.${column}`;
+    if (value === null) return this.nullCompare(op, `(${col} IS NOT NULL)`, path);
+    switch (type) {
+      case 'uuid': {
+        if (typeof value !== 'string') throw invalidFilter(`"${path}" must be compared with a string`);
+        if (op === 'eq') return isUuid(value) ? { sql: `(${col} = ?)`, bindings: [value.toLowerCase()] } : FALSE;
+        if (op === 'ne') return isUuid(value) ? { sql: `(${col} <> ?)`, bindings: [value.toLowerCase()] } : TRUE;
+        return this.textCompare(`${col}::text`, op, value.toLowerCase(), path);
+      }
+      case 'timestamptz':
+        return this.dateCompare(col, op, value, path);
+      case 'boolean':
+        return this.boolCompare(col, op, value, path);
+      case 'text_ci':
+        if (typeof value !== 'string') throw invalidFilter(`"${path}" must be compared with a string`);
+        return this.textCompare(`lower(${col})`, op, value.toLowerCase(), path);
+      case 'text':
+        if (typeof value !== 'string') throw invalidFilter(`"${path}" must be compared with a string`);
+        return this.textCompare(col, op, value, path);
+    }
+  }
+
+  private nullCompare(op: string, presentSql: string, path: string): Sql {
+    // `eq null` reads as "has no value", `ne null` as "has a value"; nothing else compares with null.
+    if (op === 'eq') return { sql: `(NOT ${presentSql})`, bindings: [] };
+    if (op === 'ne') return { sql: presentSql, bindings: [] };
+    throw invalidFilter(`"${path}" can only be compared with null using eq or ne`);
+  }
+
+  private textCompare(expr: string, op: string, value: string, path: string): Sql {
+    switch (op) {
+      case 'eq':
+        return { sql: `(${expr} = ?)`, bindings: [value] };
+      case 'ne':
+        return { sql: `(${expr} IS DISTINCT FROM ?)`, bindings: [value] };
+      case 'co':
+        return { sql: `COALESCE(${expr} LIKE ? ESCAPE '\\', FALSE)`, bindings: ['%' + likeEscape(value) + '%'] };
+      case 'sw':
+        return { sql: `COALESCE(${expr} LIKE ? ESCAPE '\\', FALSE)`, bindings: [likeEscape(value) + '%'] };
+      case 'ew':
+        return { sql: `COALESCE(${expr} LIKE ? ESCAPE '\\', FALSE)`, bindings: ['%' + likeEscape(value)] };
+      case 'gt':
+      case 'ge':
+      case 'lt':
+      case 'le':
+        // Lexicographic by code point on every database (COLLATE "C"), as RFC 7644 §3.4.2.2 implies.
+        return { sql: `COALESCE((${expr}) COLLATE "C" ${SQL_OP[op]} ? COLLATE "C", FALSE)`, bindings: [value] };
+    }
+    throw invalidFilter(`Unsupported operator "${op}" on "${path}"`);
+  }
+
+  private dateCompare(expr: string, op: string, value: CompValue, path: string): Sql {
+    if (typeof value !== 'string' || Number.isNaN(Date.parse(value))) {
+      throw invalidFilter(`"${path}" is a dateTime; compare it with a date-time string such as "2024-01-31T00:00:00Z"`);
+    }
+    if (op === 'co' || op === 'sw' || op === 'ew') throw invalidFilter(`"${op}" cannot be used on the dateTime "${path}"`);
+    const iso = new Date(value).toISOString();
+    if (op === 'ne') return { sql: `((${expr}) IS DISTINCT FROM ?::timestamptz)`, bindings: [iso] };
+    return { sql: `COALESCE((${expr}) ${SQL_OP[op]} ?::timestamptz, FALSE)`, bindings: [iso] };
+  }
+
+  private boolCompare(expr: string, op: string, value: CompValue, path: string): Sql {
+    let v = value;
+    if (typeof v === 'string' && /^(true|false)$/i.test(v)) v = v.toLowerCase() === 'true'; // Entra: primary eq "True"
+    if (typeof v !== 'boolean') throw invalidFilter(`"${path}" is a boolean; compare it with true or false`);
+    if (op === 'eq') return { sql: `COALESCE(${expr} = ?, FALSE)`, bindings: [v] };
+    if (op === 'ne') return { sql: `((${expr}) IS DISTINCT FROM ?)`, bindings: [v] };
+    throw invalidFilter(`"${op}" cannot be used on the boolean "${path}"`);
+  }
+
+  /** The JSON value to put in a containment document, or undefined when containment cannot express it. */
+  private containmentValue(leaf: AttributeDef, value: CompValue, path: string): unknown {
+    switch (leaf.type) {
+      case 'boolean': {
+        let v = value;
+        if (typeof v === 'string' && /^(true|false)$/i.test(v)) v = v.toLowerCase() === 'true';
+        if (typeof v !== 'boolean') throw invalidFilter(`"${path}" is a boolean; compare it with true or false`);
+        return v;
+      }
+      case 'integer':
+      case 'decimal':
+        if (typeof value !== 'number') throw invalidFilter(`"${path}" is a number; compare it with a number`);
+        return value;
+      case 'dateTime':
+      case 'binary':
+        return undefined;
+      default:
+        if (typeof value !== 'string') throw invalidFilter(`"${path}" is a string; compare it with a string`);
+        return leaf.caseExact ? value : value.toLowerCase();
+    }
+  }
+
+  /** A singular attribute stored in JSON. */
+  private compareJson(r: ResolvedPath, op: string, value: CompValue, path: string): Sql {
+    const parts = this.jsonParts(r);
+    const leaf = ResourceSchema.leaf(r);
+    if (value === null) return this.nullCompare(op, `(${this.a}.folded #> '${jsonPath(parts)}' IS NOT NULL)`, path);
+    if (op === 'eq' || op === 'ne') {
+      const v = this.containmentValue(leaf, value, path);
+      if (v !== undefined) {
+        const sql = `(${this.a}.folded @> ?::jsonb)`;
+        const bindings = [JSON.stringify(nest(parts, v))];
+        return op === 'eq' ? { sql, bindings } : { sql: `(NOT ${sql})`, bindings };
+      }
+    }
+    return this.typedCompare(`${this.a}.folded #>> '${jsonPath(parts)}'`, leaf, op, value, path);
+  }
+
+  /** Compares a text expression extracted from JSON according to the attribute's type. */
+  private typedCompare(textExpr: string, leaf: AttributeDef, op: string, value: CompValue, path: string): Sql {
+    switch (leaf.type) {
+      case 'dateTime':
+        return this.dateCompare(`(${textExpr})::timestamptz`, op, value, path);
+      case 'boolean':
+        return this.boolCompare(`(${textExpr})::boolean`, op, value, path);
+      case 'integer':
+      case 'decimal': {
+        if (typeof value !== 'number') throw invalidFilter(`"${path}" is a number; compare it with a number`);
+        if (!(op in SQL_OP)) throw invalidFilter(`"${op}" cannot be used on the number "${path}"`);
+        const cmp = `(${textExpr})::numeric ${SQL_OP[op]} ?`;
+        return op === 'ne' ? { sql: `(${cmp}) IS NOT TRUE`, bindings: [value] } : { sql: `COALESCE(${cmp}, FALSE)`, bindings: [value] };
+      }
+      default: {
+        if (leaf.type === 'binary' && op !== 'eq' && op !== 'ne') throw invalidFilter(`"${op}" cannot be used on the binary "${path}"`);
+        if (typeof value !== 'string') throw invalidFilter(`"${path}" is a string; compare it with a string`);
+        return this.textCompare(textExpr, op, leaf.caseExact ? value : value.toLowerCase(), path);
+      }
+    }
+  }
+
+  /** A sub-attribute of a multi-valued attribute: true when any element matches. */
+  private compareInArray(r: ResolvedPath, op: string, value: CompValue, path: string): Sql {
+    const leaf = ResourceSchema.leaf(r);
+    const arrayParts = this.jsonParts({ ...r, sub: undefined });
+    if (op === 'eq' || op === 'ne') {
+      const v = value === null ? undefined : this.containmentValue(leaf, value, path);
+      if (v !== undefined) {
+        const doc = nest(arrayParts, [r.sub ? { [r.sub.name]: v } : v]);
+        const sql = `(${this.a}.folded @> ?::jsonb)`;
+        return op === 'eq' ? { sql, bindings: [JSON.stringify(doc)] } : { sql: `(NOT ${sql})`, bindings: [JSON.stringify(doc)] };
+      }
+    }
+    const element = r.sub ? `e ->> '${r.sub.name}'` : `e #>> '{}'`;
+    if (value === null) {
+      const anyPresent = `EXISTS (SELECT 1 FROM jsonb_array_elements(COALESCE(${this.a}.folded #> '${jsonPath(arrayParts)}', '[]'::jsonb)) AS e WHERE ${element} IS NOT NULL)`;
+      return this.nullCompare(op, anyPresent, path);
+    }
+    const inner = this.typedCompare(element, leaf, op, value, path);
+    return {
+      sql: `EXISTS (SELECT 1 FROM jsonb_array_elements(COALESCE(${this.a}.folded #> '${jsonPath(arrayParts)}', '[]'::jsonb)) AS e WHERE ${inner.sql})`,
+      bindings: inner.bindings,
+    };
+  }
+
+  /** `emails[type eq "work" and value co "@x"]`: one element must satisfy the whole inner filter. */
+  private valuePath(path: string, inner: Filter): Sql {
+    const r = this.resolve(path);
+    const membership = !r.extension ? this.table.memberships?.[r.attribute.name.toLowerCase()] : undefined;
+    if (membership) {
+      // members[value eq "…"] is members.value eq "…" (Okta's remove path, reused as a filter).
+      return this.compileMembershipValuePath(r, membership, inner);
+    }
+    if (r.attribute.type !== 'complex' || r.sub) throw invalidFilter(`"${path}" is not a complex attribute; "[...]" cannot be used on it`);
+    const parts = this.jsonParts(r);
+    // Fast path: a conjunction of eq on simple sub-attributes is one containment test (GIN-indexed).
+    const eqs = this.conjunctionOfEq(inner);
+    if (eqs) {
+      const element: Record<string, unknown> = {};
+      let containable = true;
+      for (const c of eqs) {
+        const sub = this.subAttr(r.attribute, c.path, path);
+        const v = c.value === null ? undefined : this.containmentValue(sub, c.value, `${path}.${sub.name}`);
+        if (v === undefined || sub.name in element) {
+          containable = false;
+          break;
+        }
+        element[sub.name] = v;
+      }
+      if (containable) {
+        const doc = nest(parts, r.attribute.multiValued ? [element] : element);
+        return { sql: `(${this.a}.folded @> ?::jsonb)`, bindings: [JSON.stringify(doc)] };
+      }
+    }
+    const cond = this.compileElement(r.attribute, inner, path);
+    if (!r.attribute.multiValued) {
+      // A singular complex attribute: the "element" is the object itself.
+      return {
+        sql: `EXISTS (SELECT 1 FROM (SELECT ${this.a}.folded #> '${jsonPath(parts)}' AS e) AS x WHERE x.e IS NOT NULL AND ${cond.sql.replace(/\be\b(?= ->)/g, 'x.e')})`,
+        bindings: cond.bindings,
+      };
+    }
+    return {
+      sql: `EXISTS (SELECT 1 FROM jsonb_array_elements(COALESCE(${this.a}.folded #> '${jsonPath(parts)}', '[]'::jsonb)) AS e WHERE ${cond.sql})`,
+      bindings: cond.bindings,
+    };
+  }
+
+  private compileMembershipValuePath(r: ResolvedPath, m: MembershipCompiler, inner: Filter): Sql {
+    if (inner.kind === 'compare' && inner.path.toLowerCase() === 'value') {
+      return this.membershipExp({ ...r, sub: r.attribute.subAttributes?.find((s) => s.name === 'value') }, m, inner);
+    }
+    throw invalidFilter(`Only ${r.attribute.name}[value eq "…"] is supported for ${r.attribute.name}`);
+  }
+
+  private conjunctionOfEq(f: Filter): { path: string; value: CompValue }[] | undefined {
+    if (f.kind === 'compare' && f.op === 'eq') return [{ path: f.path, value: f.value }];
+    if (f.kind === 'and') {
+      const l = this.conjunctionOfEq(f.left);
+      const r = l && this.conjunctionOfEq(f.right);
+      return l && r ? [...l, ...r] : undefined;
+    }
+    return undefined;
+  }
+
+  private subAttr(parent: AttributeDef, name: string, path: string): AttributeDef {
+    const sub = parent.subAttributes?.find((s) => s.name.toLowerCase() === name.toLowerCase());
+    if (!sub) throw invalidFilter(`Unknown sub-attribute "${name}" of "${path}"`);
+    return sub;
+  }
+
+  /** Compiles the inner filter of a value path against one JSON element aliased `e`. */
+  private compileElement(parent: AttributeDef, f: Filter, path: string): Sql {
+    switch (f.kind) {
+      case 'and':
+      case 'or': {
+        const l = this.compileElement(parent, f.left, path);
+        const r = this.compileElement(parent, f.right, path);
+        return { sql: `(${l.sql} ${f.kind.toUpperCase()} ${r.sql})`, bindings: [...l.bindings, ...r.bindings] };
+      }
+      case 'not': {
+        const inner = this.compileElement(parent, f.filter, path);
+        return { sql: `(NOT ${inner.sql})`, bindings: inner.bindings };
+      }
+      case 'present': {
+        const sub = this.subAttr(parent, f.path, path);
+        return { sql: `(e -> '${sub.name}' IS NOT NULL)`, bindings: [] };
+      }
+      case 'compare': {
+        const sub = this.subAttr(parent, f.path, path);
+        if (f.value === null) return this.nullCompare(f.op, `(e -> '${sub.name}' IS NOT NULL)`, `${path}.${sub.name}`);
+        return this.typedCompare(`e ->> '${sub.name}'`, sub, f.op, f.value, `${path}.${sub.name}`);
+      }
+      case 'valuePath':
+        throw invalidFilter('Value paths cannot be nested');
+    }
+  }
+
+  /**
+   * ORDER BY expression for sortBy (RFC 7644 §3.4.2.3): a column, a singular JSON attribute, or for
+   * a multi-valued attribute its primary value (else the first). Returns a text-comparable expression
+   * and its kind, so cursor keys can be compared with a row comparison.
+   */
+  sortExpression(sortBy: string): { sql: string; kind: 'text' | 'timestamptz' | 'numeric' | 'boolean' } {
+    const r = this.schema.resolve(sortBy);
+    if (!r) throw invalidFilter(`Unknown attribute "${sortBy}" in sortBy`);
+    let rr = r;
+    if (!rr.sub && rr.attribute.type === 'complex') {
+      const value = rr.attribute.subAttributes?.find((s) => s.name === 'value');
+      if (!value) throw invalidFilter(`"${sortBy}" is complex; sort by one of its sub-attributes`);
+      rr = { ...rr, sub: value };
+    }
+    const leaf = ResourceSchema.leaf(rr);
+    if (leaf.returned === 'never') throw invalidFilter(`"${sortBy}" cannot be sorted on`);
+    if (!rr.extension && this.table.memberships?.[rr.attribute.name.toLowerCase()]) {
+      throw invalidFilter(`"${sortBy}" cannot be sorted on`);
+    }
+    const column = this.columnFor(rr);
+    if (column) {
+      if (column.type === 'timestamptz') return { sql: `${this.a}.${column.column}`, kind: 'timestamptz' };
+      if (column.type === 'boolean') return { sql: `${this.a}.${column.column}`, kind: 'boolean' };
+      if (column.type === 'text_ci') return { sql: `lower(${this.a}.${column.column})`, kind: 'text' };
+      return { sql: `${this.a}.${column.column}::text`, kind: 'text' };
+    }
+    let text: string;
+    if (rr.attribute.multiValued) {
+      const arrayParts = this.jsonParts({ ...rr, sub: undefined });
+      const el = rr.sub ? `e ->> '${rr.sub.name}'` : `e #>> '{}'`;
+      const primary = rr.sub ? `ORDER BY (e ->> 'primary') = 'true' DESC NULLS LAST` : '';
+      text = `(SELECT ${el} FROM jsonb_array_elements(COALESCE(${this.a}.folded #> '${jsonPath(arrayParts)}', '[]'::jsonb)) AS e ${primary} LIMIT 1)`;
+    } else {
+      text = `(${this.a}.folded #>> '${jsonPath(this.jsonParts(rr))}')`;
+    }
+    switch (leaf.type) {
+      case 'dateTime':
+        return { sql: `(${text})::timestamptz`, kind: 'timestamptz' };
+      case 'integer':
+      case 'decimal':
+        return { sql: `(${text})::numeric`, kind: 'numeric' };
+      case 'boolean':
+        return { sql: `(${text})::boolean`, kind: 'boolean' };
+      default:
+        return { sql: text, kind: 'text' };
+    }
+  }
+}
+
+const SQL_OP: Record<string, string> = { eq: '=', ne: '<>', gt: '>', ge: '>=', lt: '<', le: '<=' };

@@ -1,0 +1,138 @@
+// Group membership rows: users and groups as members of groups. A membership change touches
+// only the rows it names (never a read-modify-write of the member list), and a user's read-only
+// `groups` (RFC 7643 §4.1.2) is derived here, direct and indirect, with one recursive query.
+import type { Knex } from 'knex';
+import { MembershipCompiler, Sql } from './filter-sql';
+
+type Db = Knex | Knex.Transaction;
+
+export interface MemberRef {
+  value: string;
+  type: 'User' | 'Group';
+  display?: string;
+}
+
+export interface GroupRef {
+  value: string;
+  display: string;
+  type: 'direct' | 'indirect';
+}
+
+export class MembersRepo {
+  async addUsers(db: Db, tenantId: string, groupId: string, userIds: string[]): Promise<void> {
+    if (!userIds.length) return;
+    await db.raw(
+      `INSERT INTO group_user_members (tenant_id, group_id, user_id)
+       SELECT ?, ?, u FROM unnest(?::uuid[]) AS u ON CONFLICT DO NOTHING`,
+      [tenantId, groupId, userIds],
+    );
+  }
+
+  async addGroups(db: Db, tenantId: string, groupId: string, memberGroupIds: string[]): Promise<void> {
+    if (!memberGroupIds.length) return;
+    await db.raw(
+      `INSERT INTO group_group_members (tenant_id, group_id, member_group_id)
+       SELECT ?, ?, g FROM unnest(?::uuid[]) AS g ON CONFLICT DO NOTHING`,
+      [tenantId, groupId, memberGroupIds],
+    );
+  }
+
+  async removeAll(db: Db, tenantId: string, groupId: string): Promise<void> {
+    await db.raw('DELETE FROM group_user_members WHERE tenant_id = ? AND group_id = ?', [tenantId, groupId]);
+    await db.raw('DELETE FROM group_group_members WHERE tenant_id = ? AND group_id = ?', [tenantId, groupId]);
+  }
+
+  /**
+   * True when adding these groups as members of `groupId` would close a cycle: `groupId` itself,
+   * or a group that already contains `groupId` directly or indirectly.
+   */
+  async wouldCycle(db: Db, tenantId: string, groupId: string, memberGroupIds: string[]): Promise<boolean> {
+    if (!memberGroupIds.length) return false;
+    if (memberGroupIds.includes(groupId)) return true;
+    const res = await db.raw(
+      `WITH RECURSIVE below(id) AS (
+         SELECT unnest(?::uuid[])
+         UNION
+         SELECT gg.member_group_id FROM group_group_members gg JOIN below ON gg.group_id = below.id
+          WHERE gg.tenant_id = ?)
+       SELECT 1 FROM below WHERE id = ? LIMIT 1`,
+      [memberGroupIds, tenantId, groupId],
+    );
+    return res.rows.length > 0;
+  }
+
+  /** Members of each group, with `display` from the member's displayName (users: else userName). */
+  async membersOf(db: Db, tenantId: string, groupIds: string[]): Promise<Map<string, MemberRef[]>> {
+    const out = new Map<string, MemberRef[]>(groupIds.map((id) => [id, []]));
+    if (!groupIds.length) return out;
+    const res = await db.raw(
+      `SELECT m.group_id, m.user_id AS value, 'User' AS type, COALESCE(u.data ->> 'displayName', u.user_name) AS display
+         FROM group_user_members m JOIN users u ON u.tenant_id = m.tenant_id AND u.id = m.user_id
+        WHERE m.tenant_id = ? AND m.group_id = ANY(?::uuid[])
+       UNION ALL
+       SELECT m.group_id, m.member_group_id, 'Group', g.display_name
+         FROM group_group_members m JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.member_group_id
+        WHERE m.tenant_id = ? AND m.group_id = ANY(?::uuid[])
+       ORDER BY 1, 2`,
+      [tenantId, groupIds, tenantId, groupIds],
+    );
+    for (const r of res.rows as { group_id: string; value: string; type: 'User' | 'Group'; display: string }[]) {
+      out.get(r.group_id)!.push({ value: r.value, type: r.type, display: r.display });
+    }
+    return out;
+  }
+
+  /** Groups of each user: direct memberships and, through nested groups, indirect ones. */
+  async groupsOfUsers(db: Db, tenantId: string, userIds: string[]): Promise<Map<string, GroupRef[]>> {
+    const out = new Map<string, GroupRef[]>(userIds.map((id) => [id, []]));
+    if (!userIds.length) return out;
+    const res = await db.raw(
+      `WITH RECURSIVE reach(user_id, group_id, depth) AS (
+         SELECT user_id, group_id, 0 FROM group_user_members WHERE tenant_id = ? AND user_id = ANY(?::uuid[])
+         UNION
+         SELECT r.user_id, gg.group_id, 1 FROM reach r
+           JOIN group_group_members gg ON gg.tenant_id = ? AND gg.member_group_id = r.group_id)
+       SELECT r.user_id, r.group_id, min(r.depth) AS depth, g.display_name
+         FROM reach r JOIN groups g ON g.tenant_id = ? AND g.id = r.group_id
+        GROUP BY r.user_id, r.group_id, g.display_name
+        ORDER BY r.user_id, g.display_name, r.group_id`,
+      [tenantId, userIds, tenantId, tenantId],
+    );
+    for (const r of res.rows as { user_id: string; group_id: string; depth: number; display_name: string }[]) {
+      out.get(r.user_id)!.push({ value: r.group_id, display: r.display_name, type: Number(r.depth) === 0 ? 'direct' : 'indirect' });
+    }
+    return out;
+  }
+}
+
+/** `members.value eq X` / `members pr` on groups; `a` is the groups table alias. */
+export const groupMembersCompiler: MembershipCompiler = {
+  hasValue: (a, tenantId, id): Sql => ({
+    sql: `(EXISTS (SELECT 1 FROM group_user_members m WHERE m.tenant_id = ? AND m.group_id = ${a}.id AND m.user_id = ?::uuid)
+        OR EXISTS (SELECT 1 FROM group_group_members m WHERE m.tenant_id = ? AND m.group_id = ${a}.id AND m.member_group_id = ?::uuid))`,
+    bindings: [tenantId, id, tenantId, id],
+  }),
+  present: (a, tenantId): Sql => ({
+    sql: `(EXISTS (SELECT 1 FROM group_user_members m WHERE m.tenant_id = ? AND m.group_id = ${a}.id)
+        OR EXISTS (SELECT 1 FROM group_group_members m WHERE m.tenant_id = ? AND m.group_id = ${a}.id))`,
+    bindings: [tenantId, tenantId],
+  }),
+};
+
+/** `groups.value eq X` / `groups pr` on users: direct or indirect membership of group X. */
+export const userGroupsCompiler: MembershipCompiler = {
+  hasValue: (a, tenantId, id): Sql => ({
+    // Uncorrelated: the groups under X (X and, transitively, its member groups), then their users.
+    sql: `(${a}.id IN (
+        WITH RECURSIVE sub(id) AS (
+          SELECT ?::uuid
+          UNION
+          SELECT gg.member_group_id FROM group_group_members gg JOIN sub ON gg.group_id = sub.id WHERE gg.tenant_id = ?)
+        SELECT m.user_id FROM group_user_members m WHERE m.tenant_id = ? AND m.group_id IN (SELECT id FROM sub)))`,
+    bindings: [id, tenantId, tenantId],
+  }),
+  present: (a, tenantId): Sql => ({
+    sql: `EXISTS (SELECT 1 FROM group_user_members m WHERE m.tenant_id = ? AND m.user_id = ${a}.id)`,
+    bindings: [tenantId],
+  }),
+};

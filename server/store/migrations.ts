@@ -1,0 +1,21 @@
+// The migration list. Migrations are imported, not discovered on disk, so the same names are
+// recorded whether they run from TypeScript (tests, tsx) or compiled JavaScript (npm start):
+// knex stores file names with their extension otherwise (shared/guide/stack-notes.md).
+import type { Knex } from 'knex';
+import * as m0001 from '../../migrations/0001_init';
+
+const MIGRATIONS: Record<string, Knex.Migration> = {
+  '0001_init': m0001,
+};
+
+export const migrationSource: Knex.MigrationSource<string> = {
+  getMigrations: async () => Object.keys(MIGRATIONS).sort(),
+  getMigrationName: (name) => name,
+  getMigration: async (name) => MIGRATIONS[name],
+};
+
+/** Brings the schema up to date; returns the names of the migrations it ran. */
+export async function migrateLatest(knex: Knex): Promise<string[]> {
+  const [, log] = await knex.migrate.latest({ migrationSource, tableName: 'knex_migrations' });
+  return log as string[];
+}

@@ -1,0 +1,74 @@
+// Tenants and their API tokens. Token lookup by hash is the one query not scoped by tenant:
+// the token is what tells us the tenant (migrations/0001_init.ts).
+import type { Knex } from 'knex';
+
+type Db = Knex | Knex.Transaction;
+
+export interface TenantRow {
+  id: string;
+  name: string;
+  settings: Record<string, unknown>;
+  created_at: Date;
+}
+
+export interface TokenRow {
+  tenant_id: string;
+  id: string;
+  name: string;
+  scopes: string[];
+  sub_account_id: string | null;
+  expires_at: Date | null;
+  revoked_at: Date | null;
+  last_used_at: Date | null;
+}
+
+export class TenantsRepo {
+  async insert(db: Db, row: { id: string; name: string; settings?: Record<string, unknown> }): Promise<TenantRow> {
+    const [t] = await db('tenants')
+      .insert({ id: row.id, name: row.name, settings: row.settings ?? {} })
+      .returning(['id', 'name', 'settings', 'created_at']);
+    return t;
+  }
+
+  async list(db: Db): Promise<(TenantRow & { users: number; groups: number })[]> {
+    const res = await db.raw(
+      `SELECT t.id, t.name, t.settings, t.created_at,
+              (SELECT count(*) FROM users u WHERE u.tenant_id = t.id)::int AS users,
+              (SELECT count(*) FROM groups g WHERE g.tenant_id = t.id)::int AS groups
+         FROM tenants t ORDER BY t.created_at, t.id`,
+    );
+    return res.rows;
+  }
+
+  async get(db: Db, tenantId: string): Promise<TenantRow | undefined> {
+    return db('tenants').where({ id: tenantId }).first(['id', 'name', 'settings', 'created_at']);
+  }
+}
+
+export class TokensRepo {
+  async insert(
+    db: Db,
+    tenantId: string,
+    row: { id: string; name: string; tokenHash: string; scopes: string[]; subAccountId?: string; expiresAt?: Date },
+  ): Promise<void> {
+    await db('api_tokens').insert({
+      tenant_id: tenantId,
+      id: row.id,
+      name: row.name,
+      token_hash: row.tokenHash,
+      scopes: row.scopes,
+      sub_account_id: row.subAccountId ?? null,
+      expires_at: row.expiresAt ?? null,
+    });
+  }
+
+  async findByHash(db: Db, tokenHash: string): Promise<TokenRow | undefined> {
+    return db('api_tokens')
+      .where({ token_hash: tokenHash })
+      .first(['tenant_id', 'id', 'name', 'scopes', 'sub_account_id', 'expires_at', 'revoked_at', 'last_used_at']);
+  }
+
+  async touch(db: Db, tenantId: string, id: string, at: Date): Promise<void> {
+    await db('api_tokens').where({ tenant_id: tenantId, id }).update({ last_used_at: at });
+  }
+}

@@ -1,0 +1,59 @@
+// Resolves a bearer token to its tenant and scopes. Lookups are cached for a few seconds so a
+// busy IdP does not pay a query per request; a revoked token stops working within that TTL.
+// last_used_at is written at most once a minute per token.
+import type { Knex } from 'knex';
+import { TokenRow, TokensRepo } from '../store/tenants-repo';
+import { hashToken } from './tokens';
+
+export interface Credential {
+  tenantId: string;
+  tokenId: string;
+  scopes: string[];
+  subAccountId: string | null;
+}
+
+interface Entry {
+  row: TokenRow | undefined;
+  until: number;
+}
+
+export class Authenticator {
+  private readonly cache = new Map<string, Entry>();
+  private readonly touched = new Map<string, number>();
+
+  constructor(
+    private readonly knex: Knex,
+    private readonly tokens: TokensRepo,
+    private readonly clock: () => Date,
+    private readonly ttlMs = 5000,
+    private readonly maxEntries = 10_000,
+  ) {}
+
+  /** The credential for a presented token, or undefined if it is unknown, revoked or expired. */
+  async authenticate(token: string): Promise<Credential | undefined> {
+    const hash = hashToken(token);
+    const now = this.clock().getTime();
+    let entry = this.cache.get(hash);
+    if (!entry || entry.until < now) {
+      const row = await this.tokens.findByHash(this.knex, hash);
+      entry = { row, until: now + this.ttlMs };
+      if (this.cache.size >= this.maxEntries) this.cache.clear();
+      this.cache.set(hash, entry);
+    }
+    const row = entry.row;
+    if (!row || row.revoked_at) return undefined;
+    if (row.expires_at && new Date(row.expires_at).getTime() <= now) return undefined;
+    const last = this.touched.get(row.id) ?? 0;
+    if (now - last > 60_000) {
+      this.touched.set(row.id, now);
+      // Best effort: a failed bookkeeping write must not fail the request.
+      this.tokens.touch(this.knex, row.tenant_id, row.id, new Date(now)).catch(() => this.touched.delete(row.id));
+    }
+    return { tenantId: row.tenant_id, tokenId: row.id, scopes: row.scopes, subAccountId: row.sub_account_id };
+  }
+
+  /** Forgets cached lookups (after a revocation on this instance). */
+  forget(): void {
+    this.cache.clear();
+  }
+}

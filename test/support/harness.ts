@@ -1,0 +1,124 @@
+// Test harness: a real server (createApp over real deps) on a real database — a fresh in-memory
+// PGlite, or a fresh PostgreSQL database created for the test file and dropped after — chosen by
+// TEST_DB (set per jest project). Nothing of our own is mocked.
+import { randomBytes } from 'node:crypto';
+import type { Express } from 'express';
+import knexFactory from 'knex';
+import request from 'supertest';
+import { Writable } from 'node:stream';
+import { createApp } from '../../server/app';
+import { loadConfig } from '../../server/config';
+import { createDeps, Deps } from '../../server/deps';
+import { createLogger } from '../../server/logger';
+import { openDatabase, Database } from '../../server/store/db';
+
+export const OPERATOR_TOKEN = 'test-operator-token-0123456789';
+export const ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+export interface Harness {
+  app: Express;
+  deps: Deps;
+  db: Database;
+  /** Every log line written by the server during the test file. */
+  logs: string[];
+  http: ReturnType<typeof request>;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  clock?: () => Date;
+  env?: Record<string, string>;
+}
+
+/** Opens a fresh database of the kind this jest project tests. */
+export async function freshDatabase(logger = createLogger('silent')): Promise<{ db: Database; drop(): Promise<void>; url?: string }> {
+  if (process.env.TEST_DB === 'postgres') {
+    const name = `provisio_test_${randomBytes(6).toString('hex')}`;
+    const admin = knexFactory({ client: 'pg', connection: ADMIN_URL, pool: { min: 0, max: 1 } });
+    await admin.raw(`CREATE DATABASE ${name}`);
+    const url = ADMIN_URL.replace(/\/[^/]*$/, `/${name}`);
+    const db = await openDatabase({ databaseUrl: url, poolSize: 10, logger });
+    return {
+      db,
+      url,
+      drop: async () => {
+        await db.close();
+        await admin.raw(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        await admin.destroy();
+      },
+    };
+  }
+  const db = await openDatabase({ poolSize: 1, logger });
+  return { db, drop: () => db.close() };
+}
+
+export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      logs.push(...String(chunk).split('\n').filter(Boolean));
+      cb();
+    },
+  });
+  const logger = createLogger('info', sink);
+  const config = loadConfig({ PUBLIC_URL: 'http://provisio.test', OPERATOR_TOKEN, LOG_LEVEL: 'info', ...opts.env });
+  const fresh = await freshDatabase(logger);
+  const deps = await createDeps(config, logger, { db: fresh.db, clock: opts.clock });
+  const app = createApp(deps);
+  return {
+    app,
+    deps,
+    db: fresh.db,
+    logs,
+    http: request(app),
+    close: async () => {
+      await deps.close();
+      await fresh.drop();
+    },
+  };
+}
+
+export interface TestTenant {
+  id: string;
+  token: string;
+  base: string;
+  /** Path prefix of the tenant's SCIM API (relative to the app), e.g. /scim/v2/<id>. */
+  path: string;
+  primaryAdminId: string;
+}
+
+export async function createTenant(h: Harness, name = 'Acme', adminEmail = `admin-${randomBytes(4).toString('hex')}@acme.test`): Promise<TestTenant> {
+  const res = await h.http.post('/operator/v1/tenants').set('Authorization', `Bearer ${OPERATOR_TOKEN}`).send({ name, adminEmail });
+  if (res.status !== 201) throw new Error(`tenant creation failed: ${res.status} ${JSON.stringify(res.body)}`);
+  const base: string = res.body.scimBaseUrl;
+  return { id: res.body.id, token: res.body.token, base, path: new URL(base).pathname, primaryAdminId: res.body.primaryAdminId };
+}
+
+/** A small SCIM client bound to one tenant. */
+export function scim(h: Harness, t: TestTenant) {
+  const auth = (r: request.Test) => r.set('Authorization', `Bearer ${t.token}`);
+  return {
+    get: (p: string) => auth(h.http.get(t.path + p)),
+    post: (p: string, body?: unknown) => auth(h.http.post(t.path + p).set('Content-Type', 'application/scim+json')).send(JSON.stringify(body ?? {})),
+    put: (p: string, body: unknown) => auth(h.http.put(t.path + p).set('Content-Type', 'application/scim+json')).send(JSON.stringify(body)),
+    patch: (p: string, body: unknown) => auth(h.http.patch(t.path + p).set('Content-Type', 'application/scim+json')).send(JSON.stringify(body)),
+    delete: (p: string) => auth(h.http.delete(t.path + p)),
+  };
+}
+
+export const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
+export const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
+export const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
+export const PROVISIO_USER = 'urn:provisio:params:scim:schemas:extension:2.0:User';
+export const PROVISIO_GROUP = 'urn:provisio:params:scim:schemas:extension:2.0:Group';
+export const ERROR = 'urn:ietf:params:scim:api:messages:2.0:Error';
+
+/** Asserts a response is a RFC 7644 §3.12 error with this status (and scimType, if given). */
+export function expectScimError(res: request.Response, status: number, scimType?: string) {
+  expect({ status: res.status, type: res.headers['content-type'] }).toEqual({ status, type: expect.stringMatching(/^application\/scim\+json/) });
+  expect(res.body.schemas).toEqual([ERROR]);
+  expect(res.body.status).toBe(String(status));
+  expect(typeof res.body.detail).toBe('string');
+  expect(res.body.detail.length).toBeGreaterThan(0);
+  if (scimType) expect(res.body.scimType).toBe(scimType);
+}

@@ -45,6 +45,7 @@ function openPostgres(connectionString: string, poolSize: number, logger: Logger
       },
     },
     acquireConnectionTimeout: ACQUIRE_TIMEOUT_MS,
+    log: knexLog(logger),
   });
   return { knex, kind: 'postgres', close: () => knex.destroy() };
 }
@@ -72,6 +73,7 @@ async function openEmbedded(dataDir: string | undefined, logger: Logger): Promis
     // PGlite serves one connection; queries queue in the pool.
     pool: { min: 0, max: 1 },
     acquireConnectionTimeout: 60_000,
+    log: knexLog(logger),
   });
   return {
     knex,
@@ -81,6 +83,17 @@ async function openEmbedded(dataDir: string | undefined, logger: Logger): Promis
       await server.stop();
       await db.close();
     },
+  };
+}
+
+/** Routes knex's own messages (which it would print to the console) into our structured log. */
+function knexLog(logger: Logger) {
+  const msg = (m: unknown) => ({ detail: typeof m === 'string' ? m : (m as Error)?.message ?? String(m) });
+  return {
+    warn: (m: unknown) => logger.warn(msg(m), 'knex'),
+    error: (m: unknown) => logger.warn(msg(m), 'knex'),
+    deprecate: (m: unknown) => logger.debug(msg(m), 'knex deprecation'),
+    debug: (m: unknown) => logger.debug(msg(m), 'knex'),
   };
 }
 
@@ -102,8 +115,12 @@ const CONNECTION_CODES = new Set([
 /** True for errors that mean "the database is unreachable right now" (mapped to 503). */
 export function isConnectionError(err: unknown): boolean {
   if (!err || typeof err !== 'object') return false;
-  const e = err as { code?: string; name?: string; message?: string };
+  const e = err as { code?: string; name?: string; message?: string; severity?: string };
   if (e.code && CONNECTION_CODES.has(e.code)) return true;
+  // A FATAL error ends the session: the server refused or dropped us (e.g. 55000 "database is not
+  // currently accepting connections" during maintenance). Class 08 is connection exceptions.
+  if (e.severity === 'FATAL' || e.severity === 'PANIC') return true;
+  if (e.code && e.code.startsWith('08')) return true;
   if (e.name === 'KnexTimeoutError') return true;
   const msg = e.message ?? '';
   return /Connection terminated|connection is closed|Client has encountered a connection error|terminating connection/i.test(msg);

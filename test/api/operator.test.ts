@@ -1,0 +1,127 @@
+// Operator API (/operator/v1) and CLI: the contract other parts and scripts rely on.
+import { hashToken } from '../../server/tenancy/tokens';
+import { runCli } from '../../server/cli';
+import { freshDatabase, Harness, OPERATOR_TOKEN, startHarness, USER } from '../support/harness';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(() => h.close());
+
+const op = () => ({ Authorization: `Bearer ${OPERATOR_TOKEN}` });
+
+describe('POST /operator/v1/tenants', () => {
+  it('creates a tenant with its primary admin and a first token shown once, stored as a hash', async () => {
+    const res = await h.http
+      .post('/operator/v1/tenants')
+      .set(op())
+      .send({ name: 'Globex', adminEmail: 'Hank.Scorpio@globex.example', adminName: { givenName: 'Hank', familyName: 'Scorpio' } });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ id: expect.any(String), name: 'Globex', token: expect.stringMatching(/^pvs_/) });
+    expect(res.body.scimBaseUrl).toBe(`http://provisio.test/scim/v2/${res.body.id}`);
+    expect(res.body.scimBaseUrl).not.toContain('_');
+    expect(res.headers['cache-control']).toBe('no-store');
+
+    const stored = await h.db.knex('api_tokens').where({ tenant_id: res.body.id });
+    expect(stored).toHaveLength(1);
+    expect(stored[0].token_hash).toBe(hashToken(res.body.token));
+    expect(JSON.stringify(stored)).not.toContain(res.body.token);
+    expect(stored[0].scopes.sort()).toEqual(['admin', 'scim']);
+
+    // The token works on the tenant's SCIM base, and the admin is its primary admin.
+    const users = await h.http
+      .get(`${new URL(res.body.scimBaseUrl).pathname}/Users`)
+      .query({ filter: 'userName eq "hank.scorpio@globex.example"' })
+      .set('Authorization', `Bearer ${res.body.token}`);
+    expect(users.status).toBe(200);
+    expect(users.body.totalResults).toBe(1);
+    expect(users.body.Resources[0]).toMatchObject({
+      userName: 'Hank.Scorpio@globex.example',
+      name: { givenName: 'Hank', familyName: 'Scorpio' },
+      emails: [{ value: 'Hank.Scorpio@globex.example', type: 'work', primary: true }],
+      'urn:provisio:params:scim:schemas:extension:2.0:User': { primaryAdmin: true },
+      schemas: expect.arrayContaining([USER]),
+    });
+  });
+
+  it.each([
+    [{}, /name is required/],
+    [{ name: 'X' }, /adminEmail/],
+    [{ name: 'X', adminEmail: 'not-an-email' }, /adminEmail/],
+    [{ name: 'X', adminEmail: 'a@b.example', adminName: 'A B' }, /adminName/],
+  ])('rejects %j with 400 and a clear detail, creating nothing', async (body, detail) => {
+    const before = (await h.db.knex('tenants').count({ n: '*' }))[0].n;
+    const res = await h.http.post('/operator/v1/tenants').set(op()).send(body);
+    expect(res.status).toBe(400);
+    expect(res.body.detail).toMatch(detail);
+    expect((await h.db.knex('tenants').count({ n: '*' }))[0].n).toBe(before);
+  });
+
+  it('answers 400 for malformed JSON', async () => {
+    const res = await h.http.post('/operator/v1/tenants').set(op()).set('Content-Type', 'application/json').send('{"name": ');
+    expect(res.status).toBe(400);
+    expect(res.body.scimType).toBe('invalidSyntax');
+  });
+
+  it('needs the operator token', async () => {
+    expect((await h.http.post('/operator/v1/tenants').send({ name: 'X', adminEmail: 'a@b.example' })).status).toBe(401);
+    expect((await h.http.get('/operator/v1/tenants').set('Authorization', 'Bearer wrong-token')).status).toBe(401);
+    expect((await h.http.get('/operator/v1/tenants').set('Authorization', `Basic ${OPERATOR_TOKEN}`)).status).toBe(401);
+  });
+});
+
+describe('GET /operator/v1/tenants', () => {
+  it('lists tenants with their SCIM base URLs and never a token', async () => {
+    const created = await h.http.post('/operator/v1/tenants').set(op()).send({ name: 'Initech', adminEmail: 'bill@initech.example' });
+    const res = await h.http.get('/operator/v1/tenants').set(op()).expect(200);
+    const found = res.body.tenants.find((t: { id: string }) => t.id === created.body.id);
+    expect(found).toMatchObject({ name: 'Initech', scimBaseUrl: created.body.scimBaseUrl, users: 1, groups: 0 });
+    expect(JSON.stringify(res.body)).not.toContain('pvs_');
+  });
+});
+
+describe('without OPERATOR_TOKEN', () => {
+  it('the operator API does not exist', async () => {
+    const other = await startHarness({ env: { OPERATOR_TOKEN: '' } });
+    try {
+      expect((await other.http.get('/operator/v1/tenants').set(op())).status).toBe(404);
+    } finally {
+      await other.close();
+    }
+  });
+});
+
+describe('CLI', () => {
+  it('migrates, creates and lists tenants on the configured database', async () => {
+    const fresh = await freshDatabase();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'provisio-cli-'));
+    // The CLI reads the same environment as the server.
+    const saved = { ...process.env };
+    if (fresh.url) process.env.DATABASE_URL = fresh.url;
+    else {
+      await fresh.drop();
+      process.env.DATA_DIR = dir;
+      delete process.env.DATABASE_URL;
+    }
+    process.env.LOG_LEVEL = 'silent';
+    const out: string[] = [];
+    try {
+      expect(await runCli(['migrate'], (s) => out.push(s))).toBe(0);
+      expect(await runCli(['tenants', 'create', '--name', 'Cli Co', '--admin-email', 'ops@cli.example'], (s) => out.push(s))).toBe(0);
+      const created = JSON.parse(out[1]);
+      expect(created).toMatchObject({ name: 'Cli Co', token: expect.stringMatching(/^pvs_/) });
+      expect(await runCli(['tenants', 'list'], (s) => out.push(s))).toBe(0);
+      expect(JSON.parse(out[2])).toEqual([expect.objectContaining({ id: created.id, name: 'Cli Co' })]);
+      expect(await runCli(['tenants', 'create', '--name'], (s) => out.push(s)).catch((e) => e.message)).toMatch(/--name needs a value/);
+      expect(await runCli(['frobnicate'], (s) => out.push(s))).toBe(2);
+    } finally {
+      process.env = saved;
+      if (fresh.url) await fresh.drop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});

@@ -1,0 +1,37 @@
+// Configuration is validated at start with a message naming the key (docs/configuration.md).
+import path from 'node:path';
+import { ConfigError, loadConfig } from '../../server/config';
+
+describe('loadConfig', () => {
+  it('has working defaults', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({ port: 8080, publicUrl: 'http://localhost:8080', databaseUrl: undefined, logLevel: 'info', operatorToken: undefined });
+    expect(c.dataDir).toBe(path.resolve('./data'));
+  });
+
+  it('derives PUBLIC_URL from PORT and strips a trailing slash', () => {
+    expect(loadConfig({ PORT: '9000' }).publicUrl).toBe('http://localhost:9000');
+    expect(loadConfig({ PUBLIC_URL: 'https://id.example.com/provisio/' }).publicUrl).toBe('https://id.example.com/provisio');
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, /PORT must be a whole number/],
+    [{ PORT: '70000' }, /PORT must be between 0 and 65535/],
+    [{ PUBLIC_URL: 'localhost:8080' }, /PUBLIC_URL must start with http:\/\/ or https:\/\//],
+    [{ PUBLIC_URL: 'not a url' }, /PUBLIC_URL must be an absolute URL/],
+    [{ PUBLIC_URL: 'https://my_host.example.com' }, /PUBLIC_URL must not contain "_"/],
+    [{ PUBLIC_URL: 'https://x.example.com/?a=1' }, /PUBLIC_URL must not carry a query/],
+    [{ DATABASE_URL: 'mysql://root@localhost/db' }, /DATABASE_URL must start with postgres:\/\//],
+    [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of/],
+    [{ OPERATOR_TOKEN: 'short' }, /OPERATOR_TOKEN must be at least 16 characters/],
+    [{ DB_POOL_SIZE: '0' }, /DB_POOL_SIZE must be between 1 and 500/],
+  ])('rejects %j', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('accepts postgres and postgresql URLs', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgres://u@h/db' }).databaseUrl).toBe('postgres://u@h/db');
+    expect(loadConfig({ DATABASE_URL: 'postgresql://u@h/db' }).databaseUrl).toBe('postgresql://u@h/db');
+  });
+});

@@ -79,7 +79,7 @@ describe('the server process', () => {
       body: JSON.stringify({ name: 'Proc', adminEmail: 'admin@proc.test' }),
     });
     expect(res.status).toBe(201);
-    tenant = await res.json();
+    tenant = (await res.json()) as typeof tenant;
   }, 90_000);
 
   afterAll(async () => {

@@ -36,6 +36,13 @@ export function createOperatorRouter(deps: { operatorToken: string; tenants: Ten
       .then((tenants) => res.json({ tenants }))
       .catch(next);
   });
+  router.get('/tenants/:id', (req, res, next) => {
+    const id = String(req.params.id);
+    const valid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
+    (valid ? deps.tenants.get(id.toLowerCase()) : Promise.resolve(undefined))
+      .then((t) => (t ? res.json(t) : next(notFound(`Tenant ${id} not found`))))
+      .catch(next);
+  });
   router.use((req, _res, next) => next(notFound(`No operator endpoint at ${req.path}`)));
   router.use(jsonErrorHandler(deps.logger));
   return router;

@@ -58,9 +58,11 @@ async function openEmbedded(dataDir: string | undefined, logger: Logger): Promis
   const { btree_gin } = (await import(contrib)) as { btree_gin: never };
   const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
   let pgDir: string | undefined;
+  let releaseLock = () => {};
   if (dataDir) {
     pgDir = path.join(dataDir, 'pgdata');
     fs.mkdirSync(pgDir, { recursive: true });
+    releaseLock = lockDataDir(dataDir);
   }
   const db = await PGlite.create(pgDir, { extensions: { btree_gin } });
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0 });
@@ -82,6 +84,7 @@ async function openEmbedded(dataDir: string | undefined, logger: Logger): Promis
       await knex.destroy();
       await server.stop();
       await db.close();
+      releaseLock();
     },
   };
 }
@@ -95,6 +98,37 @@ function knexLog(logger: Logger) {
     deprecate: (m: unknown) => logger.debug(msg(m), 'knex deprecation'),
     debug: (m: unknown) => logger.debug(msg(m), 'knex'),
   };
+}
+
+/**
+ * PGlite allows one process per data directory; a second one (say the CLI while the server runs)
+ * would corrupt it. A lock file with our pid stops that; a lock left by a dead process is taken over.
+ */
+function lockDataDir(dataDir: string): () => void {
+  const lock = path.join(dataDir, 'provisio.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(lock, String(process.pid), { flag: 'wx' });
+      return () => fs.rmSync(lock, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const pid = Number(fs.readFileSync(lock, 'utf8'));
+      if (pid && pid !== process.pid && isAlive(pid)) {
+        throw new Error(`The embedded database in ${dataDir} is in use by process ${pid}; stop it first or use the operator API`);
+      }
+      fs.rmSync(lock, { force: true });
+    }
+  }
+  throw new Error(`Could not lock ${dataDir}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 const CONNECTION_CODES = new Set([

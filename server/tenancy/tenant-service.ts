@@ -42,7 +42,9 @@ export function parseNewTenant(body: unknown): NewTenant {
     if ((givenName !== undefined && typeof givenName !== 'string') || (familyName !== undefined && typeof familyName !== 'string')) {
       throw invalidValue('adminName.givenName and adminName.familyName must be strings');
     }
-    adminName = { givenName: givenName as string | undefined, familyName: familyName as string | undefined };
+    adminName = {};
+    if (typeof givenName === 'string' && givenName.trim()) adminName.givenName = givenName.trim();
+    if (typeof familyName === 'string' && familyName.trim()) adminName.familyName = familyName.trim();
   }
   return { name, adminEmail, adminName };
 }
@@ -90,6 +92,11 @@ export class TenantService {
         createdAt: new Date(tenant.created_at).toISOString(),
       };
     });
+  }
+
+  async get(id: string) {
+    const t = await this.deps.tenants.get(this.deps.knex, id);
+    return t && { id: t.id, name: t.name, scimBaseUrl: this.deps.scimBaseUrl(t.id), createdAt: new Date(t.created_at).toISOString() };
   }
 
   async list() {

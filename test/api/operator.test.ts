@@ -74,6 +74,17 @@ describe('POST /operator/v1/tenants', () => {
   });
 });
 
+describe('adminName', () => {
+  it('accepts a given name alone', async () => {
+    const res = await h.http.post('/operator/v1/tenants').set(op()).send({ name: 'Solo', adminEmail: 'cher@solo.example', adminName: { givenName: 'Cher' } });
+    expect(res.status).toBe(201);
+    const got = await h.http.get(`/operator/v1/tenants/${res.body.id}`).set(op()).expect(200);
+    expect(got.body).toMatchObject({ id: res.body.id, name: 'Solo', scimBaseUrl: res.body.scimBaseUrl });
+    expect(got.body.token).toBeUndefined();
+    expect((await h.http.get('/operator/v1/tenants/0190a0a0-0000-7000-8000-000000000001').set(op())).status).toBe(404);
+  });
+});
+
 describe('GET /operator/v1/tenants', () => {
   it('lists tenants with their SCIM base URLs and never a token', async () => {
     const created = await h.http.post('/operator/v1/tenants').set(op()).send({ name: 'Initech', adminEmail: 'bill@initech.example' });
@@ -121,6 +132,26 @@ describe('CLI', () => {
     } finally {
       process.env = saved;
       if (fresh.url) await fresh.drop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+describe('embedded data directory', () => {
+  const embeddedOnly = process.env.TEST_DB === 'postgres' ? it.skip : it;
+  embeddedOnly('refuses to open a data directory another live process holds, and takes over a stale lock', async () => {
+    const { openDatabase } = await import('../../server/store/db');
+    const { createLogger } = await import('../../server/logger');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'provisio-lock-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'provisio.lock'), '1'); // pid 1 is always alive
+      await expect(openDatabase({ dataDir: dir, poolSize: 1, logger: createLogger('silent') })).rejects.toThrow(/in use by process 1/);
+      fs.writeFileSync(path.join(dir, 'provisio.lock'), '999999999'); // no such process
+      const db = await openDatabase({ dataDir: dir, poolSize: 1, logger: createLogger('silent') });
+      expect(fs.readFileSync(path.join(dir, 'provisio.lock'), 'utf8')).toBe(String(process.pid));
+      await db.close();
+      expect(fs.existsSync(path.join(dir, 'provisio.lock'))).toBe(false);
+    } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);

@@ -78,7 +78,8 @@ export function createScimRouter(deps: ScimRouterDeps): Router {
 
   const scope = (req: ScimRequest) => req.scope!;
   const noFilter = (req: Request) => {
-    // RFC 7644 §4: a filter on a discovery endpoint is refused so clients do not assume it applied.
+    // RFC 7644 §4: a filter on a discovery endpoint is refused so clients do not assume it applied;
+    // also on one resource type or schema, where it could not apply either (test/api/discovery.test.ts).
     if (Object.keys(req.query).some((k) => k.toLowerCase() === 'filter')) throw forbidden('Filtering is not supported on discovery endpoints');
   };
 
@@ -107,6 +108,7 @@ export function createScimRouter(deps: ScimRouterDeps): Router {
   router.get(
     '/ResourceTypes/:name',
     h((req, res) => {
+      noFilter(req);
       const rt = deps.resourceTypes.find((r) => r.id.toLowerCase() === String(req.params.name).toLowerCase());
       if (!rt) throw notFound(`Resource type ${req.params.name} not found`);
       sendScim(res, 200, resourceTypeDocument(scope(req).baseUrl, rt));
@@ -124,6 +126,7 @@ export function createScimRouter(deps: ScimRouterDeps): Router {
   router.get(
     '/Schemas/:urn',
     h((req, res) => {
+      noFilter(req);
       const s = deps.schemas.find((x) => x.id.toLowerCase() === String(req.params.urn).toLowerCase());
       if (!s) throw notFound(`Schema ${req.params.urn} not found`);
       sendScim(res, 200, schemaDocument(scope(req).baseUrl, s));

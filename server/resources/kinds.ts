@@ -46,8 +46,15 @@ export function userKind(rt: ResourceTypeDef, schemas: SchemaDef[]): ResourceKin
       'meta.created': { column: 'created_at', type: 'timestamptz' },
       'meta.lastmodified': { column: 'updated_at', type: 'timestamptz' },
       active: { column: 'active', type: 'boolean' },
+      // The Provisio extension's readOnly attributes live only in columns (computed() below), never
+      // in `folded`: without these, filters on them would be refused (store/filter-sql.ts).
+      [`${PROVISIO_USER_URN}:activationState`.toLowerCase()]: { column: 'activation_state', type: 'text' },
+      [`${PROVISIO_USER_URN}:primaryAdmin`.toLowerCase()]: { column: 'is_primary_admin', type: 'boolean' },
+      [`${PROVISIO_USER_URN}:privacyPolicyAcceptedAt`.toLowerCase()]: { column: 'privacy_accepted_at', type: 'timestamptz' },
     },
     memberships: { groups: userGroupsCompiler },
+    // Every user carries the Provisio extension (computed()), so `schemas eq` it matches every user.
+    computedExtensions: [PROVISIO_USER_URN],
   };
   const compiler = new FilterCompiler(schema, map);
   const repo = new ResourceRepo(

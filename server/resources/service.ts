@@ -106,21 +106,43 @@ export class ResourceService {
     });
   }
 
+  /**
+   * Group.members as the client sent it, read from the raw body (any key case, or URN-qualified).
+   * Normalization cannot be used here: it turns `members: []` into "absent" (so a PUT could not
+   * clear a group) and silently drops an element without `value` (so a bad member would vanish
+   * instead of being 400 invalidValue, RFC 7644 §3.12). `null` means absent (shared/guide/idp-interop.md).
+   */
+  private rawMembers(kind: ResourceKind, body: unknown): Json[] | undefined {
+    if (kind.membership !== 'members' || !isObject(body)) return undefined;
+    const urnKey = `${kind.schema.core.id}:members`.toLowerCase();
+    let raw: Json | undefined;
+    for (const [k, v] of Object.entries(body)) {
+      const key = k.toLowerCase();
+      if (key === 'members' || key === urnKey) raw = v;
+    }
+    if (raw === undefined || raw === null) return undefined;
+    return Array.isArray(raw) ? raw : [raw];
+  }
+
   /** Splits Group.members out of a normalized body and checks every member exists in the tenant. */
-  private async resolveMembers(db: Knex | Knex.Transaction, scope: Scope, kind: ResourceKind, resource: JsonObject) {
+  private async resolveMembers(db: Knex | Knex.Transaction, scope: Scope, kind: ResourceKind, resource: JsonObject, raw: Json[] | undefined) {
     if (kind.membership !== 'members') return undefined;
-    const raw = resource.members;
     delete resource.members;
     if (raw === undefined) return undefined;
-    const list = (Array.isArray(raw) ? raw : [raw]) as JsonObject[];
+    const field = (m: JsonObject, name: string) => Object.entries(m).find(([k]) => k.toLowerCase() === name)?.[1];
     const wanted: { id: string; type?: string }[] = [];
-    for (const m of list) {
-      const value = isObject(m) ? m.value : undefined;
+    for (const item of raw) {
+      if (item === null) continue;
+      // A bare id is read as {value: id}, as normalization does for complex attributes (Entra).
+      const m: JsonObject = typeof item === 'string' ? { value: item } : isObject(item) ? item : {};
+      const value = field(m, 'value');
       if (typeof value !== 'string' || !isUuid(value)) {
-        throw invalidValue(`members: ${JSON.stringify(value ?? m)} is not the id of a user or group of this tenant`);
+        throw invalidValue(`members: ${JSON.stringify(value ?? item)} is not the id of a user or group of this tenant`);
       }
-      const type = typeof m.type === 'string' ? m.type.toLowerCase() : undefined;
-      if (type && type !== 'user' && type !== 'group') throw invalidValue(`members: type must be "User" or "Group", got "${m.type}"`);
+      const rawType = field(m, 'type');
+      if (rawType !== undefined && rawType !== null && typeof rawType !== 'string') throw invalidValue('members: type must be "User" or "Group"');
+      const type = typeof rawType === 'string' && rawType !== '' ? rawType.toLowerCase() : undefined;
+      if (type && type !== 'user' && type !== 'group') throw invalidValue(`members: type must be "User" or "Group", got "${rawType}"`);
       wanted.push({ id: value.toLowerCase(), type });
     }
     const ids = [...new Set(wanted.map((w) => w.id))];
@@ -170,12 +192,13 @@ export class ResourceService {
 
   async create(scope: Scope, kind: ResourceKind, body: unknown, projection: Projection, opts: CreateOptions = {}): Promise<Written> {
     const resource = normalizeResource(kind.schema, body);
+    const rawMembers = this.rawMembers(kind, body);
     requireAttributes(kind.schema, resource);
     kind.validate(resource);
     const now = this.deps.clock();
     const id = uuidv7();
     const work = async (trx: Knex.Transaction) => {
-      const members = await this.resolveMembers(trx, scope, kind, resource);
+      const members = await this.resolveMembers(trx, scope, kind, resource, rawMembers);
       const row = await kind.repo.insert(trx, scope.tenantId, {
         id,
         ...this.rowValues(kind, resource),
@@ -206,6 +229,7 @@ export class ResourceService {
   async replace(scope: Scope, kind: ResourceKind, id: string, body: unknown, ifMatch: string | undefined, projection: Projection): Promise<Written> {
     if (!isUuid(id)) throw notFound(`${kind.name} ${id} not found`);
     const resource = normalizeResource(kind.schema, body);
+    const rawMembers = this.rawMembers(kind, body);
     requireAttributes(kind.schema, resource);
     try {
       return await this.knex.transaction(async (trx) => {
@@ -213,7 +237,7 @@ export class ResourceService {
         if (!existing) throw notFound(`${kind.name} ${id} not found`);
         if (ifMatch && !etagMatches(ifMatch, String(existing.version))) throw preconditionFailed();
         kind.validate(resource, existing);
-        const members = await this.resolveMembers(trx, scope, kind, resource);
+        const members = await this.resolveMembers(trx, scope, kind, resource, rawMembers);
         const now = this.deps.clock();
         const row = await kind.repo.update(trx, scope.tenantId, existing.id, this.rowValues(kind, resource, existing), now);
         if (!row) throw notFound(`${kind.name} ${id} not found`);

@@ -105,8 +105,10 @@ function build(q: Record<string, unknown>, limits: PagingLimits): ListQuery {
     const c = single(cursorRaw, 'cursor');
     result.cursor = c ?? '';
   } else {
-    // RFC 7644 §3.4.2.4: a startIndex below 1 is interpreted as 1.
-    result.startIndex = Math.max(startRaw ?? 1, 1);
+    // RFC 7644 §3.4.2.4: a startIndex below 1 is interpreted as 1. A huge one is capped: it is past
+    // any result set either way (an empty page), while the raw value (1e+23) would overflow the
+    // database's bigint OFFSET and fail the request with a 500.
+    result.startIndex = Math.min(Math.max(startRaw ?? 1, 1), Number.MAX_SAFE_INTEGER);
   }
   if (result.attributes && result.excludedAttributes) {
     throw invalidValue('Use either attributes or excludedAttributes, not both');

@@ -103,11 +103,13 @@ export function normalizeValue(def: AttributeDef, value: Json, where: string, op
 function normalizeSingle(def: AttributeDef, value: Json, where: string, opts: NormalizeOptions): Json | undefined {
   if (value === null) return undefined;
   if (def.type !== 'complex') return coerceSimple(def, value, where);
+  // "" means absent for complex attributes too: OneLogin templates turn an empty parameter into ""
+  // whatever the attribute's type (shared/guide/idp-interop.md).
+  if (value === '') return undefined;
   let obj: JsonObject;
   if (isObject(value)) obj = value;
   else if (typeof value === 'string' && def.subAttributes?.some((s) => s.name === 'value')) {
     // A bare string for a complex attribute with a `value` sub-attribute (Entra's manager).
-    if (value === '') return undefined;
     obj = { value };
   } else {
     throw invalidValue(`${where} must be an object, got ${JSON.stringify(value)}`);

@@ -2,7 +2,7 @@
 // each attribute's `returned` characteristic (RFC 7643 §2.4, §7). Pure; test/unit/projection.test.ts.
 import { invalidValue } from '../errors';
 import { isObject, Json, JsonObject } from './normalize';
-import { AttributeDef, ResourceSchema } from './schema';
+import { AttributeDef, COMMON_ATTRIBUTES, ResourceSchema } from './schema';
 
 export interface Projection {
   attributes?: string[];
@@ -37,7 +37,8 @@ function buildSelector(schema: ResourceSchema, names: string[], which: string): 
       continue;
     }
     if (name.toLowerCase() === schema.core.id.toLowerCase()) {
-      for (const a of schema.core.attributes) add(sel, schema.core.id, a.name, undefined);
+      // The core schema's attributes include the common ones (RFC 7643 §3.1: externalId, meta).
+      for (const a of [...COMMON_ATTRIBUTES, ...schema.core.attributes]) add(sel, schema.core.id, a.name, undefined);
       continue;
     }
     const r = schema.resolve(name);
@@ -90,15 +91,23 @@ function decide(urn: string, def: AttributeDef, inc?: Selector, exc?: Selector):
   return true;
 }
 
-function projectValue(def: AttributeDef, value: Json, subs: Set<string>): Json | undefined {
-  const exclude = subs.has('!');
+/**
+ * The sub-attributes of a complex value to return: `subs` undefined when the whole attribute is
+ * selected, else the named ones (or, marked with '!', the excluded ones). `returned` applies to
+ * sub-attributes too (RFC 7643 §7): "never" ones are never returned, "always" ones always, and
+ * "request" ones only when named in `attributes`.
+ */
+function projectValue(def: AttributeDef, value: Json, subs: Set<string> | undefined): Json | undefined {
+  const exclude = subs?.has('!') ?? false;
   const pick = (obj: JsonObject): JsonObject | undefined => {
     const out: JsonObject = {};
     for (const [k, v] of Object.entries(obj)) {
       const sd = def.subAttributes?.find((s) => s.name === k);
       if (sd?.returned === 'never') continue;
-      const listed = subs.has(k);
-      const keep = sd?.returned === 'always' || (exclude ? !listed : listed);
+      let keep: boolean;
+      if (sd?.returned === 'always') keep = true;
+      else if (subs === undefined || exclude) keep = sd?.returned !== 'request' && !subs?.has(k);
+      else keep = subs.has(k);
       if (keep) out[k] = v;
     }
     return Object.keys(out).length ? out : undefined;
@@ -129,7 +138,7 @@ export function project(schema: ResourceSchema, resource: JsonObject, projection
         if (!def) continue;
         const d = decide(ext.id, def, inc, exc);
         if (d === false) continue;
-        const pv = d === true ? v : projectValue(def, v, d);
+        const pv = def.type === 'complex' ? projectValue(def, v, d === true ? undefined : d) : v;
         if (pv !== undefined) e[k] = pv;
       }
       if (Object.keys(e).length) {
@@ -142,7 +151,7 @@ export function project(schema: ResourceSchema, resource: JsonObject, projection
     if (!def) continue;
     const d = decide(schema.core.id, def, inc, exc);
     if (d === false) continue;
-    const pv = d === true ? value : projectValue(def, value, d);
+    const pv = def.type === 'complex' ? projectValue(def, value, d === true ? undefined : d) : value;
     if (pv !== undefined) out[key] = pv;
   }
   return { schemas, ...out };

@@ -21,10 +21,19 @@ type ColumnType = 'text' | 'text_ci' | 'uuid' | 'timestamptz' | 'boolean';
 /** How one resource type is laid out in SQL; `alias` is the table alias used in the query. */
 export interface TableMap {
   alias: string;
-  /** Attribute paths (lower-case, no core URN) served by a real column. */
+  /**
+   * Attribute paths served by a real column, lower-case: core attributes without their URN
+   * ("username", "meta.created"), extension attributes as "<urn>:<name>" (values the server keeps
+   * in columns, such as computed readOnly extension attributes).
+   */
   columns: Record<string, { column: string; type: ColumnType }>;
   /** Multi-valued attributes answered from membership tables rather than JSON. */
   memberships?: Record<string, MembershipCompiler>;
+  /**
+   * Extension URNs whose data the server computes for every row (ResourceKind.computed), so every
+   * representation lists them in `schemas` whatever `folded` holds.
+   */
+  computedExtensions?: string[];
 }
 
 /** Compiles `members.value eq X`, `groups.value eq X` and `pr` for membership-backed attributes. */
@@ -40,6 +49,51 @@ export const isUuid = (s: unknown): s is string => typeof s === 'string' && UUID
 
 const TRUE: Sql = { sql: 'TRUE', bindings: [] };
 const FALSE: Sql = { sql: 'FALSE', bindings: [] };
+
+/**
+ * Logical negation that is two-valued. A comparison with an absent value (a NULL column, a missing
+ * JSON key) is SQL "unknown", and `NOT unknown` is unknown, which drops the row; RFC 7644 §3.4.2.2
+ * defines `not` as "the filter is not matched", so an absent value must match `not (x eq "y")`.
+ */
+function negate(s: Sql): Sql {
+  if (s === TRUE) return FALSE;
+  if (s === FALSE) return TRUE;
+  return { sql: `(${s.sql} IS NOT TRUE)`, bindings: s.bindings };
+}
+
+/** OR of alternatives, folding the constants. */
+function disjunction(parts: Sql[]): Sql {
+  if (parts.includes(TRUE)) return TRUE;
+  const rest = parts.filter((p) => p !== FALSE);
+  if (!rest.length) return FALSE;
+  if (rest.length === 1) return rest[0];
+  return { sql: `(${rest.map((p) => p.sql).join(' OR ')})`, bindings: rest.flatMap((p) => p.bindings) };
+}
+
+/** A comparison between two strings known when compiling (schema URNs, the resource type name). */
+function compareConstant(op: string, actual: string, value: string): boolean {
+  switch (op) {
+    case 'eq':
+      return actual === value;
+    case 'ne':
+      return actual !== value;
+    case 'co':
+      return actual.includes(value);
+    case 'sw':
+      return actual.startsWith(value);
+    case 'ew':
+      return actual.endsWith(value);
+    case 'gt':
+      return actual > value;
+    case 'ge':
+      return actual >= value;
+    case 'lt':
+      return actual < value;
+    case 'le':
+      return actual <= value;
+  }
+  throw invalidFilter(`Unsupported operator "${op}"`);
+}
 
 /** Escapes LIKE wildcards so `co "50%"` means the characters, not a pattern. */
 export const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => '\\' + c);
@@ -86,10 +140,8 @@ export class FilterCompiler {
         const r = this.node(filter.right);
         return { sql: `(${l.sql} ${filter.kind.toUpperCase()} ${r.sql})`, bindings: [...l.bindings, ...r.bindings] };
       }
-      case 'not': {
-        const inner = this.node(filter.filter);
-        return { sql: `(NOT ${inner.sql})`, bindings: inner.bindings };
-      }
+      case 'not':
+        return negate(this.node(filter.filter));
       case 'present':
       case 'compare':
         return this.attrExp(filter.path, filter);
@@ -116,15 +168,65 @@ export class FilterCompiler {
   }
 
   private columnFor(r: ResolvedPath) {
-    if (r.extension) return undefined;
-    const key = (r.sub ? `${r.attribute.name}.${r.sub.name}` : r.attribute.name).toLowerCase();
-    return this.table.columns[key];
+    const name = r.sub ? `${r.attribute.name}.${r.sub.name}` : r.attribute.name;
+    return this.table.columns[(r.extension ? `${r.schema}:${name}` : name).toLowerCase()];
+  }
+
+  /**
+   * Refuses a readOnly attribute that no column serves: `folded` is built from client input, which
+   * never keeps readOnly values (scim/normalize.ts), so a JSON test would silently match nothing.
+   */
+  private requireStored(r: ResolvedPath, path: string): void {
+    if (r.attribute.mutability === 'readOnly' || r.sub?.mutability === 'readOnly') {
+      throw invalidFilter(`"${path}" is computed by the server and cannot be filtered on`);
+    }
+  }
+
+  /** Whether the resource has data of a schema, i.e. lists it in `schemas` (scim/projection.ts). */
+  private hasSchema(urn: string): Sql {
+    if (urn === this.schema.core.id) return TRUE;
+    if (this.table.computedExtensions?.some((u) => u.toLowerCase() === urn.toLowerCase())) return TRUE;
+    return { sql: `(${this.a}.folded #> '${jsonPath([urn])}' IS NOT NULL)`, bindings: [] };
+  }
+
+  /**
+   * `schemas` is not stored (the representation lists the core schema and each extension present),
+   * so `schemas OP "urn"` is the OR, over the known schemas whose URN satisfies OP, of "has that
+   * schema" (RFC 7644 §3.4.2.2 example `schemas eq "urn:…:enterprise:2.0:User"`). URNs compare
+   * case-insensitively (RFC 7643 §2.1).
+   */
+  private schemasExp(f: Extract<Filter, { kind: 'compare' | 'present' }>, path: string): Sql {
+    if (f.kind === 'present') return TRUE;
+    if (f.value === null) return this.alwaysPresentNull(f.op, path);
+    if (typeof f.value !== 'string') throw invalidFilter(`"${path}" must be compared with a string`);
+    if (f.op === 'ne') return negate(this.schemasExp({ ...f, op: 'eq' }, path));
+    const value = f.value.toLowerCase();
+    const urns = [this.schema.core.id, ...this.schema.extensions.map((e) => e.id)];
+    return disjunction(urns.filter((u) => compareConstant(f.op, u.toLowerCase(), value)).map((u) => this.hasSchema(u)));
+  }
+
+  /**
+   * `meta` is built from columns when a resource is returned, never stored in `data`: created and
+   * lastModified are columns (TableMap), resourceType is the type itself, and location and version
+   * cannot be compared in SQL. Every resource has all of them, so `pr` is always true.
+   */
+  private metaExp(r: ResolvedPath, f: Extract<Filter, { kind: 'compare' | 'present' }>, path: string): Sql {
+    if (f.kind === 'present') return TRUE;
+    if (!r.sub) throw invalidFilter(`"${path}" is complex; compare one of its sub-attributes`);
+    if (r.sub.name !== 'resourceType') {
+      throw invalidFilter(`"${path}" cannot be filtered on; meta.created, meta.lastModified and meta.resourceType can`);
+    }
+    if (f.value === null) return this.alwaysPresentNull(f.op, path);
+    if (typeof f.value !== 'string') throw invalidFilter(`"${path}" must be compared with a string`);
+    return compareConstant(f.op, this.schema.resourceType.name, f.value) ? TRUE : FALSE;
   }
 
   private attrExp(path: string, f: Extract<Filter, { kind: 'compare' | 'present' }>): Sql {
     let r = this.resolve(path);
     const membership = !r.extension ? this.table.memberships?.[r.attribute.name.toLowerCase()] : undefined;
     if (membership) return this.membershipExp(r, membership, f);
+    if (!r.extension && r.attribute.name === 'schemas') return this.schemasExp(f, path);
+    if (!r.extension && r.attribute.name === 'meta' && !this.columnFor(r)) return this.metaExp(r, f, path);
 
     // A complex attribute compared without a sub-attribute compares its `value` (RFC 7644 §3.4.2.2).
     if (!r.sub && r.attribute.type === 'complex') {
@@ -137,6 +239,7 @@ export class FilterCompiler {
 
     const column = this.columnFor(r);
     if (column) return this.compareColumn(column.column, column.type, r, f.op, f.value, path);
+    this.requireStored(r, path);
     if (r.attribute.multiValued) return this.compareInArray(r, f.op, f.value, path);
     return this.compareJson(r, f.op, f.value, path);
   }
@@ -144,6 +247,7 @@ export class FilterCompiler {
   private present(r: ResolvedPath): Sql {
     const column = this.columnFor(r);
     if (column) return { sql: `(${this.a}.${column.column} IS NOT NULL)`, bindings: [] };
+    this.requireStored(r, r.sub ? `${r.attribute.name}.${r.sub.name}` : r.attribute.name);
     if (r.attribute.multiValued && r.sub) {
       // Any element that has the sub-attribute.
       const parts = this.jsonParts({ ...r, sub: undefined });
@@ -192,6 +296,13 @@ export class FilterCompiler {
         if (typeof value !== 'string') throw invalidFilter(`"${path}" must be compared with a string`);
         return this.textCompare(col, op, value, path);
     }
+  }
+
+  /** `eq null` / `ne null` on a value every resource has. */
+  private alwaysPresentNull(op: string, path: string): Sql {
+    if (op === 'eq') return FALSE;
+    if (op === 'ne') return TRUE;
+    throw invalidFilter(`"${path}" can only be compared with null using eq or ne`);
   }
 
   private nullCompare(op: string, presentSql: string, path: string): Sql {
@@ -335,6 +446,8 @@ export class FilterCompiler {
       return this.compileMembershipValuePath(r, membership, inner);
     }
     if (r.attribute.type !== 'complex' || r.sub) throw invalidFilter(`"${path}" is not a complex attribute; "[...]" cannot be used on it`);
+    if (!r.extension && r.attribute.name === 'meta') throw invalidFilter(`"${path}[...]" cannot be filtered on; compare meta.created or meta.lastModified`);
+    this.requireStored(r, path);
     const parts = this.jsonParts(r);
     // Fast path: a conjunction of eq on simple sub-attributes is one containment test (GIN-indexed).
     const eqs = this.conjunctionOfEq(inner);
@@ -389,6 +502,9 @@ export class FilterCompiler {
   private subAttr(parent: AttributeDef, name: string, path: string): AttributeDef {
     const sub = parent.subAttributes?.find((s) => s.name.toLowerCase() === name.toLowerCase());
     if (!sub) throw invalidFilter(`Unknown sub-attribute "${name}" of "${path}"`);
+    if (sub.returned === 'never' || sub.mutability === 'writeOnly') throw invalidFilter(`"${path}.${sub.name}" cannot be filtered on`);
+    // readOnly values are never in `folded` (see requireStored).
+    if (sub.mutability === 'readOnly') throw invalidFilter(`"${path}.${sub.name}" is computed by the server and cannot be filtered on`);
     return sub;
   }
 
@@ -401,10 +517,9 @@ export class FilterCompiler {
         const r = this.compileElement(parent, f.right, path);
         return { sql: `(${l.sql} ${f.kind.toUpperCase()} ${r.sql})`, bindings: [...l.bindings, ...r.bindings] };
       }
-      case 'not': {
-        const inner = this.compileElement(parent, f.filter, path);
-        return { sql: `(NOT ${inner.sql})`, bindings: inner.bindings };
-      }
+      case 'not':
+        // An element without the sub-attribute matches `not (sub eq …)` (see negate()).
+        return negate(this.compileElement(parent, f.filter, path));
       case 'present': {
         const sub = this.subAttr(parent, f.path, path);
         return { sql: `(e -> '${sub.name}' IS NOT NULL)`, bindings: [] };

@@ -3,9 +3,10 @@
 // statement filters on it. Rows keep the canonical resource in `data` and its case-folded copy in
 // `folded` (store/filter-sql.ts explains why).
 import type { Knex } from 'knex';
+import { invalidCursor } from '../errors';
 import { Filter } from '../scim/filter';
 import { JsonObject } from '../scim/normalize';
-import { FilterCompiler, Sql, TableMap } from './filter-sql';
+import { FilterCompiler, isUuid, Sql, TableMap } from './filter-sql';
 
 export interface ResourceRow {
   id: string;
@@ -44,6 +45,35 @@ export interface ListResult {
 }
 
 const SENTINEL: Record<string, string> = { text: "''", timestamptz: "'epoch'::timestamptz", numeric: '0', boolean: 'false' };
+
+/** PostgreSQL's ISO text form of a timestamptz, as `(expr)::text` writes it into a cursor key. */
+const PG_TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(\.\d{1,6})?[+-]\d{2}(:\d{2}){0,2}$/;
+
+/**
+ * Whether a keyset position can be bound to the query without a database error. The cursor is
+ * client input (RFC 9865 §2: opaque, but echoed back by the client): a forged id or sort value
+ * must be 400 invalidCursor, never a failed cast (500).
+ */
+function validKey(kind: string, sorted: boolean, [value, id]: [string | null, string]): boolean {
+  if (!isUuid(id)) return false;
+  if (!sorted || value === null) return true;
+  if (typeof value !== 'string' || value.includes('\u0000')) return false;
+  switch (kind) {
+    case 'timestamptz': {
+      const m = PG_TIMESTAMP.exec(value);
+      if (!m) return false;
+      const [y, mo, d, hh, mi, ss] = m.slice(1, 7).map(Number);
+      const days = new Date(Date.UTC(y, mo, 0)).getUTCDate();
+      return y >= 1 && mo >= 1 && mo <= 12 && d >= 1 && d <= days && hh <= 23 && mi <= 59 && ss <= 59;
+    }
+    case 'numeric':
+      return /^-?\d+(\.\d+)?$/.test(value);
+    case 'boolean':
+      return value === 'true' || value === 'false';
+    default:
+      return true;
+  }
+}
 
 export class ResourceRepo {
   readonly compiler: FilterCompiler;
@@ -136,6 +166,9 @@ export class ResourceRepo {
 
     let keyset: Sql | undefined;
     if (spec.after) {
+      if (!validKey(keyKind, !!spec.sortBy, spec.after.key)) {
+        throw invalidCursor('The cursor is not one this server issued; send an empty cursor for the first page');
+      }
       const [sortVal, id] = spec.after.key;
       const cmp = desc ? '<' : '>';
       if (spec.sortBy) {

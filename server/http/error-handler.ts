@@ -17,6 +17,11 @@ export function toScimError(err: unknown, logger: Logger): ScimError {
     return new ScimError(415, 'Unsupported content encoding or charset; send UTF-8 JSON');
   }
   if (e?.type === 'request.aborted') return new ScimError(400, 'The request was aborted by the client');
+  // PostgreSQL class 22 (data exception): a value PostgreSQL cannot store, such as a NUL character
+  // in text or a number out of range. The client's input, so 400 — never a 500.
+  if (typeof (err as { code?: unknown })?.code === 'string' && /^22/.test((err as { code: string }).code)) {
+    return new ScimError(400, 'A value in the request cannot be stored (for example a NUL character or a number out of range)', 'invalidValue');
+  }
   if (isConnectionError(err)) {
     logger.warn({ err: { message: e?.message } }, 'database unavailable');
     return unavailable();

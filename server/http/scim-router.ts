@@ -66,15 +66,19 @@ function projectionOf(req: Request): Projection {
 
 export function createScimRouter(deps: ScimRouterDeps): Router {
   const router = express.Router({ mergeParams: true, caseSensitive: false });
-  const docsUrl = `${deps.publicUrl}/docs/scim-support`;
-
-  // Any content type is read as JSON: clients send application/scim+json, application/json, or
-  // nothing at all; RFC 7644 §3.1 requires servers to accept application/scim+json.
-  router.use(express.json({ type: () => true, limit: deps.maxBodyBytes, strict: true }));
+  // Method checks run before the body is read, so a POST of anything to a read-only endpoint is
+  // 405 rather than a JSON parse error (Okta's spec test posts a non-JSON body to discovery;
+  // test/fixtures/okta/01-spec-test.json). The guard router fills up as routes are declared below.
+  const guard = express.Router({ mergeParams: true, caseSensitive: false });
 
   router.use((req: Request, _res: Response, next: NextFunction) => {
     authenticate(deps.authenticator, deps.publicUrl, req as ScimRequest).then(() => next(), next);
   });
+  router.use(guard);
+
+  // Any content type is read as JSON: clients send application/scim+json, application/json, or
+  // nothing at all; RFC 7644 §3.1 requires servers to accept application/scim+json.
+  router.use(express.json({ type: () => true, limit: deps.maxBodyBytes, strict: true }));
 
   const scope = (req: ScimRequest) => req.scope!;
   const noFilter = (req: Request) => {
@@ -84,7 +88,9 @@ export function createScimRouter(deps: ScimRouterDeps): Router {
   };
 
   const only = (path: string, methods: string[]) => {
-    router.all(path, (req, _res, next) => next(methods.includes(req.method) || (req.method === 'HEAD' && methods.includes('GET')) ? undefined : methodNotAllowed(methods)));
+    // The first path that matches decides: allowed leaves the guard ('router'), so "/Users/.search"
+    // is not judged again by "/Users/:id".
+    guard.all(path, (req, _res, next) => next(methods.includes(req.method) || (req.method === 'HEAD' && methods.includes('GET')) ? 'router' : methodNotAllowed(methods)));
   };
 
   // ---- Discovery (RFC 7644 §4) ----
@@ -93,7 +99,7 @@ export function createScimRouter(deps: ScimRouterDeps): Router {
     '/ServiceProviderConfig',
     h((req, res) => {
       noFilter(req);
-      sendScim(res, 200, serviceProviderConfig(scope(req).baseUrl, deps.capabilities, docsUrl));
+      sendScim(res, 200, serviceProviderConfig(scope(req).baseUrl, deps.capabilities));
     }),
   );
   only('/ResourceTypes', ['GET']);
@@ -212,6 +218,10 @@ export function createScimRouter(deps: ScimRouterDeps): Router {
       }),
     );
   }
+
+  // RFC 7644 §3.11: a service provider that does not support /Me answers 501.
+  router.all('/Me', (_req, _res, next) => next(notImplemented('/Me is not supported: SCIM requests here are made with tenant API tokens, not as a user')));
+  router.all('/Me/{*rest}', (_req, _res, next) => next(notImplemented('/Me is not supported')));
 
   router.use((req, res) => sendScimError(res, notFound(`No SCIM endpoint at ${req.path}`)));
   router.use(scimErrorHandler(deps.logger));

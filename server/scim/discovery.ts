@@ -26,10 +26,10 @@ const RT_URN = 'urn:ietf:params:scim:schemas:core:2.0:ResourceType';
 const SCHEMA_URN = 'urn:ietf:params:scim:schemas:core:2.0:Schema';
 export const LIST_RESPONSE_URN = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
 
-export function serviceProviderConfig(baseUrl: string, caps: Capabilities, docsUrl: string): JsonObject {
+export function serviceProviderConfig(baseUrl: string, caps: Capabilities, docsUrl?: string): JsonObject {
   return {
     schemas: [SPC_URN],
-    documentationUri: docsUrl,
+    ...(docsUrl ? { documentationUri: docsUrl } : {}),
     patch: { supported: caps.patch },
     bulk: { supported: caps.bulk.supported, maxOperations: caps.bulk.maxOperations, maxPayloadSize: caps.bulk.maxPayloadSize },
     filter: { supported: true, maxResults: caps.filterMaxResults },

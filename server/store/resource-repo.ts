@@ -183,10 +183,10 @@ export class ResourceRepo {
     const pageWhere = keyset ? `${whereSql} AND ${keyset.sql}` : whereSql;
     const pageBindings = keyset ? [...whereBindings, ...keyset.bindings] : whereBindings;
     const fetch = spec.after !== undefined || spec.offset === undefined ? spec.limit + 1 : spec.limit;
-    const offsetSql = spec.offset ? ` OFFSET ${Math.floor(spec.offset)}` : '';
+    const offset = spec.offset ? Math.floor(spec.offset) : 0;
     const res = await db.raw(
-      `SELECT ${this.cols}, ${sortText} AS __sort FROM ${this.spec.table} AS ${a} WHERE ${pageWhere} ORDER BY ${orderBy} LIMIT ${fetch}${offsetSql}`,
-      pageBindings,
+      `SELECT ${this.cols}, ${sortText} AS __sort FROM ${this.spec.table} AS ${a} WHERE ${pageWhere} ORDER BY ${orderBy} LIMIT ${fetch}${offset ? ' OFFSET ?::bigint' : ''}`,
+      offset ? [...pageBindings, String(offset)] : pageBindings,
     );
     let rows = res.rows as ListResult['rows'];
     const more = rows.length > spec.limit;

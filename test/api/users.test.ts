@@ -148,6 +148,21 @@ describe('errors', () => {
     expectScimError(await api.post('/Users', big), 413);
   });
 
+  it('a value PostgreSQL cannot store (a NUL character) is 400 invalidValue, not 500', async () => {
+    expectScimError(await api.post('/Users', { userName: 'nul@example.com', displayName: 'a\u0000b' }), 400, 'invalidValue');
+    expect((await api.get('/Users').query({ filter: 'userName eq "nul@example.com"' })).body.totalResults).toBe(0);
+  });
+
+  it('/Me is 501 (RFC 7644 §3.11): requests here are made with tenant tokens', async () => {
+    expectScimError(await api.get('/Me'), 501);
+  });
+
+  it('POST of a non-JSON body to a read-only endpoint is 405, not a parse error', async () => {
+    const res = await h.http.post(`${t.path}/ServiceProviderConfig`).set('Authorization', `Bearer ${t.token}`).set('Content-Type', 'application/scim+json').send('test\r\n\r\n');
+    expectScimError(res, 405);
+    expect(res.headers.allow).toBe('GET');
+  });
+
   it('unsupported methods are 405 with Allow', async () => {
     const res = await api.delete('/Users');
     expectScimError(res, 405);

@@ -146,10 +146,7 @@ export class ResourceService {
       wanted.push({ id: value.toLowerCase(), type });
     }
     const ids = [...new Set(wanted.map((w) => w.id))];
-    const users = await db.raw('SELECT id FROM users WHERE tenant_id = ? AND id = ANY(?::uuid[])', [scope.tenantId, ids]);
-    const groups = await db.raw('SELECT id FROM groups WHERE tenant_id = ? AND id = ANY(?::uuid[])', [scope.tenantId, ids]);
-    const userSet = new Set<string>(users.rows.map((r: { id: string }) => r.id));
-    const groupSet = new Set<string>(groups.rows.map((r: { id: string }) => r.id));
+    const { users: userSet, groups: groupSet } = await this.deps.members.classify(db, scope.tenantId, ids);
     const userIds: string[] = [];
     const groupIds: string[] = [];
     for (const w of wanted) {
@@ -259,14 +256,8 @@ export class ResourceService {
       if (!existing) throw notFound(`${kind.name} ${id} not found`);
       if (ifMatch && !etagMatches(ifMatch, String(existing.version))) throw preconditionFailed();
       // The groups that lose this member change representation: bump their versions.
-      const memberOf =
-        kind.name === 'User'
-          ? 'SELECT group_id FROM group_user_members WHERE tenant_id = ? AND user_id = ?'
-          : 'SELECT group_id FROM group_group_members WHERE tenant_id = ? AND member_group_id = ?';
-      await trx.raw(
-        `UPDATE groups SET version = version + 1, updated_at = ? WHERE tenant_id = ? AND id IN (${memberOf})`,
-        [this.deps.clock(), scope.tenantId, scope.tenantId, existing.id],
-      );
+      const member = kind.name === 'User' ? { userId: existing.id } : { groupId: existing.id };
+      await this.deps.members.touchGroupsContaining(trx, scope.tenantId, member, this.deps.clock());
       await kind.repo.delete(trx, scope.tenantId, existing.id);
     });
   }

@@ -163,17 +163,17 @@ class Parser {
         this.next();
         const sub = after.v.slice(1);
         if (!SUB_ATTR.test(sub)) this.fail(after, `Invalid sub-attribute "${after.v}"`);
-        const cmp = this.parseComparison(sub, after);
+        const cmp = this.parseComparison(sub);
         return { kind: 'valuePath', path, filter: { kind: 'and', left: inner, right: cmp } };
       }
       return { kind: 'valuePath', path, filter: inner };
     }
-    return this.parseComparison(path, tok);
+    return this.parseComparison(path);
   }
 
-  private parseComparison(path: string, at: Token): Filter {
+  private parseComparison(path: string): Filter {
     const opTok = this.next();
-    if (opTok.t !== 'word') this.fail(opTok.t === 'end' ? opTok : opTok, `Expected an operator after "${path}"`);
+    if (opTok.t !== 'word') this.fail(opTok, `Expected an operator after "${path}"`);
     const op = opTok.v.toLowerCase();
     if (op === 'pr') return { kind: 'present', path };
     if (!COMPARE_OPS.has(op)) this.fail(opTok, `Unknown operator "${opTok.v}"`);
@@ -186,7 +186,6 @@ class Parser {
     } else {
       this.fail(valTok, `Expected a value (string, number, true, false or null) after "${path} ${opTok.v}"`);
     }
-    void at;
     return { kind: 'compare', path, op: op as CompareOp, value };
   }
 }

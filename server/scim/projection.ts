@@ -28,7 +28,7 @@ interface Selector {
   schemas: Set<string>;
 }
 
-function buildSelector(schema: ResourceSchema, names: string[], which: string): Selector {
+function buildSelector(schema: ResourceSchema, names: string[]): Selector {
   const sel: Selector = { map: new Map(), schemas: new Set() };
   for (const name of names) {
     const ext = schema.extension(name);
@@ -45,7 +45,6 @@ function buildSelector(schema: ResourceSchema, names: string[], which: string): 
     // RFC 7644 §3.4.2.5 does not make unknown names an error; clients (Entra) send names a
     // service provider may not have. Unknown names select nothing.
     if (!r) continue;
-    void which;
     add(sel, r.schema, r.attribute.name, r.sub?.name);
   }
   return sel;
@@ -66,8 +65,8 @@ function add(sel: Selector, urn: string, attr: string, sub: string | undefined) 
 
 /** Returns a function telling whether a top-level attribute will appear in the output. */
 export function wantsAttribute(schema: ResourceSchema, projection: Projection) {
-  const inc = projection.attributes && buildSelector(schema, projection.attributes, 'attributes');
-  const exc = projection.excludedAttributes && buildSelector(schema, projection.excludedAttributes, 'excludedAttributes');
+  const inc = projection.attributes && buildSelector(schema, projection.attributes);
+  const exc = projection.excludedAttributes && buildSelector(schema, projection.excludedAttributes);
   return (urn: string, def: AttributeDef): boolean => decide(urn, def, inc, exc) !== false;
 }
 
@@ -124,8 +123,8 @@ function projectValue(def: AttributeDef, value: Json, subs: Set<string> | undefi
  * extensions under their URN). `schemas` is rewritten to list the extensions that remain.
  */
 export function project(schema: ResourceSchema, resource: JsonObject, projection: Projection): JsonObject {
-  const inc = projection.attributes && buildSelector(schema, projection.attributes, 'attributes');
-  const exc = projection.excludedAttributes && buildSelector(schema, projection.excludedAttributes, 'excludedAttributes');
+  const inc = projection.attributes && buildSelector(schema, projection.attributes);
+  const exc = projection.excludedAttributes && buildSelector(schema, projection.excludedAttributes);
   const out: JsonObject = {};
   const schemas: string[] = [schema.core.id];
   for (const [key, value] of Object.entries(resource)) {

@@ -37,6 +37,36 @@ export class MembersRepo {
     );
   }
 
+  /** Which of these ids are users and which are groups of the tenant (one round trip). */
+  async classify(db: Db, tenantId: string, ids: string[]): Promise<{ users: Set<string>; groups: Set<string> }> {
+    const out = { users: new Set<string>(), groups: new Set<string>() };
+    if (!ids.length) return out;
+    const res = await db.raw(
+      `SELECT id, 'User' AS type FROM users WHERE tenant_id = ? AND id = ANY(?::uuid[])
+       UNION ALL
+       SELECT id, 'Group' FROM groups WHERE tenant_id = ? AND id = ANY(?::uuid[])`,
+      [tenantId, ids, tenantId, ids],
+    );
+    for (const r of res.rows as { id: string; type: string }[]) (r.type === 'User' ? out.users : out.groups).add(r.id);
+    return out;
+  }
+
+  /**
+   * Bumps version and lastModified of the groups that directly contain this user or group: their
+   * representation changes when it leaves them (deletion).
+   */
+  async touchGroupsContaining(db: Db, tenantId: string, member: { userId?: string; groupId?: string }, now: Date): Promise<void> {
+    const sub = member.userId
+      ? 'SELECT group_id FROM group_user_members WHERE tenant_id = ? AND user_id = ?'
+      : 'SELECT group_id FROM group_group_members WHERE tenant_id = ? AND member_group_id = ?';
+    await db.raw(`UPDATE groups SET version = version + 1, updated_at = ? WHERE tenant_id = ? AND id IN (${sub})`, [
+      now,
+      tenantId,
+      tenantId,
+      member.userId ?? member.groupId!,
+    ]);
+  }
+
   async removeAll(db: Db, tenantId: string, groupId: string): Promise<void> {
     await db.raw('DELETE FROM group_user_members WHERE tenant_id = ? AND group_id = ?', [tenantId, groupId]);
     await db.raw('DELETE FROM group_group_members WHERE tenant_id = ? AND group_id = ?', [tenantId, groupId]);

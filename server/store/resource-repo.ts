@@ -125,13 +125,6 @@ export class ResourceRepo {
     return n > 0;
   }
 
-  /** Which of these ids exist in the tenant. */
-  async existing(db: Knex | Knex.Transaction, tenantId: string, ids: string[]): Promise<Set<string>> {
-    if (!ids.length) return new Set();
-    const res = await db.raw(`SELECT id FROM ${this.spec.table} WHERE tenant_id = ? AND id = ANY(?::uuid[])`, [tenantId, ids]);
-    return new Set(res.rows.map((r: { id: string }) => r.id));
-  }
-
   async list(db: Knex | Knex.Transaction, tenantId: string, spec: ListSpec): Promise<ListResult> {
     const a = this.spec.map.alias;
     const where: Sql[] = [{ sql: `${a}.tenant_id = ?`, bindings: [tenantId] }];

@@ -68,7 +68,7 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
   });
   // What /ServiceProviderConfig advertises; each flag is true only when the server does it.
   const capabilities: Capabilities = {
-    patch: false,
+    patch: true,
     bulk: { supported: false, maxOperations: 0, maxPayloadSize: 0 },
     filterMaxResults: PAGING.maxPageSize,
     changePassword: false,

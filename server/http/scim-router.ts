@@ -8,7 +8,7 @@ import { Capabilities, listResponse, resourceTypeDocument, schemaDocument, servi
 import { parseListQuery, parseSearchRequest, PagingLimits } from '../scim/list-query';
 import { splitAttributeList, Projection } from '../scim/projection';
 import { ResourceTypeDef, SchemaDef } from '../scim/schema';
-import { isUuid } from '../store/filter-sql';
+import { isUuid } from '../scim/members';
 import { ResourceKind } from '../resources/kinds';
 import { etagMatches, etagOf, ResourceService, Scope } from '../resources/service';
 import { Authenticator, Credential } from '../tenancy/authenticator';
@@ -206,8 +206,19 @@ export function createScimRouter(deps: ScimRouterDeps): Router {
     );
     router.patch(
       `${base}/:id`,
-      h(() => {
-        throw notImplemented('PATCH is not supported yet (ServiceProviderConfig patch.supported is false); use PUT');
+      h(async (req, res) => {
+        // RFC 7644 §3.5.2: 204 unless the client asks for attributes. Groups answer 204 (Entra
+        // expects it; a representation of a large group is costly); users answer 200 with the
+        // resource, as Okta and Entra read it back.
+        const asked = Object.keys(req.query).some((k) => /^(attributes|excludedattributes)$/i.test(k));
+        const withBody = kind.name === 'User' || asked;
+        const out = await deps.service.patch(scope(req), kind, String(req.params.id), req.body, req.headers['if-match'], withBody ? projectionOf(req) : undefined);
+        if (!withBody) {
+          res.status(204).setHeader('ETag', etagOf(out.version));
+          res.end();
+          return;
+        }
+        sendScim(res, 200, out.resource, { ETag: etagOf(out.version) });
       }),
     );
     router.delete(

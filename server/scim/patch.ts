@@ -9,6 +9,7 @@
 // test/unit/patch.test.ts.
 import { invalidPath, invalidSyntax, invalidValue, mutability, noTarget } from '../errors';
 import { Filter, parseFilter } from './filter';
+import { isUuid, MemberRef, parseMemberRefs } from './members';
 import { isObject, Json, JsonObject, normalizeValue } from './normalize';
 import { AttributeDef, ResourceSchema } from './schema';
 
@@ -24,7 +25,8 @@ export interface PatchOperation {
 export interface MemberDelta {
   /** Remove every member first (replace, or remove without a value). */
   clear: boolean;
-  add: { value: string; type?: string }[];
+  add: MemberRef[];
+  /** Lower-cased ids; removing a non-member is a no-op (idempotent, issue 3). */
   remove: string[];
 }
 
@@ -469,16 +471,6 @@ class Patcher {
   private applyMembers(op: PatchOperation, p: ParsedPath) {
     const d = (this.members ??= { clear: false, add: [], remove: [] });
     if (p.sub) throw invalidPath(`Member sub-attributes cannot be patched; add or remove members by value`);
-    const refs = (value: Json | undefined): { value: string; type?: string }[] => {
-      if (value === undefined || value === null || value === '') return [];
-      const list = Array.isArray(value) ? value : [value];
-      return list.map((m) => {
-        const v = isObject(m) ? m.value : m;
-        if (typeof v !== 'string' || v === '') throw invalidValue(`members: each member needs a "value" with the id of a user or group`);
-        const type = isObject(m) && typeof m.type === 'string' ? m.type : undefined;
-        return { value: v, type };
-      });
-    };
     if (p.filter) {
       // members[value eq "…"]: the one form that names members (Okta's remove).
       const ids = this.memberFilterValues(p.filter);
@@ -487,12 +479,13 @@ class Patcher {
       return;
     }
     if (op.op === 'remove') {
-      const r = refs(op.value);
+      // Entra removes members as {op: Remove, path: members, value: [{value}]}: only those go.
+      const r = parseMemberRefs(op.value ?? null);
       if (r.length === 0) {
         d.clear = true;
         d.add = [];
         d.remove = [];
-      } else removeIds(d, r.map((x) => x.value));
+      } else removeIds(d, r.map((x) => x.id));
       return;
     }
     if (op.op === 'replace') {
@@ -500,8 +493,8 @@ class Patcher {
       d.add = [];
       d.remove = [];
     }
-    const added = refs(op.value);
-    d.remove = d.remove.filter((id) => !added.some((a) => a.value.toLowerCase() === id.toLowerCase()));
+    const added = parseMemberRefs(op.value ?? null);
+    d.remove = d.remove.filter((id) => !added.some((a) => a.id === id));
     d.add.push(...added);
   }
 
@@ -513,9 +506,11 @@ class Patcher {
 }
 
 function removeIds(d: MemberDelta, ids: string[]) {
-  const lower = new Set(ids.map((x) => x.toLowerCase()));
-  d.add = d.add.filter((a) => !lower.has(a.value.toLowerCase()));
-  d.remove.push(...ids);
+  // An id that is not a UUID cannot be a member: removing it changes nothing.
+  const lower = ids.filter(isUuid).map((x) => x.toLowerCase());
+  const set = new Set(lower);
+  d.add = d.add.filter((a) => !set.has(a.id));
+  d.remove.push(...lower);
 }
 
 function dropKey(obj: JsonObject, key: string): JsonObject {

@@ -9,6 +9,7 @@
 import type { Knex } from 'knex';
 import { invalidFilter } from '../errors';
 import { CompValue, Filter } from '../scim/filter';
+import { isUuid } from '../scim/members';
 import { AttributeDef, ResolvedPath, ResourceSchema } from '../scim/schema';
 
 export interface Sql {
@@ -44,8 +45,7 @@ export interface MembershipCompiler {
   present(alias: string, tenantId: string): Sql;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export const isUuid = (s: unknown): s is string => typeof s === 'string' && UUID.test(s);
+export { isUuid };
 
 const TRUE: Sql = { sql: 'TRUE', bindings: [] };
 const FALSE: Sql = { sql: 'FALSE', bindings: [] };

@@ -19,22 +19,26 @@ export interface GroupRef {
 }
 
 export class MembersRepo {
-  async addUsers(db: Db, tenantId: string, groupId: string, userIds: string[]): Promise<void> {
-    if (!userIds.length) return;
-    await db.raw(
+  /** Adds users as members; existing memberships are left alone. Returns how many were new. */
+  async addUsers(db: Db, tenantId: string, groupId: string, userIds: string[]): Promise<number> {
+    if (!userIds.length) return 0;
+    const res = await db.raw(
       `INSERT INTO group_user_members (tenant_id, group_id, user_id)
        SELECT ?, ?, u FROM unnest(?::uuid[]) AS u ON CONFLICT DO NOTHING`,
       [tenantId, groupId, userIds],
     );
+    return res.rowCount ?? 0;
   }
 
-  async addGroups(db: Db, tenantId: string, groupId: string, memberGroupIds: string[]): Promise<void> {
-    if (!memberGroupIds.length) return;
-    await db.raw(
+  /** Adds groups as members; existing memberships are left alone. Returns how many were new. */
+  async addGroups(db: Db, tenantId: string, groupId: string, memberGroupIds: string[]): Promise<number> {
+    if (!memberGroupIds.length) return 0;
+    const res = await db.raw(
       `INSERT INTO group_group_members (tenant_id, group_id, member_group_id)
        SELECT ?, ?, g FROM unnest(?::uuid[]) AS g ON CONFLICT DO NOTHING`,
       [tenantId, groupId, memberGroupIds],
     );
+    return res.rowCount ?? 0;
   }
 
   /** Which of these ids are users and which are groups of the tenant (one round trip). */
@@ -67,9 +71,23 @@ export class MembersRepo {
     ]);
   }
 
-  async removeAll(db: Db, tenantId: string, groupId: string): Promise<void> {
-    await db.raw('DELETE FROM group_user_members WHERE tenant_id = ? AND group_id = ?', [tenantId, groupId]);
-    await db.raw('DELETE FROM group_group_members WHERE tenant_id = ? AND group_id = ?', [tenantId, groupId]);
+  /** Removes every member of the group; returns how many memberships went. */
+  async removeAll(db: Db, tenantId: string, groupId: string): Promise<number> {
+    const a = await db.raw('DELETE FROM group_user_members WHERE tenant_id = ? AND group_id = ?', [tenantId, groupId]);
+    const b = await db.raw('DELETE FROM group_group_members WHERE tenant_id = ? AND group_id = ?', [tenantId, groupId]);
+    return (a.rowCount ?? 0) + (b.rowCount ?? 0);
+  }
+
+  /** Removes these members (users or groups) by id; a non-member is a no-op. Returns how many went. */
+  async removeMembers(db: Db, tenantId: string, groupId: string, ids: string[]): Promise<number> {
+    if (!ids.length) return 0;
+    const a = await db.raw('DELETE FROM group_user_members WHERE tenant_id = ? AND group_id = ? AND user_id = ANY(?::uuid[])', [tenantId, groupId, ids]);
+    const b = await db.raw('DELETE FROM group_group_members WHERE tenant_id = ? AND group_id = ? AND member_group_id = ANY(?::uuid[])', [
+      tenantId,
+      groupId,
+      ids,
+    ]);
+    return (a.rowCount ?? 0) + (b.rowCount ?? 0);
   }
 
   /**

@@ -115,11 +115,6 @@ export class ResourceRepo {
     return rows[0] as ResourceRow | undefined;
   }
 
-  /** Bumps version and updated_at only (a membership change alters the group's representation). */
-  async touch(db: Knex | Knex.Transaction, tenantId: string, id: string, now: Date): Promise<void> {
-    await db(this.spec.table).where({ tenant_id: tenantId, id }).update({ version: db.raw('version + 1'), updated_at: now });
-  }
-
   async delete(db: Knex | Knex.Transaction, tenantId: string, id: string): Promise<boolean> {
     const n = await db(this.spec.table).where({ tenant_id: tenantId, id }).delete();
     return n > 0;

@@ -179,9 +179,9 @@ describe('create, read, list, replace, delete', () => {
     expectScimError(await api.get('/Groups/not-a-uuid'), 404);
   });
 
-  it('PATCH is not built yet: 501', async () => {
+  it('PATCH with no operations is 400 invalidSyntax (RFC 7644 §3.5.2)', async () => {
     const g = await group('Patchless');
-    expectScimError(await api.patch(`/Groups/${g.id}`, { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [] }), 501);
+    expectScimError(await api.patch(`/Groups/${g.id}`, { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [] }), 400, 'invalidSyntax');
   });
 });
 

@@ -4,14 +4,9 @@
 // checked for its status, Content-Type application/scim+json, the RFC 7644 §3.12 error shape and
 // the fixture's checks (engine: test/fixtures/replay.ts).
 //
-// NOT REPLAYED HERE: the PATCH sequences in test/fixtures/okta/patch/ (deactivate/reactivate with
-// a path-less replace, group rename and membership add/remove/replace). The server does not
-// implement PATCH yet — it answers 501 — so they would fail; they are recorded for the issue that
-// builds PATCH, which should replay them with describeFixture like the folder below. Until then
-// they are only checked to be well-formed.
-import { basename } from 'node:path';
+// The PATCH sequences in test/fixtures/okta/patch/ are replayed too (PATCH is built, RFC 7644 §3.5.2).
 import { createTenant, Harness, startHarness } from '../support/harness';
-import { describeFixture, fixtureFiles, loadFixture } from '../fixtures/replay';
+import { describeFixture, fixtureFiles } from '../fixtures/replay';
 
 let h: Harness;
 beforeAll(async () => {
@@ -19,11 +14,5 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
-for (const file of fixtureFiles('okta')) describeFixture(file, () => h, createTenant);
+for (const file of [...fixtureFiles('okta'), ...fixtureFiles('okta/patch')]) describeFixture(file, () => h, createTenant);
 
-describe('recorded but not replayed yet', () => {
-  const files = [...fixtureFiles('okta/patch'), ...fixtureFiles('pending').filter((f) => basename(f).startsWith('okta-'))];
-  it.each(files.map((f) => [f.slice(f.indexOf('fixtures/') + 'fixtures/'.length), f]))('%s is a well-formed fixture', (_label, file) => {
-    expect(() => loadFixture(file)).not.toThrow();
-  });
-});

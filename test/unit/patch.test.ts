@@ -143,20 +143,20 @@ describe('applyPatch on groups: membership deltas, never the member list', () =>
 
   it('Okta: remove members[value eq …] and add members in one request', () => {
     const out = run([
-      { op: 'remove', path: 'members[value eq "u1"]' },
-      { op: 'add', path: 'members', value: [{ value: 'u2', display: 'Two' }] },
+      { op: 'remove', path: 'members[value eq "0190a0a0-0000-7000-8000-0000000000a1"]' },
+      { op: 'add', path: 'members', value: [{ value: '0190a0a0-0000-7000-8000-0000000000a2', display: 'Two' }] },
     ]);
-    expect(out.members).toEqual({ clear: false, add: [{ value: 'u2' }], remove: ['u1'] });
+    expect(out.members).toEqual({ clear: false, add: [{ id: '0190a0a0-0000-7000-8000-0000000000a2' }], remove: ['0190a0a0-0000-7000-8000-0000000000a1'] });
     expect(out.changed).toBe(false);
   });
 
   it('Entra: remove with a value array removes only those members', () => {
-    expect(run([{ op: 'Remove', path: 'members', value: [{ value: 'u1' }, { value: 'u3' }] }]).members).toEqual({ clear: false, add: [], remove: ['u1', 'u3'] });
+    expect(run([{ op: 'Remove', path: 'members', value: [{ value: '0190a0a0-0000-7000-8000-0000000000a1' }, { value: '0190a0a0-0000-7000-8000-0000000000a3' }] }]).members).toEqual({ clear: false, add: [], remove: ['0190a0a0-0000-7000-8000-0000000000a1', '0190a0a0-0000-7000-8000-0000000000a3'] });
   });
 
   it('remove members without a value clears them; replace replaces them', () => {
     expect(run([{ op: 'remove', path: 'members' }]).members).toEqual({ clear: true, add: [], remove: [] });
-    expect(run([{ op: 'replace', path: 'members', value: [{ value: 'u9' }] }]).members).toEqual({ clear: true, add: [{ value: 'u9' }], remove: [] });
+    expect(run([{ op: 'replace', path: 'members', value: [{ value: '0190a0a0-0000-7000-8000-0000000000a9' }] }]).members).toEqual({ clear: true, add: [{ id: '0190a0a0-0000-7000-8000-0000000000a9' }], remove: [] });
   });
 
   it('Okta: path-less replace carrying the group’s own id renames it', () => {
@@ -166,7 +166,12 @@ describe('applyPatch on groups: membership deltas, never the member list', () =>
   });
 
   it('path-less add of members is an add', () => {
-    expect(run([{ op: 'add', value: { members: [{ value: 'u5' }] } }]).members).toEqual({ clear: false, add: [{ value: 'u5' }], remove: [] });
+    expect(run([{ op: 'add', value: { members: [{ value: '0190a0a0-0000-7000-8000-0000000000a5' }] } }]).members).toEqual({ clear: false, add: [{ id: '0190a0a0-0000-7000-8000-0000000000a5' }], remove: [] });
+  });
+
+  it('a member without a UUID value → invalidValue; removing a non-UUID is a no-op', () => {
+    expect(() => run([{ op: 'add', path: 'members', value: [{ display: 'no value' }] }])).toThrow(/is not the id/);
+    expect(run([{ op: 'remove', path: 'members[value eq "not-a-uuid"]' }]).members).toEqual({ clear: false, add: [], remove: [] });
   });
 
   it('members selected by anything but value → invalidPath', () => {

@@ -1,0 +1,156 @@
+// Small helpers for bench/run.js: a sequential keep-alive HTTP client, percentiles, the
+// autocannon wrapper, the server's RSS sampler, and table printing. Loopback only.
+'use strict';
+const fs = require('node:fs');
+const http = require('node:http');
+const autocannon = require('autocannon');
+
+/** One keep-alive connection for sequential requests (latency per request, no queueing). */
+function sequentialClient(port) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  return {
+    /** Resolves {status, ms, body (string unless discard), bytes}. Rejects after timeoutMs. */
+    request(method, path, { headers = {}, body, timeoutMs = 30_000, discard = false } = {}) {
+      return new Promise((resolve, reject) => {
+        const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+        const h = { ...headers };
+        if (payload !== undefined) {
+          h['content-type'] = 'application/scim+json';
+          h['content-length'] = Buffer.byteLength(payload);
+        }
+        const start = process.hrtime.bigint();
+        const req = http.request({ host: '127.0.0.1', port, method, path, headers: h, agent }, (res) => {
+          const chunks = [];
+          let bytes = 0;
+          res.on('data', (c) => {
+            bytes += c.length;
+            if (!discard) chunks.push(c);
+          });
+          res.on('end', () => {
+            const ms = Number(process.hrtime.bigint() - start) / 1e6;
+            resolve({ status: res.statusCode, ms, bytes, body: discard ? undefined : Buffer.concat(chunks).toString('utf8') });
+          });
+          res.on('error', reject);
+        });
+        req.setTimeout(timeoutMs, () => req.destroy(new Error(`${method} ${path.slice(0, 80)} timed out after ${timeoutMs} ms`)));
+        req.on('error', reject);
+        if (payload !== undefined) req.write(payload);
+        req.end();
+      });
+    },
+    close: () => agent.destroy(),
+  };
+}
+
+function stats(samples) {
+  if (!samples.length) return { n: 0 };
+  const s = [...samples].sort((a, b) => a - b);
+  const q = (p) => s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
+  const r = (x) => Math.round(x * 100) / 100;
+  return { n: s.length, mean: r(s.reduce((a, b) => a + b, 0) / s.length), p50: r(q(50)), p90: r(q(90)), p99: r(q(99)), max: r(s[s.length - 1]) };
+}
+
+/**
+ * Runs `fn(i)` sequentially up to `count` times or until `seconds` elapse; fn returns a latency in
+ * ms or throws. Returns latency stats and the number of failures (with the first error message).
+ */
+async function sequential(count, seconds, fn) {
+  const lat = [];
+  let failures = 0;
+  let firstError;
+  const until = Date.now() + seconds * 1000;
+  for (let i = 0; i < count && Date.now() < until; i++) {
+    try {
+      lat.push(await fn(i));
+    } catch (err) {
+      failures++;
+      firstError ??= err.message;
+    }
+  }
+  return { ...stats(lat), failures, firstError, timeLimited: lat.length + failures < count };
+}
+
+/**
+ * autocannon at `connections` for `seconds` (and at most `amount` requests). `setup(req)` may
+ * change path/body per request. Returns the 2xx rate and latency percentiles.
+ */
+function load({ port, connections, seconds, amount, method = 'GET', path, headers = {}, setup, body }) {
+  return new Promise((resolve, reject) => {
+    const opts = {
+      url: `http://127.0.0.1:${port}`,
+      connections,
+      duration: seconds,
+      amount,
+      timeout: 30,
+      headers,
+      requests: [{ method, path, body, setupRequest: setup }],
+    };
+    autocannon(opts, (err, r) => {
+      if (err) return reject(err);
+      const ok = r['2xx'];
+      const secs = r.duration || seconds;
+      resolve({
+        connections,
+        seconds: Math.round(secs * 10) / 10,
+        ok,
+        non2xx: r.non2xx,
+        errors: r.errors,
+        timeouts: r.timeouts,
+        rate: Math.round((ok / secs) * 10) / 10,
+        latency: { p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, max: r.latency.max, mean: Math.round(r.latency.average * 100) / 100 },
+      });
+    });
+  });
+}
+
+/** Samples VmRSS of a process every `ms`; keeps the overall and per-phase peaks (KiB). */
+function rssSampler(pid, ms = 100) {
+  let peak = 0;
+  let phase = 'start';
+  const phases = {};
+  const read = () => {
+    try {
+      const s = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+      const rss = Number(/VmRSS:\s+(\d+)/.exec(s)?.[1] ?? 0);
+      const hwm = Number(/VmHWM:\s+(\d+)/.exec(s)?.[1] ?? 0);
+      return { rss, hwm };
+    } catch {
+      return undefined;
+    }
+  };
+  const tick = () => {
+    const v = read();
+    if (!v) return;
+    peak = Math.max(peak, v.rss);
+    phases[phase] = Math.max(phases[phase] ?? 0, v.rss);
+  };
+  const timer = setInterval(tick, ms);
+  timer.unref();
+  return {
+    setPhase(name) {
+      tick();
+      phase = name;
+    },
+    current: () => read()?.rss ?? 0,
+    stop() {
+      tick();
+      clearInterval(timer);
+      const v = read();
+      return { peakSampledMB: mb(peak), vmHwmMB: v ? mb(v.hwm) : undefined, byPhaseMB: Object.fromEntries(Object.entries(phases).map(([k, x]) => [k, mb(x)])) };
+    },
+    peakMB: () => mb(peak),
+    hwmMB: () => {
+      const v = read();
+      return v ? mb(v.hwm) : undefined;
+    },
+  };
+}
+const mb = (kib) => Math.round((kib / 1024) * 10) / 10;
+
+function table(rows, cols) {
+  const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c] ?? '').length)));
+  const line = (vals) => vals.map((v, i) => String(v ?? '').padEnd(widths[i])).join(' | ');
+  return [line(cols), widths.map((w) => '-'.repeat(w)).join('-|-'), ...rows.map((r) => line(cols.map((c) => r[c])))].join('\n');
+}
+
+module.exports = { sequentialClient, sequential, stats, load, rssSampler, table };

@@ -1,0 +1,27 @@
+// Baseline for GET /Users?filter=userName eq "…": the smallest express + pg endpoint doing the same
+// indexed lookup (users (tenant_id, lower(user_name))) with the same pool size as the server.
+// Started by bench/run.js as a child process (its own event loop, like the SCIM server), on
+// 127.0.0.1 at a random port which it reports over IPC. Not part of the product.
+'use strict';
+const express = require('express');
+const { Pool } = require('pg');
+
+const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.DB_POOL_SIZE || 10) });
+const tenantId = process.env.TENANT_ID;
+const app = express();
+app.get('/lookup', async (req, res) => {
+  try {
+    const r = await pool.query(
+      'SELECT id, data, version, created_at, updated_at FROM users WHERE tenant_id = $1 AND lower(user_name) = $2',
+      [tenantId, String(req.query.u ?? '').toLowerCase()],
+    );
+    res.json({ totalResults: r.rows.length, Resources: r.rows });
+  } catch (err) {
+    res.status(500).json({ detail: err.message });
+  }
+});
+const server = app.listen(0, '127.0.0.1', () => process.send?.({ port: server.address().port }));
+process.on('SIGTERM', () => {
+  server.close();
+  pool.end().finally(() => process.exit(0));
+});

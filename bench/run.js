@@ -1,0 +1,538 @@
+// Provisio benchmark (issue 3, "Benchmark"): `npm run bench` (docs/performance.md).
+// Creates a fresh PostgreSQL database, starts the real server on it as a child process, seeds a
+// tenant with BENCH_USERS users and a BENCH_GROUP_MEMBERS-member group in SQL, drives the server
+// over loopback with autocannon / a sequential keep-alive client, measures raw pg baselines with the
+// same pool size in the same run, prints a table with ratios and targets, writes the same as JSON
+// to bench/results/, and drops the database at the end (also on failure or Ctrl-C).
+// Every loop is bounded by a count and a time limit; the whole run by BENCH_MAX_MINUTES.
+'use strict';
+const { spawn, fork } = require('node:child_process');
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const path = require('node:path');
+const { Client, Pool } = require('pg');
+const { v7: uuidv7 } = require('uuid');
+const { seed, userNameOf } = require('./seed');
+const { sequentialClient, sequential, stats, load, rssSampler, table } = require('./lib');
+
+const ROOT = path.resolve(__dirname, '..');
+const env = process.env;
+const int = (k, d) => {
+  const v = env[k];
+  if (v === undefined || v === '') return d;
+  const n = Number(v.replace(/_/g, ''));
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${k} must be a whole number, got "${v}"`);
+  return n;
+};
+
+const CFG = {
+  adminUrl: env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres',
+  users: int('BENCH_USERS', 1_000_000),
+  groupMembers: undefined, // below: default 500,000 or half the users
+  poolSize: int('BENCH_POOL_SIZE', 10),
+  connections: int('BENCH_CONNECTIONS', 50),
+  loadSeconds: int('BENCH_DURATION', 10),
+  seqRequests: int('BENCH_SEQ_REQUESTS', 1000),
+  patchRequests: int('BENCH_PATCH_REQUESTS', 500),
+  patch100Requests: int('BENCH_PATCH100_REQUESTS', 100),
+  cursorPages: int('BENCH_CURSOR_PAGES', 300),
+  maxMinutes: int('BENCH_MAX_MINUTES', 25),
+  server: env.BENCH_SERVER || 'dist', // dist: node dist/server/main.js; tsx: node --import tsx server/main.ts
+  port: int('BENCH_PORT', 18080),
+  keepDb: env.BENCH_KEEP_DB === '1',
+};
+CFG.groupMembers = int('BENCH_GROUP_MEMBERS', Math.min(500_000, Math.floor(CFG.users / 2)));
+if (CFG.groupMembers > CFG.users) throw new Error('BENCH_GROUP_MEMBERS cannot exceed BENCH_USERS');
+
+const SMALL_MEMBERS = 5;
+const OPERATOR_TOKEN = crypto.randomBytes(24).toString('base64url');
+const PATCH_URN = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+const startedAt = new Date();
+const deadline = Date.now() + CFG.maxMinutes * 60_000;
+const log = (...a) => console.log(`[${((Date.now() - startedAt.getTime()) / 1000).toFixed(0).padStart(4)} s]`, ...a);
+const remaining = () => Math.max(0, (deadline - Date.now()) / 1000);
+/** A phase's time limit, never past the run's deadline. */
+const limit = (s) => Math.max(1, Math.min(s, remaining() - 30));
+
+const dbName = `provisio_bench_${startedAt.getTime()}_${process.pid}`;
+const dbUrl = (() => {
+  const u = new URL(CFG.adminUrl);
+  u.pathname = `/${dbName}`;
+  return u.toString();
+})();
+const resultsDir = path.join(__dirname, 'results');
+fs.mkdirSync(resultsDir, { recursive: true });
+const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
+
+const children = [];
+let dbCreated = false;
+let cleaning;
+
+async function adminQuery(sql) {
+  const c = new Client({ connectionString: CFG.adminUrl });
+  await c.connect();
+  try {
+    return await c.query(sql);
+  } finally {
+    await c.end();
+  }
+}
+
+function stopChild(child) {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', () => {
+      clearTimeout(t);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+async function cleanup() {
+  cleaning ??= (async () => {
+    for (const c of children) await stopChild(c).catch(() => {});
+    if (dbCreated && !CFG.keepDb) {
+      await adminQuery(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`).then(
+        () => log(`dropped database ${dbName}`),
+        (e) => log(`could not drop database ${dbName}: ${e.message}`),
+      );
+    } else if (dbCreated) {
+      log(`BENCH_KEEP_DB=1: database kept: ${dbUrl}`);
+    }
+  })();
+  return cleaning;
+}
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.once(sig, () => {
+    log(`${sig}: cleaning up`);
+    cleanup().finally(() => process.exit(130));
+  });
+}
+
+async function startServer(logFile) {
+  const args =
+    CFG.server === 'tsx' ? ['--import', 'tsx', path.join(ROOT, 'server/main.ts')] : [path.join(ROOT, 'dist/server/main.js')];
+  if (CFG.server !== 'tsx' && !fs.existsSync(args[0])) throw new Error('dist/server/main.js is missing: run `npm install` (it builds) or `npm run build`');
+  const out = fs.openSync(logFile, 'a');
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: {
+      PATH: env.PATH,
+      HOME: env.HOME,
+      PORT: String(CFG.port),
+      PUBLIC_URL: `http://127.0.0.1:${CFG.port}`,
+      DATABASE_URL: dbUrl,
+      OPERATOR_TOKEN,
+      LOG_LEVEL: 'warn',
+      DB_POOL_SIZE: String(CFG.poolSize),
+      NODE_ENV: 'production',
+    },
+    stdio: ['ignore', out, out],
+  });
+  children.push(child);
+  const http = sequentialClient(CFG.port);
+  const until = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the server exited with code ${child.exitCode}; see ${logFile}`);
+    if (Date.now() > until) throw new Error(`the server did not become ready within 60 s; see ${logFile}`);
+    const r = await http.request('GET', '/readyz', { timeoutMs: 2000 }).catch(() => undefined);
+    if (r?.status === 200) break;
+    await new Promise((res) => setTimeout(res, 200));
+  }
+  http.close();
+  return child;
+}
+
+function startRawLookup(tenantId) {
+  return new Promise((resolve, reject) => {
+    const child = fork(path.join(__dirname, 'raw-lookup-server.js'), [], {
+      env: { PATH: env.PATH, DATABASE_URL: dbUrl, DB_POOL_SIZE: String(CFG.poolSize), TENANT_ID: tenantId, NODE_ENV: 'production' },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    children.push(child);
+    const t = setTimeout(() => reject(new Error('raw lookup server did not start')), 15_000);
+    child.once('message', (m) => {
+      clearTimeout(t);
+      resolve({ child, port: m.port });
+    });
+    child.once('exit', (code) => reject(new Error(`raw lookup server exited (${code})`)));
+  });
+}
+
+/** A user body like an IdP sends; `n` makes it unique. */
+const newUser = (prefix, n) => {
+  const un = `${prefix}.${n}@Example.com`;
+  return {
+    schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+    userName: un,
+    externalId: `${prefix}-ext-${n}`,
+    name: { givenName: 'Load', familyName: `User${n}` },
+    displayName: `Load User${n}`,
+    emails: [{ value: un, type: 'work', primary: true }],
+    active: true,
+  };
+};
+
+/** Columns of the same row as the server writes it (resources/service.ts rowValues). */
+function rawRow(tenantId, n) {
+  const u = newUser('raw', n);
+  delete u.schemas;
+  const folded = { ...u, userName: u.userName.toLowerCase(), name: { givenName: 'load', familyName: `user${n}` }, displayName: u.displayName.toLowerCase(), emails: [{ value: u.userName.toLowerCase(), type: 'work', primary: true }] };
+  const now = new Date();
+  return [tenantId, uuidv7(), u.userName, u.externalId, true, JSON.stringify(u), JSON.stringify(folded), now, now];
+}
+
+async function rawInsertBaseline(tenantId, seconds) {
+  const pool = new Pool({ connectionString: dbUrl, max: CFG.poolSize });
+  const admin = await pool.connect();
+  // The same table: columns, defaults, checks and every index (btree, unique lower(), partial, GIN),
+  // plus the tenant foreign key.
+  await admin.query('CREATE TABLE bench_raw_users (LIKE users INCLUDING ALL)');
+  await admin.query('ALTER TABLE bench_raw_users ADD FOREIGN KEY (tenant_id) REFERENCES tenants (id) ON DELETE CASCADE');
+  admin.release();
+  const sql = `INSERT INTO bench_raw_users (tenant_id, id, user_name, external_id, active, data, folded, created_at, updated_at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+               RETURNING id, data, version, created_at, updated_at, active, activation_state, is_primary_admin, privacy_accepted_at`;
+  let n = 0;
+  let ok = 0;
+  let errors = 0;
+  const lat = [];
+  const until = Date.now() + seconds * 1000;
+  const start = Date.now();
+  const worker = async () => {
+    while (Date.now() < until) {
+      const t = process.hrtime.bigint();
+      try {
+        await pool.query(sql, rawRow(tenantId, ++n));
+        ok++;
+        lat.push(Number(process.hrtime.bigint() - t) / 1e6);
+      } catch {
+        errors++;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: CFG.connections }, worker));
+  const secs = (Date.now() - start) / 1000;
+  await pool.end();
+  const s = stats(lat);
+  return { connections: CFG.connections, seconds: secs, ok, errors, rate: Math.round((ok / secs) * 10) / 10, latency: { p50: s.p50, p99: s.p99, max: s.max } };
+}
+
+let results;
+async function main() {
+  results = {
+    startedAt: startedAt.toISOString(),
+    machine: { cpus: require('node:os').cpus().length, cpuModel: require('node:os').cpus()[0]?.model, memGB: Math.round(require('node:os').totalmem() / 2 ** 30), node: process.version },
+    config: { ...CFG, adminUrl: undefined, database: dbName },
+    figures: {},
+  };
+  const F = results.figures;
+  const serverLog = path.join(resultsDir, `server-${stamp}.log`);
+  log(`Provisio benchmark: ${CFG.users.toLocaleString('en')} users, ${CFG.groupMembers.toLocaleString('en')}-member group, pool ${CFG.poolSize}, ${CFG.connections} connections, server=${CFG.server}`);
+
+  await adminQuery(`CREATE DATABASE "${dbName}"`);
+  dbCreated = true;
+  results.postgres = (await adminQuery('SELECT version() AS v')).rows[0].v;
+  log(`created database ${dbName}`);
+
+  const server = await startServer(serverLog);
+  const rss = rssSampler(server.pid, 100);
+  log(`server started (pid ${server.pid}), migrations applied; RSS ${Math.round(rss.current() / 1024)} MB`);
+  const op = sequentialClient(CFG.port);
+  const opAuth = { authorization: `Bearer ${OPERATOR_TOKEN}` };
+  const mkTenant = async (name) => {
+    const r = await op.request('POST', '/operator/v1/tenants', { headers: opAuth, body: { name, adminEmail: `admin@${name.toLowerCase()}.example` } });
+    if (r.status !== 201) throw new Error(`POST /operator/v1/tenants → ${r.status} ${r.body}`);
+    return JSON.parse(r.body);
+  };
+  const empty = await mkTenant('Empty');
+  const big = await mkTenant('Big');
+  op.close();
+  const scimPath = (t, p) => `/scim/v2/${t.id}${p}`;
+  const authOf = (t) => ({ authorization: `Bearer ${t.token}` });
+
+  // ---- 1. Writes on an empty database: raw INSERT baseline, then POST /Users ----
+  rss.setPhase('raw insert');
+  log(`raw INSERT baseline: ${CFG.connections} concurrent, pool ${CFG.poolSize}, ${CFG.loadSeconds} s`);
+  F.rawInsert = await rawInsertBaseline(empty.id, limit(CFG.loadSeconds));
+  log(`  ${F.rawInsert.rate} rows/s`);
+
+  rss.setPhase('POST /Users empty');
+  let postN = 0;
+  const postLoad = (tenant, prefix, seconds = CFG.loadSeconds) =>
+    load({
+      port: CFG.port,
+      connections: CFG.connections,
+      seconds: limit(seconds),
+      amount: 2_000_000,
+      method: 'POST',
+      path: scimPath(tenant, '/Users'),
+      headers: { ...authOf(tenant), 'content-type': 'application/scim+json' },
+      setup: (req) => ({ ...req, body: JSON.stringify(newUser(prefix, ++postN)) }),
+    });
+  await postLoad(empty, 'warm', 2); // warm-up (JIT, pool), not measured
+  log(`POST /Users at ${CFG.connections} connections, empty tenant, ${CFG.loadSeconds} s`);
+  F.postUsersEmpty = await postLoad(empty, 'empty');
+  log(`  ${F.postUsersEmpty.rate} req/s, p99 ${F.postUsersEmpty.latency.p99} ms, non-2xx ${F.postUsersEmpty.non2xx}`);
+
+  // ---- 2. Seed the big tenant ----
+  rss.setPhase('seeding');
+  const seq = sequentialClient(CFG.port);
+  const mkGroup = async (name) => {
+    const r = await seq.request('POST', scimPath(big, '/Groups'), { headers: authOf(big), body: { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: name } });
+    if (r.status !== 201) throw new Error(`POST /Groups → ${r.status} ${r.body}`);
+    return JSON.parse(r.body).id;
+  };
+  const bigGroup = await mkGroup(`Everyone (${CFG.groupMembers})`);
+  const smallGroup = await mkGroup('Five');
+  log(`seeding ${CFG.users.toLocaleString('en')} users and ${CFG.groupMembers.toLocaleString('en')} + ${SMALL_MEMBERS} memberships in SQL`);
+  const seeder = new Client({ connectionString: dbUrl });
+  await seeder.connect();
+  try {
+    F.seeding = await seed(seeder, {
+      tenantId: big.id,
+      users: CFG.users,
+      bigGroupId: bigGroup,
+      bigMembers: CFG.groupMembers,
+      smallGroupId: smallGroup,
+      smallMembers: Math.min(SMALL_MEMBERS, CFG.users),
+      log,
+      deadline: deadline - 5 * 60_000,
+    });
+    const sizes = await seeder.query(
+      `SELECT pg_size_pretty(pg_total_relation_size('users')) AS users, pg_size_pretty(pg_total_relation_size('group_user_members')) AS members,
+              (SELECT count(*) FROM users WHERE tenant_id = $1) AS n`,
+      [big.id],
+    );
+    F.seeding.sizes = sizes.rows[0];
+  } finally {
+    await seeder.end();
+  }
+  log(`seeded in ${F.seeding.totalSeconds.toFixed(0)} s (users table ${F.seeding.sizes.users}, memberships ${F.seeding.sizes.members})`);
+
+  // Ids of non-member users (for PATCH) and a few ids deep in the id order, straight from the table.
+  const q = new Client({ connectionString: dbUrl });
+  await q.connect();
+  const patchPool = CFG.patchRequests * 2 + CFG.patch100Requests * 100 + 200;
+  const free = (
+    await q.query(
+      `SELECT id FROM users u WHERE tenant_id = $1 AND NOT is_primary_admin AND lower(user_name) LIKE 'bench.user%'
+          AND NOT EXISTS (SELECT 1 FROM group_user_members m WHERE m.tenant_id = u.tenant_id AND m.user_id = u.id)
+        ORDER BY lower(user_name) DESC LIMIT $2`,
+      [big.id, patchPool],
+    )
+  ).rows.map((r) => r.id);
+  await q.end();
+
+  // ---- 3. Lookups by userName ----
+  const auth = authOf(big);
+  const hitPath = (i) => scimPath(big, `/Users?filter=${encodeURIComponent(`userName eq "${userNameOf(i)}"`)}`);
+  const missPath = (i) => scimPath(big, `/Users?filter=${encodeURIComponent(`userName eq "nobody.${i}@example.com"`)}`);
+  const rnd = () => 1 + Math.floor(Math.random() * CFG.users);
+  const expect = (status, check) => async (r) => {
+    if (r.status !== status) throw new Error(`HTTP ${r.status}: ${String(r.body).slice(0, 200)}`);
+    if (check && !check(r)) throw new Error(`unexpected body: ${String(r.body).slice(0, 200)}`);
+    return r.ms;
+  };
+  const hit = (r) => JSON.parse(r.body).totalResults === 1;
+  const miss = (r) => JSON.parse(r.body).totalResults === 0;
+  rss.setPhase('GET filter sequential');
+  await sequential(200, limit(20), async (i) => expect(200)(await seq.request('GET', i % 2 ? hitPath(rnd()) : missPath(i), { headers: auth }))); // warm-up
+  log(`GET /Users?filter=userName eq …: ${CFG.seqRequests} sequential hits, then misses`);
+  F.filterHitSeq = await sequential(CFG.seqRequests, limit(60), async () => expect(200, hit)(await seq.request('GET', hitPath(rnd()), { headers: auth })));
+  F.filterMissSeq = await sequential(CFG.seqRequests, limit(60), async (i) => expect(200, miss)(await seq.request('GET', missPath(i), { headers: auth })));
+  log(`  hits p50 ${F.filterHitSeq.p50} p99 ${F.filterHitSeq.p99} ms; misses p50 ${F.filterMissSeq.p50} p99 ${F.filterMissSeq.p99} ms`);
+
+  rss.setPhase('GET filter concurrent');
+  const raw = await startRawLookup(big.id);
+  const rawLoad = (seconds) =>
+    load({ port: raw.port, connections: CFG.connections, seconds, amount: 5_000_000, path: '/lookup', setup: (req) => ({ ...req, path: `/lookup?u=${encodeURIComponent(userNameOf(rnd()))}` }) });
+  const scimLoad = (seconds) =>
+    load({ port: CFG.port, connections: CFG.connections, seconds, amount: 5_000_000, path: hitPath(1), headers: auth, setup: (req) => ({ ...req, path: hitPath(rnd()) }) });
+  await rawLoad(2);
+  log(`raw express+pg lookup at ${CFG.connections} connections, ${CFG.loadSeconds} s`);
+  F.rawLookup = await rawLoad(limit(CFG.loadSeconds));
+  await stopChild(raw.child);
+  await scimLoad(2);
+  log(`GET /Users?filter at ${CFG.connections} connections, ${CFG.loadSeconds} s`);
+  F.filterConcurrent = await scimLoad(limit(CFG.loadSeconds));
+  log(`  raw ${F.rawLookup.rate} req/s, server ${F.filterConcurrent.rate} req/s`);
+
+  // ---- 4. POST /Users with 1M users in the table ----
+  rss.setPhase('POST /Users big');
+  log(`POST /Users at ${CFG.connections} connections, tenant with ${CFG.users.toLocaleString('en')} users, ${CFG.loadSeconds} s`);
+  F.postUsersBig = await postLoad(big, 'big');
+  log(`  ${F.postUsersBig.rate} req/s, p99 ${F.postUsersBig.latency.p99} ms, non-2xx ${F.postUsersBig.non2xx}`);
+
+  // ---- 5. PATCH membership ----
+  rss.setPhase('PATCH');
+  const patchBody = (ids) => ({ schemas: [PATCH_URN], Operations: [{ op: 'add', path: 'members', value: ids.map((value) => ({ value })) }] });
+  const probe = await seq.request('PATCH', scimPath(big, `/Groups/${smallGroup}`), { headers: auth, body: patchBody([free.pop()]) });
+  if (probe.status === 501) {
+    log('PATCH answers 501: PATCH figures are not available');
+    F.patch1Big = F.patch1Small = F.patch100Big = { notAvailable: '501' };
+  } else {
+    if (probe.status !== 204) log(`warning: PATCH probe answered ${probe.status}: ${probe.body.slice(0, 200)}`);
+    // Never more 100-member PATCHes than there are non-members left (small BENCH_USERS).
+    const n100 = Math.max(0, Math.min(CFG.patch100Requests, Math.floor((free.length - 2 * CFG.patchRequests - 30) / 100)));
+    const patch = (groupId, ids) => async () => expect(204)(await seq.request('PATCH', scimPath(big, `/Groups/${groupId}`), { headers: auth, body: patchBody(ids) }));
+    for (let i = 0; i < 20; i++) await patch(smallGroup, [free.pop()])().catch(() => {}); // warm-up
+    log(`PATCH add 1 member: ${CFG.patchRequests} sequential on the ${CFG.groupMembers.toLocaleString('en')}-member group, then on the ${SMALL_MEMBERS}-member group`);
+    F.patch1Big = await sequential(CFG.patchRequests, limit(60), () => patch(bigGroup, [free.pop()])());
+    F.patch1Small = await sequential(CFG.patchRequests, limit(60), () => patch(smallGroup, [free.pop()])());
+    log(`  big p50 ${F.patch1Big.p50} p99 ${F.patch1Big.p99} ms; small p50 ${F.patch1Small.p50} p99 ${F.patch1Small.p99} ms`);
+    log(`PATCH add 100 members in one request: ${CFG.patch100Requests} sequential on the big group`);
+    F.patch100Big = await sequential(n100, limit(60), () => patch(bigGroup, free.splice(-100, 100))());
+    log(`  p50 ${F.patch100Big.p50} p99 ${F.patch100Big.p99} ms`);
+  }
+
+  // ---- 6. Cursor paging ----
+  rss.setPhase('cursor paging');
+  const page = async (cursor, count, attrs) => {
+    const r = await seq.request('GET', scimPath(big, `/Users?count=${count}&cursor=${encodeURIComponent(cursor)}${attrs ? `&attributes=${attrs}` : ''}`), { headers: auth });
+    if (r.status !== 200) throw new Error(`cursor page → ${r.status}: ${r.body.slice(0, 200)}`);
+    const b = JSON.parse(r.body);
+    return { ms: r.ms, next: b.nextCursor, n: b.Resources.length, total: b.totalResults };
+  };
+  const first = await page('', 100);
+  F.cursorFirstPage = { ms: Math.round(first.ms * 100) / 100, totalResults: first.total, note: 'first page includes count(*) for totalResults' };
+  log(`cursor paging: first page ${F.cursorFirstPage.ms} ms (with totalResults ${first.total}); following nextCursor for ${CFG.cursorPages} pages of 100`);
+  let cur = first.next;
+  F.cursorFollow = await sequential(CFG.cursorPages, limit(90), async () => {
+    const p = await page(cur, 100);
+    cur = p.next;
+    if (!cur) throw new Error('walk ended');
+    return p.ms;
+  });
+  log(`  p50 ${F.cursorFollow.p50} p99 ${F.cursorFollow.p99} ms`);
+  // Walk the whole list quickly (1,000 ids per page) and keep cursors at deep positions.
+  const total = first.total;
+  const marks = [0.25, 0.5, 0.75, 0.95].map((f) => Math.floor(total * f));
+  const deep = [];
+  let pos = 0;
+  cur = '';
+  const walkStart = Date.now();
+  const walkLimit = limit(240) * 1000;
+  while (deep.length < marks.length && Date.now() - walkStart < walkLimit) {
+    const p = await page(cur, 1000, 'id');
+    pos += p.n;
+    cur = p.next;
+    if (!cur) break;
+    if (pos >= marks[deep.length]) deep.push({ position: pos, cursor: cur });
+  }
+  F.cursorWalk = { rowsWalked: pos, seconds: (Date.now() - walkStart) / 1000, pageSize: 1000, attributes: 'id' };
+  log(`  walked ${pos.toLocaleString('en')} rows with count=1000&attributes=id in ${F.cursorWalk.seconds.toFixed(1)} s; deep cursors at ${deep.map((d) => d.position).join(', ')}`);
+  const deepLat = [];
+  F.cursorDeep = { byPosition: {} };
+  const perDepth = Math.max(1, Math.floor(CFG.cursorPages / Math.max(1, deep.length)));
+  for (const d of deep) {
+    let c = d.cursor;
+    const s = await sequential(perDepth, limit(30), async () => {
+      const p = await page(c, 100);
+      c = p.next;
+      if (!c) throw new Error('walk ended');
+      deepLat.push(p.ms);
+      return p.ms;
+    });
+    F.cursorDeep.byPosition[d.position] = { p50: s.p50, p99: s.p99, n: s.n };
+  }
+  Object.assign(F.cursorDeep, stats(deepLat));
+  log(`  deep pages: p50 ${F.cursorDeep.p50} p99 ${F.cursorDeep.p99} ms`);
+
+  // ---- 7. Reading the big group ----
+  rss.setPhase('GET group excludedAttributes=members');
+  F.groupNoMembers = await sequential(200, limit(30), async () =>
+    expect(200)(await seq.request('GET', scimPath(big, `/Groups/${bigGroup}?excludedAttributes=members`), { headers: auth })),
+  );
+  log(`GET /Groups/{big}?excludedAttributes=members: p50 ${F.groupNoMembers.p50} p99 ${F.groupNoMembers.p99} ms`);
+  rss.setPhase('GET big group full');
+  const before = rss.current();
+  log(`full GET /Groups/{id} of the ${CFG.groupMembers.toLocaleString('en')}-member group`);
+  try {
+    const r = await seq.request('GET', scimPath(big, `/Groups/${bigGroup}`), { headers: auth, timeoutMs: limit(180) * 1000 });
+    let members;
+    if (r.status === 200) members = (JSON.parse(r.body).members ?? []).length;
+    F.groupFull = { status: r.status, seconds: Math.round(r.ms / 10) / 100, megabytes: Math.round((r.bytes / 2 ** 20) * 10) / 10, members, rssBeforeMB: Math.round(before / 102.4) / 10 };
+  } catch (err) {
+    F.groupFull = { error: err.message };
+  }
+  await new Promise((r) => setTimeout(r, 500));
+  F.groupFull.peakRssDuringMB = rss.stop().byPhaseMB['GET big group full'];
+  log(`  ${JSON.stringify(F.groupFull)}`);
+  seq.close();
+  F.serverMemory = rss.stop();
+  return results;
+}
+
+// ---- Report ----
+function report(results) {
+  const F = results.figures;
+  const fmt = (x, unit = '') => (x === undefined || x === null || Number.isNaN(x) ? 'n/a' : `${Math.round(x * 100) / 100}${unit}`);
+  const ratio = (a, b) => (a && b ? Math.round((a / b) * 100) / 100 : undefined);
+  const na = (f) => f?.notAvailable && `not available (${f.notAvailable})`;
+  const verdict = (ok) => (ok === undefined ? '' : ok ? 'met' : 'MISSED');
+  const rows = [];
+  const add = (figure, measured, baseline, r, target, ok) => rows.push({ figure, measured, baseline: baseline ?? '', ratio: r === undefined ? '' : String(r), target, result: verdict(ok) });
+
+  const ri = F.rawInsert?.rate;
+  const pe = F.postUsersEmpty?.rate;
+  const pb = F.postUsersBig?.rate;
+  add(`raw INSERT (pg, pool ${results.config.poolSize}, ${results.config.connections} concurrent)`, fmt(ri, ' rows/s'), '', undefined, 'baseline');
+  add('POST /Users, empty tenant', `${fmt(pe, ' req/s')} (p99 ${fmt(F.postUsersEmpty?.latency.p99, ' ms')})`, 'raw INSERT', ratio(pe, ri), '≥ 0.40 × raw', pe && ri ? pe / ri >= 0.4 : undefined);
+  add(`POST /Users, ${results.config.users.toLocaleString('en')} users`, `${fmt(pb, ' req/s')} (p99 ${fmt(F.postUsersBig?.latency.p99, ' ms')})`, 'POST empty', ratio(pb, pe), '≥ 0.80 × empty', pb && pe ? pb / pe >= 0.8 : undefined);
+  add('GET filter userName eq, hit, sequential', `p50 ${fmt(F.filterHitSeq?.p50)} / p99 ${fmt(F.filterHitSeq?.p99, ' ms')}`, '', undefined, 'p99 ≤ 3 ms', F.filterHitSeq?.p99 !== undefined ? F.filterHitSeq.p99 <= 3 : undefined);
+  add('GET filter userName eq, miss, sequential', `p50 ${fmt(F.filterMissSeq?.p50)} / p99 ${fmt(F.filterMissSeq?.p99, ' ms')}`, '', undefined, 'p99 ≤ 3 ms', F.filterMissSeq?.p99 !== undefined ? F.filterMissSeq.p99 <= 3 : undefined);
+  add(`raw express+pg lookup, ${results.config.connections} connections`, fmt(F.rawLookup?.rate, ' req/s'), '', undefined, 'baseline');
+  add(`GET filter userName eq, ${results.config.connections} connections`, `${fmt(F.filterConcurrent?.rate, ' req/s')} (p99 ${fmt(F.filterConcurrent?.latency.p99, ' ms')})`, 'raw lookup', ratio(F.filterConcurrent?.rate, F.rawLookup?.rate), '≥ 0.50 × raw', F.filterConcurrent && F.rawLookup ? F.filterConcurrent.rate / F.rawLookup.rate >= 0.5 : undefined);
+  const m = results.config.groupMembers.toLocaleString('en');
+  if (na(F.patch1Big)) {
+    add(`PATCH add 1 member, ${m}-member group`, na(F.patch1Big), '', undefined, 'p99 ≤ 5 ms, ≤ 1.5 × 5-member');
+    add('PATCH add 100 members, one request', na(F.patch100Big), '', undefined, 'p99 ≤ 25 ms');
+  } else {
+    add(`PATCH add 1 member, 5-member group`, `p50 ${fmt(F.patch1Small?.p50)} / p99 ${fmt(F.patch1Small?.p99, ' ms')}`, '', undefined, 'baseline');
+    add(`PATCH add 1 member, ${m}-member group`, `p50 ${fmt(F.patch1Big?.p50)} / p99 ${fmt(F.patch1Big?.p99, ' ms')}`, '5-member p99', ratio(F.patch1Big?.p99, F.patch1Small?.p99), 'p99 ≤ 5 ms and ≤ 1.5 ×', F.patch1Big?.p99 !== undefined ? F.patch1Big.p99 <= 5 && F.patch1Big.p99 / F.patch1Small.p99 <= 1.5 : undefined);
+    add(`PATCH add 100 members, ${m}-member group`, `p50 ${fmt(F.patch100Big?.p50)} / p99 ${fmt(F.patch100Big?.p99, ' ms')}`, '', undefined, 'p99 ≤ 25 ms', F.patch100Big?.p99 !== undefined ? F.patch100Big.p99 <= 25 : undefined);
+  }
+  add('cursor paging, first page (with totalResults)', fmt(F.cursorFirstPage?.ms, ' ms'), '', undefined, '(informational)');
+  add('cursor paging, following nextCursor, page of 100', `p50 ${fmt(F.cursorFollow?.p50)} / p99 ${fmt(F.cursorFollow?.p99, ' ms')} (${F.cursorFollow?.n} pages)`, '', undefined, 'p99 ≤ 5 ms', F.cursorFollow?.p99 !== undefined ? F.cursorFollow.p99 <= 5 : undefined);
+  add('cursor paging, from deep cursors, page of 100', `p50 ${fmt(F.cursorDeep?.p50)} / p99 ${fmt(F.cursorDeep?.p99, ' ms')} (${F.cursorDeep?.n} pages)`, '', undefined, 'p99 ≤ 5 ms', F.cursorDeep?.p99 !== undefined ? F.cursorDeep.p99 <= 5 : undefined);
+  add('GET big group, excludedAttributes=members', `p50 ${fmt(F.groupNoMembers?.p50)} / p99 ${fmt(F.groupNoMembers?.p99, ' ms')}`, '', undefined, '(informational)');
+  const gf = F.groupFull ?? {};
+  add(`GET big group with all ${m} members`, gf.error ? gf.error : `${gf.status}: ${fmt(gf.seconds, ' s')}, ${fmt(gf.megabytes, ' MB')}, ${gf.members ?? '?'} members, peak RSS ${fmt(gf.peakRssDuringMB, ' MB')}`, '', undefined, 'RSS ≤ 300 MB', gf.peakRssDuringMB !== undefined ? gf.peakRssDuringMB <= 300 : undefined);
+  const sm = F.serverMemory ?? {};
+  add('server peak RSS, whole run', `${fmt(sm.peakSampledMB, ' MB')} sampled / ${fmt(sm.vmHwmMB, ' MB')} VmHWM`, '', undefined, '≤ 300 MB', sm.vmHwmMB !== undefined ? Math.max(sm.vmHwmMB, sm.peakSampledMB) <= 300 : undefined);
+  return rows;
+}
+
+(async () => {
+  let failure;
+  const watchdog = setTimeout(() => {
+    console.error(`\nThe run exceeded BENCH_MAX_MINUTES=${CFG.maxMinutes}: stopping.`);
+    cleanup().finally(() => process.exit(2));
+  }, CFG.maxMinutes * 60_000 + 60_000);
+  watchdog.unref();
+  try {
+    await main();
+  } catch (err) {
+    failure = err;
+    console.error(`\nbenchmark failed: ${err.stack || err.message}`);
+  } finally {
+    await cleanup();
+  }
+  if (results) {
+    const rows = report(results);
+    results.table = rows;
+    results.finishedAt = new Date().toISOString();
+    if (failure) results.error = String(failure.stack || failure.message);
+    const file = path.join(resultsDir, `bench-${stamp}.json`);
+    fs.writeFileSync(file, JSON.stringify(results, null, 2));
+    console.log(`\nProvisio benchmark — ${results.machine.cpus} CPUs (${results.machine.cpuModel}), ${(results.postgres ?? '').split(' on ')[0]}, Node ${results.machine.node}`);
+    console.log(`${results.config.users.toLocaleString('en')} users, ${results.config.groupMembers.toLocaleString('en')}-member group, DB_POOL_SIZE=${results.config.poolSize}, load generator in the same machine\n`);
+    console.log(table(rows, ['figure', 'measured', 'baseline', 'ratio', 'target', 'result']));
+    console.log(`\nserver RSS peak by phase (MB): ${JSON.stringify(results.figures.serverMemory?.byPhaseMB)}`);
+    console.log(`results: ${path.relative(ROOT, file)}${failure ? ' (partial: the run failed, see above)' : ''}`);
+  }
+  process.exit(failure ? 1 : 0);
+})();

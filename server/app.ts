@@ -38,6 +38,7 @@ export function createApp(deps: Deps): Express {
     createScimRouter({
       publicUrl: deps.config.publicUrl,
       service: deps.service,
+      bulk: deps.bulk,
       authenticator: deps.authenticator,
       kinds: deps.catalog.kinds,
       resourceTypes: deps.catalog.resourceTypes,

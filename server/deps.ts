@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { Config } from './config';
 import { loadCatalog, Catalog } from './resources/catalog';
 import { ResourceService } from './resources/service';
+import { BulkService } from './resources/bulk';
 import { Capabilities } from './scim/discovery';
 import { PagingLimits } from './scim/list-query';
 import { openDatabase, Database } from './store/db';
@@ -21,6 +22,7 @@ export interface Deps {
   clock: () => Date;
   catalog: Catalog;
   service: ResourceService;
+  bulk: BulkService;
   authenticator: Authenticator;
   tenants: TenantService;
   limits: PagingLimits;
@@ -38,6 +40,7 @@ export interface DepsOverrides {
 
 export const PAGING: PagingLimits = { defaultPageSize: 100, maxPageSize: 1000 };
 export const CURSOR_TIMEOUT_SECONDS = 3600;
+export const BULK_MAX_OPERATIONS = 1000;
 
 export async function createDeps(config: Config, logger: Logger, over: DepsOverrides = {}): Promise<Deps> {
   const db =
@@ -69,7 +72,8 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
   // What /ServiceProviderConfig advertises; each flag is true only when the server does it.
   const capabilities: Capabilities = {
     patch: true,
-    bulk: { supported: false, maxOperations: 0, maxPayloadSize: 0 },
+    // Bulk bodies share the body limit, so a larger one is refused with 413 before it is parsed.
+    bulk: { supported: true, maxOperations: BULK_MAX_OPERATIONS, maxPayloadSize: config.maxBodyBytes },
     filterMaxResults: PAGING.maxPageSize,
     changePassword: false,
     sort: true,
@@ -90,6 +94,7 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
     clock,
     catalog,
     service,
+    bulk: new BulkService(service, catalog.kinds),
     authenticator,
     tenants,
     limits: PAGING,

@@ -10,16 +10,19 @@ import { splitAttributeList, Projection } from '../scim/projection';
 import { ResourceTypeDef, SchemaDef } from '../scim/schema';
 import { isUuid } from '../scim/members';
 import { ResourceKind } from '../resources/kinds';
+import { BulkService } from '../resources/bulk';
+import { BULK_RESPONSE_URN } from '../scim/bulk';
 import { etagMatches, etagOf, ResourceService, Scope } from '../resources/service';
 import { Authenticator, Credential } from '../tenancy/authenticator';
 import { bearerToken } from '../tenancy/tokens';
-import { scimErrorHandler } from './error-handler';
-import { sendScim, sendScimError } from './respond';
+import { scimErrorHandler, toScimError } from './error-handler';
+import { errorBody, sendScim, sendScimError } from './respond';
 import type { Logger } from 'pino';
 
 export interface ScimRouterDeps {
   publicUrl: string;
   service: ResourceService;
+  bulk: BulkService;
   authenticator: Authenticator;
   kinds: ResourceKind[];
   resourceTypes: ResourceTypeDef[];
@@ -151,8 +154,20 @@ export function createScimRouter(deps: ScimRouterDeps): Router {
   only('/Bulk', ['POST']);
   router.post(
     '/Bulk',
-    h(() => {
-      throw notImplemented('Bulk operations are not supported yet (ServiceProviderConfig bulk.supported is false)');
+    h(async (req, res) => {
+      const results = await deps.bulk.run(scope(req), req.body, deps.capabilities.bulk.maxOperations, (err) => toScimError(err, deps.logger));
+      sendScim(res, 200, {
+        schemas: [BULK_RESPONSE_URN],
+        Operations: results.map((r) => ({
+          method: r.method,
+          ...(r.bulkId ? { bulkId: r.bulkId } : {}),
+          ...(r.version ? { version: r.version } : {}),
+          ...(r.location ? { location: r.location } : {}),
+          // RFC 7644 §3.7.3: status is a string; an error carries its §3.12 body as "response".
+          status: String(r.status),
+          ...(r.error ? { response: errorBody(r.error) } : {}),
+        })),
+      });
     }),
   );
 

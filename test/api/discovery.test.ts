@@ -28,7 +28,7 @@ describe('/ServiceProviderConfig', () => {
     const c = res.body;
     expect(c.schemas).toEqual([SPC]);
     expect(c.patch).toEqual({ supported: true });
-    expect(c.bulk.supported).toBe(false);
+    expect(c.bulk).toEqual({ supported: true, maxOperations: 1000, maxPayloadSize: 1048576 });
     expect(c.filter).toEqual({ supported: true, maxResults: expect.any(Number) });
     expect(Number.isInteger(c.filter.maxResults) && c.filter.maxResults > 0).toBe(true);
     expect(c.changePassword).toEqual({ supported: false });
@@ -59,11 +59,13 @@ describe('/ServiceProviderConfig', () => {
     expect(cursor.body.nextCursor).toBeUndefined();
   });
 
-  it('is what PATCH and Bulk answer: PATCH works, Bulk is 501 while unsupported', async () => {
+  it('is what PATCH and Bulk answer: both work', async () => {
     const u = await api.post('/Users', { userName: 'patchme@acme.test' }).expect(201);
     const p = await api.patch(`/Users/${u.body.id}`, { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', path: 'title', value: 'x' }] });
     expect(p.status).toBe(200);
-    expectScimError(await api.post('/Bulk', { schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'], Operations: [] }), 501);
+    const b = await api.post('/Bulk', { schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'], Operations: [] });
+    expect(b.status).toBe(200);
+    expect(b.body.Operations).toEqual([]);
   });
 });
 

@@ -16,7 +16,9 @@ import { etagMatches, etagOf, ResourceService, Scope } from '../resources/servic
 import { Authenticator, Credential } from '../tenancy/authenticator';
 import { bearerToken } from '../tenancy/tokens';
 import { scimErrorHandler, toScimError } from './error-handler';
-import { errorBody, sendScim, sendScimError } from './respond';
+import { errorBody, SCIM_CONTENT_TYPE, sendScim, sendScimError } from './respond';
+import { once } from 'node:events';
+import { Json, JsonObject } from '../scim/normalize';
 import type { Logger } from 'pino';
 
 export interface ScimRouterDeps {
@@ -65,6 +67,36 @@ function projectionOf(req: Request): Projection {
   const p = { attributes: splitAttributeList(q.attributes), excludedAttributes: splitAttributeList(q.excludedattributes) };
   if (p.attributes && p.excludedAttributes) throw new ScimError(400, 'Use either attributes or excludedAttributes, not both', 'invalidValue');
   return p;
+}
+
+/**
+ * Writes a resource whose `members` arrive in batches, batch by batch with back-pressure, so a
+ * 500k-member group never sits in memory whole. The status is sent before the first batch: a
+ * database failure mid-way can only cut the response short (the client sees invalid JSON).
+ */
+async function sendWithMembers(res: Response, head: JsonObject, members: AsyncIterable<Json[]>, etag: string): Promise<void> {
+  const iterator = members[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  if (first.done) {
+    sendScim(res, 200, head, { ETag: etag });
+    return;
+  }
+  res.status(200).setHeader('Content-Type', SCIM_CONTENT_TYPE);
+  res.setHeader('ETag', etag);
+  const write = async (chunk: string) => {
+    if (!res.write(chunk)) await once(res, 'drain');
+  };
+  const json = JSON.stringify(head);
+  await write(json.slice(0, -1) + (json === '{}' ? '' : ',') + '"members":[');
+  let batch: IteratorResult<Json[]> = first;
+  let firstBatch = true;
+  while (!batch.done) {
+    const text = batch.value.map((m) => JSON.stringify(m)).join(',');
+    await write((firstBatch ? '' : ',') + text);
+    firstBatch = false;
+    batch = await iterator.next();
+  }
+  res.end(']}');
 }
 
 export function createScimRouter(deps: ScimRouterDeps): Router {
@@ -202,14 +234,15 @@ export function createScimRouter(deps: ScimRouterDeps): Router {
     router.get(
       `${base}/:id`,
       h(async (req, res) => {
-        const out = await deps.service.get(scope(req), kind, String(req.params.id), projectionOf(req));
+        const out = await deps.service.getStreaming(scope(req), kind, String(req.params.id), projectionOf(req));
         // RFC 7644 §3.14: If-None-Match with the current version → 304 Not Modified.
         if (etagMatches(req.headers['if-none-match'], out.version)) {
           res.status(304).setHeader('ETag', etagOf(out.version));
           res.end();
           return;
         }
-        sendScim(res, 200, out.resource, { ETag: etagOf(out.version) });
+        if (out.members) await sendWithMembers(res, out.resource, out.members, etagOf(out.version));
+        else sendScim(res, 200, out.resource, { ETag: etagOf(out.version) });
       }),
     );
     router.put(

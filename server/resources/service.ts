@@ -67,22 +67,36 @@ export class ResourceService {
     return `${scope.baseUrl}/${kind.endpoint}/${id}`;
   }
 
-  /** The full representation of rows, with memberships only when the projection returns them. */
-  async represent(db: Knex | Knex.Transaction, scope: Scope, kind: ResourceKind, rows: ResourceRow[], projection: Projection): Promise<JsonObject[]> {
-    const wants = wantsAttribute(kind.schema, projection);
-    const memberDef = kind.schema.coreAttribute(kind.membership)!;
-    const withMembers = rows.length > 0 && wants(kind.schema.core.id, memberDef);
+  /** Whether the projection returns the kind's membership attribute (members / groups). */
+  private wantsMemberships(kind: ResourceKind, projection: Projection): boolean {
+    return wantsAttribute(kind.schema, projection)(kind.schema.core.id, kind.schema.coreAttribute(kind.membership)!);
+  }
+
+  private memberJson(scope: Scope, x: { value: string; type: 'User' | 'Group'; display?: string }): Json {
+    const m: JsonObject = { value: x.value, $ref: `${scope.baseUrl}/${x.type === 'User' ? 'Users' : 'Groups'}/${x.value}`, type: x.type };
+    if (x.display !== undefined && x.display !== null) m.display = x.display;
+    return m;
+  }
+
+  /**
+   * The full representation of rows, with memberships only when the projection returns them
+   * (and never when `skipMemberships`, for a caller that streams them).
+   */
+  async represent(
+    db: Knex | Knex.Transaction,
+    scope: Scope,
+    kind: ResourceKind,
+    rows: ResourceRow[],
+    projection: Projection,
+    skipMemberships = false,
+  ): Promise<JsonObject[]> {
+    const withMembers = rows.length > 0 && !skipMemberships && this.wantsMemberships(kind, projection);
     const ids = rows.map((r) => r.id);
     let memberships: Map<string, Json[]> | undefined;
     if (withMembers) {
       if (kind.membership === 'members') {
         const m = await this.deps.members.membersOf(db, scope.tenantId, ids);
-        memberships = new Map(
-          [...m].map(([gid, list]) => [
-            gid,
-            list.map((x) => ({ value: x.value, $ref: `${scope.baseUrl}/${x.type === 'User' ? 'Users' : 'Groups'}/${x.value}`, type: x.type, display: x.display ?? null }) as Json),
-          ]),
-        );
+        memberships = new Map([...m].map(([gid, list]) => [gid, list.map((x) => this.memberJson(scope, x))]));
       } else {
         const m = await this.deps.members.groupsOfUsers(db, scope.tenantId, ids);
         memberships = new Map(
@@ -98,7 +112,7 @@ export class ResourceService {
         resource[urn] = { ...((resource[urn] as JsonObject) ?? {}), ...(ext as JsonObject) };
       }
       const list = memberships?.get(row.id);
-      if (list && list.length) resource[kind.membership] = dropNulls(list);
+      if (list && list.length) resource[kind.membership] = list;
       resource.meta = {
         resourceType: kind.name,
         created: new Date(row.created_at).toISOString(),
@@ -213,6 +227,28 @@ export class ResourceService {
     if (!row) throw notFound(`${kind.name} ${id} not found`);
     const [out] = await this.represent(this.knex, scope, kind, [row], projection);
     return { resource: out, version: String(row.version) };
+  }
+
+  /**
+   * GET of one resource whose members are streamed: the resource without its members, plus the
+   * members as batches already projected, or undefined when the projection leaves them out.
+   */
+  async getStreaming(scope: Scope, kind: ResourceKind, id: string, projection: Projection): Promise<Written & { members?: AsyncIterable<Json[]> }> {
+    if (kind.membership !== 'members' || !this.wantsMemberships(kind, projection)) return this.get(scope, kind, id, projection);
+    if (!isUuid(id)) throw notFound(`${kind.name} ${id} not found`);
+    const row = await kind.repo.get(this.knex, scope.tenantId, id.toLowerCase());
+    if (!row) throw notFound(`${kind.name} ${id} not found`);
+    const [head] = await this.represent(this.knex, scope, kind, [row], projection, true);
+    const batches = this.deps.members.streamMembers(this.knex, scope.tenantId, row.id);
+    const service = this;
+    async function* members(): AsyncGenerator<Json[]> {
+      for await (const batch of batches) {
+        // Project each batch as the whole resource would be (attributes=members.value, …).
+        const projected = project(kind.schema, { members: batch.map((m) => service.memberJson(scope, m)) }, projection).members;
+        if (Array.isArray(projected) && projected.length) yield projected;
+      }
+    }
+    return { resource: head, version: String(row.version), members: members() };
   }
 
   /** PUT (RFC 7644 §3.5.1): replaces read-write attributes; readOnly input is ignored. */
@@ -391,13 +427,4 @@ export class ResourceService {
     if (!applicable && firstError) throw invalidFilter(firstError.message.replace(/ for \w+$/, ' for any resource type'));
     return { schemas: [LIST_RESPONSE_URN], totalResults: total, itemsPerPage: resources.length, startIndex: q.startIndex ?? 1, Resources: resources };
   }
-}
-
-function dropNulls(list: Json[]): Json[] {
-  return list.map((x) => {
-    if (!isObject(x)) return x;
-    const o: JsonObject = {};
-    for (const [k, v] of Object.entries(x)) if (v !== null && v !== undefined) o[k] = v;
-    return o;
-  });
 }

@@ -130,6 +130,32 @@ export class MembersRepo {
     return out;
   }
 
+  /**
+   * The members of one group in batches (users by id, then groups by id), each batch one keyset
+   * query, so reading a group of any size holds one batch in memory (issue 3: 500k members).
+   * Batches are separate statements: a change made during the read may show in later batches.
+   */
+  async *streamMembers(db: Db, tenantId: string, groupId: string, batchSize = 2000): AsyncGenerator<MemberRef[]> {
+    const sources = [
+      { type: 'User' as const, sql: `SELECT m.user_id AS value, COALESCE(u.data ->> 'displayName', u.user_name) AS display
+           FROM group_user_members m JOIN users u ON u.tenant_id = m.tenant_id AND u.id = m.user_id
+          WHERE m.tenant_id = ? AND m.group_id = ? AND m.user_id > ?::uuid ORDER BY m.user_id LIMIT ?` },
+      { type: 'Group' as const, sql: `SELECT m.member_group_id AS value, g.display_name AS display
+           FROM group_group_members m JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.member_group_id
+          WHERE m.tenant_id = ? AND m.group_id = ? AND m.member_group_id > ?::uuid ORDER BY m.member_group_id LIMIT ?` },
+    ];
+    for (const source of sources) {
+      let after = '00000000-0000-0000-0000-000000000000';
+      for (;;) {
+        const res = await db.raw(source.sql, [tenantId, groupId, after, batchSize]);
+        const rows = res.rows as { value: string; display: string }[];
+        if (rows.length) yield rows.map((r) => ({ value: r.value, type: source.type, display: r.display }));
+        if (rows.length < batchSize) break;
+        after = rows[rows.length - 1].value;
+      }
+    }
+  }
+
   /** Groups of each user: direct memberships and, through nested groups, indirect ones. */
   async groupsOfUsers(db: Db, tenantId: string, userIds: string[]): Promise<Map<string, GroupRef[]>> {
     const out = new Map<string, GroupRef[]>(userIds.map((id) => [id, []]));

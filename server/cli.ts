@@ -8,7 +8,6 @@ import { createDeps } from './deps';
 import { createLogger } from './logger';
 import { ScimError } from './errors';
 import { parseNewTenant } from './tenancy/tenant-service';
-import { migrateLatest } from './store/migrations';
 
 const USAGE = `usage:
   provisio migrate
@@ -39,11 +38,11 @@ export async function runCli(argv: string[], out: (s: string) => void = (s) => p
   const deps = await createDeps(config, logger, { skipMigrations: true });
   try {
     if (cmd === 'migrate') {
-      const ran = await migrateLatest(deps.db.knex);
+      const ran = await deps.db.migrate();
       out(JSON.stringify({ migrated: ran }));
       return 0;
     }
-    await migrateLatest(deps.db.knex);
+    await deps.db.migrate();
     if (cmd === 'tenants' && sub === 'create') {
       const f = flags(rest);
       const input = parseNewTenant({

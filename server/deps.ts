@@ -9,7 +9,6 @@ import { Capabilities } from './scim/discovery';
 import { PagingLimits } from './scim/list-query';
 import { openDatabase, Database } from './store/db';
 import { MembersRepo } from './store/members-repo';
-import { migrateLatest } from './store/migrations';
 import { TenantsRepo, TokensRepo } from './store/tenants-repo';
 import { Authenticator } from './tenancy/authenticator';
 import { TenantService } from './tenancy/tenant-service';
@@ -52,7 +51,7 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
       logger,
     }));
   if (!over.skipMigrations) {
-    const ran = await migrateLatest(db.knex);
+    const ran = await db.migrate();
     if (ran.length) logger.info({ migrations: ran }, 'migrations applied');
   }
   const clock = over.clock ?? (() => new Date());

@@ -12,6 +12,7 @@ import { foldResource, isObject, Json, JsonObject, normalizeResource, requireAtt
 import { project, Projection, wantsAttribute } from '../scim/projection';
 import { applyPatch, parsePatchRequest } from '../scim/patch';
 import { isUniqueViolation } from '../store/db';
+import { inTenant } from '../store/scope';
 import { isUuid, MemberRef, parseMemberRefs } from '../scim/members';
 import { MembersRepo } from '../store/members-repo';
 import { ResourceRow } from '../store/resource-repo';
@@ -215,7 +216,7 @@ export class ResourceService {
       return { resource: out, version: String(row.version) };
     };
     try {
-      return opts.trx ? await work(opts.trx) : await this.knex.transaction(work);
+      return await inTenant(this.knex, scope.tenantId, work, opts.trx);
     } catch (err) {
       throw this.translate(kind, err);
     }
@@ -223,10 +224,12 @@ export class ResourceService {
 
   async get(scope: Scope, kind: ResourceKind, id: string, projection: Projection): Promise<Written> {
     if (!isUuid(id)) throw notFound(`${kind.name} ${id} not found`);
-    const row = await kind.repo.get(this.knex, scope.tenantId, id.toLowerCase());
-    if (!row) throw notFound(`${kind.name} ${id} not found`);
-    const [out] = await this.represent(this.knex, scope, kind, [row], projection);
-    return { resource: out, version: String(row.version) };
+    return inTenant(this.knex, scope.tenantId, async (trx) => {
+      const row = await kind.repo.get(trx, scope.tenantId, id.toLowerCase());
+      if (!row) throw notFound(`${kind.name} ${id} not found`);
+      const [out] = await this.represent(trx, scope, kind, [row], projection);
+      return { resource: out, version: String(row.version) };
+    });
   }
 
   /**
@@ -236,10 +239,14 @@ export class ResourceService {
   async getStreaming(scope: Scope, kind: ResourceKind, id: string, projection: Projection): Promise<Written & { members?: AsyncIterable<Json[]> }> {
     if (kind.membership !== 'members' || !this.wantsMemberships(kind, projection)) return this.get(scope, kind, id, projection);
     if (!isUuid(id)) throw notFound(`${kind.name} ${id} not found`);
-    const row = await kind.repo.get(this.knex, scope.tenantId, id.toLowerCase());
-    if (!row) throw notFound(`${kind.name} ${id} not found`);
-    const [head] = await this.represent(this.knex, scope, kind, [row], projection, true);
-    const batches = this.deps.members.streamMembers(this.knex, scope.tenantId, row.id);
+    const { row, head } = await inTenant(this.knex, scope.tenantId, async (trx) => {
+      const found = await kind.repo.get(trx, scope.tenantId, id.toLowerCase());
+      if (!found) throw notFound(`${kind.name} ${id} not found`);
+      const [h] = await this.represent(trx, scope, kind, [found], projection, true);
+      return { row: found, head: h };
+    });
+    // Each batch is its own short tenant transaction: a slow reader never holds a connection.
+    const batches = this.deps.members.streamMembers((fn) => inTenant(this.knex, scope.tenantId, fn), scope.tenantId, row.id);
     const service = this;
     async function* members(): AsyncGenerator<Json[]> {
       for await (const batch of batches) {
@@ -258,7 +265,7 @@ export class ResourceService {
     const rawMembers = this.rawMembers(kind, body);
     requireAttributes(kind.schema, resource);
     try {
-      return await this.knex.transaction(async (trx) => {
+      return await inTenant(this.knex, scope.tenantId, async (trx) => {
         const existing = await kind.repo.get(trx, scope.tenantId, id.toLowerCase(), true);
         if (!existing) throw notFound(`${kind.name} ${id} not found`);
         if (ifMatch && !etagMatches(ifMatch, String(existing.version))) throw preconditionFailed();
@@ -296,7 +303,7 @@ export class ResourceService {
     if (!isUuid(id)) throw notFound(`${kind.name} ${id} not found`);
     const ops = parsePatchRequest(body, MAX_PATCH_OPERATIONS);
     try {
-      return await this.knex.transaction(async (trx) => {
+      return await inTenant(this.knex, scope.tenantId, async (trx) => {
         const existing = await kind.repo.get(trx, scope.tenantId, id.toLowerCase(), true);
         if (!existing) throw notFound(`${kind.name} ${id} not found`);
         if (ifMatch && !etagMatches(ifMatch, String(existing.version))) throw preconditionFailed();
@@ -337,7 +344,7 @@ export class ResourceService {
 
   async delete(scope: Scope, kind: ResourceKind, id: string, ifMatch: string | undefined): Promise<void> {
     if (!isUuid(id)) throw notFound(`${kind.name} ${id} not found`);
-    await this.knex.transaction(async (trx) => {
+    await inTenant(this.knex, scope.tenantId, async (trx) => {
       const existing = await kind.repo.get(trx, scope.tenantId, id.toLowerCase(), true);
       if (!existing) throw notFound(`${kind.name} ${id} not found`);
       if (ifMatch && !etagMatches(ifMatch, String(existing.version))) throw preconditionFailed();
@@ -354,32 +361,36 @@ export class ResourceService {
     const descending = q.sortOrder === 'descending';
     const projection = { attributes: q.attributes, excludedAttributes: q.excludedAttributes };
     if (q.cursor === undefined) {
-      const page = await kind.repo.list(this.knex, scope.tenantId, {
-        filter,
-        sortBy: q.sortBy,
-        descending,
-        offset: (q.startIndex ?? 1) - 1,
-        limit: q.count,
-        withTotal: true,
+      const { page, resources } = await inTenant(this.knex, scope.tenantId, async (trx) => {
+        const p = await kind.repo.list(trx, scope.tenantId, {
+          filter,
+          sortBy: q.sortBy,
+          descending,
+          offset: (q.startIndex ?? 1) - 1,
+          limit: q.count,
+          withTotal: true,
+        });
+        return { page: p, resources: await this.represent(trx, scope, kind, p.rows, projection) };
       });
-      const resources = await this.represent(this.knex, scope, kind, page.rows, projection);
       return { schemas: [LIST_RESPONSE_URN], totalResults: page.total ?? 0, itemsPerPage: resources.length, startIndex: q.startIndex ?? 1, Resources: resources };
     }
 
     const digest = queryDigest([kind.name, q.filter, q.sortBy?.toLowerCase(), q.sortOrder]);
     const nowMs = this.deps.clock().getTime();
     const position = q.cursor === '' ? undefined : decodeCursor(q.cursor, digest, nowMs, this.deps.cursorTimeoutSeconds);
-    const page = await kind.repo.list(this.knex, scope.tenantId, {
-      filter,
-      sortBy: q.sortBy,
-      descending,
-      limit: q.count,
-      after: position,
-      // Counting every row on every page would make deep paging cost O(n); RFC 9865 §2 lets a
-      // cursor response omit totalResults, so it is given on the first page only.
-      withTotal: position === undefined,
+    const { page, resources } = await inTenant(this.knex, scope.tenantId, async (trx) => {
+      const p = await kind.repo.list(trx, scope.tenantId, {
+        filter,
+        sortBy: q.sortBy,
+        descending,
+        limit: q.count,
+        after: position,
+        // Counting every row on every page would make deep paging cost O(n); RFC 9865 §2 lets a
+        // cursor response omit totalResults, so it is given on the first page only.
+        withTotal: position === undefined,
+      });
+      return { page: p, resources: await this.represent(trx, scope, kind, p.rows, projection) };
     });
-    const resources = await this.represent(this.knex, scope, kind, page.rows, projection);
     const out: JsonObject = { schemas: [LIST_RESPONSE_URN] };
     if (page.total !== undefined) out.totalResults = page.total;
     out.itemsPerPage = resources.length;
@@ -407,9 +418,13 @@ export class ResourceService {
     const resources: JsonObject[] = [];
     for (const kind of kinds) {
       let page;
+      let represented: JsonObject[];
       try {
         // A filter on an attribute a type does not have matches none of that type.
-        page = await kind.repo.list(this.knex, scope.tenantId, { filter, descending: false, offset: skip, limit: remaining, withTotal: true });
+        ({ page, represented } = await inTenant(this.knex, scope.tenantId, async (trx) => {
+          const p = await kind.repo.list(trx, scope.tenantId, { filter, descending: false, offset: skip, limit: remaining, withTotal: true });
+          return { page: p, represented: await this.represent(trx, scope, kind, p.rows, projection) };
+        }));
       } catch (err) {
         if (err instanceof ScimError && err.scimType === 'invalidFilter' && /Unknown attribute/.test(err.message)) {
           firstError ??= err;
@@ -421,7 +436,7 @@ export class ResourceService {
       const n = page.total ?? 0;
       total += n;
       skip = Math.max(0, skip - n);
-      resources.push(...(await this.represent(this.knex, scope, kind, page.rows, projection)));
+      resources.push(...represented);
       remaining = Math.max(0, q.count - resources.length);
     }
     if (!applicable && firstError) throw invalidFilter(firstError.message.replace(/ for \w+$/, ' for any resource type'));

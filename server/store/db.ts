@@ -6,10 +6,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import knexFactory, { Knex } from 'knex';
 import type { Logger } from 'pino';
+import { migrateLatest } from './migrations';
+import { APP_ROLE } from './scope';
 
 export interface Database {
+  /** The application pool: every connection works as the role provisio_app (row-level security). */
   knex: Knex;
   kind: 'postgres' | 'pglite';
+  /** Applies migrations over a short-lived connection as the schema owner; returns what ran. */
+  migrate(): Promise<string[]>;
   /** Closes the pool and, for the embedded database, PGlite itself. */
   close(): Promise<void>;
 }
@@ -30,24 +35,45 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   return openEmbedded(opts.dataDir, opts.logger);
 }
 
-function openPostgres(connectionString: string, poolSize: number, logger: Logger): Database {
-  const knex = knexFactory({
+type PgConn = { on(ev: string, fn: (e: Error) => void): void; query(sql: string, cb: (err: Error | null) => void): void };
+
+/**
+ * The pool every request uses. Each new connection switches to the application role, which
+ * owns no table, so row-level security applies even when DATABASE_URL names the schema owner
+ * or a superuser (PGlite always runs as one).
+ */
+function appPool(connectionString: string, max: number, acquireTimeoutMs: number, logger: Logger): Knex {
+  return knexFactory({
     client: 'pg',
     connection: { connectionString, application_name: 'provisio' },
     pool: {
       min: 0,
-      max: poolSize,
-      // An idle client whose server went away emits 'error'; without a listener the process
-      // would crash on a database restart. knex marks the connection disposed; we only log.
-      afterCreate: (conn: { on(ev: string, fn: (e: Error) => void): void }, done: (err: Error | null, c: unknown) => void) => {
+      max,
+      afterCreate: (conn: PgConn, done: (err: Error | null, c: unknown) => void) => {
+        // An idle client whose server went away emits 'error'; without a listener the process
+        // would crash on a database restart. knex marks the connection disposed; we only log.
         conn.on('error', (err: Error) => logger.warn({ err: { message: err.message } }, 'database connection error'));
-        done(null, conn);
+        conn.query(`SET ROLE ${APP_ROLE}`, (err) => done(err, conn));
       },
     },
-    acquireConnectionTimeout: ACQUIRE_TIMEOUT_MS,
+    acquireConnectionTimeout: acquireTimeoutMs,
     log: knexLog(logger),
   });
-  return { knex, kind: 'postgres', close: () => knex.destroy() };
+}
+
+/** Runs migrations as the connection's own user (the schema owner), then disconnects. */
+async function migrateAsOwner(connectionString: string, logger: Logger): Promise<string[]> {
+  const owner = knexFactory({ client: 'pg', connection: { connectionString, application_name: 'provisio-migrate' }, pool: { min: 0, max: 1 }, log: knexLog(logger) });
+  try {
+    return await migrateLatest(owner);
+  } finally {
+    await owner.destroy();
+  }
+}
+
+function openPostgres(connectionString: string, poolSize: number, logger: Logger): Database {
+  const knex = appPool(connectionString, poolSize, ACQUIRE_TIMEOUT_MS, logger);
+  return { knex, kind: 'postgres', migrate: () => migrateAsOwner(connectionString, logger), close: () => knex.destroy() };
 }
 
 async function openEmbedded(dataDir: string | undefined, logger: Logger): Promise<Database> {
@@ -69,17 +95,14 @@ async function openEmbedded(dataDir: string | undefined, logger: Logger): Promis
   await server.start();
   const address = server.getServerConn();
   logger.info({ dataDir: pgDir ?? 'memory' }, 'embedded database (PGlite) started');
-  const knex = knexFactory({
-    client: 'pg',
-    connection: { connectionString: `postgres://postgres@${address}/postgres` },
-    // PGlite serves one connection; queries queue in the pool.
-    pool: { min: 0, max: 1 },
-    acquireConnectionTimeout: 60_000,
-    log: knexLog(logger),
-  });
+  const url = `postgres://postgres@${address}/postgres`;
+  // PGlite serves one connection; queries queue in the pool.
+  const knex = appPool(url, 1, 60_000, logger);
   return {
     knex,
     kind: 'pglite',
+    // Before the app pool has connected (it connects lazily), so PGlite serves one at a time.
+    migrate: () => migrateAsOwner(url, logger),
     close: async () => {
       await knex.destroy();
       await server.stop();

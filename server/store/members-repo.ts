@@ -135,7 +135,12 @@ export class MembersRepo {
    * query, so reading a group of any size holds one batch in memory (issue 3: 500k members).
    * Batches are separate statements: a change made during the read may show in later batches.
    */
-  async *streamMembers(db: Db, tenantId: string, groupId: string, batchSize = 2000): AsyncGenerator<MemberRef[]> {
+  async *streamMembers(
+    run: <T>(fn: (db: Db) => Promise<T>) => Promise<T>,
+    tenantId: string,
+    groupId: string,
+    batchSize = 2000,
+  ): AsyncGenerator<MemberRef[]> {
     const sources = [
       { type: 'User' as const, sql: `SELECT m.user_id AS value, COALESCE(u.data ->> 'displayName', u.user_name) AS display
            FROM group_user_members m JOIN users u ON u.tenant_id = m.tenant_id AND u.id = m.user_id
@@ -147,7 +152,7 @@ export class MembersRepo {
     for (const source of sources) {
       let after = '00000000-0000-0000-0000-000000000000';
       for (;;) {
-        const res = await db.raw(source.sql, [tenantId, groupId, after, batchSize]);
+        const res = await run((db) => db.raw(source.sql, [tenantId, groupId, after, batchSize]));
         const rows = res.rows as { value: string; display: string }[];
         if (rows.length) yield rows.map((r) => ({ value: r.value, type: source.type, display: r.display }));
         if (rows.length < batchSize) break;

@@ -3,9 +3,11 @@
 // knex stores file names with their extension otherwise (shared/guide/stack-notes.md).
 import type { Knex } from 'knex';
 import * as m0001 from '../../migrations/0001_init';
+import * as m0002 from '../../migrations/0002_row_level_security';
 
 const MIGRATIONS: Record<string, Knex.Migration> = {
   '0001_init': m0001,
+  '0002_row_level_security': m0002,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

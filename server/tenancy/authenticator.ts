@@ -4,6 +4,7 @@
 import type { Knex } from 'knex';
 import { TokenRow, TokensRepo } from '../store/tenants-repo';
 import { hashToken } from './tokens';
+import { asOwner, inTenant } from '../store/scope';
 
 export interface Credential {
   tenantId: string;
@@ -35,7 +36,8 @@ export class Authenticator {
     const now = this.clock().getTime();
     let entry = this.cache.get(hash);
     if (!entry || entry.until < now) {
-      const row = await this.tokens.findByHash(this.knex, hash);
+      // The token names the tenant, so this lookup is the one made across tenants (as owner).
+      const row = await asOwner(this.knex, (trx) => this.tokens.findByHash(trx, hash));
       entry = { row, until: now + this.ttlMs };
       if (this.cache.size >= this.maxEntries) this.cache.clear();
       this.cache.set(hash, entry);
@@ -47,7 +49,7 @@ export class Authenticator {
     if (now - last > 60_000) {
       this.touched.set(row.id, now);
       // Best effort: a failed bookkeeping write must not fail the request.
-      this.tokens.touch(this.knex, row.tenant_id, row.id, new Date(now)).catch(() => this.touched.delete(row.id));
+      inTenant(this.knex, row.tenant_id, (trx) => this.tokens.touch(trx, row.tenant_id, row.id, new Date(now))).catch(() => this.touched.delete(row.id));
     }
     return { tenantId: row.tenant_id, tokenId: row.id, scopes: row.scopes, subAccountId: row.sub_account_id };
   }

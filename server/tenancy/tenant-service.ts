@@ -9,6 +9,7 @@ import { Catalog } from '../resources/catalog';
 import { ResourceService } from '../resources/service';
 import { TenantsRepo, TokensRepo } from '../store/tenants-repo';
 import { generateToken, hashToken } from './tokens';
+import { asOwner } from '../store/scope';
 
 export interface NewTenant {
   name: string;
@@ -65,7 +66,7 @@ export class TenantService {
     const { knex, tenants, tokens, service, catalog } = this.deps;
     const id = uuidv7();
     const token = generateToken();
-    return knex.transaction(async (trx) => {
+    return asOwner(knex, async (trx) => {
       const tenant = await tenants.insert(trx, { id, name: input.name });
       await tokens.insert(trx, id, { id: uuidv7(), name: 'Initial token', tokenHash: hashToken(token), scopes: ['scim', 'admin'] });
       const name = input.adminName && (input.adminName.givenName || input.adminName.familyName) ? { ...input.adminName } : undefined;
@@ -95,12 +96,12 @@ export class TenantService {
   }
 
   async get(id: string) {
-    const t = await this.deps.tenants.get(this.deps.knex, id);
+    const t = await asOwner(this.deps.knex, (trx) => this.deps.tenants.get(trx, id));
     return t && { id: t.id, name: t.name, scimBaseUrl: this.deps.scimBaseUrl(t.id), createdAt: new Date(t.created_at).toISOString() };
   }
 
   async list() {
-    const rows = await this.deps.tenants.list(this.deps.knex);
+    const rows = await asOwner(this.deps.knex, (trx) => this.deps.tenants.list(trx));
     return rows.map((t) => ({
       id: t.id,
       name: t.name,

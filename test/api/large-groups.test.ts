@@ -16,17 +16,17 @@ beforeAll(async () => {
   t = await createTenant(h);
   api = scim(h, t);
   userIds = (
-    await h.db.knex.raw(
+    await h.owner((db) => db.raw(
       `INSERT INTO users (tenant_id, id, user_name, data, folded, created_at, updated_at)
        SELECT ?, gen_random_uuid(), 'm' || i || '@big.test', jsonb_build_object('userName', 'm' || i || '@big.test'),
               jsonb_build_object('userName', 'm' || i || '@big.test'), now(), now()
          FROM generate_series(1, ?) AS i RETURNING id`,
       [t.id, N],
-    )
+    ))
   ).rows.map((r: { id: string }) => r.id);
   subGroupId = (await api.post('/Groups', { displayName: 'Nested' }).expect(201)).body.id;
   groupId = (await api.post('/Groups', { displayName: 'Big', members: [{ value: subGroupId }] }).expect(201)).body.id;
-  await h.db.knex.raw(`INSERT INTO group_user_members (tenant_id, group_id, user_id) SELECT ?, ?, unnest(?::uuid[])`, [t.id, groupId, userIds]);
+  await h.owner((db) => db.raw(`INSERT INTO group_user_members (tenant_id, group_id, user_id) SELECT ?, ?, unnest(?::uuid[])`, [t.id, groupId, userIds]));
 });
 afterAll(() => h.close());
 

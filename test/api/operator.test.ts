@@ -26,7 +26,7 @@ describe('POST /operator/v1/tenants', () => {
     expect(res.body.scimBaseUrl).not.toContain('_');
     expect(res.headers['cache-control']).toBe('no-store');
 
-    const stored = await h.db.knex('api_tokens').where({ tenant_id: res.body.id });
+    const stored = await h.owner((db) => db('api_tokens').where({ tenant_id: res.body.id }));
     expect(stored).toHaveLength(1);
     expect(stored[0].token_hash).toBe(hashToken(res.body.token));
     expect(JSON.stringify(stored)).not.toContain(res.body.token);
@@ -54,11 +54,11 @@ describe('POST /operator/v1/tenants', () => {
     [{ name: 'X', adminEmail: 'not-an-email' }, /adminEmail/],
     [{ name: 'X', adminEmail: 'a@b.example', adminName: 'A B' }, /adminName/],
   ])('rejects %j with 400 and a clear detail, creating nothing', async (body, detail) => {
-    const before = (await h.db.knex('tenants').count({ n: '*' }))[0].n;
+    const before = (await h.owner((db) => db('tenants').count({ n: '*' })))[0].n;
     const res = await h.http.post('/operator/v1/tenants').set(op()).send(body);
     expect(res.status).toBe(400);
     expect(res.body.detail).toMatch(detail);
-    expect((await h.db.knex('tenants').count({ n: '*' }))[0].n).toBe(before);
+    expect((await h.owner((db) => db('tenants').count({ n: '*' })))[0].n).toBe(before);
   });
 
   it('answers 400 for malformed JSON', async () => {

@@ -125,13 +125,13 @@ describe('groups', () => {
 
   it('accepts 1,000 member changes in one PATCH', async () => {
     const ids = (
-      await h.db.knex.raw(
+      await h.owner((db) => db.raw(
         `INSERT INTO users (tenant_id, id, user_name, data, folded, created_at, updated_at)
          SELECT ?, gen_random_uuid(), 'bulk' || i || '@acme.test', jsonb_build_object('userName', 'bulk' || i || '@acme.test'),
                 jsonb_build_object('userName', 'bulk' || i || '@acme.test'), now(), now()
            FROM generate_series(1, 1000) AS i RETURNING id`,
         [t.id],
-      )
+      ))
     ).rows.map((r: { id: string }) => r.id);
     const g = await group('Thousand');
     await api.patch(`/Groups/${g.id}`, ops({ op: 'add', path: 'members', value: ids.map((value: string) => ({ value })) })).expect(204);

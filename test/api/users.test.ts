@@ -51,7 +51,7 @@ describe('create', () => {
     expect(res.body.password).toBeUndefined();
     expect(res.body.groups).toBeUndefined();
     expect(res.body.meta.created).not.toBe('2000-01-01T00:00:00Z');
-    const stored = await h.db.knex('users').where({ tenant_id: t.id, id: res.body.id }).first();
+    const stored = await h.owner((db) => db('users').where({ tenant_id: t.id, id: res.body.id }).first());
     expect(JSON.stringify(stored)).not.toContain('S3cret-Never-Stored!');
     expect(h.logs.join('\n')).not.toContain('S3cret-Never-Stored!');
   });

@@ -11,6 +11,7 @@ import { loadConfig } from '../../server/config';
 import { createDeps, Deps } from '../../server/deps';
 import { createLogger } from '../../server/logger';
 import { openDatabase, Database } from '../../server/store/db';
+import { asOwner, Tx } from '../../server/store/scope';
 
 export const OPERATOR_TOKEN = 'test-operator-token-0123456789';
 export const ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -22,6 +23,8 @@ export interface Harness {
   /** Every log line written by the server during the test file. */
   logs: string[];
   http: ReturnType<typeof request>;
+  /** Runs SQL as the schema owner, past row-level security (for seeding and inspecting). */
+  owner<T>(fn: (trx: Tx) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -71,6 +74,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     db: fresh.db,
     logs,
     http: request(app),
+    owner: (fn) => asOwner(fresh.db.knex, fn),
     close: async () => {
       await deps.close();
       await fresh.drop();

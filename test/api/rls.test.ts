@@ -1,0 +1,80 @@
+// Isolation in depth (issue 4): PostgreSQL row-level security, forced on every tenant table,
+// behind the application's own tenant checks. The pool works as provisio_app, which owns nothing;
+// the tenant is set per transaction (store/scope.ts). On both databases.
+import { inTenant } from '../../server/store/scope';
+import { createTenant, Harness, scim, startHarness, TestTenant } from '../support/harness';
+
+let h: Harness;
+let a: TestTenant;
+let b: TestTenant;
+let bUserId: string;
+
+beforeAll(async () => {
+  h = await startHarness();
+  a = await createTenant(h, 'A');
+  b = await createTenant(h, 'B');
+  await scim(h, a).post('/Users', { userName: 'a1@a.test' }).expect(201);
+  bUserId = (await scim(h, b).post('/Users', { userName: 'b1@b.test' }).expect(201)).body.id;
+});
+afterAll(() => h.close());
+
+const TABLES = ['tenants', 'api_tokens', 'users', 'groups', 'group_user_members', 'group_group_members'];
+
+it('the pool works as a role that owns no table, and every tenant table forces row-level security', async () => {
+  expect((await h.db.knex.raw('SELECT current_user AS u')).rows[0].u).toBe('provisio_app');
+  const rows = await h.owner((db) => db.raw('SELECT relname, relrowsecurity, relforcerowsecurity, pg_get_userbyid(relowner) AS owner FROM pg_class WHERE relname = ANY(?)', [TABLES]));
+  expect(rows.rows).toHaveLength(TABLES.length);
+  for (const r of rows.rows) {
+    expect({ table: r.relname, rls: r.relrowsecurity, forced: r.relforcerowsecurity }).toEqual({ table: r.relname, rls: true, forced: true });
+    expect(r.owner).not.toBe('provisio_app');
+  }
+});
+
+it('a query run without the tenant set returns nothing', async () => {
+  const total = await h.owner((db) => db('users').count({ n: '*' }));
+  expect(Number(total[0].n)).toBeGreaterThanOrEqual(4);
+  for (const table of TABLES) {
+    const res = await h.db.knex.raw(`SELECT count(*)::int AS n FROM ${table}`);
+    expect({ table, n: res.rows[0].n }).toEqual({ table, n: 0 });
+  }
+});
+
+it('with a tenant set, another tenant’s rows are invisible even without a tenant condition', async () => {
+  const seen = await inTenant(h.db.knex, a.id, async (trx) => ({
+    users: (await trx.raw('SELECT user_name FROM users ORDER BY user_name')).rows.map((r: { user_name: string }) => r.user_name),
+    bUser: (await trx.raw('SELECT id FROM users WHERE id = ?', [bUserId])).rows.length,
+    tenants: (await trx.raw('SELECT id FROM tenants')).rows.map((r: { id: string }) => r.id),
+  }));
+  expect(seen.users).toEqual(expect.arrayContaining(['a1@a.test']));
+  expect(seen.users).not.toContain('b1@b.test');
+  expect(seen.bUser).toBe(0);
+  expect(seen.tenants).toEqual([a.id]);
+});
+
+it('a tenant cannot write rows of another tenant, nor change another tenant’s rows', async () => {
+  await expect(
+    inTenant(h.db.knex, a.id, (trx) =>
+      trx.raw(`INSERT INTO users (tenant_id, id, user_name, data, folded, created_at, updated_at) VALUES (?, gen_random_uuid(), 'x@b.test', '{}', '{}', now(), now())`, [b.id]),
+    ),
+  ).rejects.toThrow(/row-level security/);
+  const updated = await inTenant(h.db.knex, a.id, (trx) => trx.raw(`UPDATE users SET user_name = 'hijacked' WHERE id = ?`, [bUserId]));
+  expect(updated.rowCount).toBe(0);
+  const still = await scim(h, b).get(`/Users/${bUserId}`).expect(200);
+  expect(still.body.userName).toBe('b1@b.test');
+});
+
+it('a pooled connection never carries one request’s tenant into the next', async () => {
+  // Alternate tenant-scoped transactions with plain queries on the same pool and check, on every
+  // connection that served a tenant, that the setting is gone afterwards.
+  const served = new Set<number>();
+  let checked = 0;
+  for (let i = 0; i < 20; i++) {
+    const pid = await inTenant(h.db.knex, i % 2 ? a.id : b.id, async (trx) => (await trx.raw('SELECT pg_backend_pid() AS p')).rows[0].p as number);
+    served.add(pid);
+    const after = (await h.db.knex.raw("SELECT pg_backend_pid() AS p, COALESCE(current_setting('provisio.tenant_id', true), '') AS t, (SELECT count(*)::int FROM users) AS n")).rows[0];
+    if (!served.has(after.p)) continue;
+    checked++;
+    expect({ tenant: after.t, users: after.n }).toEqual({ tenant: '', users: 0 });
+  }
+  expect(checked).toBeGreaterThan(0);
+});

@@ -2,7 +2,8 @@
 import express, { Express } from 'express';
 import { Deps } from './deps';
 import { jsonErrorHandler } from './http/error-handler';
-import { createScimRouter } from './http/scim-router';
+import { createScimRouter, scimBaseUrl } from './http/scim-router';
+import { createAdminRouter } from './admin/admin-router';
 import { requestLogger } from './logger';
 import { createOperatorRouter } from './operator/operator-router';
 import { notFound } from './errors';
@@ -47,6 +48,17 @@ export function createApp(deps: Deps): Express {
       limits: deps.limits,
       maxBodyBytes: deps.config.maxBodyBytes,
       logger: deps.logger,
+    }),
+  );
+
+  app.use(
+    '/api/v1',
+    createAdminRouter({
+      authenticator: deps.authenticator,
+      logger: deps.logger,
+      maxBodyBytes: deps.config.maxBodyBytes,
+      scimBaseUrl: (id) => scimBaseUrl(deps.config.publicUrl, id),
+      routes: deps.adminRoutes,
     }),
   );
 

@@ -1,6 +1,7 @@
 // The composition root: the only place that constructs the database, repositories, services and
 // the clock. Nothing else in the server holds module-level state.
 import type { Logger } from 'pino';
+import type { Router } from 'express';
 import { Config } from './config';
 import { loadCatalog, Catalog } from './resources/catalog';
 import { ResourceService } from './resources/service';
@@ -25,6 +26,8 @@ export interface Deps {
   authenticator: Authenticator;
   tenants: TenantService;
   limits: PagingLimits;
+  /** Feature routes of the admin API (/api/v1), mounted after its authentication. */
+  adminRoutes: ((router: Router) => void)[];
   capabilities: Capabilities;
   close(): Promise<void>;
 }
@@ -97,6 +100,7 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
     authenticator,
     tenants,
     limits: PAGING,
+    adminRoutes: [],
     capabilities,
     close: () => (over.db ? Promise.resolve() : db.close()),
   };

@@ -18,10 +18,19 @@ import { MembersRepo } from '../store/members-repo';
 import { ResourceRow } from '../store/resource-repo';
 import { ResourceKind } from './kinds';
 
+/** Who acts: recorded in the audit log and used for the tenancy rules (issue 4). */
+export interface Actor {
+  type: 'token' | 'operator' | 'user' | 'system';
+  id: string;
+  /** A credential bound to one sub-account sees and changes only that subtree. */
+  subAccountId?: string | null;
+}
+
 export interface Scope {
   tenantId: string;
   /** The tenant's SCIM base URL, for meta.location and $ref. */
   baseUrl: string;
+  actor: Actor;
 }
 
 export interface ServiceDeps {

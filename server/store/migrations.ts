@@ -4,10 +4,12 @@
 import type { Knex } from 'knex';
 import * as m0001 from '../../migrations/0001_init';
 import * as m0002 from '../../migrations/0002_row_level_security';
+import * as m0003 from '../../migrations/0003_price_lists_audit';
 
 const MIGRATIONS: Record<string, Knex.Migration> = {
   '0001_init': m0001,
   '0002_row_level_security': m0002,
+  '0003_price_lists_audit': m0003,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -18,7 +18,7 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
-const TABLES = ['tenants', 'api_tokens', 'users', 'groups', 'group_user_members', 'group_group_members'];
+const TABLES = ['tenants', 'api_tokens', 'users', 'groups', 'group_user_members', 'group_group_members', 'price_lists', 'audit_log'];
 
 it('the pool works as a role that owns no table, and every tenant table forces row-level security', async () => {
   expect((await h.db.knex.raw('SELECT current_user AS u')).rows[0].u).toBe('provisio_app');

@@ -80,7 +80,7 @@ function load({ port, connections, seconds, amount, method = 'GET', path, header
       url: `http://127.0.0.1:${port}`,
       connections,
       duration: seconds,
-      amount,
+      maxOverallRequests: amount, // a count bound that, unlike `amount`, keeps the duration bound too
       timeout: 30,
       headers,
       requests: [{ method, path, body, setupRequest: setup }],
@@ -107,6 +107,7 @@ function load({ port, connections, seconds, amount, method = 'GET', path, header
 function rssSampler(pid, ms = 100) {
   let peak = 0;
   let phase = 'start';
+  let stopped = false;
   const phases = {};
   const read = () => {
     try {
@@ -124,11 +125,30 @@ function rssSampler(pid, ms = 100) {
     peak = Math.max(peak, v.rss);
     phases[phase] = Math.max(phases[phase] ?? 0, v.rss);
   };
+  // CPU time of the process per phase (utime + stime from /proc/<pid>/stat, in clock ticks of 10 ms).
+  const cpuTicks = () => {
+    try {
+      const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      return Number(f[11]) + Number(f[12]);
+    } catch {
+      return undefined;
+    }
+  };
+  const cpu = {};
+  let mark = { ticks: cpuTicks(), at: Date.now() };
+  const closePhase = () => {
+    const t = cpuTicks();
+    if (t !== undefined && mark.ticks !== undefined && Date.now() > mark.at) {
+      cpu[phase] = Math.round(((t - mark.ticks) * 10 * 100) / (Date.now() - mark.at)); // % of one core
+    }
+    mark = { ticks: t, at: Date.now() };
+  };
   const timer = setInterval(tick, ms);
   timer.unref();
   return {
     setPhase(name) {
       tick();
+      closePhase();
       phase = name;
     },
     current: () => read()?.rss ?? 0,
@@ -136,7 +156,14 @@ function rssSampler(pid, ms = 100) {
       tick();
       clearInterval(timer);
       const v = read();
-      return { peakSampledMB: mb(peak), vmHwmMB: v ? mb(v.hwm) : undefined, byPhaseMB: Object.fromEntries(Object.entries(phases).map(([k, x]) => [k, mb(x)])) };
+      if (!stopped) closePhase();
+      stopped = true;
+      return {
+        peakSampledMB: mb(peak),
+        vmHwmMB: v ? mb(v.hwm) : undefined,
+        byPhaseMB: Object.fromEntries(Object.entries(phases).map(([k, x]) => [k, mb(x)])),
+        cpuPercentOfOneCoreByPhase: cpu,
+      };
     },
     peakMB: () => mb(peak),
     hwmMB: () => {

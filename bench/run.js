@@ -37,12 +37,25 @@ const CFG = {
   patch100Requests: int('BENCH_PATCH100_REQUESTS', 100),
   cursorPages: int('BENCH_CURSOR_PAGES', 300),
   maxMinutes: int('BENCH_MAX_MINUTES', 25),
-  server: env.BENCH_SERVER || 'dist', // dist: node dist/server/main.js; tsx: node --import tsx server/main.ts
+  // dist: node dist/server/main.js (built by npm install); tsx: node --import tsx server/main.ts;
+  // auto (default): dist, unless a file under server/ is newer than it (then the sources, via tsx).
+  server: env.BENCH_SERVER || 'auto',
   port: int('BENCH_PORT', 18080),
   keepDb: env.BENCH_KEEP_DB === '1',
 };
 CFG.groupMembers = int('BENCH_GROUP_MEMBERS', Math.min(500_000, Math.floor(CFG.users / 2)));
 if (CFG.groupMembers > CFG.users) throw new Error('BENCH_GROUP_MEMBERS cannot exceed BENCH_USERS');
+
+if (CFG.server === 'auto') {
+  const built = path.join(ROOT, 'dist/server/main.js');
+  const newest = (dir) =>
+    fs.readdirSync(dir, { withFileTypes: true }).reduce((m, e) => {
+      const p = path.join(dir, e.name);
+      return Math.max(m, e.isDirectory() ? newest(p) : e.name.endsWith('.ts') ? fs.statSync(p).mtimeMs : 0);
+    }, 0);
+  CFG.server = fs.existsSync(built) && fs.statSync(built).mtimeMs >= newest(path.join(ROOT, 'server')) ? 'dist' : 'tsx';
+  if (CFG.server === 'tsx') console.log('dist/ is older than server/: running the sources with tsx (npm run build to use dist)');
+}
 
 const SMALL_MEMBERS = 5;
 const OPERATOR_TOKEN = crypto.randomBytes(24).toString('base64url');
@@ -272,7 +285,7 @@ async function main() {
       headers: { ...authOf(tenant), 'content-type': 'application/scim+json' },
       setup: (req) => ({ ...req, body: JSON.stringify(newUser(prefix, ++postN)) }),
     });
-  await postLoad(empty, 'warm', 2); // warm-up (JIT, pool), not measured
+  await postLoad(empty, 'warm', 5); // warm-up (JIT, pool), not measured
   log(`POST /Users at ${CFG.connections} connections, empty tenant, ${CFG.loadSeconds} s`);
   F.postUsersEmpty = await postLoad(empty, 'empty');
   log(`  ${F.postUsersEmpty.rate} req/s, p99 ${F.postUsersEmpty.latency.p99} ms, non-2xx ${F.postUsersEmpty.non2xx}`);
@@ -379,9 +392,17 @@ async function main() {
     const n100 = Math.max(0, Math.min(CFG.patch100Requests, Math.floor((free.length - 2 * CFG.patchRequests - 30) / 100)));
     const patch = (groupId, ids) => async () => expect(204)(await seq.request('PATCH', scimPath(big, `/Groups/${groupId}`), { headers: auth, body: patchBody(ids) }));
     for (let i = 0; i < 20; i++) await patch(smallGroup, [free.pop()])().catch(() => {}); // warm-up
-    log(`PATCH add 1 member: ${CFG.patchRequests} sequential on the ${CFG.groupMembers.toLocaleString('en')}-member group, then on the ${SMALL_MEMBERS}-member group`);
-    F.patch1Big = await sequential(CFG.patchRequests, limit(60), () => patch(bigGroup, [free.pop()])());
-    F.patch1Small = await sequential(CFG.patchRequests, limit(60), () => patch(smallGroup, [free.pop()])());
+    log(`PATCH add 1 member: ${CFG.patchRequests} sequential on the ${CFG.groupMembers.toLocaleString('en')}-member group and on the ${SMALL_MEMBERS}-member group, alternating`);
+    // Alternating big and small, so both see the same conditions (checkpoints, autovacuum, other load).
+    const bigLat = [];
+    const smallLat = [];
+    const both = await sequential(CFG.patchRequests * 2, limit(120), async (i) => {
+      const ms = await patch(i % 2 ? smallGroup : bigGroup, [free.pop()])();
+      (i % 2 ? smallLat : bigLat).push(ms);
+      return ms;
+    });
+    F.patch1Big = { ...stats(bigLat), failures: both.failures, firstError: both.firstError };
+    F.patch1Small = stats(smallLat);
     log(`  big p50 ${F.patch1Big.p50} p99 ${F.patch1Big.p99} ms; small p50 ${F.patch1Small.p50} p99 ${F.patch1Small.p99} ms`);
     log(`PATCH add 100 members in one request: ${CFG.patch100Requests} sequential on the big group`);
     F.patch100Big = await sequential(n100, limit(60), () => patch(bigGroup, free.splice(-100, 100))());
@@ -532,6 +553,7 @@ function report(results) {
     console.log(`${results.config.users.toLocaleString('en')} users, ${results.config.groupMembers.toLocaleString('en')}-member group, DB_POOL_SIZE=${results.config.poolSize}, load generator in the same machine\n`);
     console.log(table(rows, ['figure', 'measured', 'baseline', 'ratio', 'target', 'result']));
     console.log(`\nserver RSS peak by phase (MB): ${JSON.stringify(results.figures.serverMemory?.byPhaseMB)}`);
+    console.log(`server CPU by phase (% of one core): ${JSON.stringify(results.figures.serverMemory?.cpuPercentOfOneCoreByPhase)}`);
     console.log(`results: ${path.relative(ROOT, file)}${failure ? ' (partial: the run failed, see above)' : ''}`);
   }
   process.exit(failure ? 1 : 0);

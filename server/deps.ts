@@ -10,10 +10,15 @@ import { Capabilities } from './scim/discovery';
 import { PagingLimits } from './scim/list-query';
 import { openDatabase, Database } from './store/db';
 import { MembersRepo } from './store/members-repo';
+import { AuditRepo } from './store/audit-repo';
+import { auditRoutes } from './admin/audit';
 import { TenantsRepo, TokensRepo } from './store/tenants-repo';
 import { Authenticator } from './tenancy/authenticator';
 import { TenantService } from './tenancy/tenant-service';
 import { scimBaseUrl } from './http/scim-router';
+import { PriceListsRepo } from './store/price-lists-repo';
+import { priceListRoutes } from './admin/price-lists';
+import { tokenRoutes } from './admin/tokens';
 
 export interface Deps {
   config: Config;
@@ -60,7 +65,8 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
   const clock = over.clock ?? (() => new Date());
   const catalog = loadCatalog();
   const members = new MembersRepo();
-  const service = new ResourceService({ knex: db.knex, members, clock, cursorTimeoutSeconds: CURSOR_TIMEOUT_SECONDS });
+  const audit = new AuditRepo();
+  const service = new ResourceService({ knex: db.knex, members, audit, clock, cursorTimeoutSeconds: CURSOR_TIMEOUT_SECONDS });
   const tokens = new TokensRepo();
   const authenticator = new Authenticator(db.knex, tokens, clock);
   const tenants = new TenantService({
@@ -100,7 +106,12 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
     authenticator,
     tenants,
     limits: PAGING,
-    adminRoutes: [],
+    // Admin API features (issue 4): price lists, API tokens.
+    adminRoutes: [
+      priceListRoutes({ knex: db.knex, priceLists: new PriceListsRepo(), clock, audit }),
+      tokenRoutes({ knex: db.knex, tokens, authenticator, clock, audit }),
+      auditRoutes({ knex: db.knex, audit }),
+    ],
     capabilities,
     close: () => (over.db ? Promise.resolve() : db.close()),
   };

@@ -74,7 +74,7 @@ function projectionOf(req: Request): Projection {
  * 500k-member group never sits in memory whole. The status is sent before the first batch: a
  * database failure mid-way can only cut the response short (the client sees invalid JSON).
  */
-async function sendWithMembers(res: Response, head: JsonObject, members: AsyncIterable<Json[]>, etag: string): Promise<void> {
+async function sendWithMembers(res: Response, head: JsonObject, members: AsyncIterable<Json[]>, etag: string, logger: Logger): Promise<void> {
   const iterator = members[Symbol.asyncIterator]();
   const first = await iterator.next();
   if (first.done) {
@@ -83,20 +83,30 @@ async function sendWithMembers(res: Response, head: JsonObject, members: AsyncIt
   }
   res.status(200).setHeader('Content-Type', SCIM_CONTENT_TYPE);
   res.setHeader('ETag', etag);
+  // A client that goes away mid-stream must not leave this handler waiting for 'drain' forever.
+  let gone = false;
+  const closed = new Promise<void>((resolve) => res.once('close', () => { gone = true; resolve(); }));
   const write = async (chunk: string) => {
-    if (!res.write(chunk)) await once(res, 'drain');
+    if (!res.write(chunk)) await Promise.race([once(res, 'drain'), closed]);
   };
-  const json = JSON.stringify(head);
-  await write(json.slice(0, -1) + (json === '{}' ? '' : ',') + '"members":[');
-  let batch: IteratorResult<Json[]> = first;
-  let firstBatch = true;
-  while (!batch.done) {
-    const text = batch.value.map((m) => JSON.stringify(m)).join(',');
-    await write((firstBatch ? '' : ',') + text);
-    firstBatch = false;
-    batch = await iterator.next();
+  try {
+    const json = JSON.stringify(head);
+    await write(json.slice(0, -1) + (json === '{}' ? '' : ',') + '"members":[');
+    let batch: IteratorResult<Json[]> = first;
+    let firstBatch = true;
+    while (!batch.done && !gone) {
+      await write((firstBatch ? '' : ',') + batch.value.map((m) => JSON.stringify(m)).join(','));
+      firstBatch = false;
+      batch = gone ? batch : await iterator.next();
+    }
+    if (gone) await iterator.return?.(undefined);
+    else res.end(']}');
+  } catch (err) {
+    // The status line is already sent: all we can do is cut the response short and say why.
+    logger.warn({ err: { message: (err as Error)?.message } }, 'group members stream failed; response cut short');
+    await iterator.return?.(undefined).catch(() => undefined);
+    res.destroy(err as Error);
   }
-  res.end(']}');
 }
 
 export function createScimRouter(deps: ScimRouterDeps): Router {
@@ -241,7 +251,7 @@ export function createScimRouter(deps: ScimRouterDeps): Router {
           res.end();
           return;
         }
-        if (out.members) await sendWithMembers(res, out.resource, out.members, etagOf(out.version));
+        if (out.members) await sendWithMembers(res, out.resource, out.members, etagOf(out.version), deps.logger);
         else sendScim(res, 200, out.resource, { ETag: etagOf(out.version) });
       }),
     );

@@ -13,6 +13,8 @@ import { project, Projection, wantsAttribute } from '../scim/projection';
 import { applyPatch, parsePatchRequest } from '../scim/patch';
 import { isUniqueViolation } from '../store/db';
 import { inTenant } from '../store/scope';
+import { AuditRepo } from '../store/audit-repo';
+import { assertKeepsPrimaryAdmin, assertMayWriteUser, sameJson } from './guards';
 import { isUuid, MemberRef, parseMemberRefs } from '../scim/members';
 import { MembersRepo } from '../store/members-repo';
 import { ResourceRow } from '../store/resource-repo';
@@ -36,6 +38,7 @@ export interface Scope {
 export interface ServiceDeps {
   knex: Knex;
   members: MembersRepo;
+  audit: AuditRepo;
   clock: () => Date;
   cursorTimeoutSeconds: number;
 }
@@ -199,6 +202,18 @@ export class ResourceService {
     };
   }
 
+  /** Records a change in the audit log, in the transaction that makes it. */
+  private audit(trx: Knex.Transaction, scope: Scope, kind: ResourceKind, verb: string, targetId: string, changes: Record<string, unknown>, at: Date) {
+    return this.deps.audit.record(trx, scope.tenantId, at, {
+      actorType: scope.actor.type,
+      actorId: scope.actor.id,
+      action: `${kind.name.toLowerCase()}.${verb}`,
+      targetType: kind.name,
+      targetId,
+      changes,
+    });
+  }
+
   private translate(kind: ResourceKind, err: unknown): unknown {
     if (isUniqueViolation(err)) return kind.conflict((err as { constraint?: string }).constraint);
     return err;
@@ -221,7 +236,9 @@ export class ResourceService {
         updated_at: now,
       });
       if (members) await this.writeMembers(trx, scope, id, members, false);
-      const [out] = await this.represent(trx, scope, kind, [row], projection);
+      await this.audit(trx, scope, kind, 'create', id, { set: resource, ...(members ? { members: { added: [...members.userIds, ...members.groupIds] } } : {}) }, now);
+      // A user that has just been created belongs to no group: no need to ask the database.
+      const [out] = await this.represent(trx, scope, kind, [row], projection, kind.membership === 'groups');
       return { resource: out, version: String(row.version) };
     };
     try {
@@ -280,12 +297,19 @@ export class ResourceService {
         if (ifMatch && !etagMatches(ifMatch, String(existing.version))) throw preconditionFailed();
         kind.validate(resource, existing);
         const members = await this.resolveMembers(trx, scope, kind, resource, rawMembers);
+        const changed = !sameJson(resource, existing.data);
+        if (kind.name === 'User') assertMayWriteUser(existing, scope.actor, changed);
+        if (members) await assertKeepsPrimaryAdmin(trx, scope.tenantId, existing.id, scope.actor, { cleared: true, kept: members.userIds });
         const now = this.deps.clock();
-        const row = await kind.repo.update(trx, scope.tenantId, existing.id, this.rowValues(kind, resource, existing), now);
-        if (!row) throw notFound(`${kind.name} ${id} not found`);
-        // A PUT without `members` keeps the membership (docs/scim-support.md): a rename must
-        // never empty a large group by accident. `members: []` clears it.
-        if (members) await this.writeMembers(trx, scope, existing.id, members, true);
+        let row: ResourceRow | undefined = existing;
+        if (changed || members) {
+          row = await kind.repo.update(trx, scope.tenantId, existing.id, this.rowValues(kind, resource, existing), now);
+          if (!row) throw notFound(`${kind.name} ${id} not found`);
+          // A PUT without `members` keeps the membership (docs/scim-support.md): a rename must
+          // never empty a large group by accident. `members: []` clears it.
+          if (members) await this.writeMembers(trx, scope, existing.id, members, true);
+          await this.audit(trx, scope, kind, 'replace', existing.id, { ...diffAttributes(existing.data, resource), ...(members ? { members: { replacedWith: [...members.userIds, ...members.groupIds] } } : {}) }, now);
+        }
         const [out] = await this.represent(trx, scope, kind, [row], projection);
         return { resource: out, version: String(row.version) };
       });
@@ -322,6 +346,7 @@ export class ResourceService {
         });
         const now = this.deps.clock();
         let row: ResourceRow | undefined = existing;
+        if (kind.name === 'User') assertMayWriteUser(existing, scope.actor, result.changed);
         if (result.changed) {
           requireAttributes(kind.schema, result.resource);
           kind.validate(result.resource, existing);
@@ -333,6 +358,7 @@ export class ResourceService {
           if (await this.deps.members.wouldCycle(trx, scope.tenantId, existing.id, add.groupIds)) {
             throw invalidValue('members: a group cannot contain itself, directly or through other groups');
           }
+          await assertKeepsPrimaryAdmin(trx, scope.tenantId, existing.id, scope.actor, { removed: d.remove, cleared: d.clear, kept: add.userIds });
           let touched = 0;
           if (d.clear) touched += await this.deps.members.removeAll(trx, scope.tenantId, existing.id);
           touched += await this.deps.members.removeMembers(trx, scope.tenantId, existing.id, d.remove);
@@ -340,7 +366,12 @@ export class ResourceService {
           touched += await this.deps.members.addGroups(trx, scope.tenantId, existing.id, add.groupIds);
           // The representation changed only if a membership really did (adds and removes are idempotent).
           if (touched > 0 && !result.changed) row = await kind.repo.update(trx, scope.tenantId, existing.id, {}, now);
+          if (touched > 0) {
+            const members = { added: [...add.userIds, ...add.groupIds], removed: d.remove, ...(d.clear ? { cleared: true } : {}) };
+            await this.audit(trx, scope, kind, 'patch', existing.id, { members }, now);
+          }
         }
+        if (result.changed) await this.audit(trx, scope, kind, 'patch', existing.id, diffAttributes(existing.data, result.resource), now);
         if (!row) throw notFound(`${kind.name} ${id} not found`);
         if (!projection) return { resource: {}, version: String(row.version) };
         const [out] = await this.represent(trx, scope, kind, [row], projection);
@@ -357,10 +388,12 @@ export class ResourceService {
       const existing = await kind.repo.get(trx, scope.tenantId, id.toLowerCase(), true);
       if (!existing) throw notFound(`${kind.name} ${id} not found`);
       if (ifMatch && !etagMatches(ifMatch, String(existing.version))) throw preconditionFailed();
+      if (kind.name === 'User') assertMayWriteUser(existing, scope.actor, true);
       // The groups that lose this member change representation: bump their versions.
       const member = kind.name === 'User' ? { userId: existing.id } : { groupId: existing.id };
       await this.deps.members.touchGroupsContaining(trx, scope.tenantId, member, this.deps.clock());
       await kind.repo.delete(trx, scope.tenantId, existing.id);
+      await this.audit(trx, scope, kind, 'delete', existing.id, {}, this.deps.clock());
     });
   }
 
@@ -451,4 +484,13 @@ export class ResourceService {
     if (!applicable && firstError) throw invalidFilter(firstError.message.replace(/ for \w+$/, ' for any resource type'));
     return { schemas: [LIST_RESPONSE_URN], totalResults: total, itemsPerPage: resources.length, startIndex: q.startIndex ?? 1, Resources: resources };
   }
+}
+
+/** Top-level attributes set or removed between two stored resources (for the audit log). */
+export function diffAttributes(before: JsonObject, after: JsonObject): { set?: JsonObject; removed?: string[] } {
+  const set: JsonObject = {};
+  const removed: string[] = [];
+  for (const [k, v] of Object.entries(after)) if (!sameJson(before[k], v)) set[k] = v;
+  for (const k of Object.keys(before)) if (!(k in after)) removed.push(k);
+  return { ...(Object.keys(set).length ? { set } : {}), ...(removed.length ? { removed } : {}) };
 }

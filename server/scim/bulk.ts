@@ -120,7 +120,8 @@ export function planBulk(ops: BulkOperation[]): BulkPlan {
   const failed = new Map<number, ScimError>();
   const definer = new Map<string, BulkOperation>();
   for (const op of ops) {
-    if (!op.bulkId) continue;
+    // Only a POST creates something a bulkId can stand for; on other methods bulkId is an echo label.
+    if (!op.bulkId || op.method !== 'POST') continue;
     if (definer.has(op.bulkId)) failed.set(op.index, invalidValue(`bulkId "${op.bulkId}" is used by more than one operation`));
     else definer.set(op.bulkId, op);
   }

@@ -312,8 +312,10 @@ class Patcher {
     let p: ParsedPath;
     try {
       p = parsePath(this.schema, key);
-    } catch (err) {
-      if (/^urn:/i.test(key) || key.includes('.')) throw err;
+    } catch {
+      // A key of a path-less value naming no attribute we have is ignored, exactly as on create
+      // and PUT (scim/normalize.ts): one attribute an IdP maps that we lack must not fail every
+      // update (Entra aadOptscim062020 sends all mapped attributes this way). test/unit/patch.test.ts
       return;
     }
     if (this.ctx.membership && !p.extension && p.attr.name === this.ctx.membership) {
@@ -324,6 +326,9 @@ class Patcher {
   }
 
   private set(op: 'add' | 'replace', p: ParsedPath, path: string, raw: Json | undefined) {
+    // writeOnly attributes (password) are ignored as on create and PUT: never stored, returned
+    // or logged (Okta sends a password even with password sync off). test/unit/patch.test.ts
+    if ((p.sub ?? p.attr).mutability === 'writeOnly' || p.attr.mutability === 'writeOnly') return;
     const value = raw === undefined ? null : raw;
     const holder = this.container(p, !isEmptyValue(value));
     const attr = p.attr;
@@ -360,7 +365,12 @@ class Patcher {
           }
         }
       }
-      this.store(holder, attr, list.filter((x) => x !== null), p);
+      let result = list.filter((x) => x !== null);
+      if (p.sub?.name === 'primary' && (value === true || (typeof value === 'string' && value.toLowerCase() === 'true'))) {
+        // RFC 7643 §2.4: "primary" true appears at most once; the element just marked keeps it.
+        result = result.map((el) => (isObject(el) && el.primary === true && !matchesElement(attr, el, p.filter!) ? dropKey(el, 'primary') : el));
+      }
+      this.store(holder, attr, result, p);
       return;
     }
 

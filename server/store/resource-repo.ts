@@ -127,12 +127,11 @@ export class ResourceRepo {
     const whereSql = where.map((w) => w.sql).join(' AND ');
     const whereBindings = where.flatMap((w) => w.bindings);
 
-    let total: number | undefined;
-    if (spec.withTotal) {
+    const count = async () => {
       const c = await db.raw(`SELECT count(*)::bigint AS n FROM ${this.spec.table} AS ${a} WHERE ${whereSql}`, whereBindings);
-      total = Number(c.rows[0].n);
-      if (spec.limit === 0) return { rows: [], total, more: false };
-    }
+      return Number(c.rows[0].n);
+    };
+    if (spec.withTotal && spec.limit === 0) return { rows: [], total: await count(), more: false };
 
     // Order: (sort value is null, sort value, id) — a total order, so pages are stable (Okta
     // requires stable order across pages) and keyset positions are unambiguous.
@@ -180,6 +179,14 @@ export class ResourceRepo {
     const more = rows.length > spec.limit;
     if (more) rows = rows.slice(0, spec.limit);
     if (backwards) rows.reverse();
+    let total: number | undefined;
+    if (spec.withTotal) {
+      // A page that is not full and not empty ends the result, so the total is known without a
+      // count: the common IdP lookup (filter userName eq …) costs one query, not two.
+      const unpaged = spec.after === undefined;
+      if (unpaged && rows.length < spec.limit && (rows.length > 0 || !offset)) total = offset + rows.length;
+      else total = await count();
+    }
     return { rows, total, more };
   }
 }

@@ -71,4 +71,53 @@ export class TokensRepo {
   async touch(db: Db, tenantId: string, id: string, at: Date): Promise<void> {
     await db('api_tokens').where({ tenant_id: tenantId, id }).update({ last_used_at: at });
   }
+
+  // --- Token management for the admin API (server/admin/tokens.ts). Never selects token_hash
+  // except in revoke, which hands it to the Authenticator to evict its cache entry.
+
+  /**
+   * The tenant's tokens, oldest first; only those bound to `subAccountId` when it is given (what
+   * a sub-account-bound credential may see). Revoked tokens are listed too, with revoked_at.
+   */
+  async list(db: Db, tenantId: string, subAccountId?: string | null): Promise<TokenInfo[]> {
+    const q = db('api_tokens').where({ tenant_id: tenantId }).orderBy([{ column: 'created_at' }, { column: 'id' }]).select(TOKEN_INFO);
+    if (subAccountId) q.andWhere({ sub_account_id: subAccountId });
+    return q;
+  }
+
+  async get(db: Db, tenantId: string, id: string, subAccountId?: string | null): Promise<TokenInfo | undefined> {
+    const q = db('api_tokens').where({ tenant_id: tenantId, id }).first(TOKEN_INFO);
+    if (subAccountId) q.andWhere({ sub_account_id: subAccountId });
+    return q;
+  }
+
+  /**
+   * Revokes a token (idempotent: a second revocation keeps the first time). Returns its hash, for
+   * evicting cached lookups, and whether this call revoked it; undefined when there is no such
+   * token (in that sub-account).
+   */
+  async revoke(
+    db: Db,
+    tenantId: string,
+    id: string,
+    at: Date,
+    subAccountId?: string | null,
+  ): Promise<{ tokenHash: string; revokedNow: boolean } | undefined> {
+    const scoped = () => {
+      const q = db('api_tokens').where({ tenant_id: tenantId, id });
+      if (subAccountId) q.andWhere({ sub_account_id: subAccountId });
+      return q;
+    };
+    const [row] = await scoped().whereNull('revoked_at').update({ revoked_at: at }).returning(['token_hash']);
+    if (row) return { tokenHash: row.token_hash, revokedNow: true };
+    const before = await scoped().first(['token_hash']);
+    return before ? { tokenHash: before.token_hash, revokedNow: false } : undefined;
+  }
 }
+
+/** A token as the admin API shows it: everything but its hash. */
+export interface TokenInfo extends TokenRow {
+  created_at: Date;
+}
+
+const TOKEN_INFO = ['tenant_id', 'id', 'name', 'scopes', 'sub_account_id', 'expires_at', 'revoked_at', 'last_used_at', 'created_at'];

@@ -1,6 +1,7 @@
 // Resolves a bearer token to its tenant and scopes. Lookups are cached for a few seconds so a
-// busy IdP does not pay a query per request; a revoked token stops working within that TTL.
-// last_used_at is written at most once a minute per token.
+// busy IdP does not pay a query per request; a revoked token stops working within that TTL on
+// other instances, and at once on the instance that revoked it (forget, called by the admin API's
+// DELETE /api/v1/tokens/{id}). last_used_at is written at most once a minute per token.
 import type { Knex } from 'knex';
 import { TokenRow, TokensRepo } from '../store/tenants-repo';
 import { hashToken } from './tokens';
@@ -21,6 +22,8 @@ interface Entry {
 export class Authenticator {
   private readonly cache = new Map<string, Entry>();
   private readonly touched = new Map<string, number>();
+  /** Bumped by forget(): a lookup that started before a revocation must not cache its answer. */
+  private generation = 0;
 
   constructor(
     private readonly knex: Knex,
@@ -37,10 +40,13 @@ export class Authenticator {
     let entry = this.cache.get(hash);
     if (!entry || entry.until < now) {
       // The token names the tenant, so this lookup is the one made across tenants (as owner).
+      const generation = this.generation;
       const row = await asOwner(this.knex, (trx) => this.tokens.findByHash(trx, hash));
       entry = { row, until: now + this.ttlMs };
-      if (this.cache.size >= this.maxEntries) this.cache.clear();
-      this.cache.set(hash, entry);
+      if (generation === this.generation) {
+        if (this.cache.size >= this.maxEntries) this.cache.clear();
+        this.cache.set(hash, entry);
+      }
     }
     const row = entry.row;
     if (!row || row.revoked_at) return undefined;
@@ -54,8 +60,13 @@ export class Authenticator {
     return { tenantId: row.tenant_id, tokenId: row.id, scopes: row.scopes, subAccountId: row.sub_account_id };
   }
 
-  /** Forgets cached lookups (after a revocation on this instance). */
-  forget(): void {
-    this.cache.clear();
+  /**
+   * Forgets cached lookups after a revocation on this instance: the one of `tokenHash`, or all.
+   * Lookups in flight meanwhile answer their request but are not cached.
+   */
+  forget(tokenHash?: string): void {
+    this.generation++;
+    if (tokenHash === undefined) this.cache.clear();
+    else this.cache.delete(tokenHash);
   }
 }

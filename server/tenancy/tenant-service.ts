@@ -1,6 +1,7 @@
 // Creating and listing tenants (the operator API and CLI share it). A tenant is born with its
 // primary admin (a user whose userName and work email are the admin email) and a first API token
-// with both scopes, shown once and stored as a hash — all in one transaction.
+// with both scopes, shown once and stored as a hash, and its default price list "Standard" — all
+// in one transaction.
 import type { Knex } from 'knex';
 import { v7 as uuidv7 } from 'uuid';
 import { invalidValue } from '../errors';
@@ -10,6 +11,7 @@ import { ResourceService } from '../resources/service';
 import { TenantsRepo, TokensRepo } from '../store/tenants-repo';
 import { generateToken, hashToken } from './tokens';
 import { asOwner } from '../store/scope';
+import { DEFAULT_PRICE_LIST_NAME, PriceListsRepo } from '../store/price-lists-repo';
 
 export interface NewTenant {
   name: string;
@@ -69,6 +71,8 @@ export class TenantService {
     return asOwner(knex, async (trx) => {
       const tenant = await tenants.insert(trx, { id, name: input.name });
       await tokens.insert(trx, id, { id: uuidv7(), name: 'Initial token', tokenHash: hashToken(token), scopes: ['scim', 'admin'] });
+      // Every tenant has exactly one default price list from birth (issue 4, "Price lists").
+      await new PriceListsRepo().insert(trx, id, { id: uuidv7(), name: DEFAULT_PRICE_LIST_NAME, isDefault: true });
       const name = input.adminName && (input.adminName.givenName || input.adminName.familyName) ? { ...input.adminName } : undefined;
       const displayName = name ? [name.givenName, name.familyName].filter(Boolean).join(' ') : undefined;
       const admin = await service.create(

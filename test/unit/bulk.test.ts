@@ -41,6 +41,14 @@ describe('planBulk', () => {
     );
   });
 
+  it('only a POST defines a bulkId; a reference to a PUT’s bulkId is unknown', () => {
+    const p = plan([
+      { method: 'PUT', path: '/Users/0190a0a0-0000-7000-8000-000000000001', bulkId: 'p', data: {} },
+      { method: 'POST', path: '/Groups', data: { members: [{ value: 'bulkId:p' }] } },
+    ]);
+    expect(p.failed.get(1)?.message).toMatch(/not defined/);
+  });
+
   it('refuses duplicate bulkIds and bad methods', () => {
     expect(plan([{ method: 'POST', path: '/Users', bulkId: 'a' }, { method: 'POST', path: '/Users', bulkId: 'a' }]).failed.get(1)?.status).toBe(400);
     expect(() => plan([{ method: 'GET', path: '/Users' }])).toThrow(/method/);

@@ -100,6 +100,33 @@ describe('applyPatch on users', () => {
     expect(out.changed).toBe(JSON.stringify(source) !== JSON.stringify(target));
   });
 
+  it('ignores password (writeOnly) on every form: never stored', () => {
+    for (const o of [
+      { op: 'replace', path: 'password', value: 'S3cret!' },
+      { op: 'replace', value: { password: 'S3cret!' } },
+      { op: 'add', value: { 'urn:ietf:params:scim:schemas:core:2.0:User:password': 'S3cret!' } },
+    ]) {
+      const out = applyPatch(users, base as never, parsePatchRequest({ Operations: [o] }), { id: ID });
+      expect(JSON.stringify(out.resource)).not.toContain('S3cret!');
+      expect(out.changed).toBe(false);
+    }
+  });
+
+  it('marking one email primary takes the flag from the other (RFC 7643 §2.4)', () => {
+    const out = applyPatch(users, base as never, parsePatchRequest({ Operations: [{ op: 'replace', path: 'emails[type eq "home"].primary', value: true }] }), { id: ID });
+    expect(out.resource.emails).toEqual([{ value: 'bjensen@example.com', type: 'work' }, { value: 'babs@home.example', type: 'home', primary: true }]);
+  });
+
+  it('path-less keys naming attributes we do not have are ignored, as on create', () => {
+    const out = applyPatch(
+      users,
+      base as never,
+      parsePatchRequest({ Operations: [{ op: 'replace', value: { 'name.nickname2': 'x', [`${ENT}:costCentre`]: 'y', [ENT]: { costCentre: 'z', department: 'R&D' }, title: 'CTO' } }] }),
+      { id: ID },
+    );
+    expect(out.resource).toEqual({ ...base, title: 'CTO', [ENT]: { department: 'R&D' } });
+  });
+
   it('does not modify its input (a failed PATCH changes nothing)', () => {
     const source = JSON.parse(JSON.stringify(base));
     expect(() =>

@@ -1,0 +1,65 @@
+// GET /api/v1/audit: the tenant's audit log, newest first, filtered by actor, target, action and
+// time (issue 4, "Audit"). Paged by `before` (the id of the last entry of the previous page).
+import type { Knex } from 'knex';
+import type { Router } from 'express';
+import { invalidValue } from '../errors';
+import { isUuid } from '../scim/members';
+import { AuditRepo } from '../store/audit-repo';
+import { inTenant } from '../store/scope';
+import { handle } from './admin-router';
+
+const MAX = 1000;
+
+function one(q: Record<string, unknown>, name: string): string | undefined {
+  const v = q[name];
+  if (v === undefined || v === '') return undefined;
+  if (typeof v !== 'string') throw invalidValue(`${name} must be given once`);
+  return v;
+}
+
+function date(q: Record<string, unknown>, name: string): Date | undefined {
+  const v = one(q, name);
+  if (v === undefined) return undefined;
+  const d = new Date(v);
+  if (Number.isNaN(d.getTime())) throw invalidValue(`${name} must be a date-time such as 2026-01-31T00:00:00Z`);
+  return d;
+}
+
+export function auditRoutes(deps: { knex: Knex; audit: AuditRepo }) {
+  return (router: Router) => {
+    router.get(
+      '/audit',
+      handle(async (req, res) => {
+        const q = req.query as Record<string, unknown>;
+        const limitRaw = one(q, 'limit');
+        const limit = limitRaw === undefined ? 100 : Number(limitRaw);
+        if (!Number.isInteger(limit) || limit < 1 || limit > MAX) throw invalidValue(`limit must be between 1 and ${MAX}`);
+        const before = one(q, 'before');
+        if (before !== undefined && !isUuid(before)) throw invalidValue('before must be the id of an audit entry');
+        const scope = req.scope!;
+        const rows = await inTenant(deps.knex, scope.tenantId, (trx) =>
+          deps.audit.list(trx, scope.tenantId, {
+            actor: one(q, 'actor'),
+            target: one(q, 'target'),
+            action: one(q, 'action'),
+            from: date(q, 'from'),
+            to: date(q, 'to'),
+            before,
+            limit,
+          }),
+        );
+        res.json({
+          entries: rows.map((r) => ({
+            id: r.id,
+            at: new Date(r.at).toISOString(),
+            actor: { type: r.actor_type, id: r.actor_id },
+            action: r.action,
+            target: { type: r.target_type, id: r.target_id },
+            changes: r.changes,
+          })),
+          ...(rows.length === limit ? { next: rows[rows.length - 1].id } : {}),
+        });
+      }),
+    );
+  };
+}

@@ -1,0 +1,205 @@
+// Admin API: API tokens (issue 4, "Credentials and scopes") — /api/v1/tokens.
+//
+//   POST   /tokens       {"name", "scopes", "subAccount"?, "expiresAt"?} → 201 with `token`, shown once
+//   GET    /tokens                                                     → {"tokens": [...]} (no secrets)
+//   GET    /tokens/{id}                                                → one token (no secret)
+//   DELETE /tokens/{id}                                                → 204, revoked
+//
+// A token is 256 random bits; only its SHA-256 is stored (tenancy/tokens.ts). The creation
+// response carries `Cache-Control: no-store`. Revocation sets revoked_at (the row stays, listed
+// with revokedAt, for the record) and evicts the token from this instance's authentication cache
+// at once; other instances stop accepting it within the cache TTL (tenancy/authenticator.ts).
+//
+// Rules for who may do what, kept deliberately simple:
+// - A credential bound to a sub-account sees, creates and revokes only tokens bound to exactly
+//   that sub-account. Creating a token with another binding, or none (tenant-wide), is 403: a
+//   delegated credential can never mint one with more reach than its own. Tokens outside its
+//   sub-account are 404 to it, as if they did not exist (listing never shows them).
+// - A token cannot revoke itself (403). Revoking is done with another admin credential. So the
+//   admin API can never leave a tenant without a working admin credential (recovering one would
+//   need the operator), and a script cannot lock itself out by mistake; a leaked token is revoked
+//   with any other admin token.
+// - Any admin-scoped credential may create tokens with either scope: the `admin` scope is what
+//   manages credentials.
+import type { Knex } from 'knex';
+import type { Router } from 'express';
+import { v7 as uuidv7 } from 'uuid';
+import { forbidden, invalidValue, methodNotAllowed, notFound } from '../errors';
+import { isUuid } from '../scim/members';
+import { isObject } from '../scim/normalize';
+import type { AuditRepo } from '../store/audit-repo';
+import { inTenant, Tx } from '../store/scope';
+import { TokenInfo, TokensRepo } from '../store/tenants-repo';
+import { Authenticator } from '../tenancy/authenticator';
+import { generateToken, hashToken } from '../tenancy/tokens';
+import { AdminRequest, handle } from './admin-router';
+
+export interface TokenRoutesDeps {
+  knex: Knex;
+  tokens: TokensRepo;
+  authenticator: Authenticator;
+  clock: () => Date;
+  /** Where changes are recorded, in the transaction that makes them. */
+  audit?: Pick<AuditRepo, 'record'>;
+}
+
+export const TOKEN_SCOPES = ['scim', 'admin'] as const;
+export const MAX_TOKEN_NAME = 200;
+const FIELDS = ['name', 'scopes', 'subAccount', 'expiresAt'];
+/** RFC 3339 date-time with an explicit offset (an ISO 8601 date-time without one is ambiguous). */
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-](\d{2}):(\d{2}))$/i;
+
+/** Milliseconds since the epoch of an RFC 3339 date-time, or NaN (Date.parse alone takes 2 Feb 30). */
+function parseDateTime(value: unknown): number {
+  const m = typeof value === 'string' ? DATE_TIME.exec(value) : null;
+  if (!m) return NaN;
+  const [y, mo, d, hh, mi, ss, , , oh, om] = m.slice(1).map((x) => (x === undefined ? 0 : Number(x)));
+  const days = new Date(Date.UTC(y, mo, 0)).getUTCDate();
+  if (mo < 1 || mo > 12 || d < 1 || d > days || hh > 23 || mi > 59 || ss > 59 || oh > 23 || om > 59) return NaN;
+  return Date.parse(value as string);
+}
+
+export interface NewToken {
+  name: string;
+  scopes: string[];
+  subAccountId?: string;
+  expiresAt?: Date;
+}
+
+const iso = (d: Date | string | null) => (d ? new Date(d).toISOString() : null);
+
+export function tokenJson(row: TokenInfo) {
+  return {
+    id: row.id,
+    name: row.name,
+    scopes: row.scopes,
+    subAccount: row.sub_account_id,
+    expiresAt: iso(row.expires_at),
+    createdAt: iso(row.created_at),
+    lastUsedAt: iso(row.last_used_at),
+    revokedAt: iso(row.revoked_at),
+  };
+}
+
+/** Validates a creation body; throws invalidValue naming the field at fault. */
+export function parseNewToken(body: unknown, now: Date): NewToken {
+  if (!isObject(body)) throw invalidValue('The body must be a JSON object with name and scopes');
+  const unknown = Object.keys(body).filter((k) => !FIELDS.includes(k));
+  if (unknown.length) throw invalidValue(`Unknown attribute ${unknown.map((k) => `"${k}"`).join(', ')}; accepted: ${FIELDS.join(', ')}`);
+
+  if (typeof body.name !== 'string' || !body.name.trim()) throw invalidValue('name is required and must be a non-empty string');
+  const name = body.name.trim();
+  if ([...name].length > MAX_TOKEN_NAME) throw invalidValue(`name must be at most ${MAX_TOKEN_NAME} characters`);
+
+  const given = body.scopes;
+  if (!Array.isArray(given) || given.length === 0) throw invalidValue(`scopes is required: a non-empty array of ${TOKEN_SCOPES.map((s) => `"${s}"`).join(', ')}`);
+  for (const s of given) {
+    if (typeof s !== 'string' || !(TOKEN_SCOPES as readonly string[]).includes(s)) {
+      throw invalidValue(`scopes: ${JSON.stringify(s)} is not a scope; use ${TOKEN_SCOPES.map((x) => `"${x}"`).join(', ')}`);
+    }
+  }
+  const scopes = TOKEN_SCOPES.filter((s) => given.includes(s));
+
+  let subAccountId: string | undefined;
+  if (body.subAccount !== undefined && body.subAccount !== null) {
+    if (!isUuid(body.subAccount)) throw invalidValue('subAccount must be the id of a sub-account group of this tenant');
+    subAccountId = body.subAccount.toLowerCase();
+  }
+
+  let expiresAt: Date | undefined;
+  if (body.expiresAt !== undefined && body.expiresAt !== null) {
+    const t = parseDateTime(body.expiresAt);
+    if (Number.isNaN(t)) throw invalidValue('expiresAt must be a date-time such as "2030-01-31T00:00:00Z"');
+    if (t <= now.getTime()) throw invalidValue('expiresAt must be in the future');
+    expiresAt = new Date(t);
+  }
+  return { name, scopes, subAccountId, expiresAt };
+}
+
+export function tokenRoutes(deps: TokenRoutesDeps): (router: Router) => void {
+  const { knex, tokens, authenticator, clock } = deps;
+
+  const audit = async (trx: Tx, req: AdminRequest, at: Date, action: string, targetId: string, changes: Record<string, unknown>) => {
+    if (!deps.audit) return;
+    const actor = req.scope!.actor;
+    await deps.audit.record(trx, req.tenantId!, at, { actorType: actor.type, actorId: actor.id, action, targetType: 'Token', targetId, changes });
+  };
+  /** The sub-account the caller is bound to, if any: what it may see of the tokens. */
+  const boundTo = (req: AdminRequest) => req.scope?.actor.subAccountId ?? null;
+  const notFoundToken = (id: string) => notFound(`Token ${id} not found`);
+
+  return (router) => {
+    router.all('/tokens', (req, _res, next) => next(['GET', 'POST'].includes(req.method) ? undefined : methodNotAllowed(['GET', 'POST'])));
+    router.all('/tokens/:id', (req, _res, next) => next(['GET', 'DELETE'].includes(req.method) ? undefined : methodNotAllowed(['GET', 'DELETE'])));
+
+    router.post(
+      '/tokens',
+      handle(async (req, res) => {
+        const now = clock();
+        const input = parseNewToken(req.body, now);
+        const bound = boundTo(req);
+        // Checked before the sub-account is looked up, so the answer never tells a bound
+        // credential whether a group outside its sub-account exists.
+        if (bound && input.subAccountId !== bound.toLowerCase()) {
+          throw forbidden(`This credential is bound to sub-account ${bound}: the tokens it creates must have "subAccount": "${bound}"`);
+        }
+        const token = generateToken();
+        const id = uuidv7();
+        const row = await inTenant(knex, req.tenantId!, async (trx) => {
+          if (input.subAccountId) {
+            const group = await trx('groups').where({ tenant_id: req.tenantId!, id: input.subAccountId }).first('kind');
+            if (group?.kind !== 'subAccount') throw invalidValue('subAccount must be the id of a sub-account group of this tenant');
+          }
+          await tokens.insert(trx, req.tenantId!, { id, name: input.name, tokenHash: hashToken(token), scopes: input.scopes, subAccountId: input.subAccountId, expiresAt: input.expiresAt });
+          await audit(trx, req, now, 'token.create', id, {
+            set: { name: input.name, scopes: input.scopes, subAccount: input.subAccountId ?? null, expiresAt: input.expiresAt?.toISOString() ?? null },
+          });
+          return (await tokens.get(trx, req.tenantId!, id))!;
+        });
+        res.status(201).setHeader('Location', `/api/v1/tokens/${id}`);
+        res.setHeader('Cache-Control', 'no-store');
+        res.json({ ...tokenJson(row), token });
+      }),
+    );
+
+    router.get(
+      '/tokens',
+      handle(async (req, res) => {
+        const rows = await inTenant(knex, req.tenantId!, (trx) => tokens.list(trx, req.tenantId!, boundTo(req)));
+        res.json({ tokens: rows.map(tokenJson) });
+      }),
+    );
+
+    router.get(
+      '/tokens/:id',
+      handle(async (req, res) => {
+        const id = String(req.params.id);
+        const row = isUuid(id) ? await inTenant(knex, req.tenantId!, (trx) => tokens.get(trx, req.tenantId!, id.toLowerCase(), boundTo(req))) : undefined;
+        if (!row) throw notFoundToken(id);
+        res.json(tokenJson(row));
+      }),
+    );
+
+    router.delete(
+      '/tokens/:id',
+      handle(async (req, res) => {
+        const id = String(req.params.id);
+        if (!isUuid(id)) throw notFoundToken(id);
+        const actor = req.scope!.actor;
+        if (actor.type === 'token' && actor.id === id.toLowerCase()) {
+          throw forbidden('A token cannot revoke itself: revoke it with another admin credential');
+        }
+        const at = clock();
+        const revoked = await inTenant(knex, req.tenantId!, async (trx) => {
+          const r = await tokens.revoke(trx, req.tenantId!, id.toLowerCase(), at, boundTo(req));
+          if (r?.revokedNow) await audit(trx, req, at, 'token.revoke', id.toLowerCase(), {});
+          return r;
+        });
+        if (!revoked) throw notFoundToken(id);
+        // After the commit: a lookup from now on reads the revocation; one in flight is not cached.
+        authenticator.forget(revoked.tokenHash);
+        res.status(204).end();
+      }),
+    );
+  };
+}

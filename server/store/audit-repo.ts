@@ -1,0 +1,70 @@
+// The audit log (issue 4, "Audit"): every change, written in the transaction that makes it, so a
+// change and its record commit or roll back together. Values are attribute values only — the
+// server never stores secrets in resources (password is dropped at normalization).
+import type { Knex } from 'knex';
+import { v7 as uuidv7 } from 'uuid';
+
+type Db = Knex | Knex.Transaction;
+
+export interface AuditEntry {
+  actorType: string;
+  actorId: string;
+  action: string;
+  targetType: string;
+  targetId?: string | null;
+  changes?: Record<string, unknown>;
+}
+
+export interface AuditRow {
+  id: string;
+  at: Date;
+  actor_type: string;
+  actor_id: string;
+  action: string;
+  target_type: string;
+  target_id: string | null;
+  changes: Record<string, unknown>;
+}
+
+export interface AuditQuery {
+  actor?: string;
+  target?: string;
+  action?: string;
+  from?: Date;
+  to?: Date;
+  /** Entries older than this id (ids are time-ordered UUIDv7). */
+  before?: string;
+  limit: number;
+}
+
+export class AuditRepo {
+  async record(db: Db, tenantId: string, at: Date, e: AuditEntry): Promise<void> {
+    await db('audit_log').insert({
+      tenant_id: tenantId,
+      id: uuidv7({ msecs: at.getTime() }),
+      at,
+      actor_type: e.actorType,
+      actor_id: e.actorId,
+      action: e.action,
+      target_type: e.targetType,
+      target_id: e.targetId ?? null,
+      changes: JSON.stringify(e.changes ?? {}),
+    });
+  }
+
+  /** Newest first. */
+  async list(db: Db, tenantId: string, q: AuditQuery): Promise<AuditRow[]> {
+    const query = db('audit_log')
+      .where({ tenant_id: tenantId })
+      .orderBy([{ column: 'at', order: 'desc' }, { column: 'id', order: 'desc' }])
+      .limit(q.limit)
+      .select(['id', 'at', 'actor_type', 'actor_id', 'action', 'target_type', 'target_id', 'changes']);
+    if (q.actor) query.andWhere('actor_id', q.actor);
+    if (q.target) query.andWhere('target_id', q.target);
+    if (q.action) query.andWhere('action', q.action);
+    if (q.from) query.andWhere('at', '>=', q.from);
+    if (q.to) query.andWhere('at', '<', q.to);
+    if (q.before) query.andWhere('id', '<', q.before);
+    return query;
+  }
+}

@@ -1,5 +1,5 @@
 // Baseline for GET /Users?filter=userName eq "…": the smallest express + pg endpoint doing the same
-// indexed lookup (users (tenant_id, lower(user_name))) with the same pool size as the server.
+// indexed lookup (users (tenant_id, user_name_ci), the lower-cased userName) with the same pool size as the server.
 // Started by bench/run.js as a child process (its own event loop, like the SCIM server), on
 // 127.0.0.1 at a random port which it reports over IPC. Not part of the product.
 'use strict';
@@ -12,7 +12,7 @@ const app = express();
 app.get('/lookup', async (req, res) => {
   try {
     const r = await pool.query(
-      'SELECT id, data, version, created_at, updated_at FROM users WHERE tenant_id = $1 AND lower(user_name) = $2',
+      'SELECT id, data, version, created_at, updated_at FROM users WHERE tenant_id = $1 AND user_name_ci = $2',
       [tenantId, String(req.query.u ?? '').toLowerCase()],
     );
     res.json({ totalResults: r.rows.length, Resources: r.rows });

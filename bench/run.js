@@ -331,9 +331,9 @@ async function main() {
   const patchPool = CFG.patchRequests * 2 + CFG.patch100Requests * 100 + 200;
   const free = (
     await q.query(
-      `SELECT id FROM users u WHERE tenant_id = $1 AND NOT is_primary_admin AND lower(user_name) LIKE 'bench.user%'
+      `SELECT id FROM users u WHERE tenant_id = $1 AND NOT is_primary_admin AND user_name_ci LIKE 'bench.user%'
           AND NOT EXISTS (SELECT 1 FROM group_user_members m WHERE m.tenant_id = u.tenant_id AND m.user_id = u.id)
-        ORDER BY lower(user_name) DESC LIMIT $2`,
+        ORDER BY user_name_ci DESC LIMIT $2`,
       [big.id, patchPool],
     )
   ).rows.map((r) => r.id);

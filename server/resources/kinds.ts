@@ -41,7 +41,7 @@ export function userKind(rt: ResourceTypeDef, schemas: SchemaDef[]): ResourceKin
     alias: 'u',
     columns: {
       id: { column: 'id', type: 'uuid' },
-      username: { column: 'user_name', type: 'text_ci' },
+      username: { column: 'user_name_ci', type: 'text_ci' },
       externalid: { column: 'external_id', type: 'text' },
       'meta.created': { column: 'created_at', type: 'timestamptz' },
       'meta.lastmodified': { column: 'updated_at', type: 'timestamptz' },
@@ -99,7 +99,7 @@ export function groupKind(rt: ResourceTypeDef, schemas: SchemaDef[]): ResourceKi
     alias: 'g',
     columns: {
       id: { column: 'id', type: 'uuid' },
-      displayname: { column: 'display_name', type: 'text_ci' },
+      displayname: { column: 'display_name_ci', type: 'text_ci' },
       externalid: { column: 'external_id', type: 'text' },
       'meta.created': { column: 'created_at', type: 'timestamptz' },
       'meta.lastmodified': { column: 'updated_at', type: 'timestamptz' },

@@ -8,6 +8,7 @@ import knexFactory, { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { migrateLatest } from './migrations';
 import { APP_ROLE } from './scope';
+import { TenantAwarePgClient } from './pg-client';
 
 export interface Database {
   /** The application pool: every connection works as the role provisio_app (row-level security). */
@@ -44,7 +45,7 @@ type PgConn = { on(ev: string, fn: (e: Error) => void): void; query(sql: string,
  */
 function appPool(connectionString: string, max: number, acquireTimeoutMs: number, logger: Logger): Knex {
   return knexFactory({
-    client: 'pg',
+    client: TenantAwarePgClient as unknown as typeof Knex.Client,
     connection: { connectionString, application_name: 'provisio' },
     pool: {
       min: 0,

@@ -17,6 +17,7 @@ export interface Sql {
   bindings: Knex.RawBinding[];
 }
 
+/** text_ci: a column holding the lower-cased text (caseExact=false attributes). */
 type ColumnType = 'text' | 'text_ci' | 'uuid' | 'timestamptz' | 'boolean';
 
 /** How one resource type is laid out in SQL; `alias` is the table alias used in the query. */
@@ -290,8 +291,10 @@ export class FilterCompiler {
       case 'boolean':
         return this.boolCompare(col, op, value, path);
       case 'text_ci':
+        // The column holds the lower-cased value (a stored generated column, migrations/0004):
+        // comparing it with `=` keeps the index usable under row-level security.
         if (typeof value !== 'string') throw invalidFilter(`"${path}" must be compared with a string`);
-        return this.textCompare(`lower(${col})`, op, value.toLowerCase(), path);
+        return this.textCompare(col, op, value.toLowerCase(), path);
       case 'text':
         if (typeof value !== 'string') throw invalidFilter(`"${path}" must be compared with a string`);
         return this.textCompare(col, op, value, path);
@@ -557,7 +560,7 @@ export class FilterCompiler {
     if (column) {
       if (column.type === 'timestamptz') return { sql: `${this.a}.${column.column}`, kind: 'timestamptz' };
       if (column.type === 'boolean') return { sql: `${this.a}.${column.column}`, kind: 'boolean' };
-      if (column.type === 'text_ci') return { sql: `lower(${this.a}.${column.column})`, kind: 'text' };
+      if (column.type === 'text_ci') return { sql: `${this.a}.${column.column}`, kind: 'text' };
       return { sql: `${this.a}.${column.column}::text`, kind: 'text' };
     }
     let text: string;

@@ -11,11 +11,12 @@ export const APP_ROLE = 'provisio_app';
 export type Tx = Knex.Transaction;
 
 export async function inTenant<T>(knex: Knex, tenantId: string, fn: (trx: Tx) => Promise<T>, joined?: Tx): Promise<T> {
-  const run = async (trx: Tx) => {
-    await trx.raw("SELECT set_config('provisio.tenant_id', ?, true)", [tenantId]);
-    return fn(trx);
-  };
-  return joined ? run(joined) : knex.transaction(run);
+  if (joined) {
+    await joined.raw("SELECT set_config('provisio.tenant_id', ?, true)", [tenantId]);
+    return fn(joined);
+  }
+  // The pool's client (store/pg-client.ts) sends BEGIN and the tenant setting in one round trip.
+  return knex.transaction(fn, { tenantId } as Knex.TransactionConfig);
 }
 
 /** Cross-tenant work (tenants, token lookup): the session user, whom the policies let through. */

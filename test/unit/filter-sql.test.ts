@@ -20,9 +20,9 @@ const CONTAINS = '(u.folded @> ?::jsonb)';
 describe('hot attributes use their indexed columns (RFC 7643 §4.1.1 caseExact)', () => {
   it.each<[string, string, string, unknown[]]>([
     // userName is caseExact=false: lower(col) matches the unique index users_user_name_ci.
-    ['userName eq: lower(column) = lower-cased value (Okta pre-create lookup)', 'userName eq "Alice@Example.COM"', '(lower(u.user_name) = ?)', ['alice@example.com']],
-    ['URN-qualified core attribute is the same column', `${USER_URN}:userName eq "Bob"`, '(lower(u.user_name) = ?)', ['bob']],
-    ['attribute name in any case (RFC 7643 §2.1)', 'USERNAME eq "Bob"', '(lower(u.user_name) = ?)', ['bob']],
+    ['userName eq: folded column = lower-cased value (Okta pre-create lookup)', 'userName eq "Alice@Example.COM"', '(u.user_name_ci = ?)', ['alice@example.com']],
+    ['URN-qualified core attribute is the same column', `${USER_URN}:userName eq "Bob"`, '(u.user_name_ci = ?)', ['bob']],
+    ['attribute name in any case (RFC 7643 §2.1)', 'USERNAME eq "Bob"', '(u.user_name_ci = ?)', ['bob']],
     ['externalId is caseExact: value kept (Entra matching filter)', 'externalId eq "AbC-123"', '(u.external_id = ?)', ['AbC-123']],
     ['id eq: uuid column, lower-cased', `id eq "${GID}"`, '(u.id = ?)', [gid]],
     ['id eq a non-uuid (Entra test connection): no row, no cast error', 'id eq "not-a-uuid"', 'FALSE', []],
@@ -31,7 +31,7 @@ describe('hot attributes use their indexed columns (RFC 7643 §4.1.1 caseExact)'
     ['active eq true', 'active eq true', 'COALESCE(u.active = ?, FALSE)', [true]],
     ['meta.lastModified gt: timestamptz column, value normalized to UTC (RFC 7644 §3.4.2.2 example)', 'meta.lastModified gt "2011-05-13T04:42:34+02:00"', 'COALESCE((u.updated_at) > ?::timestamptz, FALSE)', ['2011-05-13T02:42:34.000Z']],
     ['meta.created le', 'meta.created le "2024-01-31T00:00:00Z"', 'COALESCE((u.created_at) <= ?::timestamptz, FALSE)', ['2024-01-31T00:00:00.000Z']],
-    ['userName gt compares by code point (COLLATE "C")', 'userName gt "M"', 'COALESCE((lower(u.user_name)) COLLATE "C" > ? COLLATE "C", FALSE)', ['m']],
+    ['userName gt compares by code point (COLLATE "C")', 'userName gt "M"', 'COALESCE((u.user_name_ci) COLLATE "C" > ? COLLATE "C", FALSE)', ['m']],
     ['externalId eq null: has no value', 'externalId eq null', '(NOT (u.external_id IS NOT NULL))', []],
     ['externalId pr', 'externalId pr', '(u.external_id IS NOT NULL)', []],
   ])('%s', (_note, filter, sql, bindings) => {
@@ -39,7 +39,7 @@ describe('hot attributes use their indexed columns (RFC 7643 §4.1.1 caseExact)'
   });
 
   it('groups: displayName eq is lower(display_name) (Entra: groups by displayName eq)', () => {
-    expect(group('displayName eq "Sales Team"')).toEqual({ sql: '(lower(g.display_name) = ?)', bindings: ['sales team'] });
+    expect(group('displayName eq "Sales Team"')).toEqual({ sql: '(g.display_name_ci = ?)', bindings: ['sales team'] });
   });
 });
 
@@ -52,7 +52,7 @@ describe('co / sw / ew escape LIKE wildcards (RFC 7644 §3.4.2.2: the characters
     ['lower-cased for a caseExact=false attribute', 'userName sw "ALICE"', 'alice%'],
   ])('%s', (_note, filter, pattern) => {
     const s = user(filter);
-    expect(s.sql).toBe("COALESCE(lower(u.user_name) LIKE ? ESCAPE '\\', FALSE)");
+    expect(s.sql).toBe("COALESCE(u.user_name_ci LIKE ? ESCAPE '\\', FALSE)");
     expect(s.bindings).toEqual([pattern]);
   });
 
@@ -137,7 +137,7 @@ describe('not and ne treat absent values as matching (RFC 7644 §3.4.2.2: "not" 
     // A NULL column makes `col = ?` unknown; NOT unknown is unknown and drops the row. IS NOT TRUE keeps it.
     ['not (externalId eq): users without externalId match', 'not (externalId eq "x")', { sql: '((u.external_id = ?) IS NOT TRUE)', bindings: ['x'] }],
     ['externalId ne: NULL is distinct', 'externalId ne "x"', { sql: '(u.external_id IS DISTINCT FROM ?)', bindings: ['x'] }],
-    ['userName ne', 'userName ne "A"', { sql: '(lower(u.user_name) IS DISTINCT FROM ?)', bindings: ['a'] }],
+    ['userName ne', 'userName ne "A"', { sql: '(u.user_name_ci IS DISTINCT FROM ?)', bindings: ['a'] }],
     ['meta.lastModified ne', 'meta.lastModified ne "2024-01-01T00:00:00Z"', { sql: '((u.updated_at) IS DISTINCT FROM ?::timestamptz)', bindings: ['2024-01-01T00:00:00.000Z'] }],
     ['active ne', 'active ne true', { sql: '((u.active) IS DISTINCT FROM ?)', bindings: [true] }],
     ['title ne: negated containment (absent title matches)', 'title ne "Boss"', { sql: `(NOT ${CONTAINS})`, bindings: ['{"title":"boss"}'] }],
@@ -163,7 +163,7 @@ describe('not and ne treat absent values as matching (RFC 7644 §3.4.2.2: "not" 
 describe('and / or keep bindings in SQL order', () => {
   it('Entra matching filter: userName eq and emails[type eq "work"].value eq', () => {
     const s = user('userName eq "A" and emails[type eq "work"].value eq "B"');
-    expect(s.sql).toBe(`((lower(u.user_name) = ?) AND ${CONTAINS})`);
+    expect(s.sql).toBe(`((u.user_name_ci = ?) AND ${CONTAINS})`);
     expect(s.bindings).toEqual(['a', '{"emails":[{"type":"work","value":"b"}]}']);
   });
 
@@ -346,8 +346,8 @@ describe('extension attributes the server keeps in columns (TableMap "<urn>:<nam
 
 describe('sortExpression (RFC 7644 §3.4.2.3)', () => {
   it.each<[string, string, { sql: string; kind: string }]>([
-    ['userName sorts case-insensitively on the indexed expression', 'userName', { sql: 'lower(u.user_name)', kind: 'text' }],
-    ['any case', 'USERNAME', { sql: 'lower(u.user_name)', kind: 'text' }],
+    ['userName sorts case-insensitively on the indexed expression', 'userName', { sql: 'u.user_name_ci', kind: 'text' }],
+    ['any case', 'USERNAME', { sql: 'u.user_name_ci', kind: 'text' }],
     ['name.familyName reads the folded JSON', 'name.familyName', { sql: `(u.folded #>> '{"name","familyName"}')`, kind: 'text' }],
     [
       'emails: the primary value, else the first (RFC 7644 §3.4.2.3 multi-valued)',
@@ -368,7 +368,7 @@ describe('sortExpression (RFC 7644 §3.4.2.3)', () => {
   });
 
   it('groups: displayName', () => {
-    expect(groups.sortExpression('displayName')).toEqual({ sql: 'lower(g.display_name)', kind: 'text' });
+    expect(groups.sortExpression('displayName')).toEqual({ sql: 'g.display_name_ci', kind: 'text' });
   });
 
   it.each<[string, FilterCompiler, string]>([

@@ -56,6 +56,9 @@ async function authenticate(authenticator: Authenticator, publicUrl: string, req
   // A token of tenant A on tenant B's URL is 401, exactly like an unknown token.
   if (!cred || !isUuid(tenantId) || cred.tenantId !== tenantId) throw unauthorized('The bearer token is not valid for this tenant');
   if (!cred.scopes.includes('scim')) throw forbidden('This token does not have the "scim" scope');
+  // A token bound to a sub-account must see only that subtree (issue 4). Until that visibility is
+  // built, such a token is refused here rather than trusted with the whole tenant.
+  if (cred.subAccountId) throw forbidden('Tokens bound to a sub-account cannot use SCIM yet; use a tenant-wide token');
   req.tenantId = cred.tenantId;
   req.credential = cred;
   req.scope = { tenantId: cred.tenantId, baseUrl: scimBaseUrl(publicUrl, cred.tenantId), actor: { type: 'token', id: cred.tokenId, subAccountId: cred.subAccountId } };

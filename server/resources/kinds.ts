@@ -7,6 +7,27 @@ import { ResourceSchema, ResourceTypeDef, SchemaDef } from '../scim/schema';
 import { FilterCompiler, TableMap } from '../store/filter-sql';
 import { groupMembersCompiler, userGroupsCompiler } from '../store/members-repo';
 import { ResourceRepo, ResourceRow } from '../store/resource-repo';
+import type { Knex } from 'knex';
+import type { Scope } from './service';
+import { forbidden } from '../errors';
+import { priceListExists } from '../store/price-lists-repo';
+import { sameJson } from './guards';
+
+/** Attributes only tenant-wide credentials and tenant admins may set (issue 4, "Licence management"). */
+const TENANT_WIDE_ONLY = ['canManageLicences', 'priceList'];
+
+async function checkUserRules(trx: Knex.Transaction, scope: Scope, r: JsonObject, existing?: ResourceRow): Promise<void> {
+  const ext = (isObject(r[PROVISIO_USER_URN]) ? r[PROVISIO_USER_URN] : {}) as JsonObject;
+  const before = (existing && isObject(existing.data[PROVISIO_USER_URN]) ? existing.data[PROVISIO_USER_URN] : {}) as JsonObject;
+  for (const name of TENANT_WIDE_ONLY) {
+    if (scope.actor.subAccountId && !sameJson(ext[name], before[name])) {
+      throw forbidden(`${name} can only be set by tenant-wide credentials or tenant admins`);
+    }
+  }
+  if (ext.priceList !== undefined && ext.priceList !== before.priceList && !(await priceListExists(trx, scope.tenantId, ext.priceList))) {
+    throw invalidValue(`${PROVISIO_USER_URN}:priceList must be the id of one of the tenant's price lists`);
+  }
+}
 
 export const USER_URN = 'urn:ietf:params:scim:schemas:core:2.0:User';
 export const GROUP_URN = 'urn:ietf:params:scim:schemas:core:2.0:Group';
@@ -29,6 +50,11 @@ export interface ResourceKind {
   columns(resource: JsonObject, existing?: ResourceRow): Record<string, unknown>;
   /** Checks beyond the schema; `existing` is set on replace. May fill server defaults. */
   validate(resource: JsonObject, existing?: ResourceRow): void;
+  /**
+   * Tenancy rules that need the database (issue 4), run inside the write's transaction on every
+   * path (SCIM, Bulk, admin API); `existing` is set on replace and PATCH.
+   */
+  check(trx: Knex.Transaction, scope: Scope, resource: JsonObject, existing?: ResourceRow): Promise<void>;
   /** Read-only values kept in columns, merged into the representation. */
   computed(row: ResourceRow): JsonObject;
   /** Maps a unique violation to the client's error. */
@@ -78,6 +104,7 @@ export function userKind(rt: ResourceTypeDef, schemas: SchemaDef[]): ResourceKin
       // apps PUT without it; test/api/users.test.ts) and defaults to true on create.
       if (r.active === undefined) r.active = existing ? existing.active !== false : true;
     },
+    check: (trx, scope, r, existing) => checkUserRules(trx, scope, r, existing),
     computed(row) {
       const ext: JsonObject = {
         activationState: String(row.activation_state ?? 'pending'),
@@ -89,7 +116,9 @@ export function userKind(rt: ResourceTypeDef, schemas: SchemaDef[]): ResourceKin
     conflict: (constraint) =>
       constraint === 'users_one_primary_admin'
         ? uniqueness('The tenant already has a primary admin')
-        : uniqueness('userName is already in use in this tenant'),
+        : // The same words whether the holder is in this tenant or another (users_login_email):
+          // a conflict never names or hints at another partner (issue 4). test/api/isolation.test.ts
+          uniqueness('userName is already in use (a sign-in email can belong to one account only; a "+alias" address works)'),
   };
 }
 
@@ -140,6 +169,7 @@ export function groupKind(rt: ResourceTypeDef, schemas: SchemaDef[]): ResourceKi
       }
       r[PROVISIO_GROUP_URN] = ext;
     },
+    check: async () => {},
     computed: () => ({}),
     conflict: () => uniqueness('A group with these values already exists'),
   };

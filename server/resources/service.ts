@@ -227,6 +227,7 @@ export class ResourceService {
     const now = this.deps.clock();
     const id = uuidv7();
     const work = async (trx: Knex.Transaction) => {
+      await kind.check(trx, scope, resource);
       const members = await this.resolveMembers(trx, scope, kind, resource, rawMembers);
       const row = await kind.repo.insert(trx, scope.tenantId, {
         id,
@@ -296,6 +297,7 @@ export class ResourceService {
         if (!existing) throw notFound(`${kind.name} ${id} not found`);
         if (ifMatch && !etagMatches(ifMatch, String(existing.version))) throw preconditionFailed();
         kind.validate(resource, existing);
+        await kind.check(trx, scope, resource, existing);
         const members = await this.resolveMembers(trx, scope, kind, resource, rawMembers);
         const changed = !sameJson(resource, existing.data);
         if (kind.name === 'User') assertMayWriteUser(existing, scope.actor, changed);
@@ -350,6 +352,7 @@ export class ResourceService {
         if (result.changed) {
           requireAttributes(kind.schema, result.resource);
           kind.validate(result.resource, existing);
+          await kind.check(trx, scope, result.resource, existing);
           row = await kind.repo.update(trx, scope.tenantId, existing.id, this.rowValues(kind, result.resource, existing), now);
         }
         if (result.members) {

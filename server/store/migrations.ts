@@ -6,12 +6,14 @@ import * as m0001 from '../../migrations/0001_init';
 import * as m0002 from '../../migrations/0002_row_level_security';
 import * as m0003 from '../../migrations/0003_price_lists_audit';
 import * as m0004 from '../../migrations/0004_folded_columns';
+import * as m0005 from '../../migrations/0005_login_email';
 
 const MIGRATIONS: Record<string, Knex.Migration> = {
   '0001_init': m0001,
   '0002_row_level_security': m0002,
   '0003_price_lists_audit': m0003,
   '0004_folded_columns': m0004,
+  '0005_login_email': m0005,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

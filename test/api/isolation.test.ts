@@ -197,20 +197,40 @@ describe('lists and filters stay inside the tenant', () => {
 });
 
 describe('the same names in two tenants', () => {
-  it('the same userName (any case) and externalId may exist in both tenants', async () => {
-    const res = await apiB.post('/Users', { schemas: [USER], userName: 'ALICE@a.test', externalId: 'alice-ext' });
+  it('a userName that is not an email, and an externalId, may exist in both tenants', async () => {
+    await apiA.post('/Users', { schemas: [USER], userName: 'jdoe', externalId: 'shared-ext' }).expect(201);
+    const res = await apiB.post('/Users', { schemas: [USER], userName: 'JDOE', externalId: 'shared-ext' });
     expect(res.status).toBe(201);
-    expect(res.body.id).not.toBe(aliceA);
     // Each tenant sees its own.
-    const inA = await apiA.get('/Users').query({ filter: 'userName eq "alice@a.test"' });
-    const inB = await apiB.get('/Users').query({ filter: 'userName eq "alice@a.test"' });
-    expect(inA.body.Resources.map((u: { id: string }) => u.id)).toEqual([aliceA]);
+    const inA = await apiA.get('/Users').query({ filter: 'userName eq "jdoe"' });
+    const inB = await apiB.get('/Users').query({ filter: 'userName eq "jdoe"' });
+    expect(inA.body.Resources).toHaveLength(1);
     expect(inB.body.Resources.map((u: { id: string }) => u.id)).toEqual([res.body.id]);
+    expect(inA.body.Resources[0].id).not.toBe(res.body.id);
     // And uniqueness is still enforced within a tenant.
-    expectScimError(await apiB.post('/Users', { userName: 'alice@A.TEST' }), 409, 'uniqueness');
+    expectScimError(await apiB.post('/Users', { userName: 'jDoe' }), 409, 'uniqueness');
     // Deleting B's does not touch A's.
     await apiB.delete(`/Users/${res.body.id}`).expect(204);
-    await apiA.get(`/Users/${aliceA}`).expect(200);
+    await apiA.get(`/Users/${inA.body.Resources[0].id}`).expect(200);
+  });
+
+  it('a sign-in email belongs to one tenant: 409 with the same words as a conflict inside the tenant', async () => {
+    // Issue 4 "One login email, one partner": the detail never names or hints at the other tenant.
+    const other = await apiB.post('/Users', { schemas: [USER], userName: 'ALICE@a.test' });
+    expectScimError(other, 409, 'uniqueness');
+    const inside = await apiA.post('/Users', { schemas: [USER], userName: 'alice@A.test' });
+    expectScimError(inside, 409, 'uniqueness');
+    expect(other.body.detail).toBe(inside.body.detail);
+    for (const hint of [a.id, 'Tenant A', 'tenant', 'partner']) expect(other.body.detail).not.toContain(hint);
+    // Also on rename (PATCH and PUT), and a +alias address is the way around it.
+    const bob = (await apiB.post('/Users', { userName: 'bob@b.test' }).expect(201)).body.id;
+    expectScimError(
+      await apiB.patch(`/Users/${bob}`, { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', path: 'userName', value: 'alice@a.test' }] }),
+      409,
+      'uniqueness',
+    );
+    expectScimError(await apiB.put(`/Users/${bob}`, { userName: 'Alice@a.test' }), 409, 'uniqueness');
+    await apiB.post('/Users', { userName: 'alice+b@a.test' }).expect(201);
   });
 
   it('the same group displayName may exist in both tenants', async () => {

@@ -15,7 +15,10 @@ export async function up(knex: Knex): Promise<void> {
   END $$`);
   // The schema owner must be able to SET ROLE provisio_app (a superuser can anyway).
   await knex.raw(`DO $$ BEGIN
-    IF NOT pg_has_role(current_user, 'provisio_app', 'MEMBER') THEN EXECUTE format('GRANT provisio_app TO %I', current_user); END IF;
+    -- PostgreSQL 16 split membership into privileges: SET ROLE needs the SET option there.
+    IF NOT pg_has_role(current_user, 'provisio_app', CASE WHEN current_setting('server_version_num')::int >= 160000 THEN 'SET' ELSE 'MEMBER' END) THEN
+      EXECUTE format('GRANT provisio_app TO %I', current_user);
+    END IF;
   END $$`);
   await knex.raw('GRANT USAGE ON SCHEMA public TO provisio_app');
   await knex.raw(`GRANT SELECT, INSERT, UPDATE, DELETE ON tenants, ${TENANT_TABLES.join(', ')} TO provisio_app`);

@@ -12,6 +12,9 @@ import { openDatabase, Database } from './store/db';
 import { MembersRepo } from './store/members-repo';
 import { AuditRepo } from './store/audit-repo';
 import { auditRoutes } from './admin/audit';
+import { settingsRoutes } from './admin/settings';
+import { permissionsRoutes } from './admin/permissions';
+import { purgeSubAccounts } from './jobs/purge';
 import { TenantsRepo, TokensRepo } from './store/tenants-repo';
 import { Authenticator } from './tenancy/authenticator';
 import { TenantService } from './tenancy/tenant-service';
@@ -34,6 +37,8 @@ export interface Deps {
   /** Feature routes of the admin API (/api/v1), mounted after its authentication. */
   adminRoutes: ((router: Router) => void)[];
   capabilities: Capabilities;
+  /** Scheduled work (main.ts runs it on a timer; tests call it with their own clock). */
+  jobs: { purgeSubAccounts(now?: Date): ReturnType<typeof purgeSubAccounts> };
   close(): Promise<void>;
 }
 
@@ -111,8 +116,11 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
       priceListRoutes({ knex: db.knex, priceLists: new PriceListsRepo(), clock, audit }),
       tokenRoutes({ knex: db.knex, tokens, authenticator, clock, audit }),
       auditRoutes({ knex: db.knex, audit }),
+      settingsRoutes({ knex: db.knex, audit, clock }),
+      permissionsRoutes({ knex: db.knex }),
     ],
     capabilities,
+    jobs: { purgeSubAccounts: (now = clock()) => purgeSubAccounts(db.knex, audit, now, logger) },
     close: () => (over.db ? Promise.resolve() : db.close()),
   };
 }

@@ -26,10 +26,18 @@ export async function start(): Promise<Running> {
   const port = typeof address === 'object' && address ? address.port : config.port;
   logger.info({ port, publicUrl: config.publicUrl, database: deps.db.kind, operatorApi: !!config.operatorToken }, 'provisio listening');
 
+  // Scheduled work: the sub-account purge, hourly (and once shortly after start). Several
+  // instances may run it at once: each purge re-checks its row under a lock, so none is done twice.
+  const runPurge = () => deps.jobs.purgeSubAccounts().catch((err) => logger.error({ err: { message: err?.message } }, 'sub-account purge failed'));
+  const purgeTimer = setInterval(runPurge, 60 * 60 * 1000);
+  purgeTimer.unref();
+  setTimeout(runPurge, 30_000).unref();
+
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       logger.info('shutting down: no new connections, finishing in-flight requests');
+      clearInterval(purgeTimer);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const grace = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownGraceMs).unref());

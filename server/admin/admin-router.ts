@@ -44,6 +44,14 @@ async function authenticate(deps: AdminRouterDeps, req: AdminRequest): Promise<v
   };
 }
 
+/**
+ * Parts of the admin API that answer for the whole tenant refuse credentials bound to a
+ * sub-account (403) until those parts can be limited to the sub-account's subtree (issue 4).
+ */
+export function requireTenantWide(req: AdminRequest): void {
+  if (req.scope?.actor.subAccountId) throw forbidden('This part of the admin API needs a tenant-wide credential; this one is bound to a sub-account');
+}
+
 export function createAdminRouter(deps: AdminRouterDeps): Router {
   const router = express.Router();
   router.use(express.json({ type: () => true, limit: deps.maxBodyBytes }));

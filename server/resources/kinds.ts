@@ -12,6 +12,7 @@ import type { Scope } from './service';
 import { forbidden } from '../errors';
 import { priceListExists } from '../store/price-lists-repo';
 import { sameJson } from './guards';
+import { checkGroupRules, deactivatedAt, verifyAdminsAreMembers } from './group-rules';
 
 /** Attributes only tenant-wide credentials and tenant admins may set (issue 4, "Licence management"). */
 const TENANT_WIDE_ONLY = ['canManageLicences', 'priceList'];
@@ -47,7 +48,7 @@ export interface ResourceKind {
   /** The multi-valued attribute kept in membership rows: Group.members (writable) or User.groups (read-only). */
   membership: 'members' | 'groups';
   /** Columns derived from the canonical resource, stored beside data/folded. */
-  columns(resource: JsonObject, existing?: ResourceRow): Record<string, unknown>;
+  columns(resource: JsonObject, existing: ResourceRow | undefined, now: Date): Record<string, unknown>;
   /** Checks beyond the schema; `existing` is set on replace. May fill server defaults. */
   validate(resource: JsonObject, existing?: ResourceRow): void;
   /**
@@ -55,6 +56,8 @@ export interface ResourceKind {
    * path (SCIM, Bulk, admin API); `existing` is set on replace and PATCH.
    */
   check(trx: Knex.Transaction, scope: Scope, resource: JsonObject, existing?: ResourceRow): Promise<void>;
+  /** Rules checked once the write (memberships included) is done, before commit. */
+  verify(trx: Knex.Transaction, scope: Scope, id: string, resource: JsonObject): Promise<void>;
   /** Read-only values kept in columns, merged into the representation. */
   computed(row: ResourceRow): JsonObject;
   /** Maps a unique violation to the client's error. */
@@ -105,6 +108,7 @@ export function userKind(rt: ResourceTypeDef, schemas: SchemaDef[]): ResourceKin
       if (r.active === undefined) r.active = existing ? existing.active !== false : true;
     },
     check: (trx, scope, r, existing) => checkUserRules(trx, scope, r, existing),
+    verify: async () => {},
     computed(row) {
       const ext: JsonObject = {
         activationState: String(row.activation_state ?? 'pending'),
@@ -136,7 +140,7 @@ export function groupKind(rt: ResourceTypeDef, schemas: SchemaDef[]): ResourceKi
     memberships: { members: groupMembersCompiler },
   };
   const compiler = new FilterCompiler(schema, map);
-  const repo = new ResourceRepo({ table: 'groups', map, extraColumns: ['kind'] }, compiler);
+  const repo = new ResourceRepo({ table: 'groups', map, extraColumns: ['kind', 'deactivated_at'] }, compiler);
   const kindOf = (r: JsonObject): unknown => (isObject(r[PROVISIO_GROUP_URN]) ? (r[PROVISIO_GROUP_URN] as JsonObject).kind : undefined);
   return {
     name: 'Group',
@@ -144,10 +148,11 @@ export function groupKind(rt: ResourceTypeDef, schemas: SchemaDef[]): ResourceKi
     schema,
     repo,
     membership: 'members',
-    columns: (r) => ({
+    columns: (r, existing, now) => ({
       display_name: r.displayName,
       external_id: r.externalId ?? null,
       kind: kindOf(r) ?? 'group',
+      deactivated_at: deactivatedAt(r, existing, now),
     }),
     validate(r, existing) {
       if (typeof r.displayName !== 'string' || r.displayName.trim() === '') throw invalidValue('displayName is required');
@@ -164,13 +169,16 @@ export function groupKind(rt: ResourceTypeDef, schemas: SchemaDef[]): ResourceKi
           throw mutability(`${PROVISIO_GROUP_URN}:kind is immutable; this group is a "${existing.kind}"`);
         }
         ext.kind = existing.kind as string;
-      } else if (ext.kind === undefined) {
-        ext.kind = 'group';
       }
+      // On create, an absent kind is decided by the tenant's displayName rules (check below).
       r[PROVISIO_GROUP_URN] = ext;
     },
-    check: async () => {},
-    computed: () => ({}),
+    check: (trx, scope, r, existing) => checkGroupRules(trx, scope.tenantId, r, existing),
+    verify: (trx, scope, id, r) => verifyAdminsAreMembers(trx, scope.tenantId, id, r),
+    computed: (row): JsonObject => {
+      if (!row.deactivated_at) return {};
+      return { [PROVISIO_GROUP_URN]: { deactivatedAt: new Date(row.deactivated_at as string).toISOString() } };
+    },
     conflict: () => uniqueness('A group with these values already exists'),
   };
 }

@@ -196,7 +196,7 @@ export class ResourceService {
 
   private rowValues(kind: ResourceKind, resource: JsonObject, existing?: ResourceRow) {
     return {
-      ...kind.columns(resource, existing),
+      ...kind.columns(resource, existing, this.deps.clock()),
       data: JSON.stringify(resource),
       folded: JSON.stringify(foldResource(kind.schema, resource)),
     };
@@ -237,6 +237,7 @@ export class ResourceService {
         updated_at: now,
       });
       if (members) await this.writeMembers(trx, scope, id, members, false);
+      await kind.verify(trx, scope, id, resource);
       await this.audit(trx, scope, kind, 'create', id, { set: resource, ...(members ? { members: { added: [...members.userIds, ...members.groupIds] } } : {}) }, now);
       // A user that has just been created belongs to no group: no need to ask the database.
       const [out] = await this.represent(trx, scope, kind, [row], projection, kind.membership === 'groups');
@@ -310,6 +311,7 @@ export class ResourceService {
           // A PUT without `members` keeps the membership (docs/scim-support.md): a rename must
           // never empty a large group by accident. `members: []` clears it.
           if (members) await this.writeMembers(trx, scope, existing.id, members, true);
+          await kind.verify(trx, scope, existing.id, resource);
           await this.audit(trx, scope, kind, 'replace', existing.id, { ...diffAttributes(existing.data, resource), ...(members ? { members: { replacedWith: [...members.userIds, ...members.groupIds] } } : {}) }, now);
         }
         const [out] = await this.represent(trx, scope, kind, [row], projection);
@@ -374,6 +376,7 @@ export class ResourceService {
             await this.audit(trx, scope, kind, 'patch', existing.id, { members }, now);
           }
         }
+        if (result.changed || result.members) await kind.verify(trx, scope, existing.id, result.resource);
         if (result.changed) await this.audit(trx, scope, kind, 'patch', existing.id, diffAttributes(existing.data, result.resource), now);
         if (!row) throw notFound(`${kind.name} ${id} not found`);
         if (!projection) return { resource: {}, version: String(row.version) };

@@ -7,6 +7,7 @@ import * as m0002 from '../../migrations/0002_row_level_security';
 import * as m0003 from '../../migrations/0003_price_lists_audit';
 import * as m0004 from '../../migrations/0004_folded_columns';
 import * as m0005 from '../../migrations/0005_login_email';
+import * as m0006 from '../../migrations/0006_sub_accounts';
 
 const MIGRATIONS: Record<string, Knex.Migration> = {
   '0001_init': m0001,
@@ -14,6 +15,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '0003_price_lists_audit': m0003,
   '0004_folded_columns': m0004,
   '0005_login_email': m0005,
+  '0006_sub_accounts': m0006,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -351,8 +351,10 @@ describe('the Provisio Group extension: kind', () => {
     for (const kind of ['subAccount', 'company']) {
       const res = await api.post('/Groups', { schemas: [GROUP, PROVISIO_GROUP], displayName: `Kind ${kind}`, [PROVISIO_GROUP]: { kind } });
       expect(res.status).toBe(201);
-      expect(res.body[PROVISIO_GROUP]).toEqual({ kind });
-      expect((await get(`/Groups/${res.body.id}`))[PROVISIO_GROUP]).toEqual({ kind });
+      // A sub-account is active unless said otherwise (test/api/sub-accounts.test.ts).
+      const expected = kind === 'subAccount' ? { kind, active: true } : { kind };
+      expect(res.body[PROVISIO_GROUP]).toEqual(expected);
+      expect((await get(`/Groups/${res.body.id}`))[PROVISIO_GROUP]).toEqual(expected);
     }
   });
 
@@ -383,7 +385,7 @@ describe('the Provisio Group extension: kind', () => {
     expect(same.status).toBe(200);
     const none = await api.put(`/Groups/${gid}`, { displayName: 'Sub 3' });
     expect(none.status).toBe(200);
-    expect(none.body[PROVISIO_GROUP]).toEqual({ kind: 'subAccount' });
-    expect((await get(`/Groups/${gid}`))[PROVISIO_GROUP]).toEqual({ kind: 'subAccount' });
+    expect(none.body[PROVISIO_GROUP]).toEqual({ kind: 'subAccount', active: true });
+    expect((await get(`/Groups/${gid}`))[PROVISIO_GROUP]).toEqual({ kind: 'subAccount', active: true });
   });
 });

@@ -1,0 +1,120 @@
+// Group kinds (issue 4, "Kinds of groups"): what a sub-account carries (parent, active, limits,
+// admins), and the tenant's rules that give IdP-pushed groups a kind from their displayName
+// (IdPs can only push a name). Checked inside the write's transaction on every path.
+import type { Knex } from 'knex';
+import { invalidValue } from '../errors';
+import { isObject, Json, JsonObject } from '../scim/normalize';
+import { isUuid } from '../scim/members';
+import { ResourceRow } from '../store/resource-repo';
+
+export const PROVISIO_GROUP_URN = 'urn:provisio:params:scim:schemas:extension:2.0:Group';
+const SUB_ACCOUNT_ONLY = ['parent', 'active', 'dailyLimit', 'monthlyLimit', 'admins'];
+
+export interface KindRule {
+  kind: 'group' | 'subAccount' | 'company';
+  /** displayName starts with this (case-insensitive). */
+  prefix?: string;
+  /** displayName matches this glob (`*` any characters, `?` one), case-insensitive. */
+  pattern?: string;
+}
+
+/** Globs, not regular expressions: an admin-written regex could hang the server (ReDoS). */
+export function globToRegExp(glob: string): RegExp {
+  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${body}$`, 'is');
+}
+
+/** The kind the first matching rule gives this displayName, if any. */
+export function kindByRules(rules: KindRule[], displayName: string): KindRule['kind'] | undefined {
+  const name = displayName.toLowerCase();
+  for (const rule of rules) {
+    if (rule.prefix !== undefined && name.startsWith(rule.prefix.toLowerCase())) return rule.kind;
+    if (rule.pattern !== undefined && globToRegExp(rule.pattern).test(displayName)) return rule.kind;
+  }
+  return undefined;
+}
+
+/** Validates a settings payload's groupKindRules; throws invalidValue naming the fault. */
+export function parseKindRules(raw: unknown): KindRule[] {
+  if (!Array.isArray(raw)) throw invalidValue('groupKindRules must be an array of {kind, prefix} or {kind, pattern}');
+  if (raw.length > 100) throw invalidValue('groupKindRules holds at most 100 rules');
+  return raw.map((r, i) => {
+    if (!isObject(r)) throw invalidValue(`groupKindRules[${i}] must be an object`);
+    const kind = r.kind;
+    if (kind !== 'group' && kind !== 'subAccount' && kind !== 'company') throw invalidValue(`groupKindRules[${i}].kind must be group, subAccount or company`);
+    const keys = Object.keys(r).filter((k) => k !== 'kind');
+    if (keys.length !== 1 || !['prefix', 'pattern'].includes(keys[0])) throw invalidValue(`groupKindRules[${i}] needs exactly one of prefix or pattern`);
+    const value = r[keys[0]];
+    if (typeof value !== 'string' || value === '' || value.length > 200) throw invalidValue(`groupKindRules[${i}].${keys[0]} must be a non-empty string of at most 200 characters`);
+    return { kind, [keys[0]]: value } as KindRule;
+  });
+}
+
+async function tenantRules(trx: Knex.Transaction, tenantId: string): Promise<KindRule[]> {
+  const res = await trx.raw('SELECT settings FROM tenants WHERE id = ?', [tenantId]);
+  const rules = res.rows[0]?.settings?.groupKindRules;
+  return Array.isArray(rules) ? rules : [];
+}
+
+/**
+ * Fills in the kind of a new group (explicit, else by the tenant's rules, else "group") and
+ * checks sub-account attributes: only on sub-accounts; parent an existing sub-account without a
+ * cycle; admins users of the tenant; limits not negative; active defaults to true.
+ */
+export async function checkGroupRules(trx: Knex.Transaction, tenantId: string, r: JsonObject, existing?: ResourceRow): Promise<void> {
+  const ext = (isObject(r[PROVISIO_GROUP_URN]) ? r[PROVISIO_GROUP_URN] : {}) as JsonObject;
+  if (!existing && ext.kind === undefined) ext.kind = kindByRules(await tenantRules(trx, tenantId), String(r.displayName)) ?? 'group';
+  r[PROVISIO_GROUP_URN] = ext;
+  if (ext.kind !== 'subAccount') {
+    const stray = SUB_ACCOUNT_ONLY.find((a) => ext[a] !== undefined);
+    if (stray) throw invalidValue(`${PROVISIO_GROUP_URN}:${stray} applies to sub-accounts only; this group is a "${ext.kind}"`);
+    return;
+  }
+  if (ext.active === undefined) ext.active = true;
+  for (const limit of ['dailyLimit', 'monthlyLimit']) {
+    if (typeof ext[limit] === 'number' && (ext[limit] as number) < 0) throw invalidValue(`${PROVISIO_GROUP_URN}:${limit} cannot be negative`);
+  }
+  if (ext.parent !== undefined) {
+    const parent = ext.parent;
+    if (!isUuid(parent)) throw invalidValue(`${PROVISIO_GROUP_URN}:parent must be the id of a sub-account of this tenant`);
+    const found = await trx.raw('SELECT kind FROM groups WHERE tenant_id = ? AND id = ?', [tenantId, parent]);
+    if (found.rows[0]?.kind !== 'subAccount') throw invalidValue(`${PROVISIO_GROUP_URN}:parent must be the id of a sub-account of this tenant`);
+    if (existing) {
+      // Walk up from the new parent: meeting this sub-account would close a cycle.
+      const up = await trx.raw(
+        `WITH RECURSIVE up(id, depth) AS (
+           SELECT ?::uuid, 0
+           UNION
+           SELECT (g.data -> ? ->> 'parent')::uuid, up.depth + 1 FROM groups g JOIN up ON g.id = up.id
+            WHERE g.tenant_id = ? AND g.data -> ? ->> 'parent' IS NOT NULL AND up.depth < 100)
+         SELECT 1 FROM up WHERE id = ? LIMIT 1`,
+        [parent, PROVISIO_GROUP_URN, tenantId, PROVISIO_GROUP_URN, existing.id],
+      );
+      if (up.rows.length) throw invalidValue(`${PROVISIO_GROUP_URN}:parent would make this sub-account its own ancestor`);
+    }
+  }
+  if (ext.admins !== undefined) {
+    const ids = (ext.admins as Json[]).map((a) => (isObject(a) ? a.value : undefined));
+    if (ids.some((id) => !isUuid(id))) throw invalidValue(`${PROVISIO_GROUP_URN}:admins must be ids of users of this tenant`);
+    const unique = [...new Set((ids as string[]).map((id) => id.toLowerCase()))];
+    ext.admins = unique.map((value) => ({ value }));
+    const users = await trx.raw('SELECT count(*)::int AS n FROM users WHERE tenant_id = ? AND id = ANY(?::uuid[])', [tenantId, unique]);
+    if (users.rows[0].n !== unique.length) throw invalidValue(`${PROVISIO_GROUP_URN}:admins must be ids of users of this tenant`);
+  }
+}
+
+/** After the membership is written: a sub-account's admins must be among its user members. */
+export async function verifyAdminsAreMembers(trx: Knex.Transaction, tenantId: string, groupId: string, r: JsonObject): Promise<void> {
+  const ext = isObject(r[PROVISIO_GROUP_URN]) ? (r[PROVISIO_GROUP_URN] as JsonObject) : undefined;
+  const admins = (ext?.admins as JsonObject[] | undefined)?.map((a) => a.value as string) ?? [];
+  if (!admins.length) return;
+  const res = await trx.raw('SELECT count(*)::int AS n FROM group_user_members WHERE tenant_id = ? AND group_id = ? AND user_id = ANY(?::uuid[])', [tenantId, groupId, admins]);
+  if (res.rows[0].n !== admins.length) throw invalidValue(`${PROVISIO_GROUP_URN}:admins must be members of the sub-account`);
+}
+
+/** deactivated_at follows `active`: set when it turns false (kept while it stays false), cleared when true. */
+export function deactivatedAt(r: JsonObject, existing: ResourceRow | undefined, now: Date): Date | null {
+  const ext = isObject(r[PROVISIO_GROUP_URN]) ? (r[PROVISIO_GROUP_URN] as JsonObject) : {};
+  if (ext.kind !== 'subAccount' || ext.active !== false) return null;
+  return (existing?.deactivated_at as Date | null | undefined) ?? now;
+}

@@ -1,0 +1,126 @@
+// Kinds of groups (issue 4): sub-account attributes and their checks, the tenant's displayName
+// rules for IdP-pushed groups, deactivation and reactivation, the purge twelve months after
+// deactivation (on a clock the test moves), and licence permissions on companies.
+import { createTenant, expectScimError, Harness, PROVISIO_GROUP, PROVISIO_USER, scim, startHarness, TestTenant } from '../support/harness';
+
+const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+let now = new Date('2026-01-15T10:00:00Z');
+let h: Harness;
+let t: TestTenant;
+let api: ReturnType<typeof scim>;
+beforeAll(async () => {
+  h = await startHarness({ clock: () => now });
+  t = await createTenant(h);
+  api = scim(h, t);
+});
+afterAll(() => h.close());
+
+const adminApi = (method: 'get' | 'patch', path: string) => h.http[method](`/api/v1${path}`).set('Authorization', `Bearer ${t.token}`);
+const user = async (userName: string, extra: Record<string, unknown> = {}) => (await api.post('/Users', { userName, ...extra }).expect(201)).body.id as string;
+const sub = (displayName: string, ext: Record<string, unknown> = {}, members: string[] = []) =>
+  api.post('/Groups', { displayName, members: members.map((value) => ({ value })), [PROVISIO_GROUP]: { kind: 'subAccount', ...ext } });
+
+describe('sub-account attributes', () => {
+  it('carries parent, active, limits and admins; admins must be members', async () => {
+    const alice = await user('alice@sub.test');
+    const bob = await user('bob@sub.test');
+    const parent = (await sub('Parent').expect(201)).body.id;
+    const res = await sub('Child', { parent, dailyLimit: '5', monthlyLimit: 100, admins: [{ value: alice }] }, [alice, bob]);
+    expect(res.status).toBe(201);
+    expect(res.body[PROVISIO_GROUP]).toEqual({ kind: 'subAccount', parent, active: true, dailyLimit: 5, monthlyLimit: 100, admins: [{ value: alice }] });
+
+    expectScimError(await sub('Bad admin', { admins: [{ value: alice }] }, [bob]), 400, 'invalidValue');
+    expectScimError(await sub('Bad limit', { dailyLimit: -1 }), 400, 'invalidValue');
+    expectScimError(await sub('Bad parent', { parent: '0190a0a0-0000-7000-8000-000000000009' }), 400, 'invalidValue');
+    const plain = (await api.post('/Groups', { displayName: 'Plain' }).expect(201)).body.id;
+    expectScimError(await sub('Parent is not a sub-account', { parent: plain }), 400, 'invalidValue');
+    expectScimError(await api.post('/Groups', { displayName: 'Company', [PROVISIO_GROUP]: { kind: 'company', dailyLimit: 1 } }), 400, 'invalidValue');
+    // No cycles: the parent cannot be moved under its own child.
+    expectScimError(
+      await api.patch(`/Groups/${parent}`, { schemas: [PATCH], Operations: [{ op: 'add', path: `${PROVISIO_GROUP}:parent`, value: res.body.id }] }),
+      400,
+      'invalidValue',
+    );
+  });
+
+  it('deactivation keeps everything and records when; reactivation restores it', async () => {
+    const member = await user('carol@sub.test');
+    const g = (await sub('Dept', {}, [member]).expect(201)).body.id;
+    const off = await api.patch(`/Groups/${g}?attributes=${PROVISIO_GROUP},members`, { schemas: [PATCH], Operations: [{ op: 'replace', path: `${PROVISIO_GROUP}:active`, value: 'False' }] });
+    expect(off.status).toBe(200);
+    expect(off.body[PROVISIO_GROUP]).toMatchObject({ active: false, deactivatedAt: now.toISOString() });
+    expect(off.body.members.map((m: { value: string }) => m.value)).toEqual([member]);
+    const on = await api.patch(`/Groups/${g}?attributes=${PROVISIO_GROUP}`, { schemas: [PATCH], Operations: [{ op: 'replace', path: `${PROVISIO_GROUP}:active`, value: true }] });
+    expect(on.body[PROVISIO_GROUP]).toEqual({ kind: 'subAccount', active: true });
+  });
+});
+
+describe('kind rules on displayName', () => {
+  it('gives IdP-pushed groups a kind by prefix or pattern; an explicit kind wins', async () => {
+    const rules = [
+      { kind: 'company', prefix: 'CO-' },
+      { kind: 'subAccount', pattern: 'Dept * (EU)' },
+    ];
+    const set = await adminApi('patch', '/settings').send({ groupKindRules: rules }).expect(200);
+    expect(set.body.groupKindRules).toEqual(rules);
+    expect((await adminApi('get', '/settings').expect(200)).body.groupKindRules).toEqual(rules);
+    const kindOf = async (displayName: string, ext?: Record<string, unknown>) =>
+      (await api.post('/Groups', { displayName, ...(ext ? { [PROVISIO_GROUP]: ext } : {}) }).expect(201)).body[PROVISIO_GROUP].kind;
+    expect(await kindOf('co-Initech')).toBe('company');
+    expect(await kindOf('Dept Sales (EU)')).toBe('subAccount');
+    expect(await kindOf('Dept Sales (US)')).toBe('group');
+    expect(await kindOf('CO-Explicit', { kind: 'group' })).toBe('group');
+    expect((await adminApi('patch', '/settings').send({ groupKindRules: [{ kind: 'robot', prefix: 'x' }] })).status).toBe(400);
+    expect((await adminApi('patch', '/settings').send({ groupKindRules: [{ kind: 'company', prefix: 'x', pattern: 'y' }] })).status).toBe(400);
+    expect((await adminApi('patch', '/settings').send({ color: 'blue' })).status).toBe(400);
+  });
+});
+
+describe('purge twelve months after deactivation', () => {
+  it('purges the sub-account, its memberships and users who belong to nothing else — on time, and audited', async () => {
+    now = new Date('2026-02-01T00:00:00Z');
+    const only = await user('only@purge.test');
+    const shared = await user('shared@purge.test');
+    const keeper = (await api.post('/Groups', { displayName: 'Keeper', members: [{ value: shared }] }).expect(201)).body.id;
+    const doomed = (await sub('Doomed', { active: false }, [only, shared, t.primaryAdminId]).expect(201)).body.id;
+    const revived = (await sub('Revived', { active: false }, []).expect(201)).body.id;
+
+    now = new Date('2027-01-31T23:59:00Z'); // not yet twelve months
+    expect(await h.deps.jobs.purgeSubAccounts()).toEqual([]);
+    await api.patch(`/Groups/${revived}`, { schemas: [PATCH], Operations: [{ op: 'replace', path: `${PROVISIO_GROUP}:active`, value: true }] }).expect(204);
+
+    now = new Date('2027-02-01T00:00:01Z');
+    const done = await h.deps.jobs.purgeSubAccounts();
+    expect(done).toEqual([{ tenantId: t.id, subAccountId: doomed, usersDeleted: 1 }]);
+    expectScimError(await api.get(`/Groups/${doomed}`), 404);
+    expectScimError(await api.get(`/Users/${only}`), 404);
+    await api.get(`/Users/${shared}`).expect(200);
+    await api.get(`/Users/${t.primaryAdminId}`).expect(200);
+    await api.get(`/Groups/${revived}`).expect(200);
+    expect((await api.get(`/Groups/${keeper}`)).body.members.map((m: { value: string }) => m.value)).toEqual([shared]);
+    const audit = await h.http.get('/api/v1/audit').query({ action: 'subAccount.purge' }).set('Authorization', `Bearer ${t.token}`).expect(200);
+    expect(audit.body.entries).toEqual([expect.objectContaining({ actor: { type: 'system', id: 'purge' }, target: { type: 'Group', id: doomed } })]);
+    expect(audit.body.entries[0].changes.usersDeleted).toEqual([only]);
+    expect(await h.deps.jobs.purgeSubAccounts()).toEqual([]);
+  });
+});
+
+describe('licence permissions', () => {
+  it('lists the companies a user manages and whether it may manage their licences', async () => {
+    const co1 = (await api.post('/Groups', { displayName: 'Acme Corp', [PROVISIO_GROUP]: { kind: 'company' } }).expect(201)).body.id;
+    const managerWith = await user('with@lic.test', { [PROVISIO_USER]: { canManageLicences: true } });
+    const managerWithout = await user('without@lic.test');
+    const co2 = (await api.post('/Groups', { displayName: 'Beta Ltd', members: [{ value: managerWith }, { value: managerWithout }], [PROVISIO_GROUP]: { kind: 'company' } }).expect(201)).body.id;
+    await api.post('/Groups', { displayName: 'Not a company', members: [{ value: managerWith }] }).expect(201);
+
+    const perms = async (id: string) => (await adminApi('get', `/users/${id}/permissions`).expect(200)).body;
+    expect(await perms(managerWith)).toEqual({ companies: [{ id: co2, displayName: 'Beta Ltd', manageLicences: true }] });
+    expect(await perms(managerWithout)).toEqual({ companies: [{ id: co2, displayName: 'Beta Ltd', manageLicences: false }] });
+    const adminPerms = await perms(t.primaryAdminId);
+    expect(adminPerms.companies).toEqual(expect.arrayContaining([{ id: co1, displayName: 'Acme Corp', manageLicences: true }, { id: co2, displayName: 'Beta Ltd', manageLicences: true }]));
+    expect(adminPerms.companies.every((c: { manageLicences: boolean }) => c.manageLicences)).toBe(true);
+    expect((await adminApi('get', '/users/0190a0a0-0000-7000-8000-000000000009/permissions')).status).toBe(404);
+    const other = await createTenant(h, 'Other');
+    expect((await h.http.get(`/api/v1/users/${managerWith}/permissions`).set('Authorization', `Bearer ${other.token}`)).status).toBe(404);
+  });
+});

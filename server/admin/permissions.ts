@@ -7,12 +7,41 @@ import type { Router } from 'express';
 import { notFound } from '../errors';
 import { isUuid } from '../scim/members';
 import { inTenant } from '../store/scope';
+import { defaultPriceList } from '../store/price-lists-repo';
 import { AdminRequest, handle, requireTenantWide } from './admin-router';
 
 const USER_EXT = 'urn:provisio:params:scim:schemas:extension:2.0:User';
 
 export function permissionsRoutes(deps: { knex: Knex }) {
   return (router: Router) => {
+    router.use('/users/:id/price-list', (req, _res, next) => {
+      try {
+        requireTenantWide(req as AdminRequest);
+        next();
+      } catch (err) {
+        next(err);
+      }
+    });
+    // Which price list applies to a user (issue 4, "Price lists"): its own, else the default.
+    router.get(
+      '/users/:id/price-list',
+      handle(async (req, res) => {
+        const id = String(req.params.id).toLowerCase();
+        if (!isUuid(id)) throw notFound(`User ${req.params.id} not found`);
+        const out = await inTenant(deps.knex, req.tenantId!, async (trx) => {
+          const user = (await trx.raw(`SELECT data -> ? ->> 'priceList' AS list FROM users WHERE tenant_id = ? AND id = ?`, [USER_EXT, req.tenantId!, id])).rows[0];
+          if (!user) return undefined;
+          if (user.list) {
+            const own = (await trx.raw('SELECT id, name FROM price_lists WHERE tenant_id = ? AND id = ?', [req.tenantId!, user.list])).rows[0];
+            if (own) return { priceList: { id: own.id, name: own.name }, source: 'assigned' };
+          }
+          const d = await defaultPriceList(trx, req.tenantId!);
+          return { priceList: d ?? null, source: 'default' };
+        });
+        if (!out) throw notFound(`User ${req.params.id} not found`);
+        res.json(out);
+      }),
+    );
     router.use('/users/:id/permissions', (req, _res, next) => {
       try {
         requireTenantWide(req as AdminRequest);

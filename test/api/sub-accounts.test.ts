@@ -124,3 +124,17 @@ describe('licence permissions', () => {
     expect((await h.http.get(`/api/v1/users/${managerWith}/permissions`).set('Authorization', `Bearer ${other.token}`)).status).toBe(404);
   });
 });
+
+describe('price list that applies', () => {
+  it('is the user’s own list, else the tenant default, and says which', async () => {
+    const gold = (await h.http.post('/api/v1/price-lists').set('Authorization', `Bearer ${t.token}`).send({ name: 'Gold' }).expect(201)).body;
+    const withList = await user('gold@pl.test', { [PROVISIO_USER]: { priceList: gold.id } });
+    const without = await user('plain@pl.test');
+    expect((await adminApi('get', `/users/${withList}/price-list`).expect(200)).body).toEqual({ priceList: { id: gold.id, name: 'Gold' }, source: 'assigned' });
+    const def = (await adminApi('get', `/users/${without}/price-list`).expect(200)).body;
+    expect(def).toMatchObject({ source: 'default', priceList: { name: 'Standard' } });
+    // Deleting the list moves its users to the default.
+    await h.http.delete(`/api/v1/price-lists/${gold.id}`).set('Authorization', `Bearer ${t.token}`).expect(204);
+    expect((await adminApi('get', `/users/${withList}/price-list`).expect(200)).body).toEqual(def);
+  });
+});

@@ -56,9 +56,6 @@ async function authenticate(authenticator: Authenticator, publicUrl: string, req
   // A token of tenant A on tenant B's URL is 401, exactly like an unknown token.
   if (!cred || !isUuid(tenantId) || cred.tenantId !== tenantId) throw unauthorized('The bearer token is not valid for this tenant');
   if (!cred.scopes.includes('scim')) throw forbidden('This token does not have the "scim" scope');
-  // A token bound to a sub-account must see only that subtree (issue 4). Until that visibility is
-  // built, such a token is refused here rather than trusted with the whole tenant.
-  if (cred.subAccountId) throw forbidden('Tokens bound to a sub-account cannot use SCIM yet; use a tenant-wide token');
   req.tenantId = cred.tenantId;
   req.credential = cred;
   req.scope = { tenantId: cred.tenantId, baseUrl: scimBaseUrl(publicUrl, cred.tenantId), actor: { type: 'token', id: cred.tokenId, subAccountId: cred.subAccountId } };
@@ -98,7 +95,8 @@ async function sendWithMembers(res: Response, head: JsonObject, members: AsyncIt
     let batch: IteratorResult<Json[]> = first;
     let firstBatch = true;
     while (!batch.done && !gone) {
-      await write((firstBatch ? '' : ',') + batch.value.map((m) => JSON.stringify(m)).join(','));
+      // One stringify per batch, not per member: the array's text without its brackets.
+      await write((firstBatch ? '' : ',') + JSON.stringify(batch.value).slice(1, -1));
       firstBatch = false;
       batch = gone ? batch : await iterator.next();
     }

@@ -13,7 +13,7 @@ import { project, Projection, wantsAttribute } from '../scim/projection';
 import { applyPatch, parsePatchRequest } from '../scim/patch';
 import { isUniqueViolation } from '../store/db';
 import { inTenant } from '../store/scope';
-import { visibleIds } from '../store/visibility';
+import { visibleIds, visibleTo } from '../store/visibility';
 import { AuditRepo } from '../store/audit-repo';
 import { assertKeepsPrimaryAdmin, assertMayWriteUser, sameJson } from './guards';
 import { isUuid, MemberRef, parseMemberRefs } from '../scim/members';
@@ -121,8 +121,13 @@ export class ResourceService {
         const m = rows.every((r) => r.__memberships !== undefined)
           ? new Map(rows.map((r) => [r.id, groupRefsFromListed(r.__memberships)]))
           : await this.deps.members.groupsOfUsers(db, scope.tenantId, ids);
+        // A sub-account-bound credential sees only the groups of its subtree (store/visibility.ts).
+        const seen = scope.actor.subAccountId ? await this.visibleGroupIds(db, scope, [...m.values()].flat().map((g) => g.value)) : undefined;
         memberships = new Map(
-          [...m].map(([uid, list]) => [uid, list.map((g) => ({ value: g.value, $ref: `${scope.baseUrl}/Groups/${g.value}`, display: g.display, type: g.type }) as Json)]),
+          [...m].map(([uid, list]) => [
+            uid,
+            list.filter((g) => !seen || seen.has(g.value)).map((g) => ({ value: g.value, $ref: `${scope.baseUrl}/Groups/${g.value}`, display: g.display, type: g.type }) as Json),
+          ]),
         );
       }
     }
@@ -222,11 +227,25 @@ export class ResourceService {
    * The resource to change, locked for the transaction; undefined when it does not exist or the
    * credential cannot see it (a sub-account-bound one sees its subtree only): both read as 404.
    */
-  private async lockVisible(trx: Knex.Transaction, scope: Scope, kind: ResourceKind, id: string): Promise<ResourceRow | undefined> {
-    const row = await kind.repo.get(trx, scope.tenantId, id.toLowerCase(), true);
+  private async findVisible(trx: Knex.Transaction, scope: Scope, kind: ResourceKind, id: string, lock = true): Promise<ResourceRow | undefined> {
+    const row = await kind.repo.get(trx, scope.tenantId, id.toLowerCase(), lock);
+    return row && (await this.isVisible(trx, scope, kind, row.id)) ? row : undefined;
+  }
+
+  /** Whether the credential may see this resource (always, unless it is bound to a sub-account). */
+  private async isVisible(trx: Knex | Knex.Transaction, scope: Scope, kind: ResourceKind, id: string): Promise<boolean> {
     const sub = scope.actor.subAccountId;
-    if (!row || !sub) return row;
-    return (await visibleIds(trx, kind.name, scope.tenantId, sub, [row.id])).has(row.id) ? row : undefined;
+    return !sub || (await visibleIds(trx, kind.name, scope.tenantId, sub, [id])).has(id);
+  }
+
+  /** The list condition for a sub-account-bound credential; undefined for tenant-wide ones. */
+  private visibility(scope: Scope, kind: ResourceKind) {
+    const sub = scope.actor.subAccountId;
+    return sub ? visibleTo(kind.name, kind.repo.spec.map.alias, scope.tenantId, sub) : undefined;
+  }
+
+  private async visibleGroupIds(db: Knex | Knex.Transaction, scope: Scope, ids: string[]): Promise<Set<string>> {
+    return visibleIds(db, 'Group', scope.tenantId, scope.actor.subAccountId!, [...new Set(ids)]);
   }
 
   /** What a sub-account-bound credential creates joins its sub-account, so it stays in its subtree. */
@@ -291,7 +310,7 @@ export class ResourceService {
     if (!isUuid(id)) throw notFound(`${kind.name} ${id} not found`);
     return inTenant(this.knex, scope.tenantId, async (trx) => {
       const row = await kind.repo.get(trx, scope.tenantId, id.toLowerCase(), false, this.membershipsToSelect(kind, projection));
-      if (!row) throw notFound(`${kind.name} ${id} not found`);
+      if (!row || !(await this.isVisible(trx, scope, kind, row.id))) throw notFound(`${kind.name} ${id} not found`);
       const [out] = await this.represent(trx, scope, kind, [row], projection);
       return { resource: out, version: String(row.version) };
     });
@@ -305,7 +324,7 @@ export class ResourceService {
     if (kind.membership !== 'members' || !this.wantsMemberships(kind, projection)) return this.get(scope, kind, id, projection);
     if (!isUuid(id)) throw notFound(`${kind.name} ${id} not found`);
     const { row, head } = await inTenant(this.knex, scope.tenantId, async (trx) => {
-      const found = await kind.repo.get(trx, scope.tenantId, id.toLowerCase());
+      const found = await this.findVisible(trx, scope, kind, id, false);
       if (!found) throw notFound(`${kind.name} ${id} not found`);
       const [h] = await this.represent(trx, scope, kind, [found], projection, true);
       return { row: found, head: h };
@@ -333,7 +352,7 @@ export class ResourceService {
     requireAttributes(kind.schema, resource);
     try {
       return await inTenant(this.knex, scope.tenantId, async (trx) => {
-        const existing = await this.lockVisible(trx, scope, kind, id);
+        const existing = await this.findVisible(trx, scope, kind, id);
         if (!existing) throw notFound(`${kind.name} ${id} not found`);
         if (ifMatch && !etagMatches(ifMatch, String(existing.version))) throw preconditionFailed();
         kind.validate(resource, existing);
@@ -380,7 +399,7 @@ export class ResourceService {
     const ops = parsePatchRequest(body, MAX_PATCH_OPERATIONS);
     try {
       return await inTenant(this.knex, scope.tenantId, async (trx) => {
-        const existing = await this.lockVisible(trx, scope, kind, id);
+        const existing = await this.findVisible(trx, scope, kind, id);
         if (!existing) throw notFound(`${kind.name} ${id} not found`);
         if (ifMatch && !etagMatches(ifMatch, String(existing.version))) throw preconditionFailed();
         const result = applyPatch(kind.schema, existing.data, ops, {
@@ -430,7 +449,7 @@ export class ResourceService {
   async delete(scope: Scope, kind: ResourceKind, id: string, ifMatch: string | undefined): Promise<void> {
     if (!isUuid(id)) throw notFound(`${kind.name} ${id} not found`);
     await inTenant(this.knex, scope.tenantId, async (trx) => {
-      const existing = await this.lockVisible(trx, scope, kind, id);
+      const existing = await this.findVisible(trx, scope, kind, id);
       if (!existing) throw notFound(`${kind.name} ${id} not found`);
       if (ifMatch && !etagMatches(ifMatch, String(existing.version))) throw preconditionFailed();
       if (kind.name === 'User') assertMayWriteUser(existing, scope.actor, true);
@@ -456,6 +475,7 @@ export class ResourceService {
           offset: (q.startIndex ?? 1) - 1,
           limit: q.count,
           withTotal: true,
+          visible: this.visibility(scope, kind),
           memberships: this.membershipsToSelect(kind, projection),
         });
         return { page: p, resources: await this.represent(trx, scope, kind, p.rows, projection) };
@@ -476,6 +496,7 @@ export class ResourceService {
         // Counting every row on every page would make deep paging cost O(n); RFC 9865 §2 lets a
         // cursor response omit totalResults, so it is given on the first page only.
         withTotal: position === undefined,
+        visible: this.visibility(scope, kind),
         memberships: this.membershipsToSelect(kind, projection),
       });
       return { page: p, resources: await this.represent(trx, scope, kind, p.rows, projection) };
@@ -517,6 +538,7 @@ export class ResourceService {
             offset: skip,
             limit: remaining,
             withTotal: true,
+          visible: this.visibility(scope, kind),
             memberships: this.membershipsToSelect(kind, projection),
           });
           return { page: p, represented: await this.represent(trx, scope, kind, p.rows, projection) };

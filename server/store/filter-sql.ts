@@ -44,6 +44,12 @@ export interface MembershipCompiler {
   hasValue(alias: string, tenantId: string, id: string): Sql;
   /** SQL that is true when the resource has any member/group. */
   present(alias: string, tenantId: string): Sql;
+  /**
+   * Optional: a scalar subquery listing the resource's memberships as a JSON array of
+   * `[id, display, depth]` (depth 0: direct), ordered as returned. A list or read selects it with
+   * the rows (store/resource-repo.ts), saving the separate memberships query.
+   */
+  listed?(alias: string, tenantId: string): Sql;
 }
 
 export { isUuid };
@@ -131,6 +137,19 @@ export class FilterCompiler {
     } finally {
       this.tenant = previous;
     }
+  }
+
+  /**
+   * True for the lookups IdPs send before every write (`userName eq "…"`, `externalId eq "…"`,
+   * `id eq "…"`, `displayName eq "…"`): one equality on an indexed column, planned as the same
+   * index lookup whatever the value, so its statement may be prepared once (store/prepared.ts).
+   */
+  isIndexedLookup(filter: Filter): boolean {
+    if (filter.kind !== 'compare' || filter.op !== 'eq' || typeof filter.value !== 'string') return false;
+    const r = this.schema.resolve(filter.path);
+    const column = r && this.columnFor(r);
+    if (!r || !column) return false;
+    return column.type === 'uuid' || column.type === 'text_ci' || (!r.sub && r.attribute.name === 'externalId');
   }
 
   private node(filter: Filter): Sql {

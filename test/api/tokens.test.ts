@@ -115,8 +115,8 @@ describe('POST /api/v1/tokens', () => {
     const [row] = await h.owner((db) => db('api_tokens').where({ tenant_id: t.id, id: tok.id }));
     expect(row.sub_account_id).toBe(subA);
     expect(new Date(row.expires_at).toISOString()).toBe(expiresAt);
-    // Bound tokens are refused on SCIM until sub-account visibility is built (test/api/user-rules.test.ts).
-    expect(await scimStatus(tok.token)).toBe(403);
+    // A bound token works on SCIM, limited to its sub-account's subtree (test/api/sub-account-tokens.test.ts).
+    expect(await scimStatus(tok.token)).toBe(200);
   });
 
   it('accepts an admin-only token, and an expiry with an offset', async () => {
@@ -258,8 +258,7 @@ describe('a credential bound to a sub-account', () => {
     expectJsonError(await bAdmin.delete(`/tokens/${wide.id}`), 404);
     expectJsonError(await bAdmin.delete(`/tokens/${inB.id}`), 404);
     expect(await scimStatus(wide.token)).toBe(200);
-    // Still valid (403, not 401): bound tokens are refused on SCIM until sub-account visibility is built.
-    expect(await scimStatus(inB.token)).toBe(403);
+    expect(await scimStatus(inB.token)).toBe(200);
     // Inside: revoked.
     await bAdmin.delete(`/tokens/${mine.id}`).expect(204);
     expect(await scimStatus(mine.token)).toBe(401);

@@ -52,6 +52,18 @@ export function requireTenantWide(req: AdminRequest): void {
   if (req.scope?.actor.subAccountId) throw forbidden('This part of the admin API needs a tenant-wide credential; this one is bound to a sub-account');
 }
 
+/** Mounts requireTenantWide in front of every route under `path`. */
+export function tenantWideOnly(router: Router, path: string): void {
+  router.use(path, (req, _res, next) => {
+    try {
+      requireTenantWide(req as AdminRequest);
+      next();
+    } catch (err) {
+      next(err);
+    }
+  });
+}
+
 export function createAdminRouter(deps: AdminRouterDeps): Router {
   const router = express.Router();
   router.use(express.json({ type: () => true, limit: deps.maxBodyBytes }));

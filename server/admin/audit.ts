@@ -6,7 +6,7 @@ import { invalidValue } from '../errors';
 import { isUuid } from '../scim/members';
 import { AuditRepo } from '../store/audit-repo';
 import { inTenant } from '../store/scope';
-import { AdminRequest, handle, requireTenantWide } from './admin-router';
+import { AdminRequest, handle, tenantWideOnly } from './admin-router';
 
 const MAX = 1000;
 
@@ -27,14 +27,7 @@ function date(q: Record<string, unknown>, name: string): Date | undefined {
 
 export function auditRoutes(deps: { knex: Knex; audit: AuditRepo }) {
   return (router: Router) => {
-    router.use('/audit', (req, _res, next) => {
-      try {
-        requireTenantWide(req as AdminRequest);
-        next();
-      } catch (err) {
-        next(err);
-      }
-    });
+    tenantWideOnly(router, '/audit');
     router.get(
       '/audit',
       handle(async (req, res) => {

@@ -8,20 +8,13 @@ import { notFound } from '../errors';
 import { isUuid } from '../scim/members';
 import { inTenant } from '../store/scope';
 import { defaultPriceList } from '../store/price-lists-repo';
-import { AdminRequest, handle, requireTenantWide } from './admin-router';
+import { AdminRequest, handle, tenantWideOnly } from './admin-router';
 
 const USER_EXT = 'urn:provisio:params:scim:schemas:extension:2.0:User';
 
 export function permissionsRoutes(deps: { knex: Knex }) {
   return (router: Router) => {
-    router.use('/users/:id/price-list', (req, _res, next) => {
-      try {
-        requireTenantWide(req as AdminRequest);
-        next();
-      } catch (err) {
-        next(err);
-      }
-    });
+    tenantWideOnly(router, '/users/:id/price-list');
     // Which price list applies to a user (issue 4, "Price lists"): its own, else the default.
     router.get(
       '/users/:id/price-list',
@@ -42,14 +35,7 @@ export function permissionsRoutes(deps: { knex: Knex }) {
         res.json(out);
       }),
     );
-    router.use('/users/:id/permissions', (req, _res, next) => {
-      try {
-        requireTenantWide(req as AdminRequest);
-        next();
-      } catch (err) {
-        next(err);
-      }
-    });
+    tenantWideOnly(router, '/users/:id/permissions');
     router.get(
       '/users/:id/permissions',
       handle(async (req, res) => {

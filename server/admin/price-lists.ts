@@ -21,7 +21,7 @@ import { isUniqueViolation } from '../store/db';
 import type { AuditRepo } from '../store/audit-repo';
 import { PriceListRow, PriceListsRepo } from '../store/price-lists-repo';
 import { inTenant, Tx } from '../store/scope';
-import { AdminRequest, handle, requireTenantWide } from './admin-router';
+import { AdminRequest, handle, tenantWideOnly } from './admin-router';
 
 export interface PriceListRoutesDeps {
   knex: Knex;
@@ -76,14 +76,7 @@ export function priceListRoutes(deps: PriceListRoutesDeps): (router: Router) => 
   };
 
   return (router) => {
-    router.use('/price-lists', (req, _res, next) => {
-      try {
-        requireTenantWide(req as AdminRequest);
-        next();
-      } catch (err) {
-        next(err);
-      }
-    });
+    tenantWideOnly(router, '/price-lists');
     router.all('/price-lists', (req, _res, next) => next(['GET', 'POST'].includes(req.method) ? undefined : methodNotAllowed(['GET', 'POST'])));
     router.all('/price-lists/:id', (req, _res, next) =>
       next(['GET', 'PATCH', 'DELETE'].includes(req.method) ? undefined : methodNotAllowed(['GET', 'PATCH', 'DELETE'])),

@@ -8,20 +8,13 @@ import { isObject } from '../scim/normalize';
 import { parseKindRules } from '../resources/group-rules';
 import type { AuditRepo } from '../store/audit-repo';
 import { inTenant } from '../store/scope';
-import { AdminRequest, handle, requireTenantWide } from './admin-router';
+import { AdminRequest, handle, tenantWideOnly } from './admin-router';
 
 const SETTINGS = ['groupKindRules'];
 
 export function settingsRoutes(deps: { knex: Knex; audit: AuditRepo; clock: () => Date }) {
   return (router: Router) => {
-    router.use('/settings', (req, _res, next) => {
-      try {
-        requireTenantWide(req as AdminRequest);
-        next();
-      } catch (err) {
-        next(err);
-      }
-    });
+    tenantWideOnly(router, '/settings');
     router.all('/settings', (req, _res, next) => next(['GET', 'PATCH'].includes(req.method) ? undefined : methodNotAllowed(['GET', 'PATCH'])));
     router.get(
       '/settings',

@@ -7,10 +7,10 @@ import type { Router } from 'express';
 import { notFound } from '../errors';
 import { isUuid } from '../scim/members';
 import { inTenant } from '../store/scope';
+import * as tenancy from '../store/tenancy-repo';
 import { defaultPriceList } from '../store/price-lists-repo';
 import { AdminRequest, handle, tenantWideOnly } from './admin-router';
 
-const USER_EXT = 'urn:provisio:params:scim:schemas:extension:2.0:User';
 
 export function permissionsRoutes(deps: { knex: Knex }) {
   return (router: Router) => {
@@ -22,14 +22,10 @@ export function permissionsRoutes(deps: { knex: Knex }) {
         const id = String(req.params.id).toLowerCase();
         if (!isUuid(id)) throw notFound(`User ${req.params.id} not found`);
         const out = await inTenant(deps.knex, req.tenantId!, async (trx) => {
-          const user = (await trx.raw(`SELECT data -> ? ->> 'priceList' AS list FROM users WHERE tenant_id = ? AND id = ?`, [USER_EXT, req.tenantId!, id])).rows[0];
-          if (!user) return undefined;
-          if (user.list) {
-            const own = (await trx.raw('SELECT id, name FROM price_lists WHERE tenant_id = ? AND id = ?', [req.tenantId!, user.list])).rows[0];
-            if (own) return { priceList: { id: own.id, name: own.name }, source: 'assigned' };
-          }
-          const d = await defaultPriceList(trx, req.tenantId!);
-          return { priceList: d ?? null, source: 'default' };
+          const own = await tenancy.assignedPriceList(trx, req.tenantId!, id);
+          if (own === undefined) return undefined;
+          if (own) return { priceList: { id: own.id, name: own.name }, source: 'assigned' };
+          return { priceList: (await defaultPriceList(trx, req.tenantId!)) ?? null, source: 'default' };
         });
         if (!out) throw notFound(`User ${req.params.id} not found`);
         res.json(out);
@@ -41,29 +37,10 @@ export function permissionsRoutes(deps: { knex: Knex }) {
       handle(async (req, res) => {
         const id = String(req.params.id).toLowerCase();
         if (!isUuid(id)) throw notFound(`User ${req.params.id} not found`);
-        const out = await inTenant(deps.knex, req.tenantId!, async (trx) => {
-          const user = (
-            await trx.raw(`SELECT is_primary_admin, (data -> ? ->> 'canManageLicences')::boolean AS can FROM users WHERE tenant_id = ? AND id = ?`, [
-              USER_EXT,
-              req.tenantId!,
-              id,
-            ])
-          ).rows[0];
-          if (!user) return undefined;
-          const companies = user.is_primary_admin
-            ? (await trx.raw(`SELECT id, display_name FROM groups WHERE tenant_id = ? AND kind = 'company' ORDER BY display_name_ci, id`, [req.tenantId!])).rows
-            : (
-                await trx.raw(
-                  `SELECT g.id, g.display_name FROM groups g JOIN group_user_members m ON m.tenant_id = g.tenant_id AND m.group_id = g.id
-                    WHERE g.tenant_id = ? AND g.kind = 'company' AND m.user_id = ? ORDER BY g.display_name_ci, g.id`,
-                  [req.tenantId!, id],
-                )
-              ).rows;
-          const manage = user.is_primary_admin === true || user.can === true;
-          return { companies: companies.map((c: { id: string; display_name: string }) => ({ id: c.id, displayName: c.display_name, manageLicences: manage })) };
-        });
+        const out = await inTenant(deps.knex, req.tenantId!, (trx) => tenancy.licenceFacts(trx, req.tenantId!, id));
         if (!out) throw notFound(`User ${req.params.id} not found`);
-        res.json(out);
+        const manage = out.primaryAdmin || out.canManage;
+        res.json({ companies: out.companies.map((c) => ({ ...c, manageLicences: manage })) });
       }),
     );
   };

@@ -8,6 +8,7 @@ import { isObject } from '../scim/normalize';
 import { parseKindRules } from '../resources/group-rules';
 import type { AuditRepo } from '../store/audit-repo';
 import { inTenant } from '../store/scope';
+import * as tenancy from '../store/tenancy-repo';
 import { AdminRequest, handle, tenantWideOnly } from './admin-router';
 
 const SETTINGS = ['groupKindRules'];
@@ -19,7 +20,7 @@ export function settingsRoutes(deps: { knex: Knex; audit: AuditRepo; clock: () =
     router.get(
       '/settings',
       handle(async (req, res) => {
-        const settings = await inTenant(deps.knex, req.tenantId!, async (trx) => (await trx.raw('SELECT settings FROM tenants WHERE id = ?', [req.tenantId!])).rows[0]?.settings ?? {});
+        const settings = await inTenant(deps.knex, req.tenantId!, (trx) => tenancy.settings(trx, req.tenantId!));
         res.json({ groupKindRules: settings.groupKindRules ?? [] });
       }),
     );
@@ -35,10 +36,10 @@ export function settingsRoutes(deps: { knex: Knex; audit: AuditRepo; clock: () =
         if ('groupKindRules' in body) patch.groupKindRules = parseKindRules(body.groupKindRules);
         const at = deps.clock();
         const settings = await inTenant(deps.knex, req.tenantId!, async (trx) => {
-          const res2 = await trx.raw('UPDATE tenants SET settings = settings || ?::jsonb WHERE id = ? RETURNING settings', [JSON.stringify(patch), req.tenantId!]);
+          const merged = await tenancy.mergeSettings(trx, req.tenantId!, patch);
           const actor = req.scope!.actor;
           await deps.audit.record(trx, req.tenantId!, at, { actorType: actor.type, actorId: actor.id, action: 'settings.update', targetType: 'Tenant', targetId: req.tenantId!, changes: { set: patch } });
-          return res2.rows[0].settings;
+          return merged;
         });
         res.json({ groupKindRules: settings.groupKindRules ?? [] });
       }),

@@ -28,6 +28,7 @@ import { forbidden, invalidValue, methodNotAllowed, notFound } from '../errors';
 import { isUuid } from '../scim/members';
 import { isObject } from '../scim/normalize';
 import type { AuditRepo } from '../store/audit-repo';
+import * as tenancy from '../store/tenancy-repo';
 import { inTenant, Tx } from '../store/scope';
 import { TokenInfo, TokensRepo } from '../store/tenants-repo';
 import { Authenticator } from '../tenancy/authenticator';
@@ -147,8 +148,7 @@ export function tokenRoutes(deps: TokenRoutesDeps): (router: Router) => void {
         const id = uuidv7();
         const row = await inTenant(knex, req.tenantId!, async (trx) => {
           if (input.subAccountId) {
-            const group = await trx('groups').where({ tenant_id: req.tenantId!, id: input.subAccountId }).first('kind');
-            if (group?.kind !== 'subAccount') throw invalidValue('subAccount must be the id of a sub-account group of this tenant');
+            if ((await tenancy.groupKind(trx, req.tenantId!, input.subAccountId)) !== 'subAccount') throw invalidValue('subAccount must be the id of a sub-account group of this tenant');
           }
           await tokens.insert(trx, req.tenantId!, { id, name: input.name, tokenHash: hashToken(token), scopes: input.scopes, subAccountId: input.subAccountId, expiresAt: input.expiresAt });
           await audit(trx, req, now, 'token.create', id, {

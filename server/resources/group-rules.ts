@@ -6,6 +6,7 @@ import { invalidValue } from '../errors';
 import { isObject, Json, JsonObject } from '../scim/normalize';
 import { isUuid } from '../scim/members';
 import { ResourceRow } from '../store/resource-repo';
+import * as tenancy from '../store/tenancy-repo';
 
 export const PROVISIO_GROUP_URN = 'urn:provisio:params:scim:schemas:extension:2.0:Group';
 const SUB_ACCOUNT_ONLY = ['parent', 'active', 'dailyLimit', 'monthlyLimit', 'admins'];
@@ -51,8 +52,7 @@ export function parseKindRules(raw: unknown): KindRule[] {
 }
 
 async function tenantRules(trx: Knex.Transaction, tenantId: string): Promise<KindRule[]> {
-  const res = await trx.raw('SELECT settings FROM tenants WHERE id = ?', [tenantId]);
-  const rules = res.rows[0]?.settings?.groupKindRules;
+  const rules = (await tenancy.settings(trx, tenantId)).groupKindRules;
   return Array.isArray(rules) ? rules : [];
 }
 
@@ -77,20 +77,10 @@ export async function checkGroupRules(trx: Knex.Transaction, tenantId: string, r
   if (ext.parent !== undefined) {
     const parent = ext.parent;
     if (!isUuid(parent)) throw invalidValue(`${PROVISIO_GROUP_URN}:parent must be the id of a sub-account of this tenant`);
-    const found = await trx.raw('SELECT kind FROM groups WHERE tenant_id = ? AND id = ?', [tenantId, parent]);
-    if (found.rows[0]?.kind !== 'subAccount') throw invalidValue(`${PROVISIO_GROUP_URN}:parent must be the id of a sub-account of this tenant`);
+    if ((await tenancy.groupKind(trx, tenantId, parent)) !== 'subAccount') throw invalidValue(`${PROVISIO_GROUP_URN}:parent must be the id of a sub-account of this tenant`);
     if (existing) {
       // Walk up from the new parent: meeting this sub-account would close a cycle.
-      const up = await trx.raw(
-        `WITH RECURSIVE up(id, depth) AS (
-           SELECT ?::uuid, 0
-           UNION
-           SELECT (g.data -> ? ->> 'parent')::uuid, up.depth + 1 FROM groups g JOIN up ON g.id = up.id
-            WHERE g.tenant_id = ? AND g.data -> ? ->> 'parent' IS NOT NULL AND up.depth < 100)
-         SELECT 1 FROM up WHERE id = ? LIMIT 1`,
-        [parent, PROVISIO_GROUP_URN, tenantId, PROVISIO_GROUP_URN, existing.id],
-      );
-      if (up.rows.length) throw invalidValue(`${PROVISIO_GROUP_URN}:parent would make this sub-account its own ancestor`);
+      if (await tenancy.parentChainReaches(trx, tenantId, parent, existing.id)) throw invalidValue(`${PROVISIO_GROUP_URN}:parent would make this sub-account its own ancestor`);
     }
   }
   if (ext.admins !== undefined) {
@@ -98,8 +88,7 @@ export async function checkGroupRules(trx: Knex.Transaction, tenantId: string, r
     if (ids.some((id) => !isUuid(id))) throw invalidValue(`${PROVISIO_GROUP_URN}:admins must be ids of users of this tenant`);
     const unique = [...new Set((ids as string[]).map((id) => id.toLowerCase()))];
     ext.admins = unique.map((value) => ({ value }));
-    const users = await trx.raw('SELECT count(*)::int AS n FROM users WHERE tenant_id = ? AND id = ANY(?::uuid[])', [tenantId, unique]);
-    if (users.rows[0].n !== unique.length) throw invalidValue(`${PROVISIO_GROUP_URN}:admins must be ids of users of this tenant`);
+    if ((await tenancy.countUsers(trx, tenantId, unique)) !== unique.length) throw invalidValue(`${PROVISIO_GROUP_URN}:admins must be ids of users of this tenant`);
   }
 }
 
@@ -108,8 +97,7 @@ export async function verifyAdminsAreMembers(trx: Knex.Transaction, tenantId: st
   const ext = isObject(r[PROVISIO_GROUP_URN]) ? (r[PROVISIO_GROUP_URN] as JsonObject) : undefined;
   const admins = (ext?.admins as JsonObject[] | undefined)?.map((a) => a.value as string) ?? [];
   if (!admins.length) return;
-  const res = await trx.raw('SELECT count(*)::int AS n FROM group_user_members WHERE tenant_id = ? AND group_id = ? AND user_id = ANY(?::uuid[])', [tenantId, groupId, admins]);
-  if (res.rows[0].n !== admins.length) throw invalidValue(`${PROVISIO_GROUP_URN}:admins must be members of the sub-account`);
+  if ((await tenancy.countUserMembers(trx, tenantId, groupId, admins)) !== admins.length) throw invalidValue(`${PROVISIO_GROUP_URN}:admins must be members of the sub-account`);
 }
 
 /** deactivated_at follows `active`: set when it turns false (kept while it stays false), cleared when true. */

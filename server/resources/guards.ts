@@ -5,6 +5,7 @@ import { forbidden } from '../errors';
 import { Json } from '../scim/normalize';
 import { ResourceRow } from '../store/resource-repo';
 import { Actor } from './service';
+import * as tenancy from '../store/tenancy-repo';
 
 type Db = Knex | Knex.Transaction;
 
@@ -34,12 +35,6 @@ export function assertMayWriteUser(existing: ResourceRow, actor: Actor, changed:
   if (existing.is_primary_admin === true && changed && !isSelf(actor, existing.id)) throw forbidden(PRIMARY_ADMIN_DETAIL);
 }
 
-/** The tenant's primary admin's id. */
-export async function primaryAdminId(db: Db, tenantId: string): Promise<string | undefined> {
-  const res = await db.raw('SELECT id FROM users WHERE tenant_id = ? AND is_primary_admin LIMIT 1', [tenantId]);
-  return res.rows[0]?.id;
-}
-
 /**
  * Nobody else may remove the primary admin from a group: checked before removing named members,
  * clearing the membership, or replacing it with a list that lacks the admin.
@@ -51,11 +46,10 @@ export async function assertKeepsPrimaryAdmin(
   actor: Actor,
   change: { removed?: string[]; cleared?: boolean; kept?: string[] },
 ): Promise<void> {
-  const adminId = await primaryAdminId(db, tenantId);
+  const adminId = await tenancy.primaryAdminId(db, tenantId);
   if (!adminId || isSelf(actor, adminId)) return;
   const named = change.removed?.includes(adminId);
   if (!named && !change.cleared) return;
   if (change.kept?.includes(adminId)) return;
-  const member = await db.raw('SELECT 1 FROM group_user_members WHERE tenant_id = ? AND group_id = ? AND user_id = ?', [tenantId, groupId, adminId]);
-  if (member.rows.length) throw forbidden(`${PRIMARY_ADMIN_DETAIL}: it cannot be removed from groups`);
+  if (await tenancy.isUserMember(db, tenantId, groupId, adminId)) throw forbidden(`${PRIMARY_ADMIN_DETAIL}: it cannot be removed from groups`);
 }

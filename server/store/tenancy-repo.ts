@@ -1,0 +1,118 @@
+// SQL of the tenancy rules (issue 4): tenant settings, sub-account checks, licence permissions,
+// the price list that applies and the sub-account purge. Every function takes the tenant (the
+// purge's cross-tenant "what is due" is the one exception, run as the schema owner).
+import type { Knex } from 'knex';
+
+type Db = Knex | Knex.Transaction;
+
+const GROUP_EXT = 'urn:provisio:params:scim:schemas:extension:2.0:Group';
+const USER_EXT = 'urn:provisio:params:scim:schemas:extension:2.0:User';
+
+export async function settings(db: Db, tenantId: string): Promise<Record<string, unknown>> {
+  return (await db.raw('SELECT settings FROM tenants WHERE id = ?', [tenantId])).rows[0]?.settings ?? {};
+}
+
+/** Merges these keys into the tenant's settings; returns the whole settings. */
+export async function mergeSettings(db: Db, tenantId: string, patch: Record<string, unknown>): Promise<Record<string, unknown>> {
+  return (await db.raw('UPDATE tenants SET settings = settings || ?::jsonb WHERE id = ? RETURNING settings', [JSON.stringify(patch), tenantId])).rows[0].settings;
+}
+
+export async function groupKind(db: Db, tenantId: string, groupId: string): Promise<string | undefined> {
+  return (await db.raw('SELECT kind FROM groups WHERE tenant_id = ? AND id = ?', [tenantId, groupId])).rows[0]?.kind;
+}
+
+/** True when `ancestorId` is `startId` or above it on the chain of sub-account parents. */
+export async function parentChainReaches(db: Db, tenantId: string, startId: string, ancestorId: string): Promise<boolean> {
+  const res = await db.raw(
+    `WITH RECURSIVE up(id, depth) AS (
+       SELECT ?::uuid, 0
+       UNION
+       SELECT (g.data -> ? ->> 'parent')::uuid, up.depth + 1 FROM groups g JOIN up ON g.id = up.id
+        WHERE g.tenant_id = ? AND g.data -> ? ->> 'parent' IS NOT NULL AND up.depth < 100)
+     SELECT 1 FROM up WHERE id = ? LIMIT 1`,
+    [startId, GROUP_EXT, tenantId, GROUP_EXT, ancestorId],
+  );
+  return res.rows.length > 0;
+}
+
+export async function countUsers(db: Db, tenantId: string, ids: string[]): Promise<number> {
+  return (await db.raw('SELECT count(*)::int AS n FROM users WHERE tenant_id = ? AND id = ANY(?::uuid[])', [tenantId, ids])).rows[0].n;
+}
+
+export async function countUserMembers(db: Db, tenantId: string, groupId: string, userIds: string[]): Promise<number> {
+  return (
+    await db.raw('SELECT count(*)::int AS n FROM group_user_members WHERE tenant_id = ? AND group_id = ? AND user_id = ANY(?::uuid[])', [tenantId, groupId, userIds])
+  ).rows[0].n;
+}
+
+/** The facts licence permissions are made of: primary admin, canManageLicences, its companies. */
+export async function licenceFacts(db: Db, tenantId: string, userId: string): Promise<{ primaryAdmin: boolean; canManage: boolean; companies: { id: string; displayName: string }[] } | undefined> {
+  const user = (
+    await db.raw(`SELECT is_primary_admin, (data -> ? ->> 'canManageLicences')::boolean AS can FROM users WHERE tenant_id = ? AND id = ?`, [USER_EXT, tenantId, userId])
+  ).rows[0];
+  if (!user) return undefined;
+  const rows = user.is_primary_admin
+    ? (await db.raw(`SELECT id, display_name FROM groups WHERE tenant_id = ? AND kind = 'company' ORDER BY display_name_ci, id`, [tenantId])).rows
+    : (
+        await db.raw(
+          `SELECT g.id, g.display_name FROM groups g JOIN group_user_members m ON m.tenant_id = g.tenant_id AND m.group_id = g.id
+            WHERE g.tenant_id = ? AND g.kind = 'company' AND m.user_id = ? ORDER BY g.display_name_ci, g.id`,
+          [tenantId, userId],
+        )
+      ).rows;
+  return {
+    primaryAdmin: user.is_primary_admin === true,
+    canManage: user.can === true,
+    companies: rows.map((c: { id: string; display_name: string }) => ({ id: c.id, displayName: c.display_name })),
+  };
+}
+
+/** The user's own price list, if it has one that exists; null when it has none; undefined when no such user. */
+export async function assignedPriceList(db: Db, tenantId: string, userId: string): Promise<{ id: string; name: string } | null | undefined> {
+  const user = (await db.raw(`SELECT data -> ? ->> 'priceList' AS list FROM users WHERE tenant_id = ? AND id = ?`, [USER_EXT, tenantId, userId])).rows[0];
+  if (!user) return undefined;
+  if (!user.list) return null;
+  return (await db.raw('SELECT id, name FROM price_lists WHERE tenant_id = ? AND id = ?', [tenantId, user.list])).rows[0] ?? null;
+}
+
+/** Sub-accounts deactivated at or before the cutoff, in every tenant (run as the schema owner). */
+export async function dueForPurge(db: Db, cutoff: Date): Promise<{ tenant_id: string; id: string }[]> {
+  return (await db.raw(`SELECT tenant_id, id FROM groups WHERE deactivated_at IS NOT NULL AND deactivated_at <= ? AND kind = 'subAccount' ORDER BY deactivated_at`, [cutoff])).rows;
+}
+
+export async function lockSubAccount(db: Db, tenantId: string, id: string): Promise<{ display_name: string; deactivated_at: Date | null } | undefined> {
+  return (await db.raw('SELECT display_name, deactivated_at FROM groups WHERE tenant_id = ? AND id = ? FOR UPDATE', [tenantId, id])).rows[0];
+}
+
+/** Members of the group who belong to no other group — never the primary admin. */
+export async function membersInNothingElse(db: Db, tenantId: string, groupId: string): Promise<string[]> {
+  const res = await db.raw(
+    `SELECT m.user_id FROM group_user_members m JOIN users u ON u.tenant_id = m.tenant_id AND u.id = m.user_id
+      WHERE m.tenant_id = ? AND m.group_id = ? AND NOT u.is_primary_admin
+        AND NOT EXISTS (SELECT 1 FROM group_user_members o WHERE o.tenant_id = m.tenant_id AND o.user_id = m.user_id AND o.group_id <> m.group_id)`,
+    [tenantId, groupId],
+  );
+  return res.rows.map((r: { user_id: string }) => r.user_id);
+}
+
+/** Deletes a group and these users; the groups that contained the group change version. */
+export async function purge(db: Db, tenantId: string, groupId: string, userIds: string[], now: Date): Promise<void> {
+  await db.raw(`UPDATE groups SET version = version + 1, updated_at = ? WHERE tenant_id = ? AND id IN (SELECT group_id FROM group_group_members WHERE tenant_id = ? AND member_group_id = ?)`, [
+    now,
+    tenantId,
+    tenantId,
+    groupId,
+  ]);
+  await db.raw('DELETE FROM groups WHERE tenant_id = ? AND id = ?', [tenantId, groupId]);
+  if (userIds.length) await db.raw('DELETE FROM users WHERE tenant_id = ? AND id = ANY(?::uuid[])', [tenantId, userIds]);
+}
+
+/** The tenant's primary admin's id. */
+export async function primaryAdminId(db: Db, tenantId: string): Promise<string | undefined> {
+  return (await db.raw('SELECT id FROM users WHERE tenant_id = ? AND is_primary_admin LIMIT 1', [tenantId])).rows[0]?.id;
+}
+
+/** Whether the user is a direct member of the group. */
+export async function isUserMember(db: Db, tenantId: string, groupId: string, userId: string): Promise<boolean> {
+  return (await db.raw('SELECT 1 FROM group_user_members WHERE tenant_id = ? AND group_id = ? AND user_id = ?', [tenantId, groupId, userId])).rows.length > 0;
+}

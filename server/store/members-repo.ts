@@ -260,8 +260,7 @@ export const userGroupsCompiler: MembershipCompiler = {
     bindings: [tenantId],
   }),
   // The user's groups as groupsOfUsers finds them, selected with the user's row: a lookup hit or a
-  // page of users is one statement instead of two (0.1 ms of PostgreSQL time for a page of 100,
-  // and one round trip less; docs/performance.md).
+  // page of users is one statement instead of two, one round trip less (docs/performance.md).
   listed: (a, tenantId): Sql => ({
     sql: `(SELECT json_agg(json_build_array(r.group_id, g.display_name, r.depth) ORDER BY g.display_name, r.group_id)
          FROM (WITH RECURSIVE reach(group_id, depth) AS (

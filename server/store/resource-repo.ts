@@ -230,8 +230,9 @@ export class ResourceRepo {
     const pageSql = `SELECT ${select.sql}, ${sortText} AS __sort FROM ${this.spec.table} AS ${a} WHERE ${pageWhere} ORDER BY ${orderBy} LIMIT ${fetch}${offset ? ' OFFSET ?::bigint' : ''}`;
     const pageValues = [...select.bindings, ...pageBindings, ...(offset ? [String(offset)] : [])];
     // Prepared only where one plan suits every value: a key-ordered page with no filter or an
-    // indexed lookup, without OFFSET (a generic plan would guess the offset) or sortBy.
-    const prepare = !offset && !spec.sortBy && (!spec.filter || this.compiler.isIndexedLookup(spec.filter));
+    // indexed lookup, without OFFSET (a generic plan would guess the offset), sortBy, or a
+    // sub-account's visibility condition (its best join depends on the size of the subtree).
+    const prepare = !offset && !spec.sortBy && !spec.visible && (!spec.filter || this.compiler.isIndexedLookup(spec.filter));
     const res = await (prepare ? this.prepared.raw(db, pageSql, pageValues) : db.raw(pageSql, pageValues));
     let rows = res.rows as ListResult['rows'];
     const more = rows.length > spec.limit;

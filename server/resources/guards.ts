@@ -46,6 +46,8 @@ export async function assertKeepsPrimaryAdmin(
   actor: Actor,
   change: { removed?: string[]; cleared?: boolean; kept?: string[] },
 ): Promise<void> {
+  // Most membership changes only add: nothing to protect, no query (the common Entra PATCH).
+  if (!change.cleared && !change.removed?.length) return;
   const adminId = await tenancy.primaryAdminId(db, tenantId);
   if (!adminId || isSelf(actor, adminId)) return;
   const named = change.removed?.includes(adminId);

@@ -116,3 +116,27 @@ export async function primaryAdminId(db: Db, tenantId: string): Promise<string |
 export async function isUserMember(db: Db, tenantId: string, groupId: string, userId: string): Promise<boolean> {
   return (await db.raw('SELECT 1 FROM group_user_members WHERE tenant_id = ? AND group_id = ? AND user_id = ?', [tenantId, groupId, userId])).rows.length > 0;
 }
+
+/**
+ * Whether deactivated sub-accounts keep this user from signing in (issue 4): true when the user
+ * belongs to at least one sub-account and none of them is active — a sub-account counts as active
+ * only if it and every sub-account above it are. The sign-in flow (issue 5) asks this.
+ */
+export async function blockedBySubAccounts(db: Db, tenantId: string, userId: string): Promise<boolean> {
+  const res = await db.raw(
+    `WITH RECURSIVE mine AS (
+       SELECT g.id FROM groups g JOIN group_user_members m ON m.tenant_id = g.tenant_id AND m.group_id = g.id
+        WHERE g.tenant_id = ? AND m.user_id = ? AND g.kind = 'subAccount'),
+     chain(start, id, depth) AS (
+       SELECT id, id, 0 FROM mine
+       UNION
+       SELECT c.start, (g.data -> ? ->> 'parent')::uuid, c.depth + 1 FROM chain c JOIN groups g ON g.tenant_id = ? AND g.id = c.id
+        WHERE g.data -> ? ->> 'parent' IS NOT NULL AND c.depth < 100)
+     SELECT count(DISTINCT c.start)::int AS accounts,
+            count(DISTINCT c.start) FILTER (WHERE g.deactivated_at IS NOT NULL)::int AS inactive
+       FROM chain c JOIN groups g ON g.tenant_id = ? AND g.id = c.id`,
+    [tenantId, userId, GROUP_EXT, tenantId, GROUP_EXT, tenantId],
+  );
+  const { accounts, inactive } = res.rows[0];
+  return accounts > 0 && inactive === accounts;
+}

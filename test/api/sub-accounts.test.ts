@@ -138,3 +138,28 @@ describe('price list that applies', () => {
     expect((await adminApi('get', `/users/${withList}/price-list`).expect(200)).body).toEqual(def);
   });
 });
+
+describe('deactivated sub-accounts and sign-in', () => {
+  it('block a member only when every sub-account it belongs to is inactive (itself or above it)', async () => {
+    const { blockedBySubAccounts } = await import('../../server/store/tenancy-repo');
+    const { inTenant } = await import('../../server/store/scope');
+    const blocked = (userId: string) => inTenant(h.db.knex, t.id, (trx) => blockedBySubAccounts(trx, t.id, userId));
+    const patchActive = (gid: string, value: boolean) =>
+      api.patch(`/Groups/${gid}`, { schemas: [PATCH], Operations: [{ op: 'replace', path: `${PROVISIO_GROUP}:active`, value }] }).expect(204);
+    const solo = await user('solo@signin.test');
+    const both = await user('both@signin.test');
+    const none = await user('none@signin.test');
+    const top = (await sub('Top', {}, [solo]).expect(201)).body.id;
+    const child = (await sub('Below', { parent: top }, [both]).expect(201)).body.id;
+    const other = (await sub('Elsewhere', {}, [both]).expect(201)).body.id;
+    expect([await blocked(solo), await blocked(both), await blocked(none)]).toEqual([false, false, false]);
+    await patchActive(top, false);
+    // solo's only account is off; both is in Below (off through Top) but also in an active one.
+    expect([await blocked(solo), await blocked(both), await blocked(none)]).toEqual([true, false, false]);
+    await patchActive(other, false);
+    expect(await blocked(both)).toBe(true);
+    await patchActive(top, true);
+    expect([await blocked(solo), await blocked(both)]).toEqual([false, false]);
+    void child;
+  });
+});

@@ -1,8 +1,12 @@
 // Three projects: pure unit tables once, and the API suite twice — on the embedded database
 // (PGlite) and on a real PostgreSQL — so every behaviour is proven on both (README, "Tests").
 const transform = { '^.+\\.(t|j)sx?$': ['@swc/jest'] };
+// openid-client 6, jose 6, oauth4webapi and oidc-provider 9 ship ES modules only; jest's module
+// system cannot require() them on Node 20, so swc compiles them to CommonJS like our own code.
+const ESM_PACKAGES = ['openid-client', 'oauth4webapi', 'jose', 'oidc-provider', 'koa', '@koa', 'quick-lru', 'eta', 'nanoid'];
 const common = {
   transform,
+  transformIgnorePatterns: [`/node_modules/(?!(${ESM_PACKAGES.join('|')})/)`],
   testEnvironment: 'node',
   moduleFileExtensions: ['ts', 'js', 'json', 'cjs', 'mjs'],
 };

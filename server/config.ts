@@ -20,6 +20,23 @@ export interface Config {
   maxBodyBytes: number;
   /** Time allowed for in-flight requests after SIGTERM before the process exits anyway. */
   shutdownGraceMs: number;
+  /** Master key for sealing stored secrets, cookies and CSRF tokens; undefined: one kept in the database. */
+  secretKey?: string;
+  /** smtp:// or smtps:// URL of the mail relay; undefined: mail is kept for operators to read (docs/emails.md). */
+  smtpUrl?: string;
+  /** The From: address of every email. */
+  mailFrom: string;
+  /** How often the mail worker looks for due messages. */
+  mailPollMs: number;
+  /** A signed-in session ends after this long without a request… */
+  sessionIdleMinutes: number;
+  /** …and after this long in any case. */
+  sessionAbsoluteHours: number;
+  /** How long an activation link works. */
+  activationLinkDays: number;
+  /** The privacy policy people accept at activation: its version (recorded) and where to read it. */
+  privacyPolicyVersion: string;
+  privacyPolicyUrl: string;
 }
 
 export class ConfigError extends Error {
@@ -79,6 +96,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError('OPERATOR_TOKEN must be at least 16 characters long');
   }
 
+  const secretKey = env.SECRET_KEY && env.SECRET_KEY !== '' ? env.SECRET_KEY : undefined;
+  if (secretKey !== undefined && secretKey.length < 32) throw new ConfigError('SECRET_KEY must be at least 32 characters long');
+  let smtpUrl: string | undefined;
+  if (env.SMTP_URL && env.SMTP_URL.trim() !== '') {
+    smtpUrl = env.SMTP_URL.trim();
+    url('SMTP_URL', smtpUrl, ['smtp:', 'smtps:']);
+  }
+  const mailFrom = env.MAIL_FROM?.trim() || `Provisio <no-reply@${publicUrl.hostname}>`;
+  if (!/^[^\s@<>]+@[^\s@<>]+$|<[^\s@<>]+@[^\s@<>]+>$/.test(mailFrom)) throw new ConfigError(`MAIL_FROM must be an email address, got "${mailFrom}"`);
+  const privacyPolicyUrl = env.PRIVACY_POLICY_URL?.trim() || `${publicUrl.href.replace(/\/+$/, '')}/privacy`;
+  url('PRIVACY_POLICY_URL', privacyPolicyUrl, ['http:', 'https:']);
+
   return {
     port,
     publicUrl: publicUrl.href.replace(/\/+$/, ''),
@@ -89,5 +118,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dbPoolSize: integer(env, 'DB_POOL_SIZE', 10, 1, 500),
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 1_048_576, 1024, 104_857_600),
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+    secretKey,
+    smtpUrl,
+    mailFrom,
+    mailPollMs: integer(env, 'MAIL_POLL_MS', 2000, 50, 3_600_000),
+    sessionIdleMinutes: integer(env, 'SESSION_IDLE_MINUTES', 30, 1, 10_080),
+    sessionAbsoluteHours: integer(env, 'SESSION_ABSOLUTE_HOURS', 12, 1, 720),
+    activationLinkDays: integer(env, 'ACTIVATION_LINK_DAYS', 7, 1, 90),
+    privacyPolicyVersion: env.PRIVACY_POLICY_VERSION?.trim() || '1',
+    privacyPolicyUrl,
   };
 }

@@ -22,12 +22,15 @@ import { scimBaseUrl } from './http/scim-router';
 import { PriceListsRepo } from './store/price-lists-repo';
 import { priceListRoutes } from './admin/price-lists';
 import { tokenRoutes } from './admin/tokens';
+import { loadServerKeys, ServerKeys } from './security/keys';
 
 export interface Deps {
   config: Config;
   logger: Logger;
   db: Database;
   clock: () => Date;
+  /** Keys derived from the master key (security/keys.ts). */
+  keys: ServerKeys;
   catalog: Catalog;
   service: ResourceService;
   bulk: BulkService;
@@ -68,6 +71,7 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
     if (ran.length) logger.info({ migrations: ran }, 'migrations applied');
   }
   const clock = over.clock ?? (() => new Date());
+  const keys = await loadServerKeys(db.knex, config.secretKey, logger);
   const catalog = loadCatalog();
   const members = new MembersRepo();
   const audit = new AuditRepo();
@@ -105,6 +109,7 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
     logger,
     db,
     clock,
+    keys,
     catalog,
     service,
     bulk: new BulkService(service, catalog.kinds),

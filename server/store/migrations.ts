@@ -8,6 +8,7 @@ import * as m0003 from '../../migrations/0003_price_lists_audit';
 import * as m0004 from '../../migrations/0004_folded_columns';
 import * as m0005 from '../../migrations/0005_login_email';
 import * as m0006 from '../../migrations/0006_sub_accounts';
+import * as m0007 from '../../migrations/0007_front_door';
 
 const MIGRATIONS: Record<string, Knex.Migration> = {
   '0001_init': m0001,
@@ -16,6 +17,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '0004_folded_columns': m0004,
   '0005_login_email': m0005,
   '0006_sub_accounts': m0006,
+  '0007_front_door': m0007,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -5,6 +5,8 @@ import { freshDatabase, Harness, OPERATOR_TOKEN, startHarness, USER } from '../s
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { openDatabase } from '../../server/store/db';
+import { createLogger } from '../../server/logger';
 
 let h: Harness;
 beforeAll(async () => {
@@ -140,8 +142,6 @@ describe('CLI', () => {
 describe('embedded data directory', () => {
   const embeddedOnly = process.env.TEST_DB === 'postgres' ? it.skip : it;
   embeddedOnly('refuses to open a data directory another live process holds, and takes over a stale lock', async () => {
-    const { openDatabase } = await import('../../server/store/db');
-    const { createLogger } = await import('../../server/logger');
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'provisio-lock-'));
     try {
       fs.writeFileSync(path.join(dir, 'provisio.lock'), '1'); // pid 1 is always alive

@@ -2,6 +2,8 @@
 // rules for IdP-pushed groups, deactivation and reactivation, the purge twelve months after
 // deactivation (on a clock the test moves), and licence permissions on companies.
 import { createTenant, expectScimError, Harness, PROVISIO_GROUP, PROVISIO_USER, scim, startHarness, TestTenant } from '../support/harness';
+import { blockedBySubAccounts } from '../../server/store/tenancy-repo';
+import { inTenant } from '../../server/store/scope';
 
 const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 let now = new Date('2026-01-15T10:00:00Z');
@@ -141,8 +143,6 @@ describe('price list that applies', () => {
 
 describe('deactivated sub-accounts and sign-in', () => {
   it('block a member only when every sub-account it belongs to is inactive (itself or above it)', async () => {
-    const { blockedBySubAccounts } = await import('../../server/store/tenancy-repo');
-    const { inTenant } = await import('../../server/store/scope');
     const blocked = (userId: string) => inTenant(h.db.knex, t.id, (trx) => blockedBySubAccounts(trx, t.id, userId));
     const patchActive = (gid: string, value: boolean) =>
       api.patch(`/Groups/${gid}`, { schemas: [PATCH], Operations: [{ op: 'replace', path: `${PROVISIO_GROUP}:active`, value }] }).expect(204);

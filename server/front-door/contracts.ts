@@ -2,6 +2,7 @@
 // service the password form and the OIDC callback both finish through (front-door/sign-in.ts),
 // so every way in applies the same rules (active, not pending-blocked, sub-accounts, privacy).
 import type { Request, Response } from 'express';
+import 'express-session';
 
 export type SignInMethod = 'password' | 'oidc';
 

@@ -23,6 +23,8 @@ import { PriceListsRepo } from './store/price-lists-repo';
 import { priceListRoutes } from './admin/price-lists';
 import { tokenRoutes } from './admin/tokens';
 import { loadServerKeys, ServerKeys } from './security/keys';
+import { OidcConnections } from './sso/oidc';
+import { ssoConnectionRoutes } from './admin/sso-connections';
 
 export interface Deps {
   config: Config;
@@ -40,6 +42,8 @@ export interface Deps {
   /** Feature routes of the admin API (/api/v1), mounted after its authentication. */
   adminRoutes: ((router: Router) => void)[];
   capabilities: Capabilities;
+  /** SSO connections to tenants' OIDC IdPs (sso/oidc.ts): discovery cache, passport strategies. */
+  sso: OidcConnections;
   /** Scheduled work (main.ts runs it on a timer; tests call it with their own clock). */
   jobs: { purgeSubAccounts(now?: Date): ReturnType<typeof purgeSubAccounts> };
   close(): Promise<void>;
@@ -73,6 +77,7 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
   const clock = over.clock ?? (() => new Date());
   const keys = await loadServerKeys(db.knex, config.secretKey, logger);
   const catalog = loadCatalog();
+  const sso = new OidcConnections({ knex: db.knex, box: keys.box, clock, logger, publicUrl: config.publicUrl });
   const members = new MembersRepo();
   const audit = new AuditRepo();
   const service = new ResourceService({ knex: db.knex, members, audit, clock, cursorTimeoutSeconds: CURSOR_TIMEOUT_SECONDS });
@@ -123,8 +128,10 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
       auditRoutes({ knex: db.knex, audit }),
       settingsRoutes({ knex: db.knex, audit, clock }),
       permissionsRoutes({ knex: db.knex }),
+      ssoConnectionRoutes({ knex: db.knex, sso, clock, audit }),
     ],
     capabilities,
+    sso,
     jobs: { purgeSubAccounts: (now = clock()) => purgeSubAccounts(db.knex, audit, now, logger) },
     close: () => (over.db ? Promise.resolve() : db.close()),
   };

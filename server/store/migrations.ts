@@ -9,6 +9,7 @@ import * as m0004 from '../../migrations/0004_folded_columns';
 import * as m0005 from '../../migrations/0005_login_email';
 import * as m0006 from '../../migrations/0006_sub_accounts';
 import * as m0007 from '../../migrations/0007_front_door';
+import * as m0008 from '../../migrations/0008_sso_trust_email';
 
 const MIGRATIONS: Record<string, Knex.Migration> = {
   '0001_init': m0001,
@@ -18,6 +19,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '0005_login_email': m0005,
   '0006_sub_accounts': m0006,
   '0007_front_door': m0007,
+  '0008_sso_trust_email': m0008,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -4,7 +4,8 @@
 //   provisio tenants list
 // Uses DATABASE_URL / DATA_DIR like the server. Prints JSON on stdout.
 import { loadConfig, ConfigError } from './config';
-import { createDeps } from './deps';
+import { createDeps, Deps } from './deps';
+import { openDatabase } from './store/db';
 import { createLogger } from './logger';
 import { ScimError } from './errors';
 import { parseNewTenant } from './tenancy/tenant-service';
@@ -35,14 +36,16 @@ export async function runCli(argv: string[], out: (s: string) => void = (s) => p
   }
   const config = loadConfig();
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, undefined);
-  const deps = await createDeps(config, logger, { skipMigrations: true });
+  // Migrate first: building the services reads the schema (the server's keys, security/keys.ts).
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize, logger });
+  let deps: Deps | undefined;
   try {
+    const ran = await db.migrate();
     if (cmd === 'migrate') {
-      const ran = await deps.db.migrate();
       out(JSON.stringify({ migrated: ran }));
       return 0;
     }
-    await deps.db.migrate();
+    deps = await createDeps(config, logger, { db, skipMigrations: true });
     if (cmd === 'tenants' && sub === 'create') {
       const f = flags(rest);
       const input = parseNewTenant({
@@ -60,7 +63,8 @@ export async function runCli(argv: string[], out: (s: string) => void = (s) => p
     out(USAGE);
     return 2;
   } finally {
-    await deps.close();
+    await deps?.close();
+    await db.close();
   }
 }
 

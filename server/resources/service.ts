@@ -36,8 +36,15 @@ export interface Scope {
   actor: Actor;
 }
 
+/** What other parts do in the transaction of a user write (front-door/access.ts: activation mail, session ends). */
+export interface WriteHooks {
+  /** After a user row was created (`before` undefined) or changed; `body` is the request's resource as sent. */
+  userWritten(trx: Knex.Transaction, scope: Scope, before: ResourceRow | undefined, after: ResourceRow, body: unknown): Promise<void>;
+}
+
 export interface ServiceDeps {
   knex: Knex;
+  hooks?: WriteHooks;
   members: MembersRepo;
   audit: AuditRepo;
   clock: () => Date;
@@ -292,6 +299,7 @@ export class ResourceService {
       });
       if (members) await this.writeMembers(trx, scope, id, members, false);
       await this.joinSubAccount(trx, scope, kind, id);
+      if (kind.name === 'User') await this.deps.hooks?.userWritten(trx, scope, undefined, row, body);
       await kind.verify(trx, scope, id, resource);
       await this.audit(trx, scope, kind, 'create', id, { set: resource, ...(members ? { members: { added: [...members.userIds, ...members.groupIds] } } : {}) }, now);
       // A user that has just been created belongs to no group (unless a sub-account-bound
@@ -369,6 +377,7 @@ export class ResourceService {
           // A PUT without `members` keeps the membership (docs/scim-support.md): a rename must
           // never empty a large group by accident. `members: []` clears it.
           if (members) await this.writeMembers(trx, scope, existing.id, members, true);
+          if (kind.name === 'User') await this.deps.hooks?.userWritten(trx, scope, existing, row, body);
           await kind.verify(trx, scope, existing.id, resource);
           await this.audit(trx, scope, kind, 'replace', existing.id, { ...diffAttributes(existing.data, resource), ...(members ? { members: { replacedWith: [...members.userIds, ...members.groupIds] } } : {}) }, now);
         }
@@ -414,6 +423,7 @@ export class ResourceService {
           kind.validate(result.resource, existing);
           await kind.check(trx, scope, result.resource, existing);
           row = await kind.repo.update(trx, scope.tenantId, existing.id, this.rowValues(kind, result.resource, existing), now);
+          if (kind.name === 'User' && row) await this.deps.hooks?.userWritten(trx, scope, existing, row, body);
         }
         if (result.members) {
           const d = result.members;

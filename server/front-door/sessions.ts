@@ -1,0 +1,86 @@
+// The session stack every front-door page and /api/v1/me share: the session cookie (express-
+// session over the database store), the absolute timeout, and CSRF tokens (csrf-csrf's signed
+// double-submit cookie, bound to the session id once signed in).
+// Why these libraries: express-session is the session middleware passport and openid-client's
+// strategy expect (req.session, regenerate); csrf-csrf works with Express 5 and needs no
+// server-side state (stack-notes.md).
+import cookieParser from 'cookie-parser';
+import express, { NextFunction, Request, RequestHandler, Response } from 'express';
+import session from 'express-session';
+import { doubleCsrf } from 'csrf-csrf';
+import type { Logger } from 'pino';
+import { DbSessionStore } from './session-store';
+import './contracts';
+
+export interface SessionStackOptions {
+  store: DbSessionStore;
+  cookieSecret: string;
+  csrfSecret: string;
+  /** Cookies are Secure when the public URL is https (behind a TLS-terminating proxy too). */
+  secure: boolean;
+  idleMs: number;
+  absoluteMs: number;
+  clock: () => Date;
+  logger: Logger;
+}
+
+export const SESSION_COOKIE = 'provisio.sid';
+
+export interface SessionStack {
+  /** Cookie parsing, the session, and the absolute timeout. */
+  session: RequestHandler[];
+  /** Form-body parsing and the CSRF check on unsafe methods. */
+  forms: RequestHandler[];
+  /** The token to put in a form (sets its cookie). */
+  csrfToken(req: Request, res: Response): string;
+}
+
+export function sessionStack(o: SessionStackOptions): SessionStack {
+  const sessionMiddleware = session({
+    store: o.store,
+    name: SESSION_COOKIE,
+    secret: o.cookieSecret,
+    resave: false,
+    // No row for anonymous visitors: a session is saved once it holds something (OIDC state, a
+    // signed-in person).
+    saveUninitialized: false,
+    // Each request moves the idle deadline (cookie and row, DbSessionStore.touch).
+    rolling: true,
+    cookie: { httpOnly: true, sameSite: 'lax', secure: o.secure, maxAge: o.idleMs, path: '/' },
+  });
+
+  // The absolute timeout counts from sign-in, whatever the activity (issue 5, "Sessions").
+  const absolute: RequestHandler = (req, _res, next) => {
+    const user = req.session?.user;
+    if (user && o.clock().getTime() - user.signedInAt > o.absoluteMs) {
+      // A fresh, empty session replaces it (the old row is deleted).
+      req.session.regenerate((err) => next(err));
+      return;
+    }
+    next();
+  };
+
+  const csrf = doubleCsrf({
+    getSecret: () => o.csrfSecret,
+    // Bound to the session once someone is signed in; before that (the sign-in forms) the signed
+    // cookie alone stops cross-site posts — SameSite=Lax keeps it off them too.
+    getSessionIdentifier: (req) => (req.session?.user ? req.sessionID : 'anonymous'),
+    cookieName: o.secure ? '__Host-provisio.csrf' : 'provisio.csrf',
+    cookieOptions: { sameSite: 'lax', secure: o.secure, httpOnly: true, path: '/' },
+    getCsrfTokenFromRequest: (req) => (req.body && typeof req.body._csrf === 'string' ? req.body._csrf : (req.headers['x-csrf-token'] as string | undefined)),
+    errorConfig: { statusCode: 403, message: 'The form has expired or did not come from this site. Go back, reload the page and try again.', code: 'EBADCSRFTOKEN' },
+  });
+
+  return {
+    session: [cookieParser(), sessionMiddleware, absolute],
+    forms: [express.urlencoded({ extended: false, limit: '16kb' }), csrf.doubleCsrfProtection as RequestHandler],
+    csrfToken: (req, res) => csrf.generateCsrfToken(req, res, { overwrite: false, validateOnReuse: false }),
+  };
+}
+
+/** Promisified session helpers. */
+export const regenerate = (req: Request) => new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
+export const saveSession = (req: Request) => new Promise<void>((resolve, reject) => req.session.save((err) => (err ? reject(err) : resolve())));
+export const destroySession = (req: Request) => new Promise<void>((resolve, reject) => req.session.destroy((err) => (err ? reject(err) : resolve())));
+
+export type Handler = (req: Request, res: Response, next: NextFunction) => void;

@@ -1,0 +1,97 @@
+// Finishing a sign-in, whatever the way in (password, activation, reset, OIDC): one place that
+// checks the person may enter, starts a fresh session (a new id, so a session id planted before
+// sign-in is worthless — session fixation), and sends them where they belong.
+import type { Request, Response } from 'express';
+import type { Logger } from 'pino';
+import type { Knex } from 'knex';
+import { inTenant } from '../store/scope';
+import { AccessService, signInEmail, UserFacts } from './access';
+import type { EligibleUser, SignIn, SignInMethod } from './contracts';
+import { loginEmailPage } from './pages';
+import { regenerate, saveSession } from './sessions';
+
+const GROUP_EXT = 'urn:provisio:params:scim:schemas:extension:2.0:Group';
+
+export interface Account {
+  id: string;
+  name: string;
+  kind: 'tenant' | 'subAccount';
+  admin: boolean;
+}
+
+export class SignInService implements SignIn {
+  constructor(
+    private readonly deps: {
+      knex: Knex;
+      access: AccessService;
+      clock: () => Date;
+      logger: Logger;
+      csrfToken: (req: Request, res: Response) => string;
+    },
+  ) {}
+
+  async findEligible(tenantId: string, email: string): Promise<EligibleUser | undefined> {
+    const found = await this.deps.access.findByEmail(email);
+    if (!found || found.tenantId !== tenantId) return undefined;
+    const f = await this.deps.access.mayEnter(tenantId, found.userId);
+    return f ? { userId: f.userId, activationState: f.activationState } : undefined;
+  }
+
+  async complete(req: Request, res: Response, who: { tenantId: string; userId: string; method: SignInMethod; verifiedEmail?: string }): Promise<void> {
+    const f = await this.deps.access.mayEnter(who.tenantId, who.userId);
+    if (!f) return this.fail(req, res, 'This account cannot sign in.', 403);
+    // Password sign-ins of pending people never reach here (AccessService.checkPassword); a
+    // pending person arriving through their IdP finishes activation on the privacy page.
+    if (who.method === 'password' && f.activationState !== 'active') return this.fail(req, res, 'This account cannot sign in.', 403);
+    await regenerate(req);
+    req.session.user = { tenantId: who.tenantId, userId: who.userId, method: who.method, signedInAt: this.deps.clock().getTime() };
+    req.session.mustChangePassword = who.method === 'password' && f.credentials?.must_change === true;
+    req.session.mustAcceptPrivacy = f.activationState !== 'active' || this.deps.access.needsPrivacy(f);
+    if (who.method === 'oidc' && who.verifiedEmail) req.session.loginEmail = who.verifiedEmail;
+    await saveSession(req);
+    this.deps.logger.info({ tenant: who.tenantId, user: who.userId, method: who.method }, 'signed in');
+    res.redirect(303, await this.landing(req));
+  }
+
+  fail(req: Request, res: Response, message: string, status = 401): void {
+    res.status(status).type('html').send(loginEmailPage(this.deps.csrfToken(req, res), message));
+  }
+
+  /** Where a signed-in person goes next: what they still owe first, then console or account. */
+  async landing(req: Request): Promise<string> {
+    const s = req.session;
+    if (!s.user) return '/login';
+    if (s.mustChangePassword) return '/account/password';
+    if (s.mustAcceptPrivacy) return '/accept-privacy';
+    const accounts = await this.accounts(s.user.tenantId, s.user.userId);
+    return accounts.some((a) => a.admin) ? '/console' : '/account';
+  }
+
+  /**
+   * The accounts a person works in: the tenant, and each sub-account they belong to. Admin of
+   * the tenant: its primary admin; of a sub-account: listed in its admins.
+   */
+  async accounts(tenantId: string, userId: string): Promise<Account[]> {
+    return inTenant(this.deps.knex, tenantId, async (trx) => {
+      const t = (await trx.raw('SELECT t.name, u.is_primary_admin FROM tenants t JOIN users u ON u.tenant_id = t.id WHERE t.id = ? AND u.id = ?', [tenantId, userId])).rows[0];
+      if (!t) return [];
+      const subs = (
+        await trx.raw(
+          `SELECT g.id, g.display_name, (g.data -> ? -> 'admins') @> ?::jsonb AS admin
+             FROM group_user_members m JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
+            WHERE m.tenant_id = ? AND m.user_id = ? AND g.kind = 'subAccount' AND g.deactivated_at IS NULL
+            ORDER BY g.display_name_ci`,
+          [GROUP_EXT, JSON.stringify([{ value: userId }]), tenantId, userId],
+        )
+      ).rows as { id: string; display_name: string; admin: boolean | null }[];
+      return [
+        { id: tenantId, name: t.name, kind: 'tenant' as const, admin: t.is_primary_admin === true },
+        ...subs.map((s) => ({ id: s.id, name: s.display_name, kind: 'subAccount' as const, admin: s.admin === true })),
+      ];
+    });
+  }
+
+  static email(f: UserFacts): string | undefined {
+    return signInEmail(f.userName);
+  }
+}

@@ -1,5 +1,7 @@
-// Three projects: pure unit tables once, and the API suite twice — on the embedded database
-// (PGlite) and on a real PostgreSQL — so every behaviour is proven on both (README, "Tests").
+// Four projects: pure unit tables once, the API suite twice — on the embedded database (PGlite)
+// and on a real PostgreSQL — so every behaviour is proven on both (README, "Tests"), and the
+// front door's pages in real Chromium (Debian's /usr/bin/chromium through playwright-core), on
+// the embedded database only. A missing Chromium fails the browser tests (test/support/chromium.ts).
 const transform = { '^.+\\.(t|j)sx?$': ['@swc/jest'] };
 // openid-client 6, jose 6, oauth4webapi and oidc-provider 9 ship ES modules only; jest's module
 // system cannot require() them on Node 20, so swc compiles them to CommonJS like our own code.
@@ -25,6 +27,12 @@ module.exports = {
       displayName: 'api:postgres',
       testMatch: ['<rootDir>/test/api/**/*.test.ts'],
       setupFiles: ['<rootDir>/test/support/env-postgres.js'],
+    },
+    {
+      ...common,
+      displayName: 'browser',
+      testMatch: ['<rootDir>/test/browser/**/*.test.ts'],
+      setupFiles: ['<rootDir>/test/support/env-pglite.js'],
     },
   ],
 };

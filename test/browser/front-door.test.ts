@@ -1,0 +1,191 @@
+// The front door's pages in real Chromium (Debian's, driven by playwright-core) against a real
+// listening server on the embedded database, with mail through a real SMTP sink: activation by the
+// emailed link, sign-in, sign-out, the admin API's force logout, the primary admin's console. The
+// pages run no script: every document is served with `script-src 'none'` and the browser reports
+// no console or page error. The tests run in order and share the people they activate.
+import { once } from 'node:events';
+import http from 'node:http';
+import type { Browser, BrowserContext, Page, Response } from 'playwright-core';
+import { freePort, launchChromium, watchErrors } from '../support/chromium';
+import { createTenant, Harness, scim, startHarness, TestTenant, USER } from '../support/harness';
+import { startSmtpSink, SmtpSink } from '../support/smtp-sink';
+
+const GENERIC = 'The email or password is not right, or this account cannot sign in with a password yet.';
+const SCREENSHOT = '/tmp/provisio-activation-page.png';
+
+let sink: SmtpSink;
+let h: Harness;
+let server: http.Server;
+let browser: Browser;
+let t: TestTenant;
+let base: string;
+/** Every console or page error of every page; each test ends with none. */
+const errors: string[] = [];
+/** The Content-Security-Policy of every document the browser loaded. */
+const documents: { url: string; status: number; csp: string | undefined }[] = [];
+const contexts: BrowserContext[] = [];
+/** Error statuses a test provokes on purpose (a refused form); Chromium logs them as console errors. */
+const provoked: { status: number; url: string }[] = [];
+
+beforeAll(async () => {
+  // Chromium first: without it the suite fails at once with how to install it.
+  browser = await launchChromium();
+  sink = await startSmtpSink();
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  h = await startHarness({ env: { PUBLIC_URL: base, SMTP_URL: sink.url } });
+  server = http.createServer(h.app);
+  server.listen(port, '127.0.0.1');
+  await once(server, 'listening');
+  t = await createTenant(h, 'Acme', 'owner@acme.test');
+});
+
+afterAll(async () => {
+  await browser?.close();
+  if (server) {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+  await h?.close();
+  await sink?.close();
+});
+
+afterEach(() => {
+  expect(errors.splice(0)).toEqual([]);
+});
+
+/** A fresh browser profile's page (own cookies), watched for errors and for its documents' CSP. */
+async function newPage(): Promise<Page> {
+  const context = await browser.newContext();
+  contexts.push(context);
+  const page = await context.newPage();
+  watchErrors(
+    page,
+    errors,
+    (status, url) =>
+      provoked.some((p) => p.status === status && p.url === url) ||
+      // Known, reported: the server has no /favicon.ico, which Chromium asks for by itself.
+      (status === 404 && url === `${base}/favicon.ico`),
+  );
+  page.on('response', (r: Response) => {
+    if (r.request().resourceType() === 'document') documents.push({ url: r.url(), status: r.status(), csp: r.headers()['content-security-policy'] });
+  });
+  return page;
+}
+
+/** Runs the mail worker and returns the activation link mailed to this address. */
+async function activationLink(address: string): Promise<string> {
+  await h.deps.mail.worker.runOnce();
+  const mail = await sink.waitFor((m) => m.to.includes(address) && m.text.includes('/activate?token='));
+  const m = new RegExp(`${base.replace(/[.:/]/g, '\\$&')}/activate\\?token=[A-Za-z0-9_-]+`).exec(mail.text);
+  if (!m) throw new Error(`the activation mail to ${address} has no ${base}/activate link: ${mail.text}`);
+  return m[0];
+}
+
+/** Submits a form with this button and expects the server to refuse it with this status (and a page). */
+async function refused(page: Page, button: string, path: string, status: number): Promise<void> {
+  provoked.push({ status, url: base + path });
+  const [res] = await Promise.all([
+    page.waitForResponse((r) => r.url() === base + path && r.request().method() === 'POST'),
+    page.getByRole('button', { name: button }).click(),
+  ]);
+  expect(res.status()).toBe(status);
+  await page.waitForURL(base + path);
+}
+
+const people: { ada?: { id: string; password: string } } = {};
+
+describe('the front door in Chromium', () => {
+  it('activation by the emailed link: the page, a refused password, then the account; sign out', async () => {
+    const res = await scim(h, t).post('/Users', { schemas: [USER], userName: 'ada@acme.test', name: { givenName: 'Ada', familyName: 'Lovelace' } });
+    expect(res.status).toBe(201);
+    const link = await activationLink('ada@acme.test');
+
+    const page = await newPage();
+    const shown = await page.goto(link);
+    expect(shown?.status()).toBe(200);
+    await expect(page.title()).resolves.toMatch(/Activate your account/);
+    await expect(page.locator('main').innerText()).resolves.toContain('ada@acme.test');
+    const suggestion = (await page.locator('.suggest').innerText()).trim();
+    expect(suggestion.length).toBeGreaterThanOrEqual(12);
+    const privacy = page.getByRole('checkbox', { name: /privacy policy/i });
+    expect(await privacy.isVisible()).toBe(true);
+    expect(await privacy.isChecked()).toBe(false);
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+
+    // A common password: the page comes back with a readable error and the link still works.
+    await page.getByLabel('New password').fill('password1234');
+    await privacy.check();
+    await refused(page, 'Activate', '/activate', 400);
+    const alert = page.getByRole('alert');
+    expect(await alert.isVisible()).toBe(true);
+    expect(await alert.innerText()).toMatch(/too common/i);
+
+    // The password the page suggests is good enough.
+    const good = (await page.locator('.suggest').innerText()).trim();
+    await page.getByLabel('New password').fill(good);
+    await page.getByRole('checkbox', { name: /privacy policy/i }).check();
+    await Promise.all([page.waitForURL(`${base}/account`), page.getByRole('button', { name: 'Activate' }).click()]);
+    const account = await page.locator('main').innerText();
+    expect(account).toContain('Your account');
+    expect(account).toContain('ada@acme.test');
+    expect(account).toContain('Acme');
+    expect(account).toContain('Ada Lovelace');
+    people.ada = { id: res.body.id, password: good };
+
+    await Promise.all([page.waitForURL(`${base}/login`), page.getByRole('button', { name: 'Sign out' }).click()]);
+    expect(await page.getByRole('heading', { name: 'Sign in' }).isVisible()).toBe(true);
+    // Signed out for real: the account page sends us back.
+    await page.goto(`${base}/account`);
+    expect(page.url()).toBe(`${base}/login`);
+  });
+
+  it('sign in: email, then password; a wrong one gets the generic error; force logout ends the session', async () => {
+    const ada = people.ada!;
+    expect(ada).toBeDefined();
+    const page = await newPage();
+    await page.goto(`${base}/login`);
+    expect(await page.getByLabel('Password').count()).toBe(0);
+    await page.getByLabel('Email').fill('ada@acme.test');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    const password = page.getByLabel('Password');
+    await password.waitFor({ state: 'visible' });
+    expect(await page.getByLabel('Email').inputValue()).toBe('ada@acme.test');
+
+    await password.fill('not-the-password-at-all');
+    await refused(page, 'Sign in', '/login/password', 401);
+    expect((await page.getByRole('alert').innerText()).trim()).toBe(GENERIC);
+
+    await page.getByLabel('Password').fill(ada.password);
+    await Promise.all([page.waitForURL(`${base}/account`), page.getByRole('button', { name: 'Sign in' }).click()]);
+    expect(await page.locator('main').innerText()).toContain('ada@acme.test');
+
+    const out = await h.http.post(`/api/v1/users/${ada.id}/force-logout`).set('Authorization', `Bearer ${t.token}`).send({});
+    expect(out.status).toBeLessThan(300);
+    await page.reload();
+    expect(page.url()).toBe(`${base}/login`);
+    expect(await page.getByRole('heading', { name: 'Sign in' }).isVisible()).toBe(true);
+  });
+
+  it('the primary admin activates from the emailed link and lands on the console', async () => {
+    const link = await activationLink('owner@acme.test');
+    const page = await newPage();
+    await page.goto(link);
+    await expect(page.locator('main').innerText()).resolves.toContain('owner@acme.test');
+    await page.getByLabel('New password').fill((await page.locator('.suggest').innerText()).trim());
+    await page.getByRole('checkbox', { name: /privacy policy/i }).check();
+    await Promise.all([page.waitForURL(`${base}/console`), page.getByRole('button', { name: 'Activate' }).click()]);
+    expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Acme');
+    expect(await page.locator('main').innerText()).toContain('owner@acme.test');
+  });
+
+  it('the pages run no script: every document forbids scripts and carries none', async () => {
+    expect(documents.length).toBeGreaterThanOrEqual(10);
+    for (const d of documents) {
+      expect({ url: d.url, csp: d.csp }).toEqual({ url: d.url, csp: expect.stringContaining("script-src 'none'") });
+    }
+    for (const context of contexts) {
+      for (const page of context.pages()) expect(await page.locator('script').count()).toBe(0);
+    }
+  });
+});

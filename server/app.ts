@@ -30,7 +30,13 @@ export function createApp(deps: Deps): Express {
   if (deps.config.operatorToken) {
     app.use(
       '/operator/v1',
-      createOperatorRouter({ operatorToken: deps.config.operatorToken, tenants: deps.tenants, logger: deps.logger, maxBodyBytes: deps.config.maxBodyBytes }),
+      createOperatorRouter({
+        operatorToken: deps.config.operatorToken,
+        tenants: deps.tenants,
+        logger: deps.logger,
+        maxBodyBytes: deps.config.maxBodyBytes,
+        mail: { list: (filter) => deps.mail.outbox.listForOperator(deps.db.knex, filter) },
+      }),
     );
   }
 

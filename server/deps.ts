@@ -25,6 +25,9 @@ import { tokenRoutes } from './admin/tokens';
 import { loadServerKeys, ServerKeys } from './security/keys';
 import { OidcConnections } from './sso/oidc';
 import { ssoConnectionRoutes } from './admin/sso-connections';
+import { Outbox } from './mail/outbox';
+import { MailWorker } from './mail/worker';
+import { createMailTransport, MailTransport } from './mail/transport';
 
 export interface Deps {
   config: Config;
@@ -46,6 +49,8 @@ export interface Deps {
   sso: OidcConnections;
   /** Scheduled work (main.ts runs it on a timer; tests call it with their own clock). */
   jobs: { purgeSubAccounts(now?: Date): ReturnType<typeof purgeSubAccounts> };
+  /** Email (docs/emails.md): enqueue in a tenant transaction; main.ts starts the worker, tests call runOnce. */
+  mail: { outbox: Outbox; worker: MailWorker; transport: MailTransport };
   close(): Promise<void>;
 }
 
@@ -76,6 +81,12 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
   }
   const clock = over.clock ?? (() => new Date());
   const keys = await loadServerKeys(db.knex, config.secretKey, logger);
+  const mailTransport = createMailTransport(config, logger);
+  const mail = {
+    outbox: new Outbox({ box: keys.box, clock }),
+    worker: new MailWorker({ knex: db.knex, box: keys.box, transport: mailTransport, clock, logger, from: config.mailFrom }),
+    transport: mailTransport,
+  };
   const catalog = loadCatalog();
   const sso = new OidcConnections({ knex: db.knex, box: keys.box, clock, logger, publicUrl: config.publicUrl });
   const members = new MembersRepo();
@@ -133,6 +144,11 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
     capabilities,
     sso,
     jobs: { purgeSubAccounts: (now = clock()) => purgeSubAccounts(db.knex, audit, now, logger) },
-    close: () => (over.db ? Promise.resolve() : db.close()),
+    mail,
+    close: async () => {
+      await mail.worker.stop();
+      await mail.transport.close?.();
+      if (!over.db) await db.close();
+    },
   };
 }

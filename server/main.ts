@@ -32,17 +32,22 @@ export async function start(): Promise<Running> {
   const purgeTimer = setInterval(runPurge, 60 * 60 * 1000);
   purgeTimer.unref();
   setTimeout(runPurge, 30_000).unref();
+  // The mail worker (docs/emails.md): polls the outbox; several instances share it safely.
+  deps.mail.worker.start(config.mailPollMs);
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       logger.info('shutting down: no new connections, finishing in-flight requests');
       clearInterval(purgeTimer);
+      // Stops polling now; a send in progress finishes (awaited below) before the pool closes.
+      const mailStopped = deps.mail.worker.stop();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const grace = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownGraceMs).unref());
       await Promise.race([closed, grace]);
       server.closeAllConnections();
+      await mailStopped;
       await deps.close();
       logger.info('stopped');
     })());

@@ -1,16 +1,27 @@
-// Operator API (/operator/v1): create and list tenants. Enabled only when OPERATOR_TOKEN is set;
-// the token is compared in constant time.
+// Operator API (/operator/v1): create and list tenants; read the mail outbox (docs/emails.md).
+// Enabled only when OPERATOR_TOKEN is set; the token is compared in constant time.
 import { timingSafeEqual, createHash } from 'node:crypto';
 import express, { NextFunction, Request, Response, Router } from 'express';
 import type { Logger } from 'pino';
-import { methodNotAllowed, notFound, unauthorized } from '../errors';
+import { invalidValue, methodNotAllowed, notFound, unauthorized } from '../errors';
 import { jsonErrorHandler } from '../http/error-handler';
 import { bearerToken } from '../tenancy/tokens';
 import { parseNewTenant, TenantService } from '../tenancy/tenant-service';
+import type { OperatorMail, OperatorMailFilter } from '../mail/outbox';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
-export function createOperatorRouter(deps: { operatorToken: string; tenants: TenantService; logger: Logger; maxBodyBytes: number }): Router {
+export const MAIL_PAGE = { defaultLimit: 50, maxLimit: 500 };
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function createOperatorRouter(deps: {
+  operatorToken: string;
+  tenants: TenantService;
+  logger: Logger;
+  maxBodyBytes: number;
+  /** The outbox, for GET /mail (mail/outbox.ts listForOperator). */
+  mail?: { list(filter: OperatorMailFilter): Promise<OperatorMail[]> };
+}): Router {
   const router = express.Router();
   const expected = digest(deps.operatorToken);
   router.use(express.json({ type: () => true, limit: deps.maxBodyBytes }));
@@ -43,6 +54,30 @@ export function createOperatorRouter(deps: { operatorToken: string; tenants: Ten
       .then((t) => (t ? res.json(t) : next(notFound(`Tenant ${id} not found`))))
       .catch(next);
   });
+  // The outbox across tenants, newest first; text and html only while the sealed content is kept
+  // (no SMTP_URL, or not sent yet).
+  // Bodies hold links and passwords: never cached (test/api/mail.test.ts, "kept mail").
+  const mail = deps.mail;
+  if (mail) {
+    router.get('/mail', (req, res, next) => {
+      Promise.resolve()
+        .then(async () => {
+          const q = req.query as Record<string, unknown>;
+          const text = (name: string) => (typeof q[name] === 'string' && (q[name] as string).trim() !== '' ? (q[name] as string).trim() : undefined);
+          const to = text('to');
+          const tenantId = text('tenantId');
+          const limitText = text('limit');
+          if (tenantId !== undefined && !UUID.test(tenantId)) throw invalidValue('tenantId must be a tenant id (UUID)');
+          if (limitText !== undefined && !/^\d{1,6}$/.test(limitText)) throw invalidValue('limit must be a whole number');
+          const limit = limitText === undefined ? MAIL_PAGE.defaultLimit : Math.min(Number(limitText), MAIL_PAGE.maxLimit);
+          if (limit < 1) throw invalidValue('limit must be at least 1');
+          const messages = await mail.list({ to, tenantId: tenantId?.toLowerCase(), limit });
+          res.setHeader('Cache-Control', 'no-store');
+          res.json({ messages });
+        })
+        .catch(next);
+    });
+  }
   router.use((req, _res, next) => next(notFound(`No operator endpoint at ${req.path}`)));
   router.use(jsonErrorHandler(deps.logger));
   return router;

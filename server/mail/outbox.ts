@@ -1,0 +1,136 @@
+// The transactional outbox (migrations/0007_front_door.ts, docs/emails.md). An email is written
+// in the transaction of the change that causes it, so a rolled-back change sends nothing and a
+// committed one is never lost; mail/worker.ts sends it afterwards.
+//
+// The message is rendered once, here, and stored sealed with the server key (label 'outbox'):
+// a generated password or a link is not readable at rest, and a resend after a crash carries
+// exactly the same link. test/api/mail.test.ts proves the rollback, the sealing and the resend.
+import type { Knex } from 'knex';
+import { v7 as uuidv7 } from 'uuid';
+import type { SecretBox } from '../security/keys';
+import { asOwner } from '../store/scope';
+import { Language, render, TemplateName } from './templates';
+
+/** The SecretBox label of outbox messages: a value sealed for another use cannot open as mail. */
+export const OUTBOX_LABEL = 'outbox';
+
+export interface NewMail {
+  tenantId: string;
+  template: TemplateName;
+  to: string;
+  language: Language;
+  params: Record<string, string>;
+}
+
+/** The sealed part of a row. */
+export interface MailContent {
+  text: string;
+  html: string;
+}
+
+export interface OperatorMailFilter {
+  to?: string;
+  tenantId?: string;
+  limit: number;
+}
+
+export interface OperatorMail {
+  id: string;
+  tenantId: string;
+  template: string;
+  recipient: string;
+  subject: string;
+  status: 'pending' | 'sent' | 'failed';
+  attempts: number;
+  createdAt: string;
+  sentAt: string | null;
+  lastError: string | null;
+  /** Only while the sealed content is kept (no SMTP_URL, or not yet sent). */
+  text?: string;
+  html?: string;
+}
+
+export function sealContent(box: SecretBox, content: MailContent): string {
+  return box.seal(JSON.stringify({ text: content.text, html: content.html }), OUTBOX_LABEL);
+}
+
+export function openContent(box: SecretBox, sealed: string): MailContent {
+  const parsed = JSON.parse(box.open(sealed, OUTBOX_LABEL));
+  if (typeof parsed?.text !== 'string' || typeof parsed?.html !== 'string') throw new Error('Sealed mail has no text and html');
+  return { text: parsed.text, html: parsed.html };
+}
+
+const iso = (v: unknown): string | null => (v == null ? null : new Date(v as string).toISOString());
+
+export class Outbox {
+  constructor(private readonly deps: { box: SecretBox; clock: () => Date }) {}
+
+  /**
+   * Renders and stores one email in `trx`, a tenant transaction (store/scope.ts inTenant): the
+   * row-level security policy refuses a tenantId other than the transaction's. Due at once.
+   * Throws (and so rolls the caller back) on a missing template parameter.
+   */
+  async enqueue(trx: Knex.Transaction, msg: NewMail): Promise<string> {
+    const to = msg.to.trim();
+    // The recipient becomes an SMTP envelope address and a To: header.
+    if (!/^[^\s@<>,;]+@[^\s@<>,;]+$/.test(to)) throw new Error('Mail recipient must be one email address');
+    const rendered = render(msg.template, msg.language, msg.params);
+    const id = uuidv7();
+    const now = this.deps.clock();
+    await trx('outbox').insert({
+      tenant_id: msg.tenantId,
+      id,
+      template: msg.template,
+      recipient: to,
+      subject: rendered.subject,
+      sealed: sealContent(this.deps.box, rendered),
+      status: 'pending',
+      attempts: 0,
+      next_attempt_at: now,
+      created_at: now,
+    });
+    return id;
+  }
+
+  /**
+   * The operator page (GET /operator/v1/mail): newest first, across tenants (as the owner).
+   * `to` matches the recipient case-insensitively. Text and HTML are opened only where the sealed
+   * content is still kept; a value that no longer opens (the server key changed) shows none.
+   */
+  async listForOperator(knex: Knex, filter: OperatorMailFilter): Promise<OperatorMail[]> {
+    const rows = await asOwner(knex, (trx) => {
+      const q = trx('outbox')
+        .select('tenant_id', 'id', 'template', 'recipient', 'subject', 'sealed', 'status', 'attempts', 'created_at', 'sent_at', 'last_error')
+        .orderBy([
+          { column: 'created_at', order: 'desc' },
+          { column: 'id', order: 'desc' },
+        ])
+        .limit(filter.limit);
+      if (filter.to) q.whereRaw('lower(recipient) = lower(?)', [filter.to.trim()]);
+      if (filter.tenantId) q.where('tenant_id', filter.tenantId);
+      return q;
+    });
+    return rows.map((r: Record<string, unknown>) => {
+      const out: OperatorMail = {
+        id: r.id as string,
+        tenantId: r.tenant_id as string,
+        template: r.template as string,
+        recipient: r.recipient as string,
+        subject: r.subject as string,
+        status: r.status as OperatorMail['status'],
+        attempts: Number(r.attempts),
+        createdAt: iso(r.created_at)!,
+        sentAt: iso(r.sent_at),
+        lastError: (r.last_error as string | null) ?? null,
+      };
+      if (typeof r.sealed === 'string') {
+        try {
+          Object.assign(out, openContent(this.deps.box, r.sealed));
+        } catch {
+          // Sealed with another key: nothing to show, and nothing worth failing the page for.
+        }
+      }
+      return out;
+    });
+  }
+}

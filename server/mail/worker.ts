@@ -1,0 +1,242 @@
+// The mail worker: sends what the outbox holds (docs/emails.md, "How mail is sent").
+//
+// - Claim: one UPDATE as the owner (the claim spans tenants) over a sub-select FOR UPDATE SKIP
+//   LOCKED, committed BEFORE anything is sent. Two instances never claim the same row: SKIP LOCKED
+//   passes over rows another claim is locking, and a row it reaches after that claim committed is
+//   re-checked against its new locked_until and left out. Sending outside any transaction matters
+//   doubly on the embedded database, whose pool has ONE connection: an SMTP conversation inside a
+//   transaction would stall every request. test/api/mail.test.ts, "two workers", proves
+//   exactly-once sending on PGlite and PostgreSQL.
+// - The lease: a claimed row is locked_until now + leaseMs. A worker that dies between sending
+//   and marking leaves the lease to expire; the row is claimed again and resent with the same
+//   sealed content, hence the same link (at-least-once; "expired lease" test).
+// - attempts is incremented by the claim and doubles as the lease's token: a worker marks a
+//   failure, or gives a row back, only if attempts is still the value it claimed, so a stale
+//   worker cannot put a row another worker has since sent back into the queue.
+// - Failure: next try after 30 s × 2^(attempts−1), at most 1 h; after maxAttempts, 'failed' and
+//   one error line. last_error keeps the relay's short message, never the body.
+// - Times come from the injected clock and are passed as parameters (never SQL now()), so tests
+//   move time instead of waiting.
+import type { Knex } from 'knex';
+import type { Logger } from 'pino';
+import type { SecretBox } from '../security/keys';
+import { asOwner } from '../store/scope';
+import { openContent } from './outbox';
+import type { MailTransport } from './transport';
+
+export interface MailWorkerOptions {
+  knex: Knex;
+  box: SecretBox;
+  transport: MailTransport;
+  clock: () => Date;
+  logger: Logger;
+  /** The From: address (MAIL_FROM). */
+  from: string;
+  batchSize?: number;
+  leaseMs?: number;
+  maxAttempts?: number;
+}
+
+export interface RunResult {
+  sent: number;
+  retried: number;
+  failed: number;
+}
+
+export const BACKOFF_BASE_MS = 30_000;
+export const BACKOFF_CAP_MS = 60 * 60 * 1000;
+
+/** Delay before the next try after `attempts` failed tries: 30 s, 1 min, 2 min, … capped at 1 h. */
+export function backoffMs(attempts: number): number {
+  return Math.min(BACKOFF_BASE_MS * 2 ** Math.max(0, attempts - 1), BACKOFF_CAP_MS);
+}
+
+interface Claimed {
+  tenant_id: string;
+  id: string;
+  template: string;
+  recipient: string;
+  subject: string;
+  sealed: string | null;
+  attempts: number;
+}
+
+/** A relay's error, short and without the email: nodemailer's message (it holds the SMTP reply), 200 chars. */
+function shortError(err: unknown): string {
+  const message = typeof (err as { message?: unknown })?.message === 'string' ? (err as Error).message : String(err);
+  return message.replace(/\s+/g, ' ').trim().slice(0, 200) || 'unknown error';
+}
+
+export class MailWorker {
+  private readonly knex: Knex;
+  private readonly box: SecretBox;
+  private readonly transport: MailTransport;
+  private readonly clock: () => Date;
+  private readonly logger: Logger;
+  private readonly from: string;
+  private readonly batchSize: number;
+  private readonly leaseMs: number;
+  private readonly maxAttempts: number;
+  private timer: NodeJS.Timeout | undefined;
+  private inFlight: Promise<unknown> | undefined;
+  private stopped = false;
+
+  constructor(opts: MailWorkerOptions) {
+    this.knex = opts.knex;
+    this.box = opts.box;
+    this.transport = opts.transport;
+    this.clock = opts.clock;
+    this.logger = opts.logger;
+    this.from = opts.from;
+    this.batchSize = opts.batchSize ?? 20;
+    this.leaseMs = opts.leaseMs ?? 60_000;
+    this.maxAttempts = opts.maxAttempts ?? 8;
+  }
+
+  /** Claims up to batchSize due messages and sends them, one after the other. */
+  async runOnce(): Promise<RunResult> {
+    const result: RunResult = { sent: 0, retried: 0, failed: 0 };
+    const claimedAt = this.clock();
+    const leaseEnd = new Date(claimedAt.getTime() + this.leaseMs);
+    const claimed = await this.claim(claimedAt, leaseEnd);
+    for (let i = 0; i < claimed.length; i++) {
+      const row = claimed[i];
+      // A slow relay (each send may take up to its timeouts) must not outlive the lease, or
+      // another instance would claim and send the same message meanwhile: give the rest back.
+      if (this.clock().getTime() > leaseEnd.getTime() - this.leaseMs / 4) {
+        await this.giveBack(claimed.slice(i));
+        break;
+      }
+      const outcome = await this.deliver(row);
+      if (outcome) result[outcome]++;
+    }
+    return result;
+  }
+
+  private async claim(now: Date, leaseEnd: Date): Promise<Claimed[]> {
+    const res = await asOwner(this.knex, (trx) =>
+      trx.raw(
+        `UPDATE outbox o SET locked_until = ?, attempts = o.attempts + 1
+          WHERE (o.tenant_id, o.id) IN (
+            SELECT tenant_id, id FROM outbox
+             WHERE status = 'pending' AND next_attempt_at <= ? AND (locked_until IS NULL OR locked_until <= ?)
+             ORDER BY next_attempt_at
+             LIMIT ?
+             FOR UPDATE SKIP LOCKED)
+          RETURNING o.tenant_id, o.id, o.template, o.recipient, o.subject, o.sealed, o.attempts`,
+        [leaseEnd, now, now, this.batchSize],
+      ),
+    );
+    const rows = res.rows as Claimed[];
+    // RETURNING has no order; send the oldest first (uuid v7 ids sort by creation time).
+    return rows.map((r) => ({ ...r, attempts: Number(r.attempts) })).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  /** What became of the row; undefined when another worker holds it by now (lease expired). */
+  private async deliver(row: Claimed): Promise<keyof RunResult | undefined> {
+    let content;
+    try {
+      if (row.sealed == null) throw new Error('the message content is missing');
+      content = openContent(this.box, row.sealed);
+    } catch (err) {
+      // Not something a retry fixes (a changed server key, a scrubbed row).
+      return this.markFailed(row, `cannot open the message: ${shortError(err)}`);
+    }
+    try {
+      await this.transport.send({ from: this.from, to: row.recipient, subject: row.subject, text: content.text, html: content.html, template: row.template });
+    } catch (err) {
+      return this.markRetry(row, shortError(err));
+    }
+    await this.markSent(row);
+    return 'sent';
+  }
+
+  private async markSent(row: Claimed): Promise<void> {
+    // Sent is sent, whoever holds the lease now, so no attempts check here. Through SMTP the
+    // content is no longer needed and is scrubbed; the kept transport keeps it for operators.
+    const scrub = this.transport.kind === 'smtp';
+    await asOwner(this.knex, (trx) =>
+      trx('outbox')
+        .where({ tenant_id: row.tenant_id, id: row.id })
+        .update({ status: 'sent', sent_at: this.clock(), locked_until: null, last_error: null, ...(scrub ? { sealed: null } : {}) }),
+    );
+  }
+
+  private async markRetry(row: Claimed, error: string): Promise<'retried' | 'failed' | undefined> {
+    if (row.attempts >= this.maxAttempts) return this.markFailed(row, error);
+    const next = new Date(this.clock().getTime() + backoffMs(row.attempts));
+    const updated = await asOwner(this.knex, (trx) =>
+      trx('outbox')
+        .where({ tenant_id: row.tenant_id, id: row.id, attempts: row.attempts, status: 'pending' })
+        .update({ next_attempt_at: next, locked_until: null, last_error: error }),
+    );
+    if (!updated) return this.leaseLost(row);
+    this.logger.warn({ tenant: row.tenant_id, mailId: row.id, template: row.template, attempts: row.attempts, err: { message: error } }, 'mail not sent, will retry');
+    return 'retried';
+  }
+
+  private async markFailed(row: Claimed, error: string): Promise<'failed' | undefined> {
+    const updated = await asOwner(this.knex, (trx) =>
+      trx('outbox')
+        .where({ tenant_id: row.tenant_id, id: row.id, attempts: row.attempts, status: 'pending' })
+        .update({ status: 'failed', locked_until: null, last_error: error }),
+    );
+    if (!updated) return this.leaseLost(row);
+    this.logger.error({ tenant: row.tenant_id, mailId: row.id, template: row.template, attempts: row.attempts, err: { message: error } }, 'mail failed, no more retries');
+    return 'failed';
+  }
+
+  private leaseLost(row: Claimed): undefined {
+    this.logger.warn({ tenant: row.tenant_id, mailId: row.id, template: row.template }, 'mail lease expired before its outcome was recorded; another run has it');
+    return undefined;
+  }
+
+  /** Releases claimed rows this run did not try, without counting the try. */
+  private async giveBack(rows: Claimed[]): Promise<void> {
+    await asOwner(this.knex, async (trx) => {
+      for (const row of rows) {
+        await trx('outbox')
+          .where({ tenant_id: row.tenant_id, id: row.id, attempts: row.attempts, status: 'pending' })
+          .update({ locked_until: null, attempts: row.attempts - 1 });
+      }
+    });
+  }
+
+  /**
+   * Polls every pollMs (at once again when a batch was full). Runs never overlap; a failed run
+   * (database down) is logged and the next one tried. The timer does not keep the process alive.
+   */
+  start(pollMs: number): void {
+    if (this.timer || this.inFlight) return;
+    this.stopped = false;
+    const schedule = (delay: number) => {
+      if (this.stopped) return;
+      this.timer = setTimeout(tick, delay);
+      this.timer.unref();
+    };
+    const tick = () => {
+      this.timer = undefined;
+      let full = false;
+      this.inFlight = this.runOnce()
+        .then(
+          (r) => {
+            full = r.sent + r.retried + r.failed >= this.batchSize;
+          },
+          (err) => this.logger.error({ err: { message: shortError(err) } }, 'mail worker run failed'),
+        )
+        .finally(() => {
+          this.inFlight = undefined;
+          schedule(full ? 0 : pollMs);
+        });
+    };
+    schedule(pollMs);
+  }
+
+  /** Stops polling and waits for a run in progress to finish. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.inFlight;
+  }
+}

@@ -1,0 +1,94 @@
+// The email templates (server/mail/templates.ts): every template in both languages, escaping,
+// required parameters, dates in the reader's language.
+import { LANGUAGES, render, TEMPLATE_NAMES, TEMPLATE_PARAMS, TemplateName, Language } from '../../server/mail/templates';
+
+const SAMPLE: Record<string, string> = {
+  tenantName: 'Acme',
+  link: 'https://provisio.test/activate?token=abc123',
+  loginUrl: 'https://provisio.test/login',
+  expiresAt: '2025-03-04T17:05:00Z',
+  userName: 'ada@acme.test',
+  password: 'Xy7-secret-Pw',
+};
+
+const paramsOf = (t: TemplateName, over: Record<string, string> = {}) =>
+  Object.fromEntries(TEMPLATE_PARAMS[t].map((n) => [n, over[n] ?? SAMPLE[n]]));
+
+const cases = TEMPLATE_NAMES.flatMap((t) => LANGUAGES.map((l) => [t, l] as [TemplateName, Language]));
+
+describe.each(cases)('%s in %s', (template, language) => {
+  it('renders a subject, a text and an HTML part carrying every parameter', () => {
+    const mail = render(template, language, paramsOf(template));
+    expect(mail.subject).toContain('Acme');
+    expect(mail.subject).not.toMatch(/[\r\n]/);
+    for (const name of TEMPLATE_PARAMS[template]) {
+      if (name === 'expiresAt') continue;
+      expect(mail.text).toContain(SAMPLE[name]);
+      expect(mail.html).toContain(SAMPLE[name]);
+    }
+    expect(mail.html).toMatch(/^<!DOCTYPE html>/);
+    expect(mail.html).toContain(`lang="${language}"`);
+    expect(mail.text).not.toMatch(/undefined|null|\$\{/);
+    expect(mail.html).not.toMatch(/undefined|null|\$\{/);
+    const href = TEMPLATE_PARAMS[template].includes('link') ? SAMPLE.link : SAMPLE.loginUrl;
+    expect(mail.html).toContain(`href="${href}"`);
+  });
+
+  it('is written in its language', () => {
+    const mail = render(template, language, paramsOf(template));
+    if (language === 'fr') {
+      expect(mail.text).toMatch(/^Bonjour,/);
+      expect(mail.text).toMatch(/\b(votre|vous)\b/);
+      expect(mail.text).not.toMatch(/\b(your|the|you)\b/i);
+    } else {
+      expect(mail.text).toMatch(/^Hello,/);
+      expect(mail.text).toMatch(/\byour?\b/);
+      expect(mail.text).not.toMatch(/\b(votre|vous)\b/i);
+    }
+  });
+
+  it('escapes HTML in every parameter of the HTML part, and leaves the text part as given', () => {
+    const nasty = '<b>"Tom" & Jerry\'s</b>';
+    const over = Object.fromEntries(TEMPLATE_PARAMS[template].filter((n) => !['link', 'loginUrl', 'expiresAt'].includes(n)).map((n) => [n, `${n}${nasty}`]));
+    over.link = 'https://provisio.test/a?x=1&y="2"<script>';
+    over.loginUrl = 'https://provisio.test/login?next=<x>&y=1';
+    const mail = render(template, language, paramsOf(template, over));
+    expect(mail.html).not.toContain('<b>');
+    expect(mail.html).not.toContain('<script>');
+    expect(mail.html).not.toContain('"Tom"');
+    expect(mail.html).toContain('&lt;b&gt;&quot;Tom&quot; &amp; Jerry&#39;s&lt;/b&gt;');
+    expect(mail.text).toContain(`tenantName${nasty}`);
+  });
+
+  it.each(TEMPLATE_PARAMS[template].map((n) => [n]))('throws without %s (missing or empty)', (name) => {
+    const params = paramsOf(template);
+    delete params[name];
+    expect(() => render(template, language, params)).toThrow(new RegExp(name));
+    expect(() => render(template, language, { ...paramsOf(template), [name]: '  ' })).toThrow(new RegExp(name));
+  });
+});
+
+describe('dates and links', () => {
+  it('formats the expiry for the language, in UTC', () => {
+    const en = render('activation', 'en', paramsOf('activation'));
+    const fr = render('activation', 'fr', paramsOf('activation'));
+    expect(en.text).toMatch(/March 4, 2025 at 5:05\sPM UTC/);
+    expect(fr.text).toContain('4 mars 2025 à 17:05 UTC');
+  });
+
+  it('refuses an expiry that is not a date and a link that is not http(s)', () => {
+    expect(() => render('password-reset', 'en', paramsOf('password-reset', { expiresAt: 'tomorrow' }))).toThrow(/expiresAt/);
+    expect(() => render('password-reset', 'en', paramsOf('password-reset', { link: 'javascript:alert(1)' }))).toThrow(/link/);
+    expect(() => render('credentials', 'fr', paramsOf('credentials', { loginUrl: '/login' }))).toThrow(/loginUrl/);
+  });
+
+  it('refuses an unknown template or language', () => {
+    expect(() => render('welcome' as TemplateName, 'en', {})).toThrow(/template/);
+    expect(() => render('activation', 'de' as Language, paramsOf('activation'))).toThrow(/language/);
+  });
+
+  it('keeps a line break in a tenant name out of the subject header', () => {
+    const mail = render('activation', 'en', paramsOf('activation', { tenantName: 'Acme\r\nBcc: x@evil.test' }));
+    expect(mail.subject).toBe('Activate your Acme Bcc: x@evil.test account');
+  });
+});

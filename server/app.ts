@@ -7,6 +7,10 @@ import { createAdminRouter } from './admin/admin-router';
 import { requestLogger } from './logger';
 import { createOperatorRouter } from './operator/operator-router';
 import { notFound } from './errors';
+import helmet from 'helmet';
+import { Passport } from 'passport';
+import { createFrontDoorRouter, meRouter } from './front-door/router';
+import { oidcRoutes } from './front-door/oidc-routes';
 
 export function createApp(deps: Deps): Express {
   const app = express();
@@ -15,7 +19,24 @@ export function createApp(deps: Deps): Express {
   app.set('etag', false);
   app.set('query parser', 'simple');
   app.use(requestLogger(deps.logger));
+  const https = deps.config.publicUrl.startsWith('https:');
+  // Security headers on every answer (issue 5, "Sessions"). The pages run no scripts at all.
+  // form-action is left out: the sign-in form's answer redirects to the tenant's IdP, whose origin
+  // no static policy can list (Chrome applies form-action to redirects).
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: true,
+        directives: { 'script-src': ["'none'"], 'form-action': null, 'upgrade-insecure-requests': https ? [] : null },
+      },
+      strictTransportSecurity: https,
+    }),
+  );
 
+  // Browsers ask for it on every page; no icon is not an error.
+  app.get('/favicon.ico', (_req, res) => {
+    res.status(204).end();
+  });
   // Liveness: the process serves. Readiness: the database answers too.
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -56,6 +77,27 @@ export function createApp(deps: Deps): Express {
       logger: deps.logger,
     }),
   );
+
+  // The front door: /login and the pages around it, sessions in the database (front-door/).
+  const fd = deps.frontDoor;
+  app.use(
+    createFrontDoorRouter({
+      knex: deps.db.knex,
+      access: fd.access,
+      signIn: fd.signIn,
+      limiter: fd.limiter,
+      passwords: fd.passwords,
+      stack: fd.stack,
+      logger: deps.logger,
+      privacyPolicyUrl: deps.config.privacyPolicyUrl,
+      privacyPolicyVersion: deps.config.privacyPolicyVersion,
+      ssoForEmail: async (email) => (await deps.sso.forEmail(email))?.connectionId,
+      // One Passport per app, never the module's singleton; OIDC strategies register in it per connection.
+      extraRoutes: [oidcRoutes({ sso: deps.sso, signIn: fd.signIn, passport: new Passport(), logger: deps.logger, clock: deps.clock })],
+    }),
+  );
+  // The signed-in person, by session cookie: before the admin API, which wants a bearer token.
+  app.use('/api/v1/me', meRouter({ stack: fd.stack, signIn: fd.signIn, access: fd.access }));
 
   app.use(
     '/api/v1',

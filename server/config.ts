@@ -57,15 +57,19 @@ function integer(env: NodeJS.ProcessEnv, key: string, fallback: number, min: num
   return value;
 }
 
+/** A URL as an error message may show it: never its password (DATABASE_URL, SMTP_URL). */
+const redactUrl = (raw: string) => raw.replace(/\/\/[^/@\s]*@/, '//***@');
+
 function url(key: string, raw: string, protocols: string[]): URL {
+  const shown = redactUrl(raw);
   let parsed: URL;
   try {
     parsed = new URL(raw);
   } catch {
-    throw new ConfigError(`${key} must be an absolute URL, got "${raw}"`);
+    throw new ConfigError(`${key} must be an absolute URL, got "${shown}"`);
   }
   if (!protocols.includes(parsed.protocol)) {
-    throw new ConfigError(`${key} must start with ${protocols.map((p) => p + '//').join(' or ')}, got "${raw}"`);
+    throw new ConfigError(`${key} must start with ${protocols.map((p) => p + '//').join(' or ')}, got "${shown}"`);
   }
   return parsed;
 }

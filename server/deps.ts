@@ -28,6 +28,13 @@ import { ssoConnectionRoutes } from './admin/sso-connections';
 import { Outbox } from './mail/outbox';
 import { MailWorker } from './mail/worker';
 import { createMailTransport, MailTransport } from './mail/transport';
+import { AccessService } from './front-door/access';
+import { PasswordPolicy } from './front-door/passwords';
+import { SignInLimiter } from './front-door/rate-limit';
+import { DbSessionStore } from './front-door/session-store';
+import { sessionStack, SessionStack } from './front-door/sessions';
+import { SignInService } from './front-door/sign-in';
+import { accessRoutes } from './admin/access';
 
 export interface Deps {
   config: Config;
@@ -51,6 +58,8 @@ export interface Deps {
   jobs: { purgeSubAccounts(now?: Date): ReturnType<typeof purgeSubAccounts> };
   /** Email (docs/emails.md): enqueue in a tenant transaction; main.ts starts the worker, tests call runOnce. */
   mail: { outbox: Outbox; worker: MailWorker; transport: MailTransport };
+  /** Sign-in, sessions, activation and passwords (front-door/, docs/sign-in.md). */
+  frontDoor: { access: AccessService; signIn: SignInService; sessions: DbSessionStore; stack: SessionStack; limiter: SignInLimiter; passwords: PasswordPolicy };
   close(): Promise<void>;
 }
 
@@ -91,7 +100,33 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
   const sso = new OidcConnections({ knex: db.knex, box: keys.box, clock, logger, publicUrl: config.publicUrl });
   const members = new MembersRepo();
   const audit = new AuditRepo();
-  const service = new ResourceService({ knex: db.knex, members, audit, clock, cursorTimeoutSeconds: CURSOR_TIMEOUT_SECONDS });
+  const passwords = new PasswordPolicy();
+  const access = new AccessService({
+    knex: db.knex,
+    clock,
+    logger,
+    audit,
+    mail: mail.outbox,
+    passwords,
+    publicUrl: config.publicUrl,
+    activationLinkDays: config.activationLinkDays,
+    privacyPolicyVersion: config.privacyPolicyVersion,
+  });
+  const sessions = new DbSessionStore({ knex: db.knex, clock, idleMs: config.sessionIdleMinutes * 60_000 });
+  const stack = sessionStack({
+    store: sessions,
+    cookieSecret: keys.cookieSecret,
+    csrfSecret: keys.csrfSecret,
+    secure: config.publicUrl.startsWith('https:'),
+    idleMs: config.sessionIdleMinutes * 60_000,
+    absoluteMs: config.sessionAbsoluteHours * 3_600_000,
+    clock,
+    logger,
+  });
+  const signIn = new SignInService({ knex: db.knex, access, clock, logger, csrfToken: stack.csrfToken });
+  // User writes on every path (SCIM, Bulk, admin API) send activation mail and end sessions in
+  // their own transaction (front-door/access.ts).
+  const service = new ResourceService({ knex: db.knex, members, audit, clock, cursorTimeoutSeconds: CURSOR_TIMEOUT_SECONDS, hooks: access });
   const tokens = new TokensRepo();
   const authenticator = new Authenticator(db.knex, tokens, clock);
   const tenants = new TenantService({
@@ -140,11 +175,13 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
       settingsRoutes({ knex: db.knex, audit, clock }),
       permissionsRoutes({ knex: db.knex }),
       ssoConnectionRoutes({ knex: db.knex, sso, clock, audit }),
+      accessRoutes({ access }),
     ],
     capabilities,
     sso,
     jobs: { purgeSubAccounts: (now = clock()) => purgeSubAccounts(db.knex, audit, now, logger) },
     mail,
+    frontDoor: { access, signIn, sessions, stack, limiter: new SignInLimiter(db.knex), passwords },
     close: async () => {
       await mail.worker.stop();
       await mail.transport.close?.();

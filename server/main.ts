@@ -28,7 +28,12 @@ export async function start(): Promise<Running> {
 
   // Scheduled work: the sub-account purge, hourly (and once shortly after start). Several
   // instances may run it at once: each purge re-checks its row under a lock, so none is done twice.
-  const runPurge = () => deps.jobs.purgeSubAccounts().catch((err) => logger.error({ err: { message: err?.message } }, 'sub-account purge failed'));
+  // Expired sessions go in the same hourly round (DbSessionStore.purgeExpired).
+  const runPurge = () =>
+    Promise.all([
+      deps.jobs.purgeSubAccounts().catch((err) => logger.error({ err: { message: err?.message } }, 'sub-account purge failed')),
+      deps.frontDoor.sessions.purgeExpired().catch((err) => logger.error({ err: { message: err?.message } }, 'session purge failed')),
+    ]);
   const purgeTimer = setInterval(runPurge, 60 * 60 * 1000);
   purgeTimer.unref();
   setTimeout(runPurge, 30_000).unref();

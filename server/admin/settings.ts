@@ -10,8 +10,23 @@ import type { AuditRepo } from '../store/audit-repo';
 import { inTenant } from '../store/scope';
 import * as tenancy from '../store/tenancy-repo';
 import { AdminRequest, handle, tenantWideOnly } from './admin-router';
+import { ACTIVATION_MODES, ActivationMode } from '../front-door/access';
 
-const SETTINGS = ['groupKindRules'];
+const SETTINGS = ['groupKindRules', 'activationMode', 'credentialsEmail', 'language'];
+const LANGUAGES = ['en', 'fr'];
+
+/** The settings as the API shows them, with their defaults. */
+function view(s: Record<string, unknown>) {
+  return {
+    groupKindRules: s.groupKindRules ?? [],
+    // How new users get in (front-door/access.ts): pending with an activation email, or active
+    // with generated credentials sent to credentialsEmail (else the primary admin's email).
+    activationMode: s.activationMode ?? 'activationEmail',
+    credentialsEmail: s.credentialsEmail ?? null,
+    // The language of emails for users without preferredLanguage/locale.
+    language: s.language ?? 'en',
+  };
+}
 
 export function settingsRoutes(deps: { knex: Knex; audit: AuditRepo; clock: () => Date }) {
   return (router: Router) => {
@@ -21,7 +36,7 @@ export function settingsRoutes(deps: { knex: Knex; audit: AuditRepo; clock: () =
       '/settings',
       handle(async (req, res) => {
         const settings = await inTenant(deps.knex, req.tenantId!, (trx) => tenancy.settings(trx, req.tenantId!));
-        res.json({ groupKindRules: settings.groupKindRules ?? [] });
+        res.json(view(settings));
       }),
     );
     router.patch(
@@ -34,6 +49,19 @@ export function settingsRoutes(deps: { knex: Knex; audit: AuditRepo; clock: () =
         if (unknown.length) throw invalidValue(`Unknown setting ${unknown.map((k) => `"${k}"`).join(', ')}; accepted: ${SETTINGS.join(', ')}`);
         const patch: Record<string, unknown> = {};
         if ('groupKindRules' in body) patch.groupKindRules = parseKindRules(body.groupKindRules);
+        if ('activationMode' in body) {
+          if (!ACTIVATION_MODES.includes(body.activationMode as ActivationMode)) throw invalidValue(`activationMode must be one of ${ACTIVATION_MODES.join(', ')}`);
+          patch.activationMode = body.activationMode;
+        }
+        if ('credentialsEmail' in body) {
+          const e = body.credentialsEmail;
+          if (e !== null && (typeof e !== 'string' || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(e))) throw invalidValue('credentialsEmail must be an email address or null');
+          patch.credentialsEmail = e;
+        }
+        if ('language' in body) {
+          if (!LANGUAGES.includes(body.language as string)) throw invalidValue(`language must be one of ${LANGUAGES.join(', ')}`);
+          patch.language = body.language;
+        }
         const at = deps.clock();
         const settings = await inTenant(deps.knex, req.tenantId!, async (trx) => {
           const merged = await tenancy.mergeSettings(trx, req.tenantId!, patch);
@@ -41,7 +69,7 @@ export function settingsRoutes(deps: { knex: Knex; audit: AuditRepo; clock: () =
           await deps.audit.record(trx, req.tenantId!, at, { actorType: actor.type, actorId: actor.id, action: 'settings.update', targetType: 'Tenant', targetId: req.tenantId!, changes: { set: patch } });
           return merged;
         });
-        res.json({ groupKindRules: settings.groupKindRules ?? [] });
+        res.json(view(settings));
       }),
     );
   };

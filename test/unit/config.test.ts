@@ -35,3 +35,25 @@ describe('loadConfig', () => {
     expect(loadConfig({ DATABASE_URL: 'postgresql://u@h/db' }).databaseUrl).toBe('postgresql://u@h/db');
   });
 });
+
+describe('secrets in configuration errors', () => {
+  it('never prints the password of a bad DATABASE_URL or SMTP_URL', () => {
+    expect(() => loadConfig({ SMTP_URL: 'http://mailer:s3cret-pass@relay.example' })).toThrow(/SMTP_URL must start with smtp:\/\/ or smtps:\/\/, got "http:\/\/\*\*\*@relay.example"/);
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://app:s3cret-pass@db' })).toThrow(/\*\*\*@db/);
+    for (const env of [{ SMTP_URL: 'http://mailer:s3cret-pass@relay.example' }, { DATABASE_URL: 'mysql://app:s3cret-pass@db' }]) {
+      try {
+        loadConfig(env);
+      } catch (err) {
+        expect(String(err)).not.toContain('s3cret-pass');
+      }
+    }
+  });
+
+  it('checks the front door keys', () => {
+    expect(() => loadConfig({ SECRET_KEY: 'short' })).toThrow(/SECRET_KEY must be at least 32/);
+    expect(() => loadConfig({ SESSION_IDLE_MINUTES: '0' })).toThrow(/SESSION_IDLE_MINUTES/);
+    expect(() => loadConfig({ MAIL_FROM: 'not an address' })).toThrow(/MAIL_FROM/);
+    const c = loadConfig({ PUBLIC_URL: 'https://id.example' });
+    expect(c).toMatchObject({ sessionIdleMinutes: 30, sessionAbsoluteHours: 12, activationLinkDays: 7, privacyPolicyVersion: '1', privacyPolicyUrl: 'https://id.example/privacy', mailFrom: 'Provisio <no-reply@id.example>' });
+  });
+});

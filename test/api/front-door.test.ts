@@ -1,0 +1,499 @@
+// The front door over HTTP on a real database and a real SMTP sink (issue 5): activation by
+// emailed link, privacy acceptance, sign-in, passwords, resets, email changes, force logout,
+// sessions shared across instances, timeouts, CSRF and headers. Runs on PGlite and PostgreSQL.
+import request from 'supertest';
+import { createApp } from '../../server/app';
+import { createDeps, Deps } from '../../server/deps';
+import { browser, linkToken } from '../support/browser';
+import { createTenant, Harness, PROVISIO_USER, scim, startHarness, TestTenant, USER } from '../support/harness';
+import { startSmtpSink, SmtpSink, Captured } from '../support/smtp-sink';
+
+const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+const GOOD = 'correct-horse-battery-staple-42';
+const GENERIC = 'The email or password is not right, or this account cannot sign in with a password yet.';
+
+let h: Harness;
+let smtp: SmtpSink;
+let t: TestTenant;
+let now = Date.parse('2026-11-21T09:00:00Z');
+const clock = () => new Date(now);
+let seq = 0;
+
+beforeAll(async () => {
+  smtp = await startSmtpSink();
+  h = await startHarness({ clock, env: { SMTP_URL: smtp.url } });
+  t = await createTenant(h, 'Acme', 'owner@acme.test');
+});
+afterAll(async () => {
+  await h.close();
+  await smtp.close();
+});
+
+/** Runs the mail worker and returns the newest message to this address. */
+async function mailTo(address: string, template?: RegExp): Promise<Captured> {
+  await h.deps.mail.worker.runOnce();
+  const list = smtp.messages.filter((m) => m.to.includes(address) && (!template || template.test(m.subject)));
+  if (!list.length) throw new Error(`no mail to ${address}; have: ${smtp.messages.map((m) => `${m.to} ${m.subject}`).join(' | ')}`);
+  return list[list.length - 1];
+}
+
+async function provision(extra: Record<string, unknown> = {}): Promise<{ id: string; email: string }> {
+  const email = `person${++seq}-${Date.now() % 100000}@acme.test`;
+  const res = await scim(h, t).post('/Users', { schemas: [USER], userName: email, name: { givenName: 'Ada', familyName: 'Lovelace' }, ...extra });
+  expect(res.status).toBe(201);
+  return { id: res.body.id, email };
+}
+
+/** Provisions a person and activates them through the emailed link; returns their browser. */
+async function activePerson() {
+  const p = await provision();
+  const token = linkToken((await mailTo(p.email, /activ/i)).text, '/activate');
+  const b = browser(h.app);
+  await b.get(`/activate?token=${token}`);
+  const res = await b.post('/activate', { token, password: GOOD, acceptPrivacy: 'yes' });
+  expect(res.status).toBe(303);
+  return { ...p, b };
+}
+
+const admin = (path: string, body?: unknown) => h.http.post(`/api/v1${path}`).set('Authorization', `Bearer ${t.token}`).send(body ?? {});
+
+describe('activation by emailed link', () => {
+  it('a user created with no instruction is pending and gets the activation email; the link activates once, after the privacy policy', async () => {
+    const p = await provision();
+    const user = await scim(h, t).get(`/Users/${p.id}`);
+    expect(user.body[PROVISIO_USER].activationState).toBe('pending');
+    const mail = await mailTo(p.email, /activ/i);
+    expect(mail.html).toContain('/activate?token=');
+    const token = linkToken(mail.text, '/activate');
+
+    const b = browser(h.app);
+    // Opening the link (twice) never uses it.
+    for (let i = 0; i < 2; i++) {
+      const page = await b.get(`/activate?token=${token}`);
+      expect(page.status).toBe(200);
+      expect(page.text).toContain(p.email);
+      expect(page.text).toMatch(/privacy policy/i);
+    }
+    // A password the policy refuses, then no privacy acceptance: the link still works after both.
+    const weak = await b.post('/activate', { token, password: 'password1234', acceptPrivacy: 'yes' });
+    expect(weak.status).toBe(400);
+    expect(weak.text).toMatch(/too common/);
+    const own = await b.post('/activate', { token, password: `${p.email}-xyz`, acceptPrivacy: 'yes' });
+    expect(own.text).toMatch(/email address/);
+    const noPolicy = await b.post('/activate', { token, password: GOOD });
+    expect(noPolicy.status).toBe(400);
+    expect(noPolicy.text).toMatch(/accept the privacy policy/);
+
+    const done = await b.post('/activate', { token, password: GOOD, acceptPrivacy: 'yes' });
+    expect(done.status).toBe(303);
+    expect(done.headers.location).toBe('/account');
+    const me = await b.me();
+    expect(me.status).toBe(200);
+    expect(me.body).toMatchObject({ id: p.id, userName: p.email, tenant: { id: t.id, name: 'Acme' }, signInMethod: 'password' });
+
+    const after = await scim(h, t).get(`/Users/${p.id}`);
+    expect(after.body[PROVISIO_USER].activationState).toBe('active');
+    expect(after.body[PROVISIO_USER].privacyPolicyAcceptedAt).toBe(new Date(now).toISOString());
+    const cred = await h.owner(async (trx) => (await trx.raw('SELECT password_hash, privacy_policy_version FROM user_credentials WHERE user_id = ?', [p.id])).rows[0]);
+    expect(cred.password_hash).toMatch(/^\$argon2id\$/);
+    expect(cred.privacy_policy_version).toBe('1');
+
+    // Used: the link is dead now.
+    expect((await browser(h.app).get(`/activate?token=${token}`)).status).toBe(410);
+  });
+
+  it('a newer link invalidates the older one; links expire after 7 days; unknown links are refused', async () => {
+    const p = await provision();
+    const first = linkToken((await mailTo(p.email, /activ/i)).text, '/activate');
+    const resend = await admin(`/users/${p.id}/activation`);
+    expect(resend.status).toBe(202);
+    expect(resend.body.sentTo).toBe(p.email);
+    const second = linkToken((await mailTo(p.email, /activ/i)).text, '/activate');
+    expect(second).not.toBe(first);
+    expect((await browser(h.app).get(`/activate?token=${first}`)).status).toBe(410);
+    expect((await browser(h.app).get(`/activate?token=${second}`)).status).toBe(200);
+    expect((await browser(h.app).get('/activate?token=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA')).status).toBe(410);
+    expect((await browser(h.app).get('/activate')).status).toBe(410);
+
+    const saved = now;
+    now += 7 * 86_400_000 + 1000;
+    try {
+      expect((await browser(h.app).get(`/activate?token=${second}`)).status).toBe(410);
+    } finally {
+      now = saved;
+    }
+  });
+
+  it('a pending user cannot sign in, and resending to an active user is refused', async () => {
+    const p = await provision();
+    const b = browser(h.app);
+    const res = await b.signIn(p.email, GOOD);
+    expect(res.status).toBe(401);
+    const q = await activePerson();
+    const again = await admin(`/users/${q.id}/activation`);
+    expect(again.status).toBe(409);
+  });
+
+  it('generatedCredentials: active at once, a generated password goes to the credentials email, to be changed at first sign-in', async () => {
+    const p = await provision({ [PROVISIO_USER]: { activationMode: 'generatedCredentials', credentialsEmail: 'it@acme.test' } });
+    const user = await scim(h, t).get(`/Users/${p.id}`);
+    expect(user.body[PROVISIO_USER].activationState).toBe('active');
+    expect(user.body[PROVISIO_USER].activationMode).toBeUndefined();
+    const mail = await mailTo('it@acme.test');
+    const password = /([A-Za-z0-9]{20})/.exec(mail.text.split(p.email)[1] ?? '')?.[1];
+    expect(password).toBeDefined();
+    const b = browser(h.app);
+    const res = await b.signIn(p.email, password!);
+    expect(res.status).toBe(303);
+    expect(res.headers.location).toBe('/account/password');
+    // Until the password is changed, every page leads back to the change.
+    expect((await b.get('/account')).headers.location).toBe('/account/password');
+    await b.get('/account/password');
+    const changed = await b.post('/account/password', { password: GOOD });
+    expect(changed.status).toBe(303);
+    // The privacy policy comes next: generated credentials never accepted it.
+    expect(changed.headers.location).toBe('/accept-privacy');
+    await b.get('/accept-privacy');
+    const accepted = await b.post('/accept-privacy', { acceptPrivacy: 'yes' });
+    expect(accepted.headers.location).toBe('/account');
+    expect((await b.get('/account')).status).toBe(200);
+  });
+
+  it('an unknown activationMode is a 400 and creates nothing', async () => {
+    const res = await scim(h, t).post('/Users', { schemas: [USER], userName: 'mode@acme.test', [PROVISIO_USER]: { activationMode: 'magic' } });
+    expect(res.status).toBe(400);
+    expect(res.body.scimType).toBe('invalidValue');
+    const list = await scim(h, t).get('/Users?filter=userName eq "mode@acme.test"');
+    expect(list.body.totalResults).toBe(0);
+  });
+});
+
+describe('tenant settings for new users', () => {
+  it('activationMode, credentialsEmail and language apply to new users; a per-request mode and the user\'s language win', async () => {
+    const other = await createTenant(h, 'Société', 'chef@societe.test');
+    const settings = (body: unknown) => h.http.patch('/api/v1/settings').set('Authorization', `Bearer ${other.token}`).send(body as object);
+    expect((await settings({ activationMode: 'sometimes' })).status).toBe(400);
+    expect((await settings({ credentialsEmail: 'not-an-email' })).status).toBe(400);
+    expect((await settings({ language: 'de' })).status).toBe(400);
+    const set = await settings({ activationMode: 'generatedCredentials', credentialsEmail: 'rh@societe.test', language: 'fr' });
+    expect(set.status).toBe(200);
+    expect(set.body).toMatchObject({ activationMode: 'generatedCredentials', credentialsEmail: 'rh@societe.test', language: 'fr', groupKindRules: [] });
+
+    const api = scim(h, other);
+    const created = await api.post('/Users', { schemas: [USER], userName: 'lea@societe.test' });
+    expect(created.body[PROVISIO_USER].activationState).toBe('active');
+    const credentials = await mailTo('rh@societe.test');
+    expect(credentials.subject).toMatch(/identifiants/);
+    expect(credentials.text).toContain('lea@societe.test');
+
+    const english = await api.post('/Users', { schemas: [USER], userName: 'sam@societe.test', preferredLanguage: 'en-GB', [PROVISIO_USER]: { activationMode: 'activationEmail' } });
+    expect(english.body[PROVISIO_USER].activationState).toBe('pending');
+    const activation = await mailTo('sam@societe.test');
+    expect(activation.subject).toMatch(/Activate/i);
+  });
+});
+
+describe('signing in with a password', () => {
+  it('email first, then the password; wrong password and unknown email answer the same words', async () => {
+    const p = await activePerson();
+    const b = browser(h.app);
+    await b.get('/login');
+    const step = await b.post('/login', { email: p.email.toUpperCase() });
+    expect(step.status).toBe(200);
+    expect(step.text).toContain('name="password"');
+    const unknownStep = await browser(h.app).get('/login').then(async () => undefined);
+    void unknownStep;
+    const c = browser(h.app);
+    await c.get('/login');
+    const stepUnknown = await c.post('/login', { email: 'nobody@acme.test' });
+    expect(stepUnknown.text).toContain('name="password"');
+
+    const wrong = await b.post('/login/password', { email: p.email, password: 'not-the-password-at-all' });
+    const unknown = await c.post('/login/password', { email: 'nobody@acme.test', password: 'not-the-password-at-all' });
+    expect(wrong.status).toBe(401);
+    expect(unknown.status).toBe(401);
+    expect(wrong.text).toContain(GENERIC);
+    expect(unknown.text).toContain(GENERIC);
+
+    const ok = await b.post('/login/password', { email: p.email, password: GOOD });
+    expect(ok.status).toBe(303);
+    expect((await b.me()).body.id).toBe(p.id);
+  });
+
+  it('a new session id at sign-in; the cookie is HttpOnly and SameSite=Lax; the stored id is hashed', async () => {
+    const p = await activePerson();
+    const b = browser(h.app);
+    await b.get('/login');
+    await b.post('/login', { email: p.email });
+    const before = b.cookie();
+    const res = await b.post('/login/password', { email: p.email, password: GOOD });
+    const setCookie = ([] as string[]).concat(res.headers['set-cookie']).find((c) => c.startsWith('provisio.sid='))!;
+    expect(setCookie).toMatch(/HttpOnly/);
+    expect(setCookie).toMatch(/SameSite=Lax/);
+    expect(setCookie).not.toMatch(/Secure/); // http PUBLIC_URL; the https case is below
+    const after = b.cookie();
+    expect(after).toBeDefined();
+    expect(after).not.toBe(before);
+    const sid = decodeURIComponent(after!.split('=')[1]).slice(2).split('.')[0];
+    const rows = await h.owner(async (trx) => (await trx.raw('SELECT sid_hash FROM sessions WHERE user_id = ?', [p.id])).rows);
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.map((r: { sid_hash: string }) => r.sid_hash)).not.toContain(sid);
+  });
+
+  it('GET /api/v1/me is 401 without a session', async () => {
+    const res = await h.http.get('/api/v1/me');
+    expect(res.status).toBe(401);
+  });
+
+  it('sign-in attempts are rate-limited per account with Retry-After', async () => {
+    const p = await activePerson();
+    const b = browser(h.app);
+    await b.get('/login');
+    let last: request.Response | undefined;
+    for (let i = 0; i < 11; i++) last = await b.post('/login/password', { email: p.email, password: `wrong-password-${i}-xx` });
+    expect(last!.status).toBe(429);
+    expect(Number(last!.headers['retry-after'])).toBeGreaterThan(0);
+    // Even the right password waits now.
+    const right = await b.post('/login/password', { email: p.email, password: GOOD });
+    expect(right.status).toBe(429);
+  });
+
+  it('refuses a form without its CSRF token and sends security headers', async () => {
+    const page = await h.http.get('/login');
+    expect(page.headers['content-security-policy']).toMatch(/script-src 'none'/);
+    expect(page.headers['content-security-policy']).toMatch(/frame-ancestors 'self'/);
+    expect(page.headers['x-content-type-options']).toBe('nosniff');
+    expect(page.headers['referrer-policy']).toBe('no-referrer');
+    const b = browser(h.app);
+    await b.get('/login');
+    const res = await b.post('/login/password', { email: 'x@acme.test', password: 'whatever-password' }, { csrf: false });
+    expect(res.status).toBe(403);
+    expect(res.text).toMatch(/try again/i);
+  });
+
+  it('a deactivated sub-account blocks the sign-in of its only members', async () => {
+    const p = await activePerson();
+    const sub = await scim(h, t).post('/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: `Branch ${seq}`, members: [{ value: p.id }], 'urn:provisio:params:scim:schemas:extension:2.0:Group': { kind: 'subAccount' } });
+    expect(sub.status).toBe(201);
+    const off = await scim(h, t).patch(`/Groups/${sub.body.id}`, { schemas: [PATCH], Operations: [{ op: 'replace', path: 'urn:provisio:params:scim:schemas:extension:2.0:Group:active', value: false }] });
+    expect(off.status).toBe(204);
+    expect((await browser(h.app).signIn(p.email, GOOD)).status).toBe(401);
+  });
+});
+
+describe('sessions', () => {
+  it('a session made on one instance is recognised by another on the same database', async () => {
+    const p = await activePerson();
+    const logs: string[] = [];
+    void logs;
+    const second: Deps = await createDeps(h.deps.config, h.deps.logger, { db: h.db, skipMigrations: true, clock });
+    const app2 = createApp(second);
+    const cookie = p.b.cookie()!;
+    const res = await request(app2).get('/api/v1/me').set('Cookie', cookie);
+    expect(res.status).toBe(200);
+    expect(res.body.id).toBe(p.id);
+    await second.close();
+  });
+
+  it('ends after the idle timeout, and after the absolute timeout however active', async () => {
+    const p = await activePerson();
+    const saved = now;
+    try {
+      now += 31 * 60_000;
+      expect((await p.b.me()).status).toBe(401);
+      const q = await activePerson();
+      for (let i = 0; i < 26; i++) {
+        now += 29 * 60_000; // active: never idle for 30 minutes
+        const res = await q.b.me();
+        if (i < 24) expect(res.status).toBe(200);
+        else expect(res.status).toBe(401); // past 12 hours since sign-in
+      }
+    } finally {
+      now = saved;
+    }
+  });
+
+  it('Secure cookies behind https', async () => {
+    const secure = await startHarness({ clock, env: { SMTP_URL: smtp.url, PUBLIC_URL: 'https://provisio.example' } });
+    try {
+      const res = await secure.http.get('/login');
+      const csrfCookie = ([] as string[]).concat(res.headers['set-cookie']).find((c) => c.includes('csrf'))!;
+      expect(csrfCookie).toMatch(/^__Host-/);
+      expect(csrfCookie).toMatch(/Secure/);
+      expect(res.headers['strict-transport-security']).toBeDefined();
+    } finally {
+      await secure.close();
+    }
+  });
+});
+
+describe('force logout', () => {
+  it('one user: every session of theirs ends at once', async () => {
+    const p = await activePerson();
+    const other = browser(h.app);
+    expect((await other.signIn(p.email, GOOD)).status).toBe(303);
+    const res = await admin(`/users/${p.id}/force-logout`);
+    expect(res.status).toBe(200);
+    expect(res.body.sessionsEnded).toBe(2);
+    expect((await p.b.me()).status).toBe(401);
+    expect((await other.me()).status).toBe(401);
+    // They can sign in again.
+    expect((await browser(h.app).signIn(p.email, GOOD)).status).toBe(303);
+  });
+
+  it('many users: all or nothing; never the primary admin; unknown ids are 404', async () => {
+    const a = await activePerson();
+    const b = await activePerson();
+    const withAdmin = await admin('/users/force-logout', { ids: [a.id, t.primaryAdminId] });
+    expect(withAdmin.status).toBe(403);
+    expect((await a.b.me()).status).toBe(200);
+    const withUnknown = await admin('/users/force-logout', { ids: [a.id, '0190a0a0-0000-7000-8000-000000000000'] });
+    expect(withUnknown.status).toBe(404);
+    expect((await a.b.me()).status).toBe(200);
+    expect((await admin('/users/force-logout', { ids: [] })).status).toBe(400);
+    expect((await admin('/users/force-logout', { nope: 1 })).status).toBe(400);
+    const ok = await admin('/users/force-logout', { ids: [a.id, b.id] });
+    expect(ok.status).toBe(200);
+    expect((await a.b.me()).status).toBe(401);
+    expect((await b.b.me()).status).toBe(401);
+    expect((await admin(`/users/${t.primaryAdminId}/force-logout`)).status).toBe(403);
+  });
+
+  it('deactivation over SCIM and deletion end the sessions', async () => {
+    const a = await activePerson();
+    const off = await scim(h, t).patch(`/Users/${a.id}`, { schemas: [PATCH], Operations: [{ op: 'replace', path: 'active', value: false }] });
+    expect(off.status).toBe(200);
+    expect((await a.b.me()).status).toBe(401);
+    expect((await browser(h.app).signIn(a.email, GOOD)).status).toBe(401);
+    const d = await activePerson();
+    expect((await scim(h, t).delete(`/Users/${d.id}`)).status).toBe(204);
+    expect((await d.b.me()).status).toBe(401);
+  });
+
+  it('a password change ends the other sessions but keeps the current one', async () => {
+    const a = await activePerson();
+    const other = browser(h.app);
+    await other.signIn(a.email, GOOD);
+    await a.b.get('/account/password');
+    const wrongCurrent = await a.b.post('/account/password', { current: 'nope-nope-nope', password: 'another-long-passphrase-77' });
+    expect(wrongCurrent.status).toBe(400);
+    const res = await a.b.post('/account/password', { current: GOOD, password: 'another-long-passphrase-77' });
+    expect(res.status).toBe(303);
+    expect((await a.b.me()).status).toBe(200);
+    expect((await other.me()).status).toBe(401);
+  });
+
+  it('another tenant cannot force out or reset this tenant\'s users (404)', async () => {
+    const a = await activePerson();
+    const other = await createTenant(h, 'Other');
+    const res = await h.http.post(`/api/v1/users/${a.id}/force-logout`).set('Authorization', `Bearer ${other.token}`).send({});
+    expect(res.status).toBe(404);
+    const reset = await h.http.post(`/api/v1/users/${a.id}/reset-password`).set('Authorization', `Bearer ${other.token}`).send({});
+    expect(reset.status).toBe(404);
+    expect((await a.b.me()).status).toBe(200);
+  });
+});
+
+describe('resets and email changes', () => {
+  it('admin reset: a temporary password by email, sessions end, and it must be changed at the next sign-in', async () => {
+    const a = await activePerson();
+    const res = await admin(`/users/${a.id}/reset-password`);
+    expect(res.status).toBe(202);
+    expect((await a.b.me()).status).toBe(401);
+    const mail = await mailTo(a.email, /password/i);
+    const temp = /([A-Za-z0-9]{20})/.exec(mail.text.split(a.email)[1] ?? mail.text)?.[1];
+    expect(temp).toBeDefined();
+    expect((await browser(h.app).signIn(a.email, GOOD)).status).toBe(401);
+    const b = browser(h.app);
+    const signed = await b.signIn(a.email, temp!);
+    expect(signed.headers.location).toBe('/account/password');
+    expect((await b.me()).body.mustChangePassword).toBe(true);
+    await b.get('/account/password');
+    expect((await b.post('/account/password', { password: 'brand-new-passphrase-2026' })).status).toBe(303);
+    expect((await b.me()).body.mustChangePassword).toBe(false);
+    expect((await admin(`/users/${t.primaryAdminId}/reset-password`)).status).toBe(403);
+  });
+
+  it('forgot password answers the same for any address; the link resets once and ends sessions', async () => {
+    const a = await activePerson();
+    const sent = smtp.messages.length;
+    const b = browser(h.app);
+    await b.get('/forgot-password');
+    const unknown = await b.post('/forgot-password', { email: 'ghost@acme.test' });
+    await b.get('/forgot-password');
+    const known = await b.post('/forgot-password', { email: a.email });
+    expect(unknown.status).toBe(200);
+    expect(known.status).toBe(200);
+    expect(unknown.text).toBe(known.text);
+    const mail = await mailTo(a.email, /reset|password/i);
+    expect(smtp.messages.slice(sent).filter((m) => m.to.includes('ghost@acme.test'))).toHaveLength(0);
+    const token = linkToken(mail.text, '/reset-password');
+    const c = browser(h.app);
+    expect((await c.get(`/reset-password?token=${token}`)).status).toBe(200);
+    expect((await c.post('/reset-password', { token, password: 'short' })).status).toBe(400);
+    const done = await c.post('/reset-password', { token, password: 'reset-passphrase-for-ada-9' });
+    expect(done.status).toBe(303);
+    expect((await a.b.me()).status).toBe(401);
+    expect((await c.me()).status).toBe(200);
+    expect((await browser(h.app).get(`/reset-password?token=${token}`)).status).toBe(410);
+  });
+
+  it('an email change kills pending links and sends a new activation to the new address', async () => {
+    const p = await provision();
+    const old = linkToken((await mailTo(p.email, /activ/i)).text, '/activate');
+    const newEmail = `moved-${p.email}`;
+    const res = await scim(h, t).patch(`/Users/${p.id}`, { schemas: [PATCH], Operations: [{ op: 'replace', path: 'userName', value: newEmail }] });
+    expect(res.status).toBe(200);
+    expect((await browser(h.app).get(`/activate?token=${old}`)).status).toBe(410);
+    const fresh = linkToken((await mailTo(newEmail, /activ/i)).text, '/activate');
+    expect((await browser(h.app).get(`/activate?token=${fresh}`)).text).toContain(newEmail);
+  });
+
+  it('an active user\'s new sign-in email signs in only once verified', async () => {
+    const a = await activePerson();
+    const newEmail = `new-${a.email}`;
+    await scim(h, t).patch(`/Users/${a.id}`, { schemas: [PATCH], Operations: [{ op: 'replace', path: 'userName', value: newEmail }] });
+    expect((await browser(h.app).signIn(newEmail, GOOD)).status).toBe(401);
+    const token = linkToken((await mailTo(newEmail, /confirm|verif/i)).text, '/verify-email');
+    const b = browser(h.app);
+    // GET asks; only the POST confirms (mail scanners open links).
+    await b.get(`/verify-email?token=${token}`);
+    expect((await browser(h.app).signIn(newEmail, GOOD)).status).toBe(401);
+    expect((await b.post('/verify-email', { token })).status).toBe(200);
+    expect((await browser(h.app).signIn(newEmail, GOOD)).status).toBe(303);
+  });
+});
+
+describe('accounts', () => {
+  it('the tenant and each sub-account the person belongs to; switching between them', async () => {
+    const a = await activePerson();
+    const sub = await scim(h, t).post('/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: `Paris ${seq}`, members: [{ value: a.id }], 'urn:provisio:params:scim:schemas:extension:2.0:Group': { kind: 'subAccount' } });
+    const me = await a.b.me();
+    expect(me.body.accounts.map((x: { id: string }) => x.id)).toEqual([t.id, sub.body.id]);
+    const page = await a.b.get('/account');
+    expect(page.text).toContain(`Paris ${seq}`);
+    const res = await a.b.post('/account/switch', { accountId: sub.body.id });
+    expect(res.status).toBe(303);
+    expect((await a.b.me()).body.account).toBe(sub.body.id);
+    expect((await a.b.post('/account/switch', { accountId: '0190a0a0-0000-7000-8000-000000000000' })).status).toBe(404);
+  });
+
+  it('the primary admin is activated like anyone and lands on the console', async () => {
+    const mail = await mailTo('owner@acme.test', /activ/i);
+    const token = linkToken(mail.text, '/activate');
+    const b = browser(h.app);
+    await b.get(`/activate?token=${token}`);
+    const res = await b.post('/activate', { token, password: GOOD, acceptPrivacy: 'yes' });
+    expect(res.headers.location).toBe('/console');
+    const consolePage = await b.get('/console');
+    expect(consolePage.status).toBe(200);
+    expect(consolePage.text).toContain('Acme');
+    expect((await b.me()).body.admin).toBe(true);
+  });
+
+  it('no secret reaches the log', async () => {
+    const joined = h.logs.join('\n');
+    expect(joined).not.toContain(GOOD);
+    expect(joined).not.toMatch(/token=[A-Za-z0-9_-]{43}/);
+  });
+});

@@ -28,7 +28,8 @@ main.wide{max-width:52rem}h1{font-size:1.4rem;margin-top:0}label{display:block;m
 input[type=email],input[type=password],input[type=text],select{width:100%;box-sizing:border-box;padding:.6rem;border:1px solid #b8c0cc;border-radius:4px;font-size:1rem}
 button{margin-top:1.2rem;padding:.6rem 1.2rem;font-size:1rem;border:0;border-radius:4px;background:#2553a0;color:#fff;cursor:pointer}
 .error{background:#fdecea;color:#8a1c12;padding:.7rem;border-radius:4px}.note{background:#eef4fc;padding:.7rem;border-radius:4px}
-.suggest{font-family:monospace;background:#f0f0f0;padding:.3rem;word-break:break-all}table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:.3rem;border-bottom:1px solid #e3e6ea}
+.suggest{display:inline-block;margin-top:.3rem;font-family:monospace;background:#f0f0f0;padding:.2rem .4rem;word-break:break-all}
+label.check{font-weight:normal;display:flex;gap:.5rem;align-items:flex-start}label.check input{margin-top:.2rem}table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:.3rem;border-bottom:1px solid #e3e6ea}
 nav{margin-bottom:1rem}nav form{display:inline}nav button{margin:0;padding:.3rem .8rem;font-size:.9rem}`;
 
 export function layout(title: string, body: Safe, opts: { wide?: boolean } = {}): string {
@@ -74,7 +75,7 @@ export function activationPage(p: { csrf: string; token: string; email: string; 
 <p>You are activating the account <strong>${p.email}</strong>. Choose a password, accept the privacy policy, and you are in.</p>
 <form method="post" action="/activate">${csrfField(p.csrf)}<input type="hidden" name="token" value="${p.token}">
 ${passwordFields(p.suggestion, p.minLength)}
-<label><input type="checkbox" name="acceptPrivacy" value="yes" required> I accept the <a href="${p.privacyUrl}">privacy policy</a> (version ${p.privacyVersion})</label>
+<label class="check"><input type="checkbox" name="acceptPrivacy" value="yes" required> <span>I accept the <a href="${p.privacyUrl}">privacy policy</a> (version ${p.privacyVersion})</span></label>
 <button type="submit">Activate</button></form>`,
   );
 }
@@ -115,7 +116,7 @@ export function privacyPage(p: { csrf: string; url: string; version: string; mes
     html`<h1>Privacy policy</h1>${messageBox(p.message)}
 <p>Before you continue, please read and accept the <a href="${p.url}">privacy policy</a> (version ${p.version}).</p>
 <form method="post" action="/accept-privacy">${csrfField(p.csrf)}
-<label><input type="checkbox" name="acceptPrivacy" value="yes" required> I accept the privacy policy</label>
+<label class="check"><input type="checkbox" name="acceptPrivacy" value="yes" required> <span>I accept the privacy policy</span></label>
 <button type="submit">Continue</button></form>`,
   );
 }

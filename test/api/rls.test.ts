@@ -18,7 +18,21 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
-const TABLES = ['tenants', 'api_tokens', 'users', 'groups', 'group_user_members', 'group_group_members', 'price_lists', 'audit_log'];
+const TABLES = [
+  'tenants', 'api_tokens', 'users', 'groups', 'group_user_members', 'group_group_members', 'price_lists', 'audit_log',
+  // The front door (migration 0007): credentials, links, SSO, sessions, the outbox.
+  'user_credentials', 'one_time_links', 'sso_connections', 'sso_domains', 'sso_identities', 'sessions', 'outbox',
+];
+
+it('every table with a tenant_id column is in the list above (a new tenant table cannot miss its policy)', async () => {
+  const rows = await h.owner((db) => db.raw(`SELECT DISTINCT table_name FROM information_schema.columns WHERE table_schema = 'public' AND column_name = 'tenant_id'`));
+  const withTenant = rows.rows.map((r: { table_name: string }) => r.table_name).sort();
+  expect(withTenant.filter((t: string) => !TABLES.includes(t))).toEqual([]);
+});
+
+it('the application role cannot read the server keys', async () => {
+  await expect(h.db.knex.raw('SELECT value FROM server_keys')).rejects.toThrow(/permission denied/);
+});
 
 it('the pool works as a role that owns no table, and every tenant table forces row-level security', async () => {
   expect((await h.db.knex.raw('SELECT current_user AS u')).rows[0].u).toBe('provisio_app');

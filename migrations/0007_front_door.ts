@@ -2,10 +2,12 @@
 // subjects, server-side sessions, the email outbox, rate-limit counters and the server's keys.
 //
 // Tenant tables carry the same forced row-level security as the others
-// (migrations/0002_row_level_security.ts). Three lookups are global by design and run as the
-// schema owner, like the API-token lookup: a session by its id hash, a one-time link by its
-// token hash (the secret names the tenant), and the outbox worker's claim across tenants.
-// rate_limits and server_keys hold no tenant data.
+// (migrations/0002_row_level_security.ts). Lookups made before the tenant is known are global by
+// design and run as the schema owner, like the API-token lookup: a session by its id hash, a
+// one-time link by its token hash (the secret names the tenant), a person by sign-in email (unique
+// across tenants), an SSO connection by email domain, and the outbox worker's claim across
+// tenants. rate_limits and server_keys hold no tenant data; the application role cannot read
+// server_keys at all.
 import type { Knex } from 'knex';
 
 const TENANT_TABLES = ['user_credentials', 'one_time_links', 'sso_connections', 'sso_identities', 'sessions', 'outbox'];
@@ -49,7 +51,7 @@ export async function up(knex: Knex): Promise<void> {
   await knex.raw('CREATE INDEX one_time_links_user ON one_time_links (tenant_id, user_id, purpose)');
 
   // OIDC connections to a tenant's IdP. The client secret is sealed with the server key
-  // (security/secret-box.ts), never returned. An email domain belongs to one connection across
+  // (security/keys.ts), never returned. An email domain belongs to one connection across
   // all tenants, so where the sign-in page sends an address never depends on whether it exists.
   await knex.raw(`
     CREATE TABLE sso_connections (

@@ -15,7 +15,8 @@ import { oidcRoutes } from './front-door/oidc-routes';
 export function createApp(deps: Deps): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', true);
+  // Whose X-Forwarded-For/-Proto to believe (TRUST_PROXY, default: private networks only).
+  app.set('trust proxy', deps.config.trustProxy);
   app.set('etag', false);
   app.set('query parser', 'simple');
   app.use(requestLogger(deps.logger));

@@ -37,6 +37,12 @@ export interface Config {
   /** The privacy policy people accept at activation: its version (recorded) and where to read it. */
   privacyPolicyVersion: string;
   privacyPolicyUrl: string;
+  /**
+   * Which peers' X-Forwarded-* headers are believed (Express "trust proxy"): the client address
+   * that per-address rate limits count comes from there, so an untrusted client must not be able
+   * to choose it.
+   */
+  trustProxy: boolean | number | string;
 }
 
 export class ConfigError extends Error {
@@ -112,6 +118,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const privacyPolicyUrl = env.PRIVACY_POLICY_URL?.trim() || `${publicUrl.href.replace(/\/+$/, '')}/privacy`;
   url('PRIVACY_POLICY_URL', privacyPolicyUrl, ['http:', 'https:']);
 
+  const trustRaw = env.TRUST_PROXY?.trim() || 'loopback, linklocal, uniquelocal';
+  let trustProxy: boolean | number | string = trustRaw;
+  if (trustRaw === 'true' || trustRaw === 'false') trustProxy = trustRaw === 'true';
+  else if (/^\d+$/.test(trustRaw)) trustProxy = Number(trustRaw);
+  else if (!/^[\w.:/, -]+$/.test(trustRaw)) throw new ConfigError(`TRUST_PROXY must be true, false, a number of hops or a list of addresses/subnets, got "${trustRaw}"`);
+
   return {
     port,
     publicUrl: publicUrl.href.replace(/\/+$/, ''),
@@ -131,5 +143,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     activationLinkDays: integer(env, 'ACTIVATION_LINK_DAYS', 7, 1, 90),
     privacyPolicyVersion: env.PRIVACY_POLICY_VERSION?.trim() || '1',
     privacyPolicyUrl,
+    trustProxy,
   };
 }

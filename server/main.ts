@@ -12,6 +12,8 @@ export interface Running {
   stop(): Promise<void>;
 }
 
+const OUTBOX_KEEP_MS = 30 * 86_400_000;
+
 export async function start(): Promise<Running> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
@@ -33,6 +35,8 @@ export async function start(): Promise<Running> {
     Promise.all([
       deps.jobs.purgeSubAccounts().catch((err) => logger.error({ err: { message: err?.message } }, 'sub-account purge failed')),
       deps.frontDoor.sessions.purgeExpired().catch((err) => logger.error({ err: { message: err?.message } }, 'session purge failed')),
+      // Sent and failed mail is kept 30 days for operators, then deleted (docs/emails.md).
+      deps.mail.outbox.purgeOld(deps.db.knex, new Date(Date.now() - OUTBOX_KEEP_MS)).catch((err) => logger.error({ err: { message: err?.message } }, 'outbox purge failed')),
     ]);
   const purgeTimer = setInterval(runPurge, 60 * 60 * 1000);
   purgeTimer.unref();

@@ -1,6 +1,7 @@
-// Admin API: tenant settings — /api/v1/settings. Today: groupKindRules, the rules that give
-// IdP-pushed groups a kind from their displayName (issue 4, "Kinds of groups"). Tenant-wide
-// credentials only: a token bound to a sub-account gets 403.
+// Admin API: tenant settings — /api/v1/settings: groupKindRules (the rules that give IdP-pushed
+// groups a kind from their displayName, issue 4), and for the front door (issue 5) how new users
+// get in (activationMode, credentialsEmail), the language of their emails, and the privacy policy
+// version they accept. Tenant-wide credentials only: a token bound to a sub-account gets 403.
 import type { Knex } from 'knex';
 import type { Router } from 'express';
 import { forbidden, invalidValue, methodNotAllowed } from '../errors';
@@ -12,7 +13,7 @@ import * as tenancy from '../store/tenancy-repo';
 import { AdminRequest, handle, tenantWideOnly } from './admin-router';
 import { ACTIVATION_MODES, ActivationMode } from '../front-door/access';
 
-const SETTINGS = ['groupKindRules', 'activationMode', 'credentialsEmail', 'language'];
+const SETTINGS = ['groupKindRules', 'activationMode', 'credentialsEmail', 'language', 'privacyPolicyVersion'];
 const LANGUAGES = ['en', 'fr'];
 
 /** The settings as the API shows them, with their defaults. */
@@ -25,6 +26,9 @@ function view(s: Record<string, unknown>) {
     credentialsEmail: s.credentialsEmail ?? null,
     // The language of emails for users without preferredLanguage/locale.
     language: s.language ?? 'en',
+    // The privacy policy version people of this tenant accept; null: the server's
+    // (PRIVACY_POLICY_VERSION). Raising it asks everyone to accept again at their next sign-in.
+    privacyPolicyVersion: s.privacyPolicyVersion ?? null,
   };
 }
 
@@ -57,6 +61,11 @@ export function settingsRoutes(deps: { knex: Knex; audit: AuditRepo; clock: () =
           const e = body.credentialsEmail;
           if (e !== null && (typeof e !== 'string' || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(e))) throw invalidValue('credentialsEmail must be an email address or null');
           patch.credentialsEmail = e;
+        }
+        if ('privacyPolicyVersion' in body) {
+          const v = body.privacyPolicyVersion;
+          if (v !== null && (typeof v !== 'string' || v.trim() === '' || v.length > 50)) throw invalidValue('privacyPolicyVersion must be a non-empty string of at most 50 characters, or null');
+          patch.privacyPolicyVersion = typeof v === 'string' ? v.trim() : null;
         }
         if ('language' in body) {
           if (!LANGUAGES.includes(body.language as string)) throw invalidValue(`language must be one of ${LANGUAGES.join(', ')}`);

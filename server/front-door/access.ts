@@ -88,6 +88,8 @@ export interface UserFacts {
   primaryAdmin: boolean;
   data: JsonObject;
   credentials?: Credentials;
+  /** The privacy policy version this person must have accepted: the tenant's setting, else the server's. */
+  policyVersion: string;
 }
 
 export class AccessService implements WriteHooks {
@@ -104,7 +106,13 @@ export class AccessService implements WriteHooks {
   }
 
   private async tenantName(trx: Tx, tenantId: string): Promise<string> {
-    return (await trx.raw('SELECT name FROM tenants WHERE id = ?', [tenantId])).rows[0]?.name ?? '';
+    return (await this.tenant(trx, tenantId)).name;
+  }
+
+  /** The tenant's name and settings, in one query (every user create needs both). */
+  private async tenant(trx: Tx, tenantId: string): Promise<{ name: string; settings: Record<string, unknown> }> {
+    const r = (await trx.raw('SELECT name, settings FROM tenants WHERE id = ?', [tenantId])).rows[0];
+    return { name: r?.name ?? '', settings: r?.settings ?? {} };
   }
 
   private formatDate(d: Date): string {
@@ -121,7 +129,7 @@ export class AccessService implements WriteHooks {
     const isActive = after.active !== false;
     if (wasActive && !isActive) {
       // Deactivation (`active: false`, Okta's and Entra's "disable") ends every session at once
-      // and kills pending links. test/api/sessions.test.ts
+      // and kills pending links. test/api/front-door.test.ts
       await endSessions(trx, tenantId, userIds);
       await revokeLinks(trx, tenantId, userIds);
     }
@@ -130,7 +138,7 @@ export class AccessService implements WriteHooks {
     if (oldEmail !== newEmail) {
       // An email change never lets the new address take over (issue 5): every pending link dies
       // (it was sent to the old address), and the new address must be proven before a password
-      // signs in with it. test/api/activation.test.ts
+      // signs in with it. test/api/front-door.test.ts
       await revokeLinks(trx, tenantId, userIds);
       if (!newEmail) return;
       const settings = await tenancy.settings(trx, tenantId);
@@ -152,7 +160,8 @@ export class AccessService implements WriteHooks {
   }
 
   private async userCreated(trx: Tx, tenantId: string, row: ResourceRow, body: unknown): Promise<void> {
-    const settings = await tenancy.settings(trx, tenantId);
+    const tenant = await this.tenant(trx, tenantId);
+    const settings = tenant.settings;
     const mode = requestedMode(body) ?? (settings.activationMode as ActivationMode | undefined) ?? 'activationEmail';
     const email = signInEmail(row.data.userName);
     const language = languageOf(row.data, settings);
@@ -162,7 +171,7 @@ export class AccessService implements WriteHooks {
         this.deps.logger.info({ tenant: tenantId, user: row.id }, 'user created pending without a sign-in email: no activation email sent');
         return;
       }
-      await this.queueActivation(trx, tenantId, row.id, email, language, now);
+      await this.queueActivation(trx, tenantId, row.id, email, language, now, tenant.name);
       return;
     }
     // Active with generated credentials, sent to the credentials email: the user's own setting,
@@ -183,7 +192,7 @@ export class AccessService implements WriteHooks {
       template: 'credentials',
       to,
       language,
-      params: { tenantName: await this.tenantName(trx, tenantId), userName: String(row.data.userName), password, loginUrl: this.loginUrl },
+      params: { tenantName: tenant.name, userName: String(row.data.userName), password, loginUrl: this.loginUrl },
     });
   }
 
@@ -192,15 +201,16 @@ export class AccessService implements WriteHooks {
     return r ? signInEmail(r.user_name) : undefined;
   }
 
-  private async queueActivation(trx: Tx, tenantId: string, userId: string, email: string, language: Language, now: Date): Promise<void> {
+  /** `tenantName` is given only by the create path: the user is new, so no older link exists. */
+  private async queueActivation(trx: Tx, tenantId: string, userId: string, email: string, language: Language, now: Date, tenantName?: string): Promise<void> {
     const ttl = this.deps.activationLinkDays * DAY_MS;
-    const token = await issueLink(trx, tenantId, userId, 'activation', email, now, ttl);
+    const token = await issueLink(trx, tenantId, userId, 'activation', email, now, ttl, tenantName !== undefined);
     await this.deps.mail.enqueue(trx, {
       tenantId,
       template: 'activation',
       to: email,
       language,
-      params: { tenantName: await this.tenantName(trx, tenantId), link: this.link('/activate', token), expiresAt: this.formatDate(new Date(now.getTime() + ttl)) },
+      params: { tenantName: tenantName ?? (await this.tenantName(trx, tenantId)), link: this.link('/activate', token), expiresAt: this.formatDate(new Date(now.getTime() + ttl)) },
     });
   }
 
@@ -220,8 +230,10 @@ export class AccessService implements WriteHooks {
     const r = (
       await trx.raw(
         `SELECT u.id, u.user_name, u.active, u.activation_state, u.is_primary_admin, u.data,
-                c.password_hash, c.must_change, c.verified_email, c.privacy_policy_version
-           FROM users u LEFT JOIN user_credentials c ON c.tenant_id = u.tenant_id AND c.user_id = u.id
+                c.password_hash, c.must_change, c.verified_email, c.privacy_policy_version,
+                t.settings ->> 'privacyPolicyVersion' AS tenant_policy_version
+           FROM users u JOIN tenants t ON t.id = u.tenant_id
+           LEFT JOIN user_credentials c ON c.tenant_id = u.tenant_id AND c.user_id = u.id
           WHERE u.tenant_id = ? AND u.id = ?`,
         [tenantId, userId],
       )
@@ -236,6 +248,7 @@ export class AccessService implements WriteHooks {
       activationState: r.activation_state,
       primaryAdmin: r.is_primary_admin,
       data: r.data,
+      policyVersion: r.tenant_policy_version ?? this.deps.privacyPolicyVersion,
       credentials: r.password_hash !== undefined ? { password_hash: r.password_hash, must_change: r.must_change ?? false, verified_email: r.verified_email, privacy_policy_version: r.privacy_policy_version } : undefined,
     };
   }
@@ -277,7 +290,7 @@ export class AccessService implements WriteHooks {
     if (!good) return { ok: false, reason: 'wrong password' };
     if (f.activationState !== 'active') return { ok: false, reason: 'pending activation' };
     // A userName changed to a new address signs in with a password only once that address is
-    // proven (verify-email link); until then the old proof does not carry over. test/api/activation.test.ts
+    // proven (verify-email link); until then the old proof does not carry over. test/api/front-door.test.ts
     if (f.credentials?.verified_email !== f.email) return { ok: false, reason: 'email not verified' };
     const may = await this.mayEnter(f.tenantId, f.userId);
     if (!may) return { ok: false, reason: f.active ? 'blocked by deactivated sub-accounts' : 'inactive' };
@@ -286,7 +299,7 @@ export class AccessService implements WriteHooks {
 
   /** Whether this person still has to accept the current privacy policy. */
   needsPrivacy(f: UserFacts): boolean {
-    return f.credentials?.privacy_policy_version !== this.deps.privacyPolicyVersion;
+    return f.credentials?.privacy_policy_version !== f.policyVersion;
   }
 
   // ---- links ----
@@ -318,8 +331,9 @@ export class AccessService implements WriteHooks {
       const link = await consumeLink(trx, tenantId, token, 'activation', now);
       if (!link) return { ok: false as const, message: 'This activation link is no longer valid. Ask your administrator for a new one.' };
       await trx.raw(`UPDATE users SET activation_state = 'active', privacy_accepted_at = ?, updated_at = ?, version = version + 1 WHERE tenant_id = ? AND id = ?`, [now, now, tenantId, link.userId]);
-      await this.saveCredentials(trx, tenantId, link.userId, { password_hash: hash, must_change: false, verified_email: link.email, privacy_policy_version: this.deps.privacyPolicyVersion, password_changed_at: now }, now);
-      await this.deps.audit.record(trx, tenantId, now, { actorType: 'user', actorId: link.userId, action: 'user.activate', targetType: 'User', targetId: link.userId, changes: { privacyPolicyVersion: this.deps.privacyPolicyVersion } });
+      const version = seen.user.policyVersion;
+      await this.saveCredentials(trx, tenantId, link.userId, { password_hash: hash, must_change: false, verified_email: link.email, privacy_policy_version: version, password_changed_at: now }, now);
+      await this.deps.audit.record(trx, tenantId, now, { actorType: 'user', actorId: link.userId, action: 'user.activate', targetType: 'User', targetId: link.userId, changes: { privacyPolicyVersion: version } });
       const f = (await this.facts(trx, tenantId, link.userId))!;
       return { ok: true as const, user: f };
     });
@@ -406,12 +420,15 @@ export class AccessService implements WriteHooks {
   async acceptPrivacy(tenantId: string, userId: string, method: 'password' | 'oidc', verifiedEmail?: string): Promise<void> {
     const now = this.deps.clock();
     await inTenant(this.deps.knex, tenantId, async (trx) => {
+      const f = await this.facts(trx, tenantId, userId);
+      if (!f) return;
+      const version = f.policyVersion;
       // Someone provisioned pending who signs in through their IdP activates here: the IdP proved
       // the address, and this page records the policy acceptance the activation page would have.
       await trx.raw(`UPDATE users SET activation_state = 'active', privacy_accepted_at = ?, updated_at = ?, version = version + 1 WHERE tenant_id = ? AND id = ?`, [now, now, tenantId, userId]);
-      await this.saveCredentials(trx, tenantId, userId, { privacy_policy_version: this.deps.privacyPolicyVersion, ...(method === 'oidc' && verifiedEmail ? { verified_email: verifiedEmail } : {}) }, now);
+      await this.saveCredentials(trx, tenantId, userId, { privacy_policy_version: version, ...(method === 'oidc' && verifiedEmail ? { verified_email: verifiedEmail } : {}) }, now);
       if (method === 'oidc') await revokeLinks(trx, tenantId, [userId], ['activation']);
-      await this.deps.audit.record(trx, tenantId, now, { actorType: 'user', actorId: userId, action: 'user.privacy.accept', targetType: 'User', targetId: userId, changes: { privacyPolicyVersion: this.deps.privacyPolicyVersion } });
+      await this.deps.audit.record(trx, tenantId, now, { actorType: 'user', actorId: userId, action: 'user.privacy.accept', targetType: 'User', targetId: userId, changes: { privacyPolicyVersion: version } });
     });
   }
 

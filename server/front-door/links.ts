@@ -5,7 +5,7 @@
 // shows the form) never uses it: only consume() does, atomically, so two submissions of one link
 // cannot both succeed. The token travels in the query string, which the request log drops
 // (server/logger.ts), and pages send no Referer (helmet's Referrer-Policy: no-referrer).
-// test/api/activation.test.ts
+// test/api/front-door.test.ts
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { v7 as uuidv7 } from 'uuid';
@@ -32,9 +32,12 @@ const toRow = (r: Record<string, unknown>): LinkRow => ({
   expiresAt: new Date(r.expires_at as string),
 });
 
-/** Makes a new link in the caller's tenant transaction; returns the secret to put in the email. */
-export async function issueLink(trx: Tx, tenantId: string, userId: string, purpose: LinkPurpose, email: string, now: Date, ttlMs: number): Promise<string> {
-  await trx.raw('DELETE FROM one_time_links WHERE tenant_id = ? AND user_id = ? AND purpose = ? AND used_at IS NULL', [tenantId, userId, purpose]);
+/**
+ * Makes a new link in the caller's tenant transaction; returns the secret to put in the email.
+ * `firstOfUser`: the user was created in this transaction, so there is no older link to kill.
+ */
+export async function issueLink(trx: Tx, tenantId: string, userId: string, purpose: LinkPurpose, email: string, now: Date, ttlMs: number, firstOfUser = false): Promise<string> {
+  if (!firstOfUser) await trx.raw('DELETE FROM one_time_links WHERE tenant_id = ? AND user_id = ? AND purpose = ? AND used_at IS NULL', [tenantId, userId, purpose]);
   const token = randomBytes(32).toString('base64url');
   await trx.raw(
     `INSERT INTO one_time_links (tenant_id, id, user_id, purpose, token_hash, email, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,

@@ -63,16 +63,24 @@ export function createFrontDoorRouter(d: FrontDoorDeps): Router {
   router.use(d.stack.session);
   router.use(d.stack.forms);
 
-  /** Pages that need a signed-in person; and what they still owe before anything else. */
+  /**
+   * Pages that need a signed-in person; and what they still owe before anything else. Every page
+   * re-checks that the person may still be in: a deactivated user's sessions are deleted at once,
+   * but a sub-account deactivated under them only shows here. test/api/front-door.test.ts
+   */
   const signedIn =
     (allowWhilePending = false) =>
     (req: Request, res: Response, next: NextFunction) => {
-      if (!req.session.user) return res.redirect(303, '/login');
-      if (!allowWhilePending && (req.session.mustChangePassword || req.session.mustAcceptPrivacy)) {
-        d.signIn.landing(req).then((to) => res.redirect(303, to), next);
-        return;
-      }
-      next();
+      const u = req.session.user;
+      if (!u) return res.redirect(303, '/login');
+      (async () => {
+        if (!(await d.access.mayEnter(u.tenantId, u.userId))) {
+          await destroySession(req);
+          return res.redirect(303, '/login');
+        }
+        if (!allowWhilePending && (req.session.mustChangePassword || req.session.mustAcceptPrivacy)) return res.redirect(303, await d.signIn.landing(req));
+        next();
+      })().catch(next);
     };
 
   // ---- sign in ----
@@ -138,11 +146,11 @@ export function createFrontDoorRouter(d: FrontDoorDeps): Router {
       const token = typeof req.query.token === 'string' ? req.query.token : '';
       const seen = await d.access.peek(token, 'activation');
       if (!seen) return void res.status(410).type('html').send(pages.messagePage('Activation link', 'This activation link is no longer valid: it was used, replaced by a newer one, or it expired. Ask your administrator to send a new one.'));
-      res.type('html').send(activation(req, res, token, seen.user.email ?? ''));
+      res.type('html').send(activation(req, res, token, seen.user.email ?? '', seen.user.policyVersion));
     }),
   );
-  const activation = (req: Request, res: Response, token: string, email: string, message?: string) =>
-    pages.activationPage({ csrf: csrf(req, res), token, email, suggestion: suggestion(), minLength: MIN_LENGTH, privacyUrl: d.privacyPolicyUrl, privacyVersion: d.privacyPolicyVersion, message });
+  const activation = (req: Request, res: Response, token: string, email: string, privacyVersion: string, message?: string) =>
+    pages.activationPage({ csrf: csrf(req, res), token, email, suggestion: suggestion(), minLength: MIN_LENGTH, privacyUrl: d.privacyPolicyUrl, privacyVersion, message });
 
   router.post(
     '/activate',
@@ -158,7 +166,7 @@ export function createFrontDoorRouter(d: FrontDoorDeps): Router {
       if (!result.ok) {
         const seen = await d.access.peek(token, 'activation');
         if (!seen) return void res.status(410).type('html').send(pages.messagePage('Activation link', result.message));
-        return void res.status(400).type('html').send(activation(req, res, token, seen.user.email ?? '', result.message));
+        return void res.status(400).type('html').send(activation(req, res, token, seen.user.email ?? '', seen.user.policyVersion, result.message));
       }
       await d.signIn.complete(req, res, { tenantId: result.user.tenantId, userId: result.user.userId, method: 'password' });
     }),
@@ -195,6 +203,12 @@ export function createFrontDoorRouter(d: FrontDoorDeps): Router {
     '/reset-password',
     wrap(async (req, res) => {
       const token = field(req, 'token');
+      try {
+        await d.limiter.beforeReset(`reset:${token}`, req.ip ?? '');
+      } catch (err) {
+        if (err instanceof TooManyAttempts) return tooMany(res, err, 'Choose a new password');
+        throw err;
+      }
       const result = await d.access.completeReset(token, field(req, 'password'));
       if (!result.ok) {
         if (!(await d.access.peek(token, 'reset'))) return void res.status(410).type('html').send(pages.messagePage('Reset link', result.message, { href: '/forgot-password', text: 'Forgot your password?' }));
@@ -230,14 +244,23 @@ export function createFrontDoorRouter(d: FrontDoorDeps): Router {
   );
 
   // ---- after sign-in ----
-  router.get('/accept-privacy', signedIn(true), (req, res) => {
-    res.type('html').send(pages.privacyPage({ csrf: csrf(req, res), url: d.privacyPolicyUrl, version: d.privacyPolicyVersion }));
-  });
+  /** The version the signed-in person is asked to accept: their tenant's, else the server's. */
+  const versionFor = async (req: Request) => {
+    const u = req.session.user!;
+    return (await d.access.user(u.tenantId, u.userId))?.policyVersion ?? d.privacyPolicyVersion;
+  };
+  router.get(
+    '/accept-privacy',
+    signedIn(true),
+    wrap(async (req, res) => {
+      res.type('html').send(pages.privacyPage({ csrf: csrf(req, res), url: d.privacyPolicyUrl, version: await versionFor(req) }));
+    }),
+  );
   router.post(
     '/accept-privacy',
     signedIn(true),
     wrap(async (req, res) => {
-      if (field(req, 'acceptPrivacy') !== 'yes') return void res.status(400).type('html').send(pages.privacyPage({ csrf: csrf(req, res), url: d.privacyPolicyUrl, version: d.privacyPolicyVersion, message: 'Please accept the privacy policy to continue.' }));
+      if (field(req, 'acceptPrivacy') !== 'yes') return void res.status(400).type('html').send(pages.privacyPage({ csrf: csrf(req, res), url: d.privacyPolicyUrl, version: await versionFor(req), message: 'Please accept the privacy policy to continue.' }));
       const u = req.session.user!;
       await d.access.acceptPrivacy(u.tenantId, u.userId, u.method, req.session.loginEmail);
       req.session.mustAcceptPrivacy = false;

@@ -1,5 +1,5 @@
 // Server-side sessions in the database (express-session Store), so every instance behind a load
-// balancer sees the same sessions (test/api/sessions.test.ts signs in on one instance and is
+// balancer sees the same sessions (test/api/front-door.test.ts signs in on one instance and is
 // recognised by another). Why our own small store rather than connect-pg-simple: force logout
 // must end all sessions of given people at once, so the table carries tenant_id and user_id
 // columns; and the cookie's session id is a bearer secret, so only its SHA-256 is stored.

@@ -97,6 +97,15 @@ export class Outbox {
    * `to` matches the recipient case-insensitively. Text and HTML are opened only where the sealed
    * content is still kept; a value that no longer opens (the server key changed) shows none.
    */
+  /**
+   * Deletes sent and failed messages created before `before` (main.ts: hourly, 30 days), so kept
+   * mail and the outbox do not grow without end. Pending ones stay whatever their age.
+   */
+  async purgeOld(knex: Knex, before: Date): Promise<number> {
+    const res = await asOwner(knex, (trx) => trx.raw(`DELETE FROM outbox WHERE status IN ('sent', 'failed') AND created_at < ?`, [before]));
+    return res.rowCount ?? 0;
+  }
+
   async listForOperator(knex: Knex, filter: OperatorMailFilter): Promise<OperatorMail[]> {
     const rows = await asOwner(knex, (trx) => {
       const q = trx('outbox')

@@ -193,6 +193,33 @@ describe('tenant settings for new users', () => {
   });
 });
 
+describe('privacy policy versions', () => {
+  it('a tenant that raises its version asks everyone to accept again at the next sign-in, and records the new one', async () => {
+    const other = await createTenant(h, 'Policy Co', `owner-${seq}@policy.test`);
+    const email = `pat-${seq}@policy.test`;
+    const id = (await scim(h, other).post('/Users', { schemas: [USER], userName: email })).body.id;
+    const token = linkToken((await mailTo(email, /activ/i)).text, '/activate');
+    const b = browser(h.app);
+    expect((await b.get(`/activate?token=${token}`)).text).toContain('version 1');
+    expect((await b.post('/activate', { token, password: GOOD, acceptPrivacy: 'yes' })).headers.location).toBe('/account');
+
+    const settings = (body: unknown) => h.http.patch('/api/v1/settings').set('Authorization', `Bearer ${other.token}`).send(body as object);
+    expect((await settings({ privacyPolicyVersion: '' })).status).toBe(400);
+    expect((await settings({ privacyPolicyVersion: '2026-11' })).body.privacyPolicyVersion).toBe('2026-11');
+    const again = browser(h.app);
+    expect((await again.signIn(email, GOOD)).headers.location).toBe('/accept-privacy');
+    expect((await again.get('/account')).headers.location).toBe('/accept-privacy');
+    expect((await again.get('/accept-privacy')).text).toContain('version 2026-11');
+    expect((await again.post('/accept-privacy', {})).status).toBe(400);
+    expect((await again.post('/accept-privacy', { acceptPrivacy: 'yes' })).headers.location).toBe('/account');
+    const row = await h.owner(async (trx) => (await trx.raw('SELECT privacy_policy_version FROM user_credentials WHERE user_id = ?', [id])).rows[0]);
+    expect(row.privacy_policy_version).toBe('2026-11');
+    // Back to the server's version (null): asked again, since 2026-11 is not it.
+    expect((await settings({ privacyPolicyVersion: null })).body.privacyPolicyVersion).toBeNull();
+    expect((await browser(h.app).signIn(email, GOOD)).headers.location).toBe('/accept-privacy');
+  });
+});
+
 describe('signing in with a password', () => {
   it('email first, then the password; wrong password and unknown email answer the same words', async () => {
     const p = await activePerson();
@@ -271,13 +298,16 @@ describe('signing in with a password', () => {
     expect(res.text).toMatch(/try again/i);
   });
 
-  it('a deactivated sub-account blocks the sign-in of its only members', async () => {
+  it('a deactivated sub-account blocks the sign-in of its only members, and ends their pages at the next request', async () => {
     const p = await activePerson();
+    expect((await p.b.get('/account')).status).toBe(200);
     const sub = await scim(h, t).post('/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: `Branch ${seq}`, members: [{ value: p.id }], 'urn:provisio:params:scim:schemas:extension:2.0:Group': { kind: 'subAccount' } });
     expect(sub.status).toBe(201);
     const off = await scim(h, t).patch(`/Groups/${sub.body.id}`, { schemas: [PATCH], Operations: [{ op: 'replace', path: 'urn:provisio:params:scim:schemas:extension:2.0:Group:active', value: false }] });
     expect(off.status).toBe(204);
     expect((await browser(h.app).signIn(p.email, GOOD)).status).toBe(401);
+    expect((await p.b.get('/account')).headers.location).toBe('/login');
+    expect((await p.b.me()).status).toBe(401);
   });
 });
 

@@ -136,6 +136,19 @@ describe('with an SMTP relay (SMTP_URL)', () => {
     expect(res.body.messages[0]).not.toHaveProperty('text');
   });
 
+  it('purgeOld deletes sent and failed mail older than the cut-off, never pending mail', async () => {
+    const sent = await enqueue(`old.${hex()}@acme.test`, { params: { tenantName: 'Acme', link: 'https://provisio.test/activate?token=x', expiresAt: '2030-05-08T07:00:00Z' } });
+    await drain();
+    const pending = await enqueue(`later.${hex()}@acme.test`, { params: { tenantName: 'Acme', link: 'https://provisio.test/activate?token=y', expiresAt: '2030-05-08T07:00:00Z' } });
+    const cutOff = new Date(clock().getTime() + 1000);
+    await h.deps.mail.outbox.purgeOld(h.db.knex, new Date(clock().getTime() - 1000));
+    expect((await row(sent)).status).toBe('sent');
+    expect(await h.deps.mail.outbox.purgeOld(h.db.knex, cutOff)).toBeGreaterThanOrEqual(1);
+    expect(await row(sent)).toBeUndefined();
+    expect((await row(pending)).status).toBe('pending');
+    await drain();
+  });
+
   it('sends French mail with its accented subject intact', async () => {
     const address = `fr-${hex()}@acme.test`;
     await enqueue(address, { template: 'password-reset', language: 'fr', params: { tenantName: 'Société Générale', link: 'https://provisio.test/r/1', expiresAt: '2030-05-06T08:00:00Z' } });

@@ -57,3 +57,18 @@ describe('secrets in configuration errors', () => {
     expect(c).toMatchObject({ sessionIdleMinutes: 30, sessionAbsoluteHours: 12, activationLinkDays: 7, privacyPolicyVersion: '1', privacyPolicyUrl: 'https://id.example/privacy', mailFrom: 'Provisio <no-reply@id.example>' });
   });
 });
+
+describe('TRUST_PROXY', () => {
+  it.each([
+    [undefined, 'loopback, linklocal, uniquelocal'],
+    ['true', true],
+    ['false', false],
+    ['2', 2],
+    ['10.0.0.0/8, 127.0.0.1', '10.0.0.0/8, 127.0.0.1'],
+  ])('%j → %j', (raw, value) => {
+    expect(loadConfig(raw === undefined ? {} : { TRUST_PROXY: raw }).trustProxy).toEqual(value);
+  });
+  it('refuses anything else', () => {
+    expect(() => loadConfig({ TRUST_PROXY: 'everyone; rm -rf' })).toThrow(/TRUST_PROXY/);
+  });
+});

@@ -14,7 +14,7 @@ import * as tenancy from '../store/tenancy-repo';
 import type { Actor, Scope, WriteHooks } from '../resources/service';
 import { PRIMARY_ADMIN_DETAIL } from '../resources/guards';
 import { PROVISIO_USER_URN } from '../resources/kinds';
-import { consumeLink, issueLink, LinkPurpose, peekLink, revokeLinks } from './links';
+import { consumeLink, issueLink, LinkPurpose, newLink, peekLink, revokeLinks, supersedeLinks } from './links';
 import { dummyHash, hashPassword, PasswordPolicy, verifyPassword } from './passwords';
 import { endSessions } from './session-store';
 import type { AuditRepo } from '../store/audit-repo';
@@ -25,7 +25,12 @@ export const ACTIVATION_MODES: ActivationMode[] = ['activationEmail', 'generated
 
 /** The part of the outbox this module uses (mail/outbox.ts). */
 export interface MailQueue {
-  enqueue(trx: Knex.Transaction, msg: { tenantId: string; template: string; to: string; language: Language; params: Record<string, string> }): Promise<string>;
+  /** `along`: a statement written together with the email (the link it carries). */
+  enqueue(
+    trx: Knex.Transaction,
+    msg: { tenantId: string; template: string; to: string; language: Language; params: Record<string, string> },
+    along?: { sql: string; bindings: Knex.Value[] },
+  ): Promise<string>;
 }
 
 export interface AccessDeps {
@@ -204,14 +209,20 @@ export class AccessService implements WriteHooks {
   /** `tenantName` is given only by the create path: the user is new, so no older link exists. */
   private async queueActivation(trx: Tx, tenantId: string, userId: string, email: string, language: Language, now: Date, tenantName?: string): Promise<void> {
     const ttl = this.deps.activationLinkDays * DAY_MS;
-    const token = await issueLink(trx, tenantId, userId, 'activation', email, now, ttl, tenantName !== undefined);
-    await this.deps.mail.enqueue(trx, {
-      tenantId,
-      template: 'activation',
-      to: email,
-      language,
-      params: { tenantName: tenantName ?? (await this.tenantName(trx, tenantId)), link: this.link('/activate', token), expiresAt: this.formatDate(new Date(now.getTime() + ttl)) },
-    });
+    // A user created in this transaction has no older link to kill.
+    if (tenantName === undefined) await supersedeLinks(trx, tenantId, userId, 'activation');
+    const link = newLink(tenantId, userId, 'activation', email, now, ttl);
+    await this.deps.mail.enqueue(
+      trx,
+      {
+        tenantId,
+        template: 'activation',
+        to: email,
+        language,
+        params: { tenantName: tenantName ?? (await this.tenantName(trx, tenantId)), link: this.link('/activate', link.token), expiresAt: this.formatDate(new Date(now.getTime() + ttl)) },
+      },
+      link,
+    );
   }
 
   private async saveCredentials(trx: Tx, tenantId: string, userId: string, set: Partial<Credentials> & { password_changed_at?: Date }, now: Date): Promise<void> {

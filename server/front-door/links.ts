@@ -32,18 +32,27 @@ const toRow = (r: Record<string, unknown>): LinkRow => ({
   expiresAt: new Date(r.expires_at as string),
 });
 
-/**
- * Makes a new link in the caller's tenant transaction; returns the secret to put in the email.
- * `firstOfUser`: the user was created in this transaction, so there is no older link to kill.
- */
-export async function issueLink(trx: Tx, tenantId: string, userId: string, purpose: LinkPurpose, email: string, now: Date, ttlMs: number, firstOfUser = false): Promise<string> {
-  if (!firstOfUser) await trx.raw('DELETE FROM one_time_links WHERE tenant_id = ? AND user_id = ? AND purpose = ? AND used_at IS NULL', [tenantId, userId, purpose]);
+/** The INSERT of a new link, for the caller to run (alone, or with the email that carries it). */
+export function newLink(tenantId: string, userId: string, purpose: LinkPurpose, email: string, now: Date, ttlMs: number) {
   const token = randomBytes(32).toString('base64url');
-  await trx.raw(
-    `INSERT INTO one_time_links (tenant_id, id, user_id, purpose, token_hash, email, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-    [tenantId, uuidv7(), userId, purpose, hashToken(token), email, new Date(now.getTime() + ttlMs), now],
-  );
-  return token;
+  return {
+    token,
+    sql: `INSERT INTO one_time_links (tenant_id, id, user_id, purpose, token_hash, email, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    bindings: [tenantId, uuidv7(), userId, purpose, hashToken(token), email, new Date(now.getTime() + ttlMs), now] as Knex.Value[],
+  };
+}
+
+/** Deletes the person's unused links of this purpose: a newer one is about to replace them. */
+export async function supersedeLinks(trx: Tx, tenantId: string, userId: string, purpose: LinkPurpose): Promise<void> {
+  await trx.raw('DELETE FROM one_time_links WHERE tenant_id = ? AND user_id = ? AND purpose = ? AND used_at IS NULL', [tenantId, userId, purpose]);
+}
+
+/** Makes a new link in the caller's tenant transaction (older ones die); returns the secret to put in the email. */
+export async function issueLink(trx: Tx, tenantId: string, userId: string, purpose: LinkPurpose, email: string, now: Date, ttlMs: number): Promise<string> {
+  await supersedeLinks(trx, tenantId, userId, purpose);
+  const link = newLink(tenantId, userId, purpose, email, now, ttlMs);
+  await trx.raw(link.sql, link.bindings);
+  return link.token;
 }
 
 /** The live link this secret names, without using it (GET of the page). The secret names the tenant. */

@@ -62,6 +62,12 @@ export function openContent(box: SecretBox, sealed: string): MailContent {
 
 const iso = (v: unknown): string | null => (v == null ? null : new Date(v as string).toISOString());
 
+/** A data-modifying statement written together with the email (INSERT … without RETURNING). */
+export interface AlongWith {
+  sql: string;
+  bindings: Knex.Value[];
+}
+
 export class Outbox {
   constructor(private readonly deps: { box: SecretBox; clock: () => Date }) {}
 
@@ -70,25 +76,20 @@ export class Outbox {
    * row-level security policy refuses a tenantId other than the transaction's. Due at once.
    * Throws (and so rolls the caller back) on a missing template parameter.
    */
-  async enqueue(trx: Knex.Transaction, msg: NewMail): Promise<string> {
+  async enqueue(trx: Knex.Transaction, msg: NewMail, along?: AlongWith): Promise<string> {
     const to = msg.to.trim();
     // The recipient becomes an SMTP envelope address and a To: header.
     if (!/^[^\s@<>,;]+@[^\s@<>,;]+$/.test(to)) throw new Error('Mail recipient must be one email address');
     const rendered = render(msg.template, msg.language, msg.params);
     const id = uuidv7();
     const now = this.deps.clock();
-    await trx('outbox').insert({
-      tenant_id: msg.tenantId,
-      id,
-      template: msg.template,
-      recipient: to,
-      subject: rendered.subject,
-      sealed: sealContent(this.deps.box, rendered),
-      status: 'pending',
-      attempts: 0,
-      next_attempt_at: now,
-      created_at: now,
-    });
+    // One statement, with the caller's own write (the link the email carries) as a CTE when given:
+    // a round trip less on every user creation (docs/performance.md).
+    await trx.raw(
+      `${along ? `WITH along AS (${along.sql}) ` : ''}INSERT INTO outbox (tenant_id, id, template, recipient, subject, sealed, status, attempts, next_attempt_at, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)`,
+      [...(along?.bindings ?? []), msg.tenantId, id, msg.template, to, rendered.subject, sealContent(this.deps.box, rendered), now, now],
+    );
     return id;
   }
 

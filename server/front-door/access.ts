@@ -14,7 +14,7 @@ import * as tenancy from '../store/tenancy-repo';
 import type { Actor, Scope, WriteHooks } from '../resources/service';
 import { PRIMARY_ADMIN_DETAIL } from '../resources/guards';
 import { PROVISIO_USER_URN } from '../resources/kinds';
-import { consumeLink, issueLink, LinkPurpose, newLink, peekLink, revokeLinks, supersedeLinks } from './links';
+import { consumeLink, issueLink, LinkPurpose, LinkRow, newLink, peekLink, revokeLinks, supersedeLinks } from './links';
 import { dummyHash, hashPassword, PasswordPolicy, verifyPassword } from './passwords';
 import { endSessions } from './session-store';
 import type { AuditRepo } from '../store/audit-repo';
@@ -325,49 +325,62 @@ export class AccessService implements WriteHooks {
   }
 
   /**
-   * Activation (POST of the activation page): uses the link, sets the password, records the
-   * privacy policy version and time, marks the email proven and the user active — in one
-   * transaction, so a refused password leaves the link usable.
+   * A link that sets a password (activation, reset): checks the link is live and the password
+   * acceptable first, hashes outside the transaction, then uses the link and applies the change
+   * in one transaction — so a refused password leaves the link usable, and two submissions of
+   * one link cannot both succeed (consumeLink is atomic).
    */
-  async activate(token: string, password: string, acceptedPrivacy: boolean): Promise<{ ok: true; user: UserFacts } | { ok: false; message: string }> {
-    const seen = await this.peek(token, 'activation');
-    if (!seen) return { ok: false, message: 'This activation link is no longer valid. Ask your administrator for a new one.' };
-    if (!acceptedPrivacy) return { ok: false, message: 'Please accept the privacy policy to continue.' };
-    const problem = this.deps.passwords.problem(password, seen.user.email);
-    if (problem) return { ok: false, message: problem };
+  private async withPasswordLink(
+    token: string,
+    purpose: 'activation' | 'reset',
+    password: string,
+    dead: string,
+    apply: (trx: Tx, link: LinkRow, seen: UserFacts, hash: string, now: Date) => Promise<void>,
+    precheck?: () => string | undefined,
+  ): Promise<{ ok: true; user: UserFacts } | { ok: false; message: string }> {
+    const seen = await this.peek(token, purpose);
+    if (!seen) return { ok: false, message: dead };
+    const refused = precheck?.() ?? this.deps.passwords.problem(password, seen.user.email);
+    if (refused) return { ok: false, message: refused };
     const hash = await hashPassword(password);
     const now = this.deps.clock();
     const { tenantId } = seen.link;
     return inTenant(this.deps.knex, tenantId, async (trx) => {
-      const link = await consumeLink(trx, tenantId, token, 'activation', now);
-      if (!link) return { ok: false as const, message: 'This activation link is no longer valid. Ask your administrator for a new one.' };
-      await trx.raw(`UPDATE users SET activation_state = 'active', privacy_accepted_at = ?, updated_at = ?, version = version + 1 WHERE tenant_id = ? AND id = ?`, [now, now, tenantId, link.userId]);
-      const version = seen.user.policyVersion;
-      await this.saveCredentials(trx, tenantId, link.userId, { password_hash: hash, must_change: false, verified_email: link.email, privacy_policy_version: version, password_changed_at: now }, now);
-      await this.deps.audit.record(trx, tenantId, now, { actorType: 'user', actorId: link.userId, action: 'user.activate', targetType: 'User', targetId: link.userId, changes: { privacyPolicyVersion: version } });
-      const f = (await this.facts(trx, tenantId, link.userId))!;
-      return { ok: true as const, user: f };
+      const link = await consumeLink(trx, tenantId, token, purpose, now);
+      if (!link) return { ok: false as const, message: dead };
+      await apply(trx, link, seen.user, hash, now);
+      return { ok: true as const, user: (await this.facts(trx, tenantId, link.userId))! };
     });
   }
 
-  /** Self-service reset (POST of the reset page). Ends every other session of the person. */
-  async completeReset(token: string, password: string): Promise<{ ok: true; user: UserFacts } | { ok: false; message: string }> {
-    const seen = await this.peek(token, 'reset');
-    const dead = 'This reset link is no longer valid. Ask for a new one.';
-    if (!seen) return { ok: false, message: dead };
-    const problem = this.deps.passwords.problem(password, seen.user.email);
-    if (problem) return { ok: false, message: problem };
-    const hash = await hashPassword(password);
-    const now = this.deps.clock();
-    const { tenantId } = seen.link;
-    return inTenant(this.deps.knex, tenantId, async (trx) => {
-      const link = await consumeLink(trx, tenantId, token, 'reset', now);
-      if (!link) return { ok: false as const, message: dead };
-      // The reset link proves the address too.
-      await this.saveCredentials(trx, tenantId, link.userId, { password_hash: hash, must_change: false, verified_email: link.email, password_changed_at: now }, now);
-      await endSessions(trx, tenantId, [link.userId]);
-      await this.deps.audit.record(trx, tenantId, now, { actorType: 'user', actorId: link.userId, action: 'user.password.reset', targetType: 'User', targetId: link.userId, changes: {} });
-      return { ok: true as const, user: (await this.facts(trx, tenantId, link.userId))! };
+  /**
+   * Activation (POST of the activation page): sets the password, records the privacy policy
+   * version and time, marks the email proven and the user active.
+   */
+  activate(token: string, password: string, acceptedPrivacy: boolean) {
+    return this.withPasswordLink(
+      token,
+      'activation',
+      password,
+      'This activation link is no longer valid. Ask your administrator for a new one.',
+      async (trx, link, user, hash, now) => {
+        const { tenantId, userId } = link;
+        const version = user.policyVersion;
+        await trx.raw(`UPDATE users SET activation_state = 'active', privacy_accepted_at = ?, updated_at = ?, version = version + 1 WHERE tenant_id = ? AND id = ?`, [now, now, tenantId, userId]);
+        await this.saveCredentials(trx, tenantId, userId, { password_hash: hash, must_change: false, verified_email: link.email, privacy_policy_version: version, password_changed_at: now }, now);
+        await this.deps.audit.record(trx, tenantId, now, { actorType: 'user', actorId: userId, action: 'user.activate', targetType: 'User', targetId: userId, changes: { privacyPolicyVersion: version } });
+      },
+      () => (acceptedPrivacy ? undefined : 'Please accept the privacy policy to continue.'),
+    );
+  }
+
+  /** Self-service reset (POST of the reset page): the link proves the address too; every session of the person ends. */
+  completeReset(token: string, password: string) {
+    return this.withPasswordLink(token, 'reset', password, 'This reset link is no longer valid. Ask for a new one.', async (trx, link, _user, hash, now) => {
+      const { tenantId, userId } = link;
+      await this.saveCredentials(trx, tenantId, userId, { password_hash: hash, must_change: false, verified_email: link.email, password_changed_at: now }, now);
+      await endSessions(trx, tenantId, [userId]);
+      await this.deps.audit.record(trx, tenantId, now, { actorType: 'user', actorId: userId, action: 'user.password.reset', targetType: 'User', targetId: userId, changes: {} });
     });
   }
 

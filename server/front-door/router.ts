@@ -44,6 +44,20 @@ const field = (req: Request, name: string): string => {
   return typeof v === 'string' ? v : '';
 };
 
+/**
+ * Runs a rate-limit check; over the limit, answers 429 with Retry-After and returns false.
+ */
+async function withinLimit(res: Response, title: string, check: () => Promise<void>): Promise<boolean> {
+  try {
+    await check();
+    return true;
+  } catch (err) {
+    if (!(err instanceof TooManyAttempts)) throw err;
+    tooMany(res, err, title);
+    return false;
+  }
+}
+
 function tooMany(res: Response, err: TooManyAttempts, title: string): void {
   res
     .status(429)
@@ -113,12 +127,7 @@ export function createFrontDoorRouter(d: FrontDoorDeps): Router {
       const email = field(req, 'email').trim().toLowerCase();
       const password = field(req, 'password');
       if (!EMAIL.test(email) || !password) return void res.status(400).type('html').send(pages.loginPasswordPage(csrf(req, res), email, 'Enter your email and your password.'));
-      try {
-        await d.limiter.beforeSignIn(email, req.ip ?? '');
-      } catch (err) {
-        if (err instanceof TooManyAttempts) return tooMany(res, err, 'Sign in');
-        throw err;
-      }
+      if (!(await withinLimit(res, 'Sign in', () => d.limiter.beforeSignIn(email, req.ip ?? '')))) return;
       const result = await d.access.checkPassword(email, password);
       if (!result.ok) {
         await d.limiter.failed(email);
@@ -156,12 +165,7 @@ export function createFrontDoorRouter(d: FrontDoorDeps): Router {
     '/activate',
     wrap(async (req, res) => {
       const token = field(req, 'token');
-      try {
-        await d.limiter.beforeReset(`activate:${token}`, req.ip ?? '');
-      } catch (err) {
-        if (err instanceof TooManyAttempts) return tooMany(res, err, 'Activate your account');
-        throw err;
-      }
+      if (!(await withinLimit(res, 'Activate your account', () => d.limiter.beforeReset(`activate:${token}`, req.ip ?? '')))) return;
       const result = await d.access.activate(token, field(req, 'password'), field(req, 'acceptPrivacy') === 'yes');
       if (!result.ok) {
         const seen = await d.access.peek(token, 'activation');
@@ -179,12 +183,7 @@ export function createFrontDoorRouter(d: FrontDoorDeps): Router {
     wrap(async (req, res) => {
       const email = field(req, 'email').trim().toLowerCase();
       if (!EMAIL.test(email)) return void res.status(400).type('html').send(pages.forgotPage(csrf(req, res), 'Enter your email address, like name@example.com.'));
-      try {
-        await d.limiter.beforeReset(email, req.ip ?? '');
-      } catch (err) {
-        if (err instanceof TooManyAttempts) return tooMany(res, err, 'Forgot your password');
-        throw err;
-      }
+      if (!(await withinLimit(res, 'Forgot your password', () => d.limiter.beforeReset(email, req.ip ?? '')))) return;
       await d.access.forgotPassword(email);
       // The same words whether or not the address has an account.
       res.type('html').send(pages.messagePage('Check your email', 'If an account uses this address, we sent it a link to choose a new password. The link works for one hour.', { href: '/login', text: 'Back to sign in' }));
@@ -203,12 +202,7 @@ export function createFrontDoorRouter(d: FrontDoorDeps): Router {
     '/reset-password',
     wrap(async (req, res) => {
       const token = field(req, 'token');
-      try {
-        await d.limiter.beforeReset(`reset:${token}`, req.ip ?? '');
-      } catch (err) {
-        if (err instanceof TooManyAttempts) return tooMany(res, err, 'Choose a new password');
-        throw err;
-      }
+      if (!(await withinLimit(res, 'Choose a new password', () => d.limiter.beforeReset(`reset:${token}`, req.ip ?? '')))) return;
       const result = await d.access.completeReset(token, field(req, 'password'));
       if (!result.ok) {
         if (!(await d.access.peek(token, 'reset'))) return void res.status(410).type('html').send(pages.messagePage('Reset link', result.message, { href: '/forgot-password', text: 'Forgot your password?' }));

@@ -413,6 +413,22 @@ describe('force logout', () => {
     expect((await other.me()).status).toBe(401);
   });
 
+  it('a token bound to a sub-account acts only on its subtree: others are 404, all or nothing', async () => {
+    const inside = await activePerson();
+    const outside = await activePerson();
+    const sub = await scim(h, t).post('/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: `Lyon ${seq}`, members: [{ value: inside.id }], 'urn:provisio:params:scim:schemas:extension:2.0:Group': { kind: 'subAccount' } });
+    const token = (await h.http.post('/api/v1/tokens').set('Authorization', `Bearer ${t.token}`).send({ name: 'Lyon admin', scopes: ['admin'], subAccount: sub.body.id })).body.token;
+    const bound = (path: string, body: unknown = {}) => h.http.post(`/api/v1${path}`).set('Authorization', `Bearer ${token}`).send(body as object);
+    expect((await bound(`/users/${outside.id}/force-logout`)).status).toBe(404);
+    expect((await bound(`/users/${outside.id}/reset-password`)).status).toBe(404);
+    expect((await bound('/users/force-logout', { ids: [inside.id, outside.id] })).status).toBe(404);
+    expect((await inside.b.me()).status).toBe(200);
+    expect((await outside.b.me()).status).toBe(200);
+    expect((await bound(`/users/${inside.id}/force-logout`)).status).toBe(200);
+    expect((await inside.b.me()).status).toBe(401);
+    expect((await outside.b.me()).status).toBe(200);
+  });
+
   it('another tenant cannot force out or reset this tenant\'s users (404)', async () => {
     const a = await activePerson();
     const other = await createTenant(h, 'Other');
@@ -491,6 +507,34 @@ describe('resets and email changes', () => {
     expect((await browser(h.app).signIn(newEmail, GOOD)).status).toBe(401);
     expect((await b.post('/verify-email', { token })).status).toBe(200);
     expect((await browser(h.app).signIn(newEmail, GOOD)).status).toBe(303);
+  });
+});
+
+describe('bad input gets a readable page and changes nothing', () => {
+  it.each([
+    ['/activate', { token: 'x', password: GOOD, acceptPrivacy: 'yes' }, 410],
+    ['/activate', {}, 410],
+    ['/reset-password', { token: '', password: GOOD }, 410],
+    ['/verify-email', { token: 'nope' }, 410],
+    ['/login', { email: 'not an email' }, 400],
+    ['/login/password', { email: 'a@b.test' }, 400],
+    ['/forgot-password', { email: '' }, 400],
+    ['/account/switch', { accountId: 'x' }, 303],
+  ])('POST %s %j → %i', async (path, fields, status) => {
+    const b = browser(h.app);
+    await b.get('/login');
+    const res = await b.post(path, fields as Record<string, string>);
+    expect(res.status).toBe(status);
+    if (status !== 303) expect(res.headers['content-type']).toMatch(/text\/html/);
+  });
+
+  it('an oversized or JSON body is refused with a page, and the server keeps serving', async () => {
+    const big = await h.http.post('/login').type('form').send(`email=${'a'.repeat(20_000)}`);
+    expect(big.status).toBe(413);
+    expect(big.text).toMatch(/could not read/);
+    const json = await h.http.post('/login/password').set('Content-Type', 'application/json').send('{"email": ');
+    expect(json.status).toBe(403); // no form, no CSRF token
+    expect((await h.http.get('/login')).status).toBe(200);
   });
 });
 

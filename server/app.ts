@@ -108,6 +108,8 @@ export function createApp(deps: Deps): Express {
       maxBodyBytes: deps.config.maxBodyBytes,
       scimBaseUrl: (id) => scimBaseUrl(deps.config.publicUrl, id),
       routes: deps.adminRoutes,
+      // The console calls the admin API with its session (and X-CSRF-Token on changes).
+      session: { middleware: fd.stack.session, csrfValid: fd.stack.csrfValid, actor: (req) => fd.signIn.adminActor(req) },
     }),
   );
 

@@ -1,12 +1,14 @@
 // The admin API (/api/v1, JSON) for what partner portals do: price lists, API tokens,
-// permissions, audit. Authenticated by an API token with the `admin` scope (the console's
-// session comes with the front-door issue, under the same rules). The tenant is the token's.
+// permissions, audit, access. Authenticated by an API token with the `admin` scope, or — for the
+// console — by a signed-in admin's session cookie plus the X-CSRF-Token header on every change
+// (front-door/sign-in.ts adminActor: the primary admin is tenant-wide, a sub-account admin is
+// bound to the sub-account they work in, under the same rules as a bound token).
 // Errors use the one error family and renderer (http/error-handler.ts), as application/json.
-import express, { NextFunction, Request, Response, Router } from 'express';
+import express, { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import type { Logger } from 'pino';
 import { forbidden, unauthorized, notFound } from '../errors';
 import { jsonErrorHandler } from '../http/error-handler';
-import { Scope } from '../resources/service';
+import { Actor, Scope } from '../resources/service';
 import { Authenticator } from '../tenancy/authenticator';
 import { bearerToken } from '../tenancy/tokens';
 
@@ -19,7 +21,17 @@ export interface AdminRouterDeps {
   scimBaseUrl: (tenantId: string) => string;
   /** Feature routers mounted under /api/v1 after authentication (price lists, tokens, …). */
   routes: ((router: Router) => void)[];
+  /** Session sign-in for requests without a bearer token (the console). */
+  session?: {
+    middleware: RequestHandler[];
+    /** Whether the request carries a valid CSRF token (header X-CSRF-Token). */
+    csrfValid(req: Request): boolean;
+    /** The admin actor of the signed-in person, 'forbidden' for someone who is not an admin, undefined without a session. */
+    actor(req: Request): Promise<{ tenantId: string; actor: Actor } | 'forbidden' | undefined>;
+  };
 }
+
+const SAFE_METHODS = ['GET', 'HEAD', 'OPTIONS'];
 
 /** Wraps an async handler so a rejection reaches the error handler. */
 export const handle =
@@ -32,6 +44,17 @@ export const handle =
 
 async function authenticate(deps: AdminRouterDeps, req: AdminRequest): Promise<void> {
   const token = bearerToken(req.headers.authorization);
+  if (!token && !req.headers.authorization && deps.session) {
+    const who = await deps.session.actor(req);
+    if (who === 'forbidden') throw forbidden('The admin API is for admins: your account is not an admin of the account you are working in');
+    if (who) {
+      // A cookie rides along with any cross-site request: changes need the CSRF token too.
+      if (!SAFE_METHODS.includes(req.method) && !deps.session.csrfValid(req)) throw forbidden('Send the X-CSRF-Token header (from GET /api/v1/me) with every change made with a session');
+      req.tenantId = who.tenantId;
+      req.scope = { tenantId: who.tenantId, baseUrl: deps.scimBaseUrl(who.tenantId), actor: who.actor };
+      return;
+    }
+  }
   if (!token) throw unauthorized();
   const cred = await deps.authenticator.authenticate(token);
   if (!cred) throw unauthorized('The bearer token is not valid');
@@ -67,6 +90,13 @@ export function tenantWideOnly(router: Router, path: string): void {
 export function createAdminRouter(deps: AdminRouterDeps): Router {
   const router = express.Router();
   router.use(express.json({ type: () => true, limit: deps.maxBodyBytes }));
+  // The session is read only for requests without an Authorization header.
+  const session = deps.session?.middleware ?? [];
+  router.use((req: Request, res: Response, next: NextFunction) => {
+    if (req.headers.authorization || !session.length) return next();
+    const run = (i: number) => (err?: unknown) => (err || i === session.length ? next(err) : session[i](req, res, run(i + 1)));
+    run(0)();
+  });
   router.use((req: Request, _res: Response, next: NextFunction) => {
     authenticate(deps, req as AdminRequest).then(() => next(), next);
   });

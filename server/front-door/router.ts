@@ -394,6 +394,8 @@ export function meRouter(d: { stack: SessionStack; signIn: SignInService; access
         signInMethod: u.method,
         mustChangePassword: req.session.mustChangePassword === true,
         mustAcceptPrivacy: req.session.mustAcceptPrivacy === true,
+        // For the console's calls to the admin API with this session: send it as X-CSRF-Token.
+        csrfToken: d.stack.csrfToken(req, res),
       });
     }),
   );

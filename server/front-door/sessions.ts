@@ -33,6 +33,8 @@ export interface SessionStack {
   forms: RequestHandler[];
   /** The token to put in a form (sets its cookie). */
   csrfToken(req: Request, res: Response): string;
+  /** Whether the request carries a valid token (form field or X-CSRF-Token header). */
+  csrfValid(req: Request): boolean;
 }
 
 export function sessionStack(o: SessionStackOptions): SessionStack {
@@ -75,6 +77,7 @@ export function sessionStack(o: SessionStackOptions): SessionStack {
     session: [cookieParser(), sessionMiddleware, absolute],
     forms: [express.urlencoded({ extended: false, limit: '16kb' }), csrf.doubleCsrfProtection as RequestHandler],
     csrfToken: (req, res) => csrf.generateCsrfToken(req, res, { overwrite: false, validateOnReuse: false }),
+    csrfValid: (req) => csrf.validateRequest(req),
   };
 }
 

@@ -5,6 +5,7 @@ import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
 import type { Knex } from 'knex';
 import { inTenant } from '../store/scope';
+import type { Actor } from '../resources/service';
 import { AccessService, signInEmail, UserFacts } from './access';
 import type { EligibleUser, SignIn, SignInMethod } from './contracts';
 import { loginEmailPage } from './pages';
@@ -89,6 +90,22 @@ export class SignInService implements SignIn {
         ...subs.map((s) => ({ id: s.id, name: s.display_name, kind: 'subAccount' as const, admin: s.admin === true })),
       ];
     });
+  }
+
+  /**
+   * Who a signed-in person is on the admin API (the console): the tenant's admin is tenant-wide;
+   * a sub-account admin acts for the sub-account they work in (POST /account/switch), bound to
+   * its subtree exactly like a token bound to it. 'forbidden' when that account is not theirs to
+   * administer; undefined without a session. test/api/front-door.test.ts
+   */
+  async adminActor(req: Request): Promise<{ tenantId: string; actor: Actor } | 'forbidden' | undefined> {
+    const u = req.session?.user;
+    if (!u || req.session.mustChangePassword || req.session.mustAcceptPrivacy) return undefined;
+    if (!(await this.deps.access.mayEnter(u.tenantId, u.userId))) return undefined;
+    const current = u.accountId ?? u.tenantId;
+    const account = (await this.accounts(u.tenantId, u.userId)).find((a) => a.id === current);
+    if (!account?.admin) return 'forbidden';
+    return { tenantId: u.tenantId, actor: { type: 'user', id: u.userId, subAccountId: account.kind === 'subAccount' ? account.id : undefined } };
   }
 
   static email(f: UserFacts): string | undefined {

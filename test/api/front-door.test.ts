@@ -510,6 +510,64 @@ describe('resets and email changes', () => {
   });
 });
 
+describe('the admin API with a session (the console)', () => {
+  it('a signed-in admin calls it with the cookie, and every change needs X-CSRF-Token; others get 401/403', async () => {
+    // The primary admin of a tenant of its own, activated through the emailed link.
+    const other = await createTenant(h, 'Console Co', `chief-${seq}@console.test`);
+    const token = linkToken((await mailTo(`chief-${seq}@console.test`, /activ/i)).text, '/activate');
+    const chief = browser(h.app);
+    await chief.get(`/activate?token=${token}`);
+    expect((await chief.post('/activate', { token, password: GOOD, acceptPrivacy: 'yes' })).headers.location).toBe('/console');
+    const me = await chief.me();
+    expect(me.body.csrfToken).toEqual(expect.any(String));
+
+    const member = (await scim(h, other).post('/Users', { schemas: [USER], userName: `member-${seq}@console.test`, [PROVISIO_USER]: { activationMode: 'generatedCredentials' } })).body.id;
+    expect((await chief.agent.get('/api/v1/settings')).status).toBe(200);
+    const noCsrf = await chief.agent.post(`/api/v1/users/${member}/force-logout`).send({});
+    expect(noCsrf.status).toBe(403);
+    expect(noCsrf.body.detail).toMatch(/X-CSRF-Token/);
+    const ok = await chief.agent.post(`/api/v1/users/${member}/force-logout`).set('X-CSRF-Token', me.body.csrfToken).send({});
+    expect(ok.status).toBe(200);
+    // The audit names the person, not a token.
+    const audit = await h.http.get('/api/v1/audit').query({ action: 'user.forceLogout' }).set('Authorization', `Bearer ${other.token}`);
+    expect(audit.body.entries[0]).toMatchObject({ actor: { type: 'user', id: other.primaryAdminId } });
+
+    // Another tenant's user is 404 as always.
+    const stranger = await activePerson();
+    expect((await chief.agent.post(`/api/v1/users/${stranger.id}/force-logout`).set('X-CSRF-Token', me.body.csrfToken).send({})).status).toBe(404);
+
+    // Not an admin: 403; no session: 401.
+    expect((await stranger.b.agent.get('/api/v1/settings')).status).toBe(403);
+    expect((await h.http.get('/api/v1/settings')).status).toBe(401);
+  });
+});
+
+describe('a sub-account admin on the admin API', () => {
+  it('acts only once working in their sub-account, and then only on its subtree', async () => {
+    const boss = await activePerson();
+    const staff = await activePerson();
+    const outsider = await activePerson();
+    const sub = await scim(h, t).post('/Groups', {
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'],
+      displayName: `Nantes ${seq}`,
+      members: [{ value: boss.id }, { value: staff.id }],
+      'urn:provisio:params:scim:schemas:extension:2.0:Group': { kind: 'subAccount', admins: [{ value: boss.id }] },
+    });
+    expect(sub.status).toBe(201);
+    // Working in the tenant, where they are no admin: 403.
+    expect((await boss.b.agent.get('/api/v1/audit')).status).toBe(403);
+    await boss.b.get('/account');
+    expect((await boss.b.post('/account/switch', { accountId: sub.body.id })).status).toBe(303);
+    const csrf = (await boss.b.me()).body.csrfToken;
+    // Bound to the sub-account: whole-tenant parts are 403, people outside are 404.
+    expect((await boss.b.agent.get('/api/v1/settings')).status).toBe(403);
+    expect((await boss.b.agent.post(`/api/v1/users/${outsider.id}/force-logout`).set('X-CSRF-Token', csrf).send({})).status).toBe(404);
+    expect((await boss.b.agent.post(`/api/v1/users/${staff.id}/force-logout`).set('X-CSRF-Token', csrf).send({})).status).toBe(200);
+    expect((await staff.b.me()).status).toBe(401);
+    expect((await outsider.b.me()).status).toBe(200);
+  });
+});
+
 describe('bad input gets a readable page and changes nothing', () => {
   it.each([
     ['/activate', { token: 'x', password: GOOD, acceptPrivacy: 'yes' }, 410],

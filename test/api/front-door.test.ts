@@ -343,6 +343,25 @@ describe('sessions', () => {
     }
   });
 
+  it('expired sessions are deleted by the purge; SCIM and health answers set no cookie', async () => {
+    const p = await activePerson();
+    const saved = now;
+    try {
+      now += 31 * 60_000;
+      const purged = await h.deps.frontDoor.sessions.purgeExpired();
+      expect(purged).toBeGreaterThanOrEqual(1);
+      const left = await h.owner(async (trx) => (await trx.raw('SELECT count(*)::int AS n FROM sessions WHERE user_id = ?', [p.id])).rows[0].n);
+      expect(left).toBe(0);
+    } finally {
+      now = saved;
+    }
+    const health = await h.http.get('/healthz');
+    expect(health.headers['set-cookie']).toBeUndefined();
+    const users = await scim(h, t).get('/Users?count=1');
+    expect(users.status).toBe(200);
+    expect(users.headers['set-cookie']).toBeUndefined();
+  });
+
   it('Secure cookies behind https', async () => {
     const secure = await startHarness({ clock, env: { SMTP_URL: smtp.url, PUBLIC_URL: 'https://provisio.example' } });
     try {

@@ -98,7 +98,7 @@ export function createApp(deps: Deps): Express {
     }),
   );
   // The signed-in person, by session cookie: before the admin API, which wants a bearer token.
-  app.use('/api/v1/me', meRouter({ stack: fd.stack, signIn: fd.signIn, access: fd.access }));
+  app.use('/api/v1/me', meRouter({ stack: fd.stack, signIn: fd.signIn, access: fd.access, logger: deps.logger }));
 
   app.use(
     '/api/v1',

@@ -10,7 +10,7 @@ import type { Router } from 'express';
 import { invalidValue, notFound } from '../errors';
 import { isObject } from '../scim/normalize';
 import { isUuid } from '../scim/members';
-import type { AccessService } from '../front-door/access';
+import type { AccessService, Visibility } from '../front-door/access';
 import { visibleIds } from '../store/visibility';
 import { AdminRequest, handle } from './admin-router';
 
@@ -19,21 +19,14 @@ export const MAX_FORCE_LOGOUT_IDS = 1000;
 export function accessRoutes(deps: { access: AccessService }) {
   const { access } = deps;
   /** Only what the credential may see: the subtree of a sub-account-bound token. */
-  const visibility = (req: AdminRequest) => {
+  const visibility = (req: AdminRequest): Visibility | undefined => {
     const sub = req.scope!.actor.subAccountId;
-    return sub ? (trx: Parameters<typeof visibleIds>[0], ids: string[]) => visibleIds(trx, 'User', req.tenantId!, sub, ids) : undefined;
+    return sub ? (trx, ids) => visibleIds(trx, 'User', req.tenantId!, sub, ids) : undefined;
   };
   const userId = (req: AdminRequest) => {
     const id = String(req.params.id).toLowerCase();
     if (!isUuid(id)) throw notFound(`User ${req.params.id} not found`);
     return id;
-  };
-  /** 404 for a user outside the credential's view, before anything happens. */
-  const mustSee = async (req: AdminRequest, id: string) => {
-    const v = visibility(req);
-    if (!v) return;
-    const seen = await access.visible(req.tenantId!, [id], v);
-    if (!seen.has(id)) throw notFound(`User ${id} not found`);
   };
 
   return (router: Router) => {
@@ -59,17 +52,13 @@ export function accessRoutes(deps: { access: AccessService }) {
     router.post(
       '/users/:id/reset-password',
       handle(async (req, res) => {
-        const id = userId(req);
-        await mustSee(req, id);
-        res.status(202).json(await access.adminResetPassword(req.tenantId!, id, req.scope!.actor));
+        res.status(202).json(await access.adminResetPassword(req.tenantId!, userId(req), req.scope!.actor, visibility(req)));
       }),
     );
     router.post(
       '/users/:id/activation',
       handle(async (req, res) => {
-        const id = userId(req);
-        await mustSee(req, id);
-        res.status(202).json(await access.resendActivation(req.tenantId!, id, req.scope!.actor));
+        res.status(202).json(await access.resendActivation(req.tenantId!, userId(req), req.scope!.actor, visibility(req)));
       }),
     );
   };

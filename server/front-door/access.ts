@@ -76,6 +76,9 @@ function requestedMode(body: unknown): ActivationMode | undefined {
   return mode;
 }
 
+/** Which of these users a restricted credential sees, checked in the operation's transaction. */
+export type Visibility = (trx: Tx, ids: string[]) => Promise<Set<string>>;
+
 export interface Credentials {
   password_hash: string | null;
   must_change: boolean;
@@ -93,8 +96,15 @@ export interface UserFacts {
   primaryAdmin: boolean;
   data: JsonObject;
   credentials?: Credentials;
+  /** The tenant's name and settings (read with the user: emails need them). */
+  tenant: TenantFacts;
   /** The privacy policy version this person must have accepted: the tenant's setting, else the server's. */
   policyVersion: string;
+}
+
+export interface TenantFacts {
+  name: string;
+  settings: Record<string, unknown>;
 }
 
 export class AccessService implements WriteHooks {
@@ -110,18 +120,10 @@ export class AccessService implements WriteHooks {
     return `${this.deps.publicUrl}/login`;
   }
 
-  private async tenantName(trx: Tx, tenantId: string): Promise<string> {
-    return (await this.tenant(trx, tenantId)).name;
-  }
-
-  /** The tenant's name and settings, in one query (every user create needs both). */
-  private async tenant(trx: Tx, tenantId: string): Promise<{ name: string; settings: Record<string, unknown> }> {
+  /** The tenant's name and settings, in one query (a user write's email needs both). */
+  private async tenant(trx: Tx, tenantId: string): Promise<TenantFacts> {
     const r = (await trx.raw('SELECT name, settings FROM tenants WHERE id = ?', [tenantId])).rows[0];
     return { name: r?.name ?? '', settings: r?.settings ?? {} };
-  }
-
-  private formatDate(d: Date): string {
-    return d.toISOString();
   }
 
   // ---- hooks on user writes (resources/service.ts calls them in the write's transaction) ----
@@ -146,11 +148,11 @@ export class AccessService implements WriteHooks {
       // signs in with it. test/api/front-door.test.ts
       await revokeLinks(trx, tenantId, userIds);
       if (!newEmail) return;
-      const settings = await tenancy.settings(trx, tenantId);
-      const language = languageOf(after.data, settings);
+      const tenant = await this.tenant(trx, tenantId);
+      const language = languageOf(after.data, tenant.settings);
       const now = this.deps.clock();
       if (after.activation_state === 'pending') {
-        await this.queueActivation(trx, tenantId, after.id, newEmail, language, now);
+        await this.queueActivation(trx, tenantId, after.id, newEmail, language, now, tenant.name);
       } else if (isActive) {
         const token = await issueLink(trx, tenantId, after.id, 'verify-email', newEmail, now, VERIFY_LINK_MS);
         await this.deps.mail.enqueue(trx, {
@@ -158,7 +160,7 @@ export class AccessService implements WriteHooks {
           template: 'verify-email',
           to: newEmail,
           language,
-          params: { tenantName: await this.tenantName(trx, tenantId), link: this.link('/verify-email', token), expiresAt: this.formatDate(new Date(now.getTime() + VERIFY_LINK_MS)) },
+          params: { tenantName: tenant.name, link: this.link('/verify-email', token), expiresAt: new Date(now.getTime() + VERIFY_LINK_MS).toISOString() },
         });
       }
     }
@@ -176,7 +178,7 @@ export class AccessService implements WriteHooks {
         this.deps.logger.info({ tenant: tenantId, user: row.id }, 'user created pending without a sign-in email: no activation email sent');
         return;
       }
-      await this.queueActivation(trx, tenantId, row.id, email, language, now, tenant.name);
+      await this.queueActivation(trx, tenantId, row.id, email, language, now, tenant.name, true);
       return;
     }
     // Active with generated credentials, sent to the credentials email: the user's own setting,
@@ -206,11 +208,10 @@ export class AccessService implements WriteHooks {
     return r ? signInEmail(r.user_name) : undefined;
   }
 
-  /** `tenantName` is given only by the create path: the user is new, so no older link exists. */
-  private async queueActivation(trx: Tx, tenantId: string, userId: string, email: string, language: Language, now: Date, tenantName?: string): Promise<void> {
+  /** `newUser`: created in this transaction, so there is no older link to kill. */
+  private async queueActivation(trx: Tx, tenantId: string, userId: string, email: string, language: Language, now: Date, tenantName: string, newUser = false): Promise<void> {
     const ttl = this.deps.activationLinkDays * DAY_MS;
-    // A user created in this transaction has no older link to kill.
-    if (tenantName === undefined) await supersedeLinks(trx, tenantId, userId, 'activation');
+    if (!newUser) await supersedeLinks(trx, tenantId, userId, 'activation');
     const link = newLink(tenantId, userId, 'activation', email, now, ttl);
     await this.deps.mail.enqueue(
       trx,
@@ -219,7 +220,7 @@ export class AccessService implements WriteHooks {
         template: 'activation',
         to: email,
         language,
-        params: { tenantName: tenantName ?? (await this.tenantName(trx, tenantId)), link: this.link('/activate', link.token), expiresAt: this.formatDate(new Date(now.getTime() + ttl)) },
+        params: { tenantName, link: this.link('/activate', link.token), expiresAt: new Date(now.getTime() + ttl).toISOString() },
       },
       link,
     );
@@ -242,7 +243,7 @@ export class AccessService implements WriteHooks {
       await trx.raw(
         `SELECT u.id, u.user_name, u.active, u.activation_state, u.is_primary_admin, u.data,
                 c.password_hash, c.must_change, c.verified_email, c.privacy_policy_version,
-                t.settings ->> 'privacyPolicyVersion' AS tenant_policy_version
+                t.name AS tenant_name, t.settings AS tenant_settings
            FROM users u JOIN tenants t ON t.id = u.tenant_id
            LEFT JOIN user_credentials c ON c.tenant_id = u.tenant_id AND c.user_id = u.id
           WHERE u.tenant_id = ? AND u.id = ?`,
@@ -259,7 +260,8 @@ export class AccessService implements WriteHooks {
       activationState: r.activation_state,
       primaryAdmin: r.is_primary_admin,
       data: r.data,
-      policyVersion: r.tenant_policy_version ?? this.deps.privacyPolicyVersion,
+      tenant: { name: r.tenant_name, settings: r.tenant_settings ?? {} },
+      policyVersion: (r.tenant_settings?.privacyPolicyVersion as string | undefined) ?? this.deps.privacyPolicyVersion,
       credentials: r.password_hash !== undefined ? { password_hash: r.password_hash, must_change: r.must_change ?? false, verified_email: r.verified_email, privacy_policy_version: r.privacy_policy_version } : undefined,
     };
   }
@@ -415,8 +417,8 @@ export class AccessService implements WriteHooks {
         tenantId,
         template: 'password-reset',
         to: f.email,
-        language: languageOf(f.data, await tenancy.settings(trx, tenantId)),
-        params: { tenantName: await this.tenantName(trx, tenantId), link: this.link('/reset-password', token), expiresAt: this.formatDate(new Date(now.getTime() + RESET_LINK_MS)) },
+        language: languageOf(f.data, f.tenant.settings),
+        params: { tenantName: f.tenant.name, link: this.link('/reset-password', token), expiresAt: new Date(now.getTime() + RESET_LINK_MS).toISOString() },
       });
     });
   }
@@ -458,27 +460,24 @@ export class AccessService implements WriteHooks {
 
   // ---- admin operations (admin API) ----
 
-  /** Which of these users a restricted credential sees (the check runs in the tenant's transaction). */
-  async visible(tenantId: string, ids: string[], check: (trx: Tx, ids: string[]) => Promise<Set<string>>): Promise<Set<string>> {
-    return inTenant(this.deps.knex, tenantId, (trx) => check(trx, ids));
-  }
-
-  private async target(trx: Tx, tenantId: string, userId: string, actor: Actor): Promise<UserFacts> {
+  /**
+   * The user an admin operation is about: 404 when absent or outside what a restricted credential
+   * sees (`visible`, a sub-account's subtree), in the operation's own transaction.
+   */
+  private async find(trx: Tx, tenantId: string, userId: string, visible?: Visibility): Promise<UserFacts> {
     const f = await this.facts(trx, tenantId, userId);
-    if (!f) throw notFound(`User ${userId} not found`);
-    if (f.primaryAdmin && !(actor.type === 'user' && actor.id === f.userId)) throw forbidden(PRIMARY_ADMIN_DETAIL);
+    if (!f || (visible && !(await visible(trx, [f.userId])).has(f.userId))) throw notFound(`User ${userId} not found`);
     return f;
   }
 
   /** Resends the activation email (a new link; the older one stops working). */
-  async resendActivation(tenantId: string, userId: string, actor: Actor): Promise<{ sentTo: string; expiresAt: string }> {
+  async resendActivation(tenantId: string, userId: string, actor: Actor, visible?: Visibility): Promise<{ sentTo: string; expiresAt: string }> {
     return inTenant(this.deps.knex, tenantId, async (trx) => {
-      const f = await this.facts(trx, tenantId, userId);
-      if (!f) throw notFound(`User ${userId} not found`);
+      const f = await this.find(trx, tenantId, userId, visible);
       if (f.activationState !== 'pending') throw new ScimError(409, 'This user is already active; use reset-password instead', 'invalidValue');
       if (!f.email) throw invalidValue('This user has no sign-in email (userName is not an email address)');
       const now = this.deps.clock();
-      await this.queueActivation(trx, tenantId, userId, f.email, languageOf(f.data, await tenancy.settings(trx, tenantId)), now);
+      await this.queueActivation(trx, tenantId, userId, f.email, languageOf(f.data, f.tenant.settings), now, f.tenant.name);
       await this.deps.audit.record(trx, tenantId, now, { actorType: actor.type, actorId: actor.id, action: 'user.activation.resend', targetType: 'User', targetId: userId, changes: {} });
       return { sentTo: f.email, expiresAt: new Date(now.getTime() + this.deps.activationLinkDays * DAY_MS).toISOString() };
     });
@@ -488,9 +487,10 @@ export class AccessService implements WriteHooks {
    * Admin reset: a temporary password emailed to the person, to be changed at the next sign-in;
    * every session ends and pending reset links die. Never on the primary admin by someone else.
    */
-  async adminResetPassword(tenantId: string, userId: string, actor: Actor): Promise<{ sentTo: string }> {
+  async adminResetPassword(tenantId: string, userId: string, actor: Actor, visible?: Visibility): Promise<{ sentTo: string }> {
     return inTenant(this.deps.knex, tenantId, async (trx) => {
-      const f = await this.target(trx, tenantId, userId, actor);
+      const f = await this.find(trx, tenantId, userId, visible);
+      if (f.primaryAdmin && !(actor.type === 'user' && actor.id === f.userId)) throw forbidden(PRIMARY_ADMIN_DETAIL);
       if (!f.email) throw invalidValue('This user has no sign-in email (userName is not an email address)');
       if (f.activationState !== 'active') throw new ScimError(409, 'This user has not activated the account yet; resend the activation email instead', 'invalidValue');
       const now = this.deps.clock();
@@ -502,8 +502,8 @@ export class AccessService implements WriteHooks {
         tenantId,
         template: 'temporary-password',
         to: f.email,
-        language: languageOf(f.data, await tenancy.settings(trx, tenantId)),
-        params: { tenantName: await this.tenantName(trx, tenantId), userName: f.userName, password, loginUrl: this.loginUrl },
+        language: languageOf(f.data, f.tenant.settings),
+        params: { tenantName: f.tenant.name, userName: f.userName, password, loginUrl: this.loginUrl },
       });
       await this.deps.audit.record(trx, tenantId, now, { actorType: actor.type, actorId: actor.id, action: 'user.password.adminReset', targetType: 'User', targetId: userId, changes: {} });
       return { sentTo: f.email };
@@ -515,7 +515,7 @@ export class AccessService implements WriteHooks {
    * (else 404 naming the missing ones) and none may be the primary admin (403) — checked before
    * any session ends. Returns how many sessions ended.
    */
-  async forceLogout(tenantId: string, userIds: string[], actor: Actor, visible?: (trx: Tx, ids: string[]) => Promise<Set<string>>): Promise<{ sessionsEnded: number }> {
+  async forceLogout(tenantId: string, userIds: string[], actor: Actor, visible?: Visibility): Promise<{ sessionsEnded: number }> {
     const ids = [...new Set(userIds.map((i) => i.toLowerCase()))];
     return inTenant(this.deps.knex, tenantId, async (trx) => {
       const rows = (await trx.raw('SELECT id, is_primary_admin FROM users WHERE tenant_id = ? AND id = ANY(?::uuid[])', [tenantId, ids])).rows as { id: string; is_primary_admin: boolean }[];

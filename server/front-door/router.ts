@@ -369,7 +369,7 @@ export function createFrontDoorRouter(d: FrontDoorDeps): Router {
 }
 
 /** GET /api/v1/me: the signed-in person (session cookie), 401 without one. */
-export function meRouter(d: { stack: SessionStack; signIn: SignInService; access: AccessService }): Router {
+export function meRouter(d: { stack: SessionStack; signIn: SignInService; access: AccessService; logger: Logger }): Router {
   const router = express.Router();
   router.use(d.stack.session);
   router.get(
@@ -400,8 +400,8 @@ export function meRouter(d: { stack: SessionStack; signIn: SignInService; access
     }),
   );
   router.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    d.logger.error({ err: { message: (err as Error)?.message } }, 'me: could not answer');
     res.status(503).json({ status: '503', detail: 'The service could not answer just now' });
-    void err;
   });
   return router;
 }

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { Knex } from 'knex';
 import { inTenant } from '../store/scope';
 import type { Actor } from '../resources/service';
-import { AccessService, signInEmail, UserFacts } from './access';
+import { AccessService } from './access';
 import type { EligibleUser, SignIn, SignInMethod } from './contracts';
 import { loginEmailPage } from './pages';
 import { regenerate, saveSession } from './sessions';
@@ -108,7 +108,4 @@ export class SignInService implements SignIn {
     return { tenantId: u.tenantId, actor: { type: 'user', id: u.userId, subAccountId: account.kind === 'subAccount' ? account.id : undefined } };
   }
 
-  static email(f: UserFacts): string | undefined {
-    return signInEmail(f.userName);
-  }
 }

@@ -228,8 +228,6 @@ describe('signing in with a password', () => {
     const step = await b.post('/login', { email: p.email.toUpperCase() });
     expect(step.status).toBe(200);
     expect(step.text).toContain('name="password"');
-    const unknownStep = await browser(h.app).get('/login').then(async () => undefined);
-    void unknownStep;
     const c = browser(h.app);
     await c.get('/login');
     const stepUnknown = await c.post('/login', { email: 'nobody@acme.test' });
@@ -314,8 +312,6 @@ describe('signing in with a password', () => {
 describe('sessions', () => {
   it('a session made on one instance is recognised by another on the same database', async () => {
     const p = await activePerson();
-    const logs: string[] = [];
-    void logs;
     const second: Deps = await createDeps(h.deps.config, h.deps.logger, { db: h.db, skipMigrations: true, clock });
     const app2 = createApp(second);
     const cookie = p.b.cookie()!;
@@ -440,6 +436,9 @@ describe('force logout', () => {
     const bound = (path: string, body: unknown = {}) => h.http.post(`/api/v1${path}`).set('Authorization', `Bearer ${token}`).send(body as object);
     expect((await bound(`/users/${outside.id}/force-logout`)).status).toBe(404);
     expect((await bound(`/users/${outside.id}/reset-password`)).status).toBe(404);
+    // Outside: 404 before anything about its state (inside, an active user's resend is 409).
+    expect((await bound(`/users/${outside.id}/activation`)).status).toBe(404);
+    expect((await bound(`/users/${inside.id}/activation`)).status).toBe(409);
     expect((await bound('/users/force-logout', { ids: [inside.id, outside.id] })).status).toBe(404);
     expect((await inside.b.me()).status).toBe(200);
     expect((await outside.b.me()).status).toBe(200);

@@ -15,13 +15,16 @@ const USAGE = `usage:
   provisio tenants create --name NAME --admin-email EMAIL [--given-name G] [--family-name F]
   provisio tenants list`;
 
+/** A command line the CLI cannot run: printed with the usage, exit code 2. */
+class UsageError extends Error {}
+
 function flags(args: string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
-    if (!a.startsWith('--')) throw new ScimError(400, `unexpected argument "${a}"`);
+    if (!a.startsWith('--')) throw new UsageError(`unexpected argument "${a}"`);
     const v = args[i + 1];
-    if (v === undefined || v.startsWith('--')) throw new ScimError(400, `${a} needs a value`);
+    if (v === undefined || v.startsWith('--')) throw new UsageError(`${a} needs a value`);
     out[a.slice(2)] = v;
     i++;
   }
@@ -72,9 +75,10 @@ if (require.main === module) {
   runCli(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (err) => {
-      const msg = err instanceof ConfigError || err instanceof ScimError ? err.message : err?.stack ?? String(err);
-      process.stderr.write(`provisio: ${msg}\n`);
-      process.exit(err instanceof ConfigError ? 2 : 1);
+      // A bad key, flag or value is the caller's to fix: its message (and the usage) is enough.
+      const known = err instanceof ConfigError || err instanceof UsageError || err instanceof ScimError;
+      process.stderr.write(`provisio: ${known ? err.message : err?.stack ?? String(err)}\n${err instanceof UsageError ? USAGE + '\n' : ''}`);
+      process.exit(err instanceof ConfigError || err instanceof UsageError ? 2 : 1);
     },
   );
 }

@@ -1,5 +1,8 @@
 // The one error family of the server: ScimError carries an HTTP status and, where RFC 7644 §3.12
-// (Table 9) and RFC 9865 §2.1 define one, a scimType keyword. http/error-handler.ts renders it.
+// (Table 9) and RFC 9865 §2.1 define one, a scimType keyword. Errors are made only by the
+// factories below, one per (status, keyword) pair the server uses, and a pair the RFCs do not
+// define is refused when the error is built (test/unit/errors.test.ts). http/error-handler.ts
+// renders every one of them.
 
 export type ScimType =
   | 'invalidFilter'
@@ -16,14 +19,33 @@ export type ScimType =
   | 'expiredCursor'
   | 'invalidCount';
 
+/** The status each keyword goes with: RFC 7644 §3.12 Table 9, and RFC 9865 §2.1 for the cursor ones. */
+export const SCIM_TYPE_STATUS: Record<ScimType, number> = {
+  invalidFilter: 400,
+  tooMany: 400,
+  uniqueness: 409,
+  mutability: 400,
+  invalidSyntax: 400,
+  invalidPath: 400,
+  noTarget: 400,
+  invalidValue: 400,
+  invalidVers: 400,
+  sensitive: 403,
+  invalidCursor: 400,
+  expiredCursor: 400,
+  invalidCount: 400,
+};
+
 export class ScimError extends Error {
   readonly status: number;
   readonly scimType?: ScimType;
-  /** Extra response headers (e.g. WWW-Authenticate on 401, Allow on 405). */
+  /** Extra response headers (e.g. WWW-Authenticate on 401, Allow on 405, Retry-After on 429). */
   readonly headers: Record<string, string>;
 
   constructor(status: number, detail: string, scimType?: ScimType, headers: Record<string, string> = {}) {
     super(detail);
+    if (!Number.isInteger(status) || status < 400 || status > 599) throw new Error(`ScimError status must be 4xx or 5xx, got ${status}`);
+    if (scimType !== undefined && SCIM_TYPE_STATUS[scimType] !== status) throw new Error(`scimType "${scimType}" goes with ${SCIM_TYPE_STATUS[scimType]}, not ${status} (RFC 7644 §3.12)`);
     this.name = 'ScimError';
     this.status = status;
     this.scimType = scimType;
@@ -31,26 +53,39 @@ export class ScimError extends Error {
   }
 }
 
-export const badRequest = (scimType: ScimType, detail: string) => new ScimError(400, detail, scimType);
-export const invalidFilter = (detail: string) => badRequest('invalidFilter', detail);
-export const invalidSyntax = (detail: string) => badRequest('invalidSyntax', detail);
-export const invalidValue = (detail: string) => badRequest('invalidValue', detail);
-export const invalidPath = (detail: string) => badRequest('invalidPath', detail);
-export const noTarget = (detail: string) => badRequest('noTarget', detail);
-export const mutability = (detail: string) => badRequest('mutability', detail);
-export const tooMany = (detail: string) => badRequest('tooMany', detail);
-export const invalidCursor = (detail: string) => badRequest('invalidCursor', detail);
-export const expiredCursor = (detail: string) => badRequest('expiredCursor', detail);
-export const invalidCount = (detail: string) => badRequest('invalidCount', detail);
-export const uniqueness = (detail: string) => new ScimError(409, detail, 'uniqueness');
-export const notFound = (detail = 'Resource not found') => new ScimError(404, detail);
+const keyword = (scimType: ScimType) => (detail: string) => new ScimError(SCIM_TYPE_STATUS[scimType], detail, scimType);
+
+export const invalidFilter = keyword('invalidFilter');
+export const invalidSyntax = keyword('invalidSyntax');
+export const invalidValue = keyword('invalidValue');
+export const invalidPath = keyword('invalidPath');
+export const noTarget = keyword('noTarget');
+export const mutability = keyword('mutability');
+export const tooMany = keyword('tooMany');
+export const invalidCursor = keyword('invalidCursor');
+export const expiredCursor = keyword('expiredCursor');
+export const invalidCount = keyword('invalidCount');
+export const uniqueness = keyword('uniqueness');
+
+/** 400 without a keyword: the request is wrong in a way no keyword names (an aborted upload). */
+export const badRequest = (detail: string) => new ScimError(400, detail);
 export const unauthorized = (detail = 'A valid bearer token is required') =>
   new ScimError(401, detail, undefined, { 'WWW-Authenticate': 'Bearer realm="provisio"' });
 export const forbidden = (detail: string) => new ScimError(403, detail);
+export const notFound = (detail = 'Resource not found') => new ScimError(404, detail);
 export const methodNotAllowed = (allow: string[]) =>
   new ScimError(405, `Method not allowed here; allowed: ${allow.join(', ')}`, undefined, { Allow: allow.join(', ') });
+/** 409 without a keyword: the resource's state forbids the operation (RFC 9110 §15.5.10), not a uniqueness clash. */
+export const conflict = (detail: string) => new ScimError(409, detail);
 export const preconditionFailed = (detail = 'The resource has changed (If-Match does not match its current version)') =>
   new ScimError(412, detail);
 export const payloadTooLarge = (detail: string) => new ScimError(413, detail);
-export const unavailable = (detail = 'The database is unavailable; try again shortly') => new ScimError(503, detail);
+export const unsupportedMediaType = (detail: string) => new ScimError(415, detail);
+export const tooManyRequests = (detail: string, retryAfterSeconds: number) =>
+  new ScimError(429, detail, undefined, { 'Retry-After': String(retryAfterSeconds) });
+/** Another library's 4xx (body-parser, express): its status and message stand. */
+export const clientError = (status: number, detail: string) => new ScimError(status >= 400 && status < 500 ? status : 400, detail);
+/** 5xx details never carry internals: the log has them. */
+export const internalError = () => new ScimError(500, 'Internal server error');
 export const notImplemented = (detail: string) => new ScimError(501, detail);
+export const unavailable = (detail = 'The database is unavailable; try again shortly') => new ScimError(503, detail);

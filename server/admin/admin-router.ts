@@ -8,6 +8,7 @@ import express, { NextFunction, Request, RequestHandler, Response, Router } from
 import type { Logger } from 'pino';
 import { forbidden, unauthorized, notFound } from '../errors';
 import { jsonErrorHandler } from '../http/error-handler';
+import { handle as handleAsync } from '../http/handle';
 import { Actor, Scope } from '../resources/service';
 import { Authenticator } from '../tenancy/authenticator';
 import { bearerToken } from '../tenancy/tokens';
@@ -33,14 +34,8 @@ export interface AdminRouterDeps {
 
 const SAFE_METHODS = ['GET', 'HEAD', 'OPTIONS'];
 
-/** Wraps an async handler so a rejection reaches the error handler. */
-export const handle =
-  (fn: (req: AdminRequest, res: Response) => Promise<void> | void) =>
-  (req: Request, res: Response, next: NextFunction) => {
-    Promise.resolve()
-      .then(() => fn(req as AdminRequest, res))
-      .catch(next);
-  };
+/** The admin API's async handlers (http/handle.ts), with the request as authentication left it. */
+export const handle = (fn: (req: AdminRequest, res: Response) => unknown) => handleAsync<AdminRequest>(fn);
 
 async function authenticate(deps: AdminRouterDeps, req: AdminRequest): Promise<void> {
   const token = bearerToken(req.headers.authorization);

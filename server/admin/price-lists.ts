@@ -15,7 +15,7 @@
 import type { Knex } from 'knex';
 import type { Response, Router } from 'express';
 import { v7 as uuidv7 } from 'uuid';
-import { invalidValue, methodNotAllowed, notFound, ScimError, uniqueness } from '../errors';
+import { conflict, invalidValue, methodNotAllowed, notFound, uniqueness } from '../errors';
 import { isObject } from '../scim/normalize';
 import { isUniqueViolation } from '../store/db';
 import type { AuditRepo } from '../store/audit-repo';
@@ -31,7 +31,7 @@ export interface PriceListRoutesDeps {
   audit?: Pick<AuditRepo, 'record'>;
 }
 
-const USER_EXTENSION = 'urn:provisio:params:scim:schemas:extension:2.0:User';
+import { PROVISIO_USER_URN as USER_EXTENSION } from '../scim/urns';
 export const MAX_PRICE_LIST_NAME = 200;
 
 export function priceListJson(row: PriceListRow) {
@@ -52,7 +52,6 @@ function parseBody(body: unknown, allowed: string[]): Record<string, unknown> {
   return body;
 }
 
-const conflict = (detail: string) => new ScimError(409, detail);
 const notFoundList = (id: string) => notFound(`Price list ${id} not found`);
 const duplicate = (name: string) => uniqueness(`A price list named "${name}" already exists in this tenant`);
 

@@ -16,7 +16,7 @@ import type { Knex } from 'knex';
 import type { Router } from 'express';
 import { v7 as uuidv7 } from 'uuid';
 import { domainToASCII } from 'node:url';
-import { invalidValue, methodNotAllowed, notFound, ScimError } from '../errors';
+import { invalidValue, methodNotAllowed, notFound, uniqueness } from '../errors';
 import { isObject } from '../scim/normalize';
 import { isUniqueViolation } from '../store/db';
 import type { AuditRepo } from '../store/audit-repo';
@@ -101,7 +101,7 @@ function flag(value: unknown): boolean {
 const notFoundConnection = (id: string) => notFound(`SSO connection ${id} not found`);
 /** Generic on purpose: the domain may belong to another tenant, which must not be named. */
 const domainTaken = (domains: string[]) =>
-  new ScimError(409, `The email domain${domains.length > 1 ? 's' : ''} ${domains.map((d) => `"${d}"`).join(', ')} ${domains.length > 1 ? 'are' : 'is'} already used by another SSO connection`, 'uniqueness');
+  uniqueness(`The email domain${domains.length > 1 ? 's' : ''} ${domains.map((d) => `"${d}"`).join(', ')} ${domains.length > 1 ? 'are' : 'is'} already used by another SSO connection`);
 
 export function ssoConnectionRoutes(deps: SsoConnectionRoutesDeps): (router: Router) => void {
   const { knex, sso, clock } = deps;

@@ -6,14 +6,14 @@
 // same transaction (issue 5, "Email"), so a failed request sends nothing.
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
-import { forbidden, invalidValue, notFound, ScimError } from '../errors';
+import { conflict, forbidden, invalidValue, notFound } from '../errors';
 import { isObject, JsonObject } from '../scim/normalize';
 import type { ResourceRow } from '../store/resource-repo';
 import { asOwner, inTenant, Tx } from '../store/scope';
 import * as tenancy from '../store/tenancy-repo';
 import type { Actor, Scope, WriteHooks } from '../resources/service';
 import { PRIMARY_ADMIN_DETAIL } from '../resources/guards';
-import { PROVISIO_USER_URN } from '../resources/kinds';
+import { PROVISIO_USER_URN } from '../scim/urns';
 import { consumeLink, issueLink, LinkPurpose, LinkRow, newLink, peekLink, revokeLinks, supersedeLinks } from './links';
 import { dummyHash, hashPassword, PasswordPolicy, verifyPassword } from './passwords';
 import { endSessions } from './session-store';
@@ -474,7 +474,7 @@ export class AccessService implements WriteHooks {
   async resendActivation(tenantId: string, userId: string, actor: Actor, visible?: Visibility): Promise<{ sentTo: string; expiresAt: string }> {
     return inTenant(this.deps.knex, tenantId, async (trx) => {
       const f = await this.find(trx, tenantId, userId, visible);
-      if (f.activationState !== 'pending') throw new ScimError(409, 'This user is already active; use reset-password instead', 'invalidValue');
+      if (f.activationState !== 'pending') throw conflict('This user is already active; use reset-password instead');
       if (!f.email) throw invalidValue('This user has no sign-in email (userName is not an email address)');
       const now = this.deps.clock();
       await this.queueActivation(trx, tenantId, userId, f.email, languageOf(f.data, f.tenant.settings), now, f.tenant.name);
@@ -492,7 +492,7 @@ export class AccessService implements WriteHooks {
       const f = await this.find(trx, tenantId, userId, visible);
       if (f.primaryAdmin && !(actor.type === 'user' && actor.id === f.userId)) throw forbidden(PRIMARY_ADMIN_DETAIL);
       if (!f.email) throw invalidValue('This user has no sign-in email (userName is not an email address)');
-      if (f.activationState !== 'active') throw new ScimError(409, 'This user has not activated the account yet; resend the activation email instead', 'invalidValue');
+      if (f.activationState !== 'active') throw conflict('This user has not activated the account yet; resend the activation email instead');
       const now = this.deps.clock();
       const password = this.deps.passwords.generate();
       await this.saveCredentials(trx, tenantId, userId, { password_hash: await hashPassword(password), must_change: true, password_changed_at: now }, now);

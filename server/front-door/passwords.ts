@@ -2,7 +2,7 @@
 //
 // Why @node-rs/argon2: Argon2id is OWASP's first choice; this binding ships prebuilt binaries
 // without an install script and hashes at OWASP's minimum (19 MiB, t=2, p=1) in ~40 ms here
-// (shared/guide/stack-notes.md), where Node's scrypt at OWASP settings took ~580 ms.
+// (measured on our 2-core build machines), where Node's scrypt at OWASP settings took ~580 ms.
 // The common-passwords list is @zxcvbn-ts/language-common's (49k passwords from public breach
 // corpora, MIT); its diceware list makes the suggested passphrases.
 import { hash, verify, Algorithm } from '@node-rs/argon2';

@@ -6,6 +6,9 @@
 import express, { NextFunction, Request, Response, Router } from 'express';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
+import { unauthorized } from '../errors';
+import { jsonErrorHandler } from '../http/error-handler';
+import { handle } from '../http/handle';
 import { inTenant } from '../store/scope';
 import { AccessService } from './access';
 import * as pages from './pages';
@@ -34,10 +37,7 @@ const FRONT_DOOR_PATHS = /^\/(login|logout|activate|reset-password|forgot-passwo
 const EMAIL = /^[^\s@]{1,200}@[^\s@]{1,200}\.[^\s@]{1,63}$/;
 const GENERIC_FAILURE = 'The email or password is not right, or this account cannot sign in with a password yet.';
 
-type AsyncHandler = (req: Request, res: Response) => Promise<void>;
-const wrap = (fn: AsyncHandler) => (req: Request, res: Response, next: NextFunction) => {
-  fn(req, res).catch(next);
-};
+const wrap = (fn: (req: Request, res: Response) => Promise<void>) => handle(fn);
 
 const field = (req: Request, name: string): string => {
   const v = (req.body as Record<string, unknown> | undefined)?.[name];
@@ -377,10 +377,7 @@ export function meRouter(d: { stack: SessionStack; signIn: SignInService; access
     wrap(async (req, res) => {
       const u = req.session?.user;
       const f = u ? await d.access.mayEnter(u.tenantId, u.userId) : undefined;
-      if (!u || !f) {
-        res.status(401).json({ status: '401', detail: 'Sign in first: this endpoint answers the person signed in with the session cookie' });
-        return;
-      }
+      if (!u || !f) throw unauthorized('Sign in first: this endpoint answers the person signed in with the session cookie');
       const accounts = await d.signIn.accounts(u.tenantId, u.userId);
       res.json({
         id: f.userId,
@@ -399,9 +396,6 @@ export function meRouter(d: { stack: SessionStack; signIn: SignInService; access
       });
     }),
   );
-  router.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    d.logger.error({ err: { message: (err as Error)?.message } }, 'me: could not answer');
-    res.status(503).json({ status: '503', detail: 'The service could not answer just now' });
-  });
+  router.use(jsonErrorHandler(d.logger));
   return router;
 }

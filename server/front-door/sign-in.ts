@@ -11,7 +11,7 @@ import type { EligibleUser, SignIn, SignInMethod } from './contracts';
 import { loginEmailPage } from './pages';
 import { regenerate, saveSession } from './sessions';
 
-const GROUP_EXT = 'urn:provisio:params:scim:schemas:extension:2.0:Group';
+import { PROVISIO_GROUP_URN as GROUP_EXT } from '../scim/urns';
 
 export interface Account {
   id: string;

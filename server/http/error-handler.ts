@@ -3,7 +3,7 @@
 // are 4xx with a readable detail; a lost database is 503; anything else is 500 with no internals.
 import type { ErrorRequestHandler } from 'express';
 import type { Logger } from 'pino';
-import { invalidSyntax, payloadTooLarge, ScimError, unavailable } from '../errors';
+import { badRequest, clientError, internalError, invalidSyntax, invalidValue, payloadTooLarge, ScimError, unavailable, unsupportedMediaType } from '../errors';
 import { isConnectionError } from '../store/db';
 import { errorBody, sendScimError } from './respond';
 
@@ -14,22 +14,23 @@ export function toScimError(err: unknown, logger: Logger): ScimError {
   if (e?.type === 'entity.too.large') return payloadTooLarge(`The request body is larger than the limit of ${e.limit} bytes`);
   if (e?.type === 'entity.parse.failed') return invalidSyntax('The request body is not valid JSON');
   if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') {
-    return new ScimError(415, 'Unsupported content encoding or charset; send UTF-8 JSON');
+    return unsupportedMediaType('Unsupported content encoding or charset; send UTF-8 JSON');
   }
-  if (e?.type === 'request.aborted') return new ScimError(400, 'The request was aborted by the client');
+  if (e?.type === 'request.aborted') return badRequest('The request was aborted by the client');
   // PostgreSQL class 22 (data exception): a value PostgreSQL cannot store, such as a NUL character
   // in text or a number out of range. The client's input, so 400 — never a 500.
   if (typeof (err as { code?: unknown })?.code === 'string' && /^22/.test((err as { code: string }).code)) {
-    return new ScimError(400, 'A value in the request cannot be stored (for example a NUL character or a number out of range)', 'invalidValue');
+    return invalidValue('A value in the request cannot be stored (for example a NUL character or a number out of range)');
   }
   if (isConnectionError(err)) {
     logger.warn({ err: { message: e?.message } }, 'database unavailable');
     return unavailable();
   }
   const status = e?.status ?? e?.statusCode;
-  if (status && status >= 400 && status < 500) return new ScimError(status, e?.message || 'Bad request');
+  // Another library's 4xx (body-parser, express): its status stands, with its message.
+  if (status && status >= 400 && status < 500) return clientError(status, e?.message || 'Bad request');
   logger.error({ err }, 'unexpected error');
-  return new ScimError(500, 'Internal server error');
+  return internalError();
 }
 
 export function scimErrorHandler(logger: Logger): ErrorRequestHandler {

@@ -2,9 +2,9 @@
 // error bodies (RFC 7644 §3.12: Error URN, status as a string, detail, scimType where defined).
 import type { Response } from 'express';
 import { ScimError } from '../errors';
+import { ERROR_URN } from '../scim/urns';
 
 export const SCIM_CONTENT_TYPE = 'application/scim+json; charset=utf-8';
-export const ERROR_URN = 'urn:ietf:params:scim:api:messages:2.0:Error';
 
 export function sendScim(res: Response, status: number, body: unknown, headers: Record<string, string> = {}): void {
   res.status(status);

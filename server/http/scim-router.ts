@@ -2,7 +2,7 @@
 // One generic handler per verb serves every resource type; discovery is served from schemas/.
 // Authentication: a bearer token of that tenant with the `scim` scope, else 401.
 import express, { NextFunction, Request, Response, Router } from 'express';
-import { forbidden, methodNotAllowed, notFound, notImplemented, ScimError, unauthorized } from '../errors';
+import { forbidden, invalidValue, methodNotAllowed, notFound, notImplemented, unauthorized } from '../errors';
 import { Tagged } from '../logger';
 import { Capabilities, listResponse, resourceTypeDocument, schemaDocument, serviceProviderConfig } from '../scim/discovery';
 import { parseListQuery, parseSearchRequest, PagingLimits } from '../scim/list-query';
@@ -11,11 +11,12 @@ import { ResourceTypeDef, SchemaDef } from '../scim/schema';
 import { isUuid } from '../scim/members';
 import { ResourceKind } from '../resources/kinds';
 import { BulkService } from '../resources/bulk';
-import { BULK_RESPONSE_URN } from '../scim/bulk';
+import { BULK_RESPONSE_URN } from '../scim/urns';
 import { etagMatches, etagOf, ResourceService, Scope } from '../resources/service';
 import { Authenticator, Credential } from '../tenancy/authenticator';
 import { bearerToken } from '../tenancy/tokens';
 import { scimErrorHandler, toScimError } from './error-handler';
+import { handle } from './handle';
 import { errorBody, SCIM_CONTENT_TYPE, sendScim, sendScimError } from './respond';
 import { once } from 'node:events';
 import { Json, JsonObject } from '../scim/normalize';
@@ -39,14 +40,7 @@ type ScimRequest = Request & Tagged & { scope?: Scope; credential?: Credential }
 
 export const scimBaseUrl = (publicUrl: string, tenantId: string) => `${publicUrl}/scim/v2/${tenantId}`;
 
-/** Wraps an async handler so a rejection reaches the error handler. */
-const h =
-  (fn: (req: ScimRequest, res: Response) => Promise<void> | void) =>
-  (req: Request, res: Response, next: NextFunction) => {
-    Promise.resolve()
-      .then(() => fn(req as ScimRequest, res))
-      .catch(next);
-  };
+const h = (fn: (req: ScimRequest, res: Response) => unknown) => handle<ScimRequest>(fn);
 
 async function authenticate(authenticator: Authenticator, publicUrl: string, req: ScimRequest): Promise<void> {
   const tenantId = String(req.params.tenantId ?? '').toLowerCase();
@@ -65,7 +59,7 @@ function projectionOf(req: Request): Projection {
   const q: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(req.query)) q[k.toLowerCase()] = v;
   const p = { attributes: splitAttributeList(q.attributes), excludedAttributes: splitAttributeList(q.excludedattributes) };
-  if (p.attributes && p.excludedAttributes) throw new ScimError(400, 'Use either attributes or excludedAttributes, not both', 'invalidValue');
+  if (p.attributes && p.excludedAttributes) throw invalidValue('Use either attributes or excludedAttributes, not both');
   return p;
 }
 

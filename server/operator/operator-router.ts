@@ -5,6 +5,7 @@ import express, { NextFunction, Request, Response, Router } from 'express';
 import type { Logger } from 'pino';
 import { invalidValue, methodNotAllowed, notFound, unauthorized } from '../errors';
 import { jsonErrorHandler } from '../http/error-handler';
+import { handle } from '../http/handle';
 import { bearerToken } from '../tenancy/tokens';
 import { parseNewTenant, TenantService } from '../tenancy/tenant-service';
 import type { OperatorMail, OperatorMailFilter } from '../mail/outbox';
@@ -31,52 +32,52 @@ export function createOperatorRouter(deps: {
     next();
   });
   router.all('/tenants', (req, _res, next) => next(['GET', 'POST'].includes(req.method) ? undefined : methodNotAllowed(['GET', 'POST'])));
-  router.post('/tenants', (req, res, next) => {
-    Promise.resolve()
-      .then(async () => {
-        const created = await deps.tenants.create(parseNewTenant(req.body));
-        res.status(201).setHeader('Location', `/operator/v1/tenants/${created.id}`);
-        res.setHeader('Cache-Control', 'no-store');
-        res.json(created);
-      })
-      .catch(next);
-  });
-  router.get('/tenants', (_req, res, next) => {
-    deps.tenants
-      .list()
-      .then((tenants) => res.json({ tenants }))
-      .catch(next);
-  });
-  router.get('/tenants/:id', (req, res, next) => {
-    const id = String(req.params.id);
-    const valid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
-    (valid ? deps.tenants.get(id.toLowerCase()) : Promise.resolve(undefined))
-      .then((t) => (t ? res.json(t) : next(notFound(`Tenant ${id} not found`))))
-      .catch(next);
-  });
+  router.post(
+    '/tenants',
+    handle(async (req, res) => {
+      const created = await deps.tenants.create(parseNewTenant(req.body));
+      res.status(201).setHeader('Location', `/operator/v1/tenants/${created.id}`);
+      res.setHeader('Cache-Control', 'no-store');
+      res.json(created);
+    }),
+  );
+  router.get(
+    '/tenants',
+    handle(async (_req, res) => {
+      res.json({ tenants: await deps.tenants.list() });
+    }),
+  );
+  router.get(
+    '/tenants/:id',
+    handle(async (req, res) => {
+      const id = String(req.params.id);
+      const t = UUID.test(id) ? await deps.tenants.get(id.toLowerCase()) : undefined;
+      if (!t) throw notFound(`Tenant ${id} not found`);
+      res.json(t);
+    }),
+  );
   // The outbox across tenants, newest first; text and html only while the sealed content is kept
   // (no SMTP_URL, or not sent yet).
   // Bodies hold links and passwords: never cached (test/api/mail.test.ts, "kept mail").
   const mail = deps.mail;
   if (mail) {
-    router.get('/mail', (req, res, next) => {
-      Promise.resolve()
-        .then(async () => {
-          const q = req.query as Record<string, unknown>;
-          const text = (name: string) => (typeof q[name] === 'string' && (q[name] as string).trim() !== '' ? (q[name] as string).trim() : undefined);
-          const to = text('to');
-          const tenantId = text('tenantId');
-          const limitText = text('limit');
-          if (tenantId !== undefined && !UUID.test(tenantId)) throw invalidValue('tenantId must be a tenant id (UUID)');
-          if (limitText !== undefined && !/^\d{1,6}$/.test(limitText)) throw invalidValue('limit must be a whole number');
-          const limit = limitText === undefined ? MAIL_PAGE.defaultLimit : Math.min(Number(limitText), MAIL_PAGE.maxLimit);
-          if (limit < 1) throw invalidValue('limit must be at least 1');
-          const messages = await mail.list({ to, tenantId: tenantId?.toLowerCase(), limit });
-          res.setHeader('Cache-Control', 'no-store');
-          res.json({ messages });
-        })
-        .catch(next);
-    });
+    router.get(
+      '/mail',
+      handle(async (req, res) => {
+        const q = req.query as Record<string, unknown>;
+        const text = (name: string) => (typeof q[name] === 'string' && (q[name] as string).trim() !== '' ? (q[name] as string).trim() : undefined);
+        const to = text('to');
+        const tenantId = text('tenantId');
+        const limitText = text('limit');
+        if (tenantId !== undefined && !UUID.test(tenantId)) throw invalidValue('tenantId must be a tenant id (UUID)');
+        if (limitText !== undefined && !/^\d{1,6}$/.test(limitText)) throw invalidValue('limit must be a whole number');
+        const limit = limitText === undefined ? MAIL_PAGE.defaultLimit : Math.min(Number(limitText), MAIL_PAGE.maxLimit);
+        if (limit < 1) throw invalidValue('limit must be at least 1');
+        const messages = await mail.list({ to, tenantId: tenantId?.toLowerCase(), limit });
+        res.setHeader('Cache-Control', 'no-store');
+        res.json({ messages });
+      }),
+    );
   }
   router.use((req, _res, next) => next(notFound(`No operator endpoint at ${req.path}`)));
   router.use(jsonErrorHandler(deps.logger));

@@ -1,7 +1,7 @@
 // Runs a bulk request (RFC 7644 §3.7) through the same service as single requests, so every
 // rule of a single write holds inside Bulk too. Each operation is its own transaction (atomic on
 // its own); failOnErrors stops processing after that many errors (§3.7.3).
-import { invalidValue, ScimError } from '../errors';
+import { conflict, invalidValue, ScimError } from '../errors';
 import { BulkOperation, parseBulkRequest, planBulk, substitutePath, substituteRefs } from '../scim/bulk';
 import { Json } from '../scim/normalize';
 import { ResourceKind } from './kinds';
@@ -53,7 +53,7 @@ export class BulkService {
         const planned = plan.failed.get(op.index);
         if (planned) throw planned;
         const missing = op.refs.find((r) => !created.has(r));
-        if (missing !== undefined) throw new ScimError(409, `bulkId "${missing}" could not be resolved: the operation that creates it failed`, 'invalidValue');
+        if (missing !== undefined) throw conflict(`bulkId "${missing}" could not be resolved: the operation that creates it failed`);
         const path = substitutePath(op.path, created);
         const data = substituteRefs(op.data as Json, created);
         const { kind, id } = this.target(op, path);

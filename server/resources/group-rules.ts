@@ -5,10 +5,10 @@ import type { Knex } from 'knex';
 import { invalidValue } from '../errors';
 import { isObject, Json, JsonObject } from '../scim/normalize';
 import { isUuid } from '../scim/members';
+import { PROVISIO_GROUP_URN } from '../scim/urns';
 import { ResourceRow } from '../store/resource-repo';
 import * as tenancy from '../store/tenancy-repo';
 
-export const PROVISIO_GROUP_URN = 'urn:provisio:params:scim:schemas:extension:2.0:Group';
 const SUB_ACCOUNT_ONLY = ['parent', 'active', 'dailyLimit', 'monthlyLimit', 'admins'];
 
 export interface KindRule {

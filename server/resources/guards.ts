@@ -1,13 +1,11 @@
 // Tenancy rules that hold on every write path (SCIM /Users, /Groups membership, /Bulk, the admin
 // API), because every path goes through ResourceService, which calls these (issue 4, "Rules").
-import type { Knex } from 'knex';
+import type { Db } from '../store/scope';
 import { forbidden } from '../errors';
 import { Json } from '../scim/normalize';
 import { ResourceRow } from '../store/resource-repo';
 import { Actor } from './service';
 import * as tenancy from '../store/tenancy-repo';
-
-type Db = Knex | Knex.Transaction;
 
 export const PRIMARY_ADMIN_DETAIL = "The tenant's primary admin can only be changed by the primary admin";
 

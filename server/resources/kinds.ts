@@ -3,6 +3,7 @@
 // and which multi-valued attribute lives in membership rows.
 import { invalidValue, mutability, ScimError, uniqueness } from '../errors';
 import { isObject, JsonObject } from '../scim/normalize';
+import { PROVISIO_GROUP_URN, PROVISIO_USER_URN } from '../scim/urns';
 import { ResourceSchema, ResourceTypeDef, SchemaDef } from '../scim/schema';
 import { FilterCompiler, TableMap } from '../store/filter-sql';
 import { groupMembersCompiler, userGroupsCompiler } from '../store/members-repo';
@@ -30,11 +31,6 @@ async function checkUserRules(trx: Knex.Transaction, scope: Scope, r: JsonObject
   }
 }
 
-export const USER_URN = 'urn:ietf:params:scim:schemas:core:2.0:User';
-export const GROUP_URN = 'urn:ietf:params:scim:schemas:core:2.0:Group';
-export const ENTERPRISE_URN = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
-export const PROVISIO_USER_URN = 'urn:provisio:params:scim:schemas:extension:2.0:User';
-export const PROVISIO_GROUP_URN = 'urn:provisio:params:scim:schemas:extension:2.0:Group';
 
 export const GROUP_KINDS = ['group', 'subAccount', 'company'] as const;
 export type GroupKind = (typeof GROUP_KINDS)[number];

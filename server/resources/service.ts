@@ -5,7 +5,7 @@ import type { Knex } from 'knex';
 import { v7 as uuidv7 } from 'uuid';
 import { invalidFilter, invalidValue, notFound, preconditionFailed, ScimError } from '../errors';
 import { decodeCursor, encodeCursor, queryDigest } from '../scim/cursor';
-import { LIST_RESPONSE_URN } from '../scim/discovery';
+import { LIST_RESPONSE_URN } from '../scim/urns';
 import { Filter, parseFilter } from '../scim/filter';
 import { ListQuery } from '../scim/list-query';
 import { foldResource, isObject, Json, JsonObject, normalizeResource, requireAttributes } from '../scim/normalize';
@@ -162,7 +162,7 @@ export class ResourceService {
    * Group.members as the client sent it, read from the raw body (any key case, or URN-qualified).
    * Normalization cannot be used here: it turns `members: []` into "absent" (so a PUT could not
    * clear a group) and silently drops an element without `value` (so a bad member would vanish
-   * instead of being 400 invalidValue, RFC 7644 §3.12). `null` means absent (shared/guide/idp-interop.md).
+   * instead of being 400 invalidValue, RFC 7644 §3.12). `null` means absent (Entra sends it so; docs/entra.md).
    */
   private rawMembers(kind: ResourceKind, body: unknown): Json[] | undefined {
     if (kind.membership !== 'members' || !isObject(body)) return undefined;

@@ -2,11 +2,10 @@
 // An operation that references "bulkId:x" (in its path or anywhere in its data, e.g. a group's
 // members) runs after the operation that creates x; circular references are detected and those
 // operations fail with 409 (§3.7.1 lets a service provider stop there). Pure; test/unit/bulk.test.ts.
-import { invalidSyntax, invalidValue, payloadTooLarge, ScimError } from '../errors';
+import { conflict, invalidSyntax, invalidValue, payloadTooLarge, ScimError } from '../errors';
 import { isObject, Json, JsonObject } from './normalize';
 
-export const BULK_REQUEST_URN = 'urn:ietf:params:scim:api:messages:2.0:BulkRequest';
-export const BULK_RESPONSE_URN = 'urn:ietf:params:scim:api:messages:2.0:BulkResponse';
+import { BULK_REQUEST_URN } from './urns';
 
 export interface BulkOperation {
   index: number;
@@ -137,7 +136,7 @@ export function planBulk(ops: BulkOperation[]): BulkPlan {
     if (s === 'done') return true;
     if (s === 'visiting') {
       for (const member of stack.slice(stack.indexOf(op))) {
-        failed.set(member.index, new ScimError(409, `Circular bulkId references involving "${op.bulkId}" cannot be resolved`, 'invalidValue'));
+        failed.set(member.index, conflict(`Circular bulkId references involving "${op.bulkId}" cannot be resolved`));
       }
       return false;
     }
@@ -146,7 +145,7 @@ export function planBulk(ops: BulkOperation[]): BulkPlan {
     for (const r of op.refs) {
       const dep = definer.get(r)!;
       if (dep === op) {
-        failed.set(op.index, new ScimError(409, `Operation with bulkId "${r}" refers to itself`, 'invalidValue'));
+        failed.set(op.index, conflict(`Operation with bulkId "${r}" refers to itself`));
         ok = false;
         continue;
       }
@@ -154,7 +153,7 @@ export function planBulk(ops: BulkOperation[]): BulkPlan {
     }
     state.set(op.index, 'done');
     if (!ok) {
-      if (!failed.has(op.index)) failed.set(op.index, new ScimError(409, `An operation this one refers to (by bulkId) failed or could not run`, 'invalidValue'));
+      if (!failed.has(op.index)) failed.set(op.index, conflict(`An operation this one refers to (by bulkId) failed or could not run`));
       return false;
     }
     if (!failed.has(op.index)) order.push(op);

@@ -21,10 +21,7 @@ export interface Capabilities {
   };
 }
 
-const SPC_URN = 'urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig';
-const RT_URN = 'urn:ietf:params:scim:schemas:core:2.0:ResourceType';
-const SCHEMA_URN = 'urn:ietf:params:scim:schemas:core:2.0:Schema';
-export const LIST_RESPONSE_URN = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
+import { LIST_RESPONSE_URN, RESOURCE_TYPE_URN as RT_URN, SCHEMA_URN, SERVICE_PROVIDER_CONFIG_URN as SPC_URN } from './urns';
 
 export function serviceProviderConfig(baseUrl: string, caps: Capabilities, docsUrl?: string): JsonObject {
   return {

@@ -1,7 +1,7 @@
 // Query parameters of a list or search request (RFC 7644 §3.4.2, §3.4.3; RFC 9865 §2): parsed
 // from the URL of a GET or the body of a POST /.search into one shape, with the RFC's clamping.
 // Pure; test/unit/list-query.test.ts.
-import { badRequest, invalidCount, invalidValue } from '../errors';
+import { invalidCount, invalidSyntax, invalidValue } from '../errors';
 import { isObject } from './normalize';
 import { Projection, splitAttributeList } from './projection';
 
@@ -21,7 +21,7 @@ export interface ListQuery extends Projection {
   cursor?: string;
 }
 
-const SEARCH_REQUEST = 'urn:ietf:params:scim:api:messages:2.0:SearchRequest';
+import { SEARCH_REQUEST_URN as SEARCH_REQUEST } from './urns';
 
 function single(raw: unknown, name: string): string | undefined {
   if (raw === undefined || raw === null) return undefined;
@@ -59,11 +59,11 @@ export function parseListQuery(query: Record<string, unknown>, limits: PagingLim
 
 /** Parses a POST /.search body (RFC 7644 §3.4.3) into a ListQuery. */
 export function parseSearchRequest(body: unknown, limits: PagingLimits): ListQuery {
-  if (!isObject(body)) throw badRequest('invalidSyntax', 'The search request body must be a JSON object');
+  if (!isObject(body)) throw invalidSyntax('The search request body must be a JSON object');
   const b = lowerKeys(body);
   const schemas = b.schemas;
   if (schemas !== undefined && !(Array.isArray(schemas) && schemas.some((s) => typeof s === 'string' && s.toLowerCase() === SEARCH_REQUEST.toLowerCase()))) {
-    throw badRequest('invalidSyntax', `schemas must contain ${SEARCH_REQUEST}`);
+    throw invalidSyntax(`schemas must contain ${SEARCH_REQUEST}`);
   }
   return build(b, limits);
 }

@@ -1,5 +1,5 @@
 // Turns a resource body as real clients send it into the canonical stored form (RFC 7643 §2,
-// RFC 7644 §3.3, §3.5.1), forgiving of the forms in shared/guide/idp-interop.md:
+// RFC 7644 §3.3, §3.5.1), forgiving of the forms in docs/okta.md and docs/entra.md:
 // attribute names and URNs in any case; null and "" mean absent; "True"/"False" for booleans;
 // extension data whose URN is missing from `schemas`; URN-qualified flat keys; a single object
 // where a multi-valued attribute is expected (OneLogin templates); a bare string where a complex
@@ -104,7 +104,7 @@ function normalizeSingle(def: AttributeDef, value: Json, where: string, opts: No
   if (value === null) return undefined;
   if (def.type !== 'complex') return coerceSimple(def, value, where);
   // "" means absent for complex attributes too: OneLogin templates turn an empty parameter into ""
-  // whatever the attribute's type (shared/guide/idp-interop.md).
+  // whatever the attribute's type (docs/entra.md).
   if (value === '') return undefined;
   let obj: JsonObject;
   if (isObject(value)) obj = value;

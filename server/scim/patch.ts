@@ -1,7 +1,7 @@
 // The PATCH engine (RFC 7644 §3.5.2): applies add / replace / remove operations to a stored
 // resource and returns the new resource plus, for Group.members, a membership delta — members
 // are never read or rewritten as a list here, so one added member costs one row whatever the
-// group's size. Accepts the forms real clients send (shared/guide/idp-interop.md): capitalised
+// group's size. Accepts the forms real clients send (docs/okta.md, docs/entra.md): capitalised
 // `op`, message keys in any case, string booleans, path-less values with dotted and
 // URN-qualified keys (Entra aadOptscim062020), add/replace on a filtered element that does not
 // exist yet (creates it), a roles value that is JSON inside a string, "" and null to clear, and a
@@ -13,7 +13,7 @@ import { isUuid, MemberRef, parseMemberRefs } from './members';
 import { isObject, Json, JsonObject, normalizeValue } from './normalize';
 import { AttributeDef, ResourceSchema } from './schema';
 
-export const PATCH_OP_URN = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+import { PATCH_OP_URN } from './urns';
 
 export interface PatchOperation {
   op: 'add' | 'replace' | 'remove';

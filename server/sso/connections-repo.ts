@@ -6,10 +6,9 @@
 // before it knows the tenant) and a connection id → its tenant (the callback URL names only the
 // connection).
 import type { Knex } from 'knex';
+import type { Db } from '../store/scope';
 import { isUuid } from '../scim/members';
 import { asOwner } from '../store/scope';
-
-type Db = Knex | Knex.Transaction;
 
 export interface SsoConnectionRow {
   tenant_id: string;

@@ -1,10 +1,8 @@
 // The audit log (issue 4, "Audit"): every change, written in the transaction that makes it, so a
 // change and its record commit or roll back together. Values are attribute values only — the
 // server never stores secrets in resources (password is dropped at normalization).
-import type { Knex } from 'knex';
+import type { Db } from './scope';
 import { v7 as uuidv7 } from 'uuid';
-
-type Db = Knex | Knex.Transaction;
 
 export interface AuditEntry {
   actorType: string;

@@ -1,7 +1,7 @@
 // Opens the database: PostgreSQL through pg when DATABASE_URL is set, otherwise an embedded
 // PGlite (PostgreSQL in WASM) kept under DATA_DIR. PGlite is reached through its wire-protocol
 // socket server, so both paths use knex's own `pg` client and return identical types
-// (shared/guide/stack-notes.md: a third-party dialect returned count(*) as a number).
+// (a third-party PGlite dialect for knex returned count(*) as a number where pg returns a string).
 import fs from 'node:fs';
 import path from 'node:path';
 import knexFactory, { Knex } from 'knex';

@@ -1,11 +1,9 @@
 // Group membership rows: users and groups as members of groups. A membership change touches
 // only the rows it names (never a read-modify-write of the member list), and a user's read-only
 // `groups` (RFC 7643 §4.1.2) is derived here, direct and indirect, with one recursive query.
-import type { Knex } from 'knex';
+import type { Db } from './scope';
 import { MembershipCompiler, Sql } from './filter-sql';
 import { StatementNames } from './prepared';
-
-type Db = Knex | Knex.Transaction;
 
 export interface MemberRef {
   value: string;

@@ -1,6 +1,6 @@
 // The migration list. Migrations are imported, not discovered on disk, so the same names are
 // recorded whether they run from TypeScript (tests, tsx) or compiled JavaScript (npm start):
-// knex stores file names with their extension otherwise (shared/guide/stack-notes.md).
+// knex stores file names with their extension otherwise, and a .ts name recorded in development would not match the .js one in production ("migration directory is corrupt").
 import type { Knex } from 'knex';
 import * as m0001 from '../../migrations/0001_init';
 import * as m0002 from '../../migrations/0002_row_level_security';

@@ -2,13 +2,11 @@
 // default (migrations/0003_price_lists_audit.ts: a partial unique index keeps it to one, another
 // keeps names unique per tenant case-insensitively). Every function takes the tenant and runs in
 // the caller's transaction — opened by inTenant (store/scope.ts), or asOwner when a tenant is born.
-import type { Knex } from 'knex';
+import type { Db } from './scope';
 import { isUuid } from '../scim/members';
 
-type Db = Knex | Knex.Transaction;
-
 /** The Provisio User extension, where a user's `priceList` (a list id) lives. */
-const PROVISIO_USER_URN = 'urn:provisio:params:scim:schemas:extension:2.0:User';
+import { PROVISIO_USER_URN } from '../scim/urns';
 
 export const DEFAULT_PRICE_LIST_NAME = 'Standard';
 

@@ -9,6 +9,8 @@ import type { Knex } from 'knex';
 export const APP_ROLE = 'provisio_app';
 
 export type Tx = Knex.Transaction;
+/** A pool or a transaction: what every repository function takes first. */
+export type Db = Knex | Knex.Transaction;
 
 export async function inTenant<T>(knex: Knex, tenantId: string, fn: (trx: Tx) => Promise<T>, joined?: Tx): Promise<T> {
   if (joined) {

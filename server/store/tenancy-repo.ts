@@ -1,12 +1,9 @@
 // SQL of the tenancy rules (issue 4): tenant settings, sub-account checks, licence permissions,
 // the price list that applies and the sub-account purge. Every function takes the tenant (the
 // purge's cross-tenant "what is due" is the one exception, run as the schema owner).
-import type { Knex } from 'knex';
+import type { Db } from './scope';
 
-type Db = Knex | Knex.Transaction;
-
-const GROUP_EXT = 'urn:provisio:params:scim:schemas:extension:2.0:Group';
-const USER_EXT = 'urn:provisio:params:scim:schemas:extension:2.0:User';
+import { PROVISIO_GROUP_URN as GROUP_EXT, PROVISIO_USER_URN as USER_EXT } from '../scim/urns';
 
 export async function settings(db: Db, tenantId: string): Promise<Record<string, unknown>> {
   return (await db.raw('SELECT settings FROM tenants WHERE id = ?', [tenantId])).rows[0]?.settings ?? {};

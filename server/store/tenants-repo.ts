@@ -1,8 +1,6 @@
 // Tenants and their API tokens. Token lookup by hash is the one query not scoped by tenant:
 // the token is what tells us the tenant (migrations/0001_init.ts).
-import type { Knex } from 'knex';
-
-type Db = Knex | Knex.Transaction;
+import type { Db } from './scope';
 
 export interface TenantRow {
   id: string;

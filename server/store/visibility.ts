@@ -6,7 +6,7 @@
 import type { Knex } from 'knex';
 import type { Sql } from './filter-sql';
 
-const GROUP_EXT = 'urn:provisio:params:scim:schemas:extension:2.0:Group';
+import { PROVISIO_GROUP_URN as GROUP_EXT } from '../scim/urns';
 
 /** A SELECT of the ids of the groups in the subtree of `subAccountId`. */
 export function subtreeSql(tenantId: string, subAccountId: string): Sql {

@@ -1,6 +1,6 @@
 // Tenant isolation and authentication on a real server and database (RFC 7644 §2, RFC 6750):
 // a tenant's token opens only its own base URL, and another tenant's objects read exactly like
-// missing ones (shared/guide/product.md: "404, exactly as a missing one — never 403").
+// missing ones (docs/tenancy.md: "404, exactly as a missing one — never 403").
 import { createTenant, expectScimError, GROUP, Harness, scim, startHarness, TestTenant, USER } from '../support/harness';
 
 let h: Harness;

@@ -2,7 +2,7 @@
 // sso/oidc.ts accepts only for loopback issuers). Browserless: its own interaction endpoint logs
 // in the account named by `login_hint` (no login form: devInteractions off) and consent comes
 // from loadExistingGrant, so followLogin() walks a whole authorization-code + PKCE sign-in with
-// fetch and a cookie jar (shared/guide/stack-notes.md). Clients can be added after start, since
+// fetch and a cookie jar. Clients can be added after start, since
 // the redirect URI contains the id of a connection created against this IdP's issuer.
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import http from 'node:http';

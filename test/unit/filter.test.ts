@@ -1,5 +1,5 @@
 // parseFilter (server/scim/filter.ts): RFC 7644 §3.4.2.2 grammar, precedence and the forms real
-// clients send (shared/guide/idp-interop.md). Each case notes where it comes from.
+// clients send (docs/okta.md, docs/entra.md). Each case notes where it comes from.
 import { CompareOp, CompValue, Filter, MAX_FILTER_LENGTH, parseFilter } from '../../server/scim/filter';
 import { expectScimError } from './helpers';
 

@@ -1,5 +1,5 @@
 // normalizeResource / requireAttributes / foldResource (server/scim/normalize.ts) with the real
-// User and Group schemas: the bodies real clients send (shared/guide/idp-interop.md) become one
+// User and Group schemas: the bodies real clients send (docs/okta.md, docs/entra.md) become one
 // canonical stored form (RFC 7643 §2, RFC 7644 §3.3, §3.5.1).
 import { foldResource, JsonObject, normalizeResource, requireAttributes } from '../../server/scim/normalize';
 import { ENTERPRISE, expectScimError, groupSchema, PROVISIO_GROUP, PROVISIO_USER, USER_URN, userSchema } from './helpers';

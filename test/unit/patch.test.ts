@@ -1,7 +1,8 @@
 // PATCH engine tables (RFC 7644 §3.5.2): {source, ops, target} cases, each naming where the
-// form comes from (the RFC or shared/guide/idp-interop.md), and error cases with their scimType.
+// form comes from (the RFC, or docs/okta.md and docs/entra.md), and error cases with their scimType.
 import { loadCatalog } from '../../server/resources/catalog';
-import { applyPatch, parsePatchRequest, PATCH_OP_URN } from '../../server/scim/patch';
+import { applyPatch, parsePatchRequest } from '../../server/scim/patch';
+import { PATCH_OP_URN } from '../../server/scim/urns';
 import { ScimError } from '../../server/errors';
 
 const catalog = loadCatalog();

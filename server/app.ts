@@ -11,6 +11,7 @@ import helmet from 'helmet';
 import { Passport } from 'passport';
 import { createFrontDoorRouter, meRouter } from './front-door/router';
 import { oidcRoutes } from './front-door/oidc-routes';
+import { ping } from './store/db';
 
 export function createApp(deps: Deps): Express {
   const app = express();
@@ -44,7 +45,7 @@ export function createApp(deps: Deps): Express {
   });
   app.get('/readyz', (_req, res) => {
     const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000).unref());
-    Promise.race([deps.db.knex.raw('SELECT 1'), timeout])
+    Promise.race([ping(deps.db.knex), timeout])
       .then(() => res.json({ status: 'ready', database: deps.db.kind }))
       .catch(() => res.status(503).json({ status: 'unavailable', database: deps.db.kind }));
   });
@@ -83,11 +84,11 @@ export function createApp(deps: Deps): Express {
   const fd = deps.frontDoor;
   app.use(
     createFrontDoorRouter({
-      knex: deps.db.knex,
-      access: fd.access,
+      people: deps.accounts.people,
+      self: deps.accounts.self,
       signIn: fd.signIn,
       limiter: fd.limiter,
-      passwords: fd.passwords,
+      passwords: deps.accounts.passwords,
       stack: fd.stack,
       logger: deps.logger,
       privacyPolicyUrl: deps.config.privacyPolicyUrl,
@@ -98,7 +99,7 @@ export function createApp(deps: Deps): Express {
     }),
   );
   // The signed-in person, by session cookie: before the admin API, which wants a bearer token.
-  app.use('/api/v1/me', meRouter({ stack: fd.stack, signIn: fd.signIn, access: fd.access, logger: deps.logger }));
+  app.use('/api/v1/me', meRouter({ stack: fd.stack, people: deps.accounts.people, logger: deps.logger }));
 
   app.use(
     '/api/v1',

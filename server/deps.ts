@@ -28,13 +28,19 @@ import { ssoConnectionRoutes } from './admin/sso-connections';
 import { Outbox } from './mail/outbox';
 import { MailWorker } from './mail/worker';
 import { createMailTransport, MailTransport } from './mail/transport';
-import { AccessService } from './front-door/access';
-import { PasswordPolicy } from './front-door/passwords';
+import { AccountMail } from './accounts/account-mail';
+import { AdminAccess } from './accounts/admin-access';
+import { PasswordPolicy } from './accounts/passwords';
+import { People } from './accounts/people';
+import { SelfService } from './accounts/self-service';
+import { AccountHooks } from './accounts/write-hooks';
 import { SignInLimiter } from './front-door/rate-limit';
 import { DbSessionStore } from './front-door/session-store';
 import { sessionStack, SessionStack } from './front-door/sessions';
 import { SignInService } from './front-door/sign-in';
 import { accessRoutes } from './admin/access';
+import { changesWhoIsEmpowered } from './resources/authority';
+import type { ResourceRow } from './store/resource-repo';
 
 export interface Deps {
   config: Config;
@@ -58,8 +64,10 @@ export interface Deps {
   jobs: { purgeSubAccounts(now?: Date): ReturnType<typeof purgeSubAccounts> };
   /** Email (docs/emails.md): enqueue in a tenant transaction; main.ts starts the worker, tests call runOnce. */
   mail: { outbox: Outbox; worker: MailWorker; transport: MailTransport };
-  /** Sign-in, sessions, activation and passwords (front-door/, docs/sign-in.md). */
-  frontDoor: { access: AccessService; signIn: SignInService; sessions: DbSessionStore; stack: SessionStack; limiter: SignInLimiter; passwords: PasswordPolicy };
+  /** The account half (accounts/, docs/architecture.md): reading people, self-service, admin access. */
+  accounts: { people: People; self: SelfService; admin: AdminAccess; passwords: PasswordPolicy };
+  /** Sign-in pages and sessions (front-door/, docs/sign-in.md). */
+  frontDoor: { signIn: SignInService; sessions: DbSessionStore; stack: SessionStack; limiter: SignInLimiter };
   close(): Promise<void>;
 }
 
@@ -101,17 +109,17 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
   const members = new MembersRepo();
   const audit = new AuditRepo();
   const passwords = new PasswordPolicy();
-  const access = new AccessService({
-    knex: db.knex,
-    clock,
-    logger,
-    audit,
-    mail: mail.outbox,
+  const people = new People({ knex: db.knex, privacyPolicyVersion: config.privacyPolicyVersion });
+  const accountMail = new AccountMail({ mail: mail.outbox, publicUrl: config.publicUrl, activationLinkDays: config.activationLinkDays });
+  // User writes on every path (SCIM, Bulk, tenant creation, admin API) send activation mail and
+  // end sessions in their own transaction (accounts/write-hooks.ts).
+  catalog.users.hooks.push(new AccountHooks({ clock, logger, mail: accountMail, passwords, users: catalog.users.repo }));
+  const accounts = {
+    people,
+    self: new SelfService({ people, mail: accountMail, audit, passwords, users: catalog.users.repo, clock, logger }),
+    admin: new AdminAccess({ people, mail: accountMail, audit, passwords, clock }),
     passwords,
-    publicUrl: config.publicUrl,
-    activationLinkDays: config.activationLinkDays,
-    privacyPolicyVersion: config.privacyPolicyVersion,
-  });
+  };
   const sessions = new DbSessionStore({ knex: db.knex, clock, idleMs: config.sessionIdleMinutes * 60_000 });
   const stack = sessionStack({
     store: sessions,
@@ -123,12 +131,13 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
     clock,
     logger,
   });
-  const signIn = new SignInService({ knex: db.knex, access, clock, logger, csrfToken: stack.csrfToken });
-  // User writes on every path (SCIM, Bulk, admin API) send activation mail and end sessions in
-  // their own transaction (front-door/access.ts).
-  const service = new ResourceService({ knex: db.knex, members, audit, clock, cursorTimeoutSeconds: CURSOR_TIMEOUT_SECONDS, hooks: access });
+  const signIn = new SignInService({ people, clock, logger, csrfToken: stack.csrfToken });
+  const service = new ResourceService({ knex: db.knex, members, audit, clock, cursorTimeoutSeconds: CURSOR_TIMEOUT_SECONDS });
   const tokens = new TokensRepo();
   const authenticator = new Authenticator(db.knex, tokens, clock);
+  // Token lookups are cached: a write that can take a token's power away forgets them at once.
+  const forgetTokens = { committed: (_scope: unknown, before?: ResourceRow, after?: ResourceRow) => changesWhoIsEmpowered(before, after) && authenticator.forget() };
+  for (const kind of catalog.kinds) kind.hooks.push(forgetTokens);
   const tenants = new TenantService({
     knex: db.knex,
     tenants: new TenantsRepo(),
@@ -175,13 +184,14 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
       settingsRoutes({ knex: db.knex, audit, clock }),
       permissionsRoutes({ knex: db.knex }),
       ssoConnectionRoutes({ knex: db.knex, sso, clock, audit }),
-      accessRoutes({ access }),
+      accessRoutes({ admin: accounts.admin }),
     ],
     capabilities,
     sso,
     jobs: { purgeSubAccounts: (now = clock()) => purgeSubAccounts(db.knex, audit, now, logger) },
     mail,
-    frontDoor: { access, signIn, sessions, stack, limiter: new SignInLimiter(db.knex), passwords },
+    accounts,
+    frontDoor: { signIn, sessions, stack, limiter: new SignInLimiter(db.knex) },
     close: async () => {
       await mail.worker.stop();
       await mail.transport.close?.();

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { forbidden, unauthorized, notFound } from '../errors';
 import { jsonErrorHandler } from '../http/error-handler';
 import { handle as handleAsync } from '../http/handle';
-import { Actor, Scope } from '../resources/service';
+import type { Actor, Scope } from '../resources/actor';
 import { Authenticator } from '../tenancy/authenticator';
 import { bearerToken } from '../tenancy/tokens';
 
@@ -58,7 +58,7 @@ async function authenticate(deps: AdminRouterDeps, req: AdminRequest): Promise<v
   req.scope = {
     tenantId: cred.tenantId,
     baseUrl: deps.scimBaseUrl(cred.tenantId),
-    actor: { type: 'token', id: cred.tokenId, subAccountId: cred.subAccountId },
+    actor: { type: 'token', id: cred.tokenId, subAccountId: cred.subAccountId, admin: true },
   };
 }
 

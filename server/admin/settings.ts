@@ -11,7 +11,7 @@ import type { AuditRepo } from '../store/audit-repo';
 import { inTenant } from '../store/scope';
 import * as tenancy from '../store/tenancy-repo';
 import { AdminRequest, handle, tenantWideOnly } from './admin-router';
-import { ACTIVATION_MODES, ActivationMode } from '../front-door/access';
+import { ACTIVATION_MODES, ActivationMode } from '../accounts/person';
 
 const SETTINGS = ['groupKindRules', 'activationMode', 'credentialsEmail', 'language', 'privacyPolicyVersion'];
 const LANGUAGES = ['en', 'fr'];

@@ -79,6 +79,7 @@ export function tokenJson(row: TokenInfo) {
     createdAt: iso(row.created_at),
     lastUsedAt: iso(row.last_used_at),
     revokedAt: iso(row.revoked_at),
+    createdBy: row.created_by_user_id ? { type: 'user', id: row.created_by_user_id } : null,
   };
 }
 
@@ -150,7 +151,9 @@ export function tokenRoutes(deps: TokenRoutesDeps): (router: Router) => void {
           if (input.subAccountId) {
             if ((await tenancy.groupKind(trx, req.tenantId!, input.subAccountId)) !== 'subAccount') throw invalidValue('subAccount must be the id of a sub-account group of this tenant');
           }
-          await tokens.insert(trx, req.tenantId!, { id, name: input.name, tokenHash: hashToken(token), scopes: input.scopes, subAccountId: input.subAccountId, expiresAt: input.expiresAt });
+          // A person's token lives on their rights (resources/authority.ts tokenStillEmpowered).
+          const createdByUserId = req.scope!.actor.type === 'user' ? req.scope!.actor.id : undefined;
+          await tokens.insert(trx, req.tenantId!, { id, name: input.name, tokenHash: hashToken(token), scopes: input.scopes, subAccountId: input.subAccountId, expiresAt: input.expiresAt, createdByUserId });
           await audit(trx, req, now, 'token.create', id, {
             set: { name: input.name, scopes: input.scopes, subAccount: input.subAccountId ?? null, expiresAt: input.expiresAt?.toISOString() ?? null },
           });

@@ -4,22 +4,21 @@
 // Every POST carries a CSRF token; every answer to a bad input is a page that says what to do,
 // and no answer tells whether an email exists (issue 5, "Signing in").
 import express, { NextFunction, Request, Response, Router } from 'express';
-import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { unauthorized } from '../errors';
 import { jsonErrorHandler } from '../http/error-handler';
 import { handle } from '../http/handle';
-import { inTenant } from '../store/scope';
-import { AccessService } from './access';
+import type { People } from '../accounts/people';
+import type { SelfService } from '../accounts/self-service';
 import * as pages from './pages';
-import { MIN_LENGTH, PasswordPolicy } from './passwords';
+import { MIN_LENGTH, PasswordPolicy } from '../accounts/passwords';
 import { SignInLimiter, TooManyAttempts } from './rate-limit';
 import { destroySession, saveSession, SessionStack, SESSION_COOKIE } from './sessions';
 import { SignInService } from './sign-in';
 
 export interface FrontDoorDeps {
-  knex: Knex;
-  access: AccessService;
+  people: People;
+  self: SelfService;
   signIn: SignInService;
   limiter: SignInLimiter;
   passwords: PasswordPolicy;
@@ -88,7 +87,7 @@ export function createFrontDoorRouter(d: FrontDoorDeps): Router {
       const u = req.session.user;
       if (!u) return res.redirect(303, '/login');
       (async () => {
-        if (!(await d.access.mayEnter(u.tenantId, u.userId))) {
+        if (!(await d.people.mayEnter(u.tenantId, u.userId))) {
           await destroySession(req);
           return res.redirect(303, '/login');
         }
@@ -128,7 +127,7 @@ export function createFrontDoorRouter(d: FrontDoorDeps): Router {
       const password = field(req, 'password');
       if (!EMAIL.test(email) || !password) return void res.status(400).type('html').send(pages.loginPasswordPage(csrf(req, res), email, 'Enter your email and your password.'));
       if (!(await withinLimit(res, 'Sign in', () => d.limiter.beforeSignIn(email, req.ip ?? '')))) return;
-      const result = await d.access.checkPassword(email, password);
+      const result = await d.people.checkPassword(email, password);
       if (!result.ok) {
         await d.limiter.failed(email);
         d.logger.info({ reason: result.reason }, 'password sign-in refused');
@@ -153,7 +152,7 @@ export function createFrontDoorRouter(d: FrontDoorDeps): Router {
     '/activate',
     wrap(async (req, res) => {
       const token = typeof req.query.token === 'string' ? req.query.token : '';
-      const seen = await d.access.peek(token, 'activation');
+      const seen = await d.self.peek(token, 'activation');
       if (!seen) return void res.status(410).type('html').send(pages.messagePage('Activation link', 'This activation link is no longer valid: it was used, replaced by a newer one, or it expired. Ask your administrator to send a new one.'));
       res.type('html').send(activation(req, res, token, seen.user.email ?? '', seen.user.policyVersion));
     }),
@@ -166,9 +165,9 @@ export function createFrontDoorRouter(d: FrontDoorDeps): Router {
     wrap(async (req, res) => {
       const token = field(req, 'token');
       if (!(await withinLimit(res, 'Activate your account', () => d.limiter.beforeReset(`activate:${token}`, req.ip ?? '')))) return;
-      const result = await d.access.activate(token, field(req, 'password'), field(req, 'acceptPrivacy') === 'yes');
+      const result = await d.self.activate(token, field(req, 'password'), field(req, 'acceptPrivacy') === 'yes');
       if (!result.ok) {
-        const seen = await d.access.peek(token, 'activation');
+        const seen = await d.self.peek(token, 'activation');
         if (!seen) return void res.status(410).type('html').send(pages.messagePage('Activation link', result.message));
         return void res.status(400).type('html').send(activation(req, res, token, seen.user.email ?? '', seen.user.policyVersion, result.message));
       }
@@ -184,7 +183,7 @@ export function createFrontDoorRouter(d: FrontDoorDeps): Router {
       const email = field(req, 'email').trim().toLowerCase();
       if (!EMAIL.test(email)) return void res.status(400).type('html').send(pages.forgotPage(csrf(req, res), 'Enter your email address, like name@example.com.'));
       if (!(await withinLimit(res, 'Forgot your password', () => d.limiter.beforeReset(email, req.ip ?? '')))) return;
-      await d.access.forgotPassword(email);
+      await d.self.forgotPassword(email);
       // The same words whether or not the address has an account.
       res.type('html').send(pages.messagePage('Check your email', 'If an account uses this address, we sent it a link to choose a new password. The link works for one hour.', { href: '/login', text: 'Back to sign in' }));
     }),
@@ -194,7 +193,7 @@ export function createFrontDoorRouter(d: FrontDoorDeps): Router {
     '/reset-password',
     wrap(async (req, res) => {
       const token = typeof req.query.token === 'string' ? req.query.token : '';
-      if (!(await d.access.peek(token, 'reset'))) return void res.status(410).type('html').send(pages.messagePage('Reset link', 'This reset link is no longer valid. Ask for a new one.', { href: '/forgot-password', text: 'Forgot your password?' }));
+      if (!(await d.self.peek(token, 'reset'))) return void res.status(410).type('html').send(pages.messagePage('Reset link', 'This reset link is no longer valid. Ask for a new one.', { href: '/forgot-password', text: 'Forgot your password?' }));
       res.type('html').send(pages.resetPage({ csrf: csrf(req, res), token, suggestion: suggestion(), minLength: MIN_LENGTH }));
     }),
   );
@@ -203,9 +202,9 @@ export function createFrontDoorRouter(d: FrontDoorDeps): Router {
     wrap(async (req, res) => {
       const token = field(req, 'token');
       if (!(await withinLimit(res, 'Choose a new password', () => d.limiter.beforeReset(`reset:${token}`, req.ip ?? '')))) return;
-      const result = await d.access.completeReset(token, field(req, 'password'));
+      const result = await d.self.completeReset(token, field(req, 'password'));
       if (!result.ok) {
-        if (!(await d.access.peek(token, 'reset'))) return void res.status(410).type('html').send(pages.messagePage('Reset link', result.message, { href: '/forgot-password', text: 'Forgot your password?' }));
+        if (!(await d.self.peek(token, 'reset'))) return void res.status(410).type('html').send(pages.messagePage('Reset link', result.message, { href: '/forgot-password', text: 'Forgot your password?' }));
         return void res.status(400).type('html').send(pages.resetPage({ csrf: csrf(req, res), token, suggestion: suggestion(), minLength: MIN_LENGTH, message: result.message }));
       }
       await d.signIn.complete(req, res, { tenantId: result.user.tenantId, userId: result.user.userId, method: 'password' });
@@ -217,7 +216,7 @@ export function createFrontDoorRouter(d: FrontDoorDeps): Router {
     '/verify-email',
     wrap(async (req, res) => {
       const token = typeof req.query.token === 'string' ? req.query.token : '';
-      const seen = await d.access.peek(token, 'verify-email');
+      const seen = await d.self.peek(token, 'verify-email');
       if (!seen) return void res.status(410).type('html').send(pages.messagePage('Confirm your email', 'This link is no longer valid.'));
       res.type('html').send(
         pages.layout(
@@ -231,7 +230,7 @@ export function createFrontDoorRouter(d: FrontDoorDeps): Router {
   router.post(
     '/verify-email',
     wrap(async (req, res) => {
-      const ok = await d.access.verifyEmail(field(req, 'token'));
+      const ok = await d.self.verifyEmail(field(req, 'token'));
       if (!ok) return void res.status(410).type('html').send(pages.messagePage('Confirm your email', 'This link is no longer valid.'));
       res.type('html').send(pages.messagePage('Email confirmed', 'Your sign-in email is confirmed. You can sign in with it now.', { href: '/login', text: 'Sign in' }));
     }),
@@ -241,7 +240,7 @@ export function createFrontDoorRouter(d: FrontDoorDeps): Router {
   /** The version the signed-in person is asked to accept: their tenant's, else the server's. */
   const versionFor = async (req: Request) => {
     const u = req.session.user!;
-    return (await d.access.user(u.tenantId, u.userId))?.policyVersion ?? d.privacyPolicyVersion;
+    return (await d.people.user(u.tenantId, u.userId))?.policyVersion ?? d.privacyPolicyVersion;
   };
   router.get(
     '/accept-privacy',
@@ -256,7 +255,7 @@ export function createFrontDoorRouter(d: FrontDoorDeps): Router {
     wrap(async (req, res) => {
       if (field(req, 'acceptPrivacy') !== 'yes') return void res.status(400).type('html').send(pages.privacyPage({ csrf: csrf(req, res), url: d.privacyPolicyUrl, version: await versionFor(req), message: 'Please accept the privacy policy to continue.' }));
       const u = req.session.user!;
-      await d.access.acceptPrivacy(u.tenantId, u.userId, u.method, req.session.loginEmail);
+      await d.self.acceptPrivacy(u.tenantId, u.userId, u.method, req.session.loginEmail);
       req.session.mustAcceptPrivacy = false;
       await saveSession(req);
       res.redirect(303, await d.signIn.landing(req));
@@ -272,7 +271,7 @@ export function createFrontDoorRouter(d: FrontDoorDeps): Router {
     wrap(async (req, res) => {
       const u = req.session.user!;
       const forced = req.session.mustChangePassword === true;
-      const problem = await d.access.changePassword(u.tenantId, u.userId, forced ? undefined : field(req, 'current'), field(req, 'password'), req.sessionID);
+      const problem = await d.self.changePassword(u.tenantId, u.userId, forced ? undefined : field(req, 'current'), field(req, 'password'), req.sessionID);
       if (problem) return void res.status(400).type('html').send(pages.changePasswordPage({ csrf: csrf(req, res), forced, suggestion: suggestion(), minLength: MIN_LENGTH, message: problem }));
       req.session.mustChangePassword = false;
       await saveSession(req);
@@ -285,18 +284,10 @@ export function createFrontDoorRouter(d: FrontDoorDeps): Router {
     signedIn(),
     wrap(async (req, res) => {
       const u = req.session.user!;
-      const f = await d.access.user(u.tenantId, u.userId);
+      const f = await d.people.user(u.tenantId, u.userId);
       if (!f) return void res.redirect(303, '/login');
-      const accounts = await d.signIn.accounts(u.tenantId, u.userId);
-      const services = await inTenant(d.knex, u.tenantId, async (trx) =>
-        (
-          await trx.raw(
-            `SELECT g.display_name FROM group_user_members m JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
-              WHERE m.tenant_id = ? AND m.user_id = ? AND g.kind = 'group' ORDER BY g.display_name_ci LIMIT 200`,
-            [u.tenantId, u.userId],
-          )
-        ).rows.map((r: { display_name: string }) => r.display_name),
-      );
+      const accounts = await d.people.accounts(u.tenantId, u.userId);
+      const services = await d.people.services(u.tenantId, u.userId);
       const current = u.accountId ?? u.tenantId;
       const name = f.data.name as { formatted?: string; givenName?: string; familyName?: string } | undefined;
       res.type('html').send(
@@ -321,7 +312,7 @@ export function createFrontDoorRouter(d: FrontDoorDeps): Router {
     wrap(async (req, res) => {
       const u = req.session.user!;
       const target = field(req, 'accountId');
-      const accounts = await d.signIn.accounts(u.tenantId, u.userId);
+      const accounts = await d.people.accounts(u.tenantId, u.userId);
       if (!accounts.some((a) => a.id === target)) return void res.status(404).type('html').send(pages.messagePage('Accounts', 'You do not belong to that account.', { href: '/account', text: 'Back' }));
       req.session.user = { ...u, accountId: target === u.tenantId ? undefined : target };
       await saveSession(req);
@@ -334,10 +325,10 @@ export function createFrontDoorRouter(d: FrontDoorDeps): Router {
     signedIn(),
     wrap(async (req, res) => {
       const u = req.session.user!;
-      const accounts = await d.signIn.accounts(u.tenantId, u.userId);
+      const accounts = await d.people.accounts(u.tenantId, u.userId);
       if (!accounts.some((a) => a.admin)) return void res.redirect(303, '/account');
-      const f = await d.access.user(u.tenantId, u.userId);
-      const counts = await inTenant(d.knex, u.tenantId, async (trx) => (await trx.raw('SELECT (SELECT count(*) FROM users WHERE tenant_id = ?)::int AS users, (SELECT count(*) FROM groups WHERE tenant_id = ?)::int AS groups', [u.tenantId, u.tenantId])).rows[0]);
+      const f = await d.people.user(u.tenantId, u.userId);
+      const counts = await d.people.tenantCounts(u.tenantId);
       const current = accounts.find((a) => a.id === (u.accountId ?? u.tenantId)) ?? accounts[0];
       res.type('html').send(pages.consolePage({ csrf: csrf(req, res), tenantName: accounts[0].name, userName: f?.userName ?? '', account: current.name, users: counts.users, groups: counts.groups }));
     }),
@@ -369,16 +360,16 @@ export function createFrontDoorRouter(d: FrontDoorDeps): Router {
 }
 
 /** GET /api/v1/me: the signed-in person (session cookie), 401 without one. */
-export function meRouter(d: { stack: SessionStack; signIn: SignInService; access: AccessService; logger: Logger }): Router {
+export function meRouter(d: { stack: SessionStack; people: People; logger: Logger }): Router {
   const router = express.Router();
   router.use(d.stack.session);
   router.get(
     '/',
     wrap(async (req, res) => {
       const u = req.session?.user;
-      const f = u ? await d.access.mayEnter(u.tenantId, u.userId) : undefined;
+      const f = u ? await d.people.mayEnter(u.tenantId, u.userId) : undefined;
       if (!u || !f) throw unauthorized('Sign in first: this endpoint answers the person signed in with the session cookie');
-      const accounts = await d.signIn.accounts(u.tenantId, u.userId);
+      const accounts = await d.people.accounts(u.tenantId, u.userId);
       res.json({
         id: f.userId,
         userName: f.userName,

@@ -74,12 +74,3 @@ export class DbSessionStore extends session.Store {
     return res.rowCount ?? 0;
   }
 }
-
-/** Ends every session of these people, in the caller's tenant transaction. Returns how many. */
-export async function endSessions(trx: Tx, tenantId: string, userIds: string[], exceptSid?: string): Promise<number> {
-  if (!userIds.length) return 0;
-  const res = exceptSid
-    ? await trx.raw('DELETE FROM sessions WHERE tenant_id = ? AND user_id = ANY(?::uuid[]) AND sid_hash <> ?', [tenantId, userIds, hashToken(exceptSid)])
-    : await trx.raw('DELETE FROM sessions WHERE tenant_id = ? AND user_id = ANY(?::uuid[])', [tenantId, userIds]);
-  return res.rowCount ?? 0;
-}

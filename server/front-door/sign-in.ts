@@ -3,28 +3,17 @@
 // sign-in is worthless — session fixation), and sends them where they belong.
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
-import type { Knex } from 'knex';
-import { inTenant } from '../store/scope';
-import type { Actor } from '../resources/service';
-import { AccessService } from './access';
+import type { People } from '../accounts/people';
+import { needsPrivacy } from '../accounts/person';
+import type { Actor } from '../resources/actor';
 import type { EligibleUser, SignIn, SignInMethod } from './contracts';
 import { loginEmailPage } from './pages';
 import { regenerate, saveSession } from './sessions';
 
-import { PROVISIO_GROUP_URN as GROUP_EXT } from '../scim/urns';
-
-export interface Account {
-  id: string;
-  name: string;
-  kind: 'tenant' | 'subAccount';
-  admin: boolean;
-}
-
 export class SignInService implements SignIn {
   constructor(
     private readonly deps: {
-      knex: Knex;
-      access: AccessService;
+      people: People;
       clock: () => Date;
       logger: Logger;
       csrfToken: (req: Request, res: Response) => string;
@@ -32,22 +21,22 @@ export class SignInService implements SignIn {
   ) {}
 
   async findEligible(tenantId: string, email: string): Promise<EligibleUser | undefined> {
-    const found = await this.deps.access.findByEmail(email);
+    const found = await this.deps.people.findByEmail(email);
     if (!found || found.tenantId !== tenantId) return undefined;
-    const f = await this.deps.access.mayEnter(tenantId, found.userId);
+    const f = await this.deps.people.mayEnter(tenantId, found.userId);
     return f ? { userId: f.userId, activationState: f.activationState } : undefined;
   }
 
   async complete(req: Request, res: Response, who: { tenantId: string; userId: string; method: SignInMethod; verifiedEmail?: string }): Promise<void> {
-    const f = await this.deps.access.mayEnter(who.tenantId, who.userId);
+    const f = await this.deps.people.mayEnter(who.tenantId, who.userId);
     if (!f) return this.fail(req, res, 'This account cannot sign in.', 403);
     // Password sign-ins of pending people never reach here (AccessService.checkPassword); a
     // pending person arriving through their IdP finishes activation on the privacy page.
     if (who.method === 'password' && f.activationState !== 'active') return this.fail(req, res, 'This account cannot sign in.', 403);
     await regenerate(req);
     req.session.user = { tenantId: who.tenantId, userId: who.userId, method: who.method, signedInAt: this.deps.clock().getTime() };
-    req.session.mustChangePassword = who.method === 'password' && f.credentials?.must_change === true;
-    req.session.mustAcceptPrivacy = f.activationState !== 'active' || this.deps.access.needsPrivacy(f);
+    req.session.mustChangePassword = who.method === 'password' && f.mustChangePassword;
+    req.session.mustAcceptPrivacy = f.activationState !== 'active' || needsPrivacy(f);
     if (who.method === 'oidc' && who.verifiedEmail) req.session.loginEmail = who.verifiedEmail;
     await saveSession(req);
     this.deps.logger.info({ tenant: who.tenantId, user: who.userId, method: who.method }, 'signed in');
@@ -64,32 +53,8 @@ export class SignInService implements SignIn {
     if (!s.user) return '/login';
     if (s.mustChangePassword) return '/account/password';
     if (s.mustAcceptPrivacy) return '/accept-privacy';
-    const accounts = await this.accounts(s.user.tenantId, s.user.userId);
+    const accounts = await this.deps.people.accounts(s.user.tenantId, s.user.userId);
     return accounts.some((a) => a.admin) ? '/console' : '/account';
-  }
-
-  /**
-   * The accounts a person works in: the tenant, and each sub-account they belong to. Admin of
-   * the tenant: its primary admin; of a sub-account: listed in its admins.
-   */
-  async accounts(tenantId: string, userId: string): Promise<Account[]> {
-    return inTenant(this.deps.knex, tenantId, async (trx) => {
-      const t = (await trx.raw('SELECT t.name, u.is_primary_admin FROM tenants t JOIN users u ON u.tenant_id = t.id WHERE t.id = ? AND u.id = ?', [tenantId, userId])).rows[0];
-      if (!t) return [];
-      const subs = (
-        await trx.raw(
-          `SELECT g.id, g.display_name, (g.data -> ? -> 'admins') @> ?::jsonb AS admin
-             FROM group_user_members m JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
-            WHERE m.tenant_id = ? AND m.user_id = ? AND g.kind = 'subAccount' AND g.deactivated_at IS NULL
-            ORDER BY g.display_name_ci`,
-          [GROUP_EXT, JSON.stringify([{ value: userId }]), tenantId, userId],
-        )
-      ).rows as { id: string; display_name: string; admin: boolean | null }[];
-      return [
-        { id: tenantId, name: t.name, kind: 'tenant' as const, admin: t.is_primary_admin === true },
-        ...subs.map((s) => ({ id: s.id, name: s.display_name, kind: 'subAccount' as const, admin: s.admin === true })),
-      ];
-    });
   }
 
   /**
@@ -101,11 +66,10 @@ export class SignInService implements SignIn {
   async adminActor(req: Request): Promise<{ tenantId: string; actor: Actor } | 'forbidden' | undefined> {
     const u = req.session?.user;
     if (!u || req.session.mustChangePassword || req.session.mustAcceptPrivacy) return undefined;
-    if (!(await this.deps.access.mayEnter(u.tenantId, u.userId))) return undefined;
+    if (!(await this.deps.people.mayEnter(u.tenantId, u.userId))) return undefined;
     const current = u.accountId ?? u.tenantId;
-    const account = (await this.accounts(u.tenantId, u.userId)).find((a) => a.id === current);
+    const account = (await this.deps.people.accounts(u.tenantId, u.userId)).find((a) => a.id === current);
     if (!account?.admin) return 'forbidden';
-    return { tenantId: u.tenantId, actor: { type: 'user', id: u.userId, subAccountId: account.kind === 'subAccount' ? account.id : undefined } };
+    return { tenantId: u.tenantId, actor: { type: 'user', id: u.userId, subAccountId: account.kind === 'subAccount' ? account.id : undefined, admin: true } };
   }
-
 }

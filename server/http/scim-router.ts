@@ -52,7 +52,7 @@ async function authenticate(authenticator: Authenticator, publicUrl: string, req
   if (!cred.scopes.includes('scim')) throw forbidden('This token does not have the "scim" scope');
   req.tenantId = cred.tenantId;
   req.credential = cred;
-  req.scope = { tenantId: cred.tenantId, baseUrl: scimBaseUrl(publicUrl, cred.tenantId), actor: { type: 'token', id: cred.tokenId, subAccountId: cred.subAccountId } };
+  req.scope = { tenantId: cred.tenantId, baseUrl: scimBaseUrl(publicUrl, cred.tenantId), actor: { type: 'token', id: cred.tokenId, subAccountId: cred.subAccountId, admin: cred.scopes.includes('admin') } };
 }
 
 function projectionOf(req: Request): Projection {

@@ -9,6 +9,7 @@ import type { Knex } from 'knex';
 import { v7 as uuidv7 } from 'uuid';
 import type { SecretBox } from '../security/keys';
 import { asOwner } from '../store/scope';
+import { AlongWith, insertMail, listForOperator, purgeFinished } from '../store/outbox-repo';
 import { Language, render, TemplateName } from './templates';
 
 /** The SecretBox label of outbox messages: a value sealed for another use cannot open as mail. */
@@ -62,12 +63,6 @@ export function openContent(box: SecretBox, sealed: string): MailContent {
 
 const iso = (v: unknown): string | null => (v == null ? null : new Date(v as string).toISOString());
 
-/** A data-modifying statement written together with the email (INSERT … without RETURNING). */
-export interface AlongWith {
-  sql: string;
-  bindings: Knex.Value[];
-}
-
 export class Outbox {
   constructor(private readonly deps: { box: SecretBox; clock: () => Date }) {}
 
@@ -83,14 +78,16 @@ export class Outbox {
     const rendered = render(msg.template, msg.language, msg.params);
     const id = uuidv7();
     const now = this.deps.clock();
-    // One statement, with the caller's own write (the link the email carries) as a CTE when given:
-    // a round trip less on every user creation (docs/performance.md).
-    await trx.raw(
-      `${along ? `WITH along AS (${along.sql}) ` : ''}INSERT INTO outbox (tenant_id, id, template, recipient, subject, sealed, status, attempts, next_attempt_at, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)`,
-      [...(along?.bindings ?? []), msg.tenantId, id, msg.template, to, rendered.subject, sealContent(this.deps.box, rendered), now, now],
-    );
+    await insertMail(trx, { tenantId: msg.tenantId, id, template: msg.template, recipient: to, subject: rendered.subject, sealed: sealContent(this.deps.box, rendered), now }, along);
     return id;
+  }
+
+  /**
+   * Deletes sent and failed messages created before `before` (main.ts: hourly, 30 days), so kept
+   * mail and the outbox do not grow without end. Pending ones stay whatever their age.
+   */
+  async purgeOld(knex: Knex, before: Date): Promise<number> {
+    return asOwner(knex, (trx) => purgeFinished(trx, before));
   }
 
   /**
@@ -98,40 +95,20 @@ export class Outbox {
    * `to` matches the recipient case-insensitively. Text and HTML are opened only where the sealed
    * content is still kept; a value that no longer opens (the server key changed) shows none.
    */
-  /**
-   * Deletes sent and failed messages created before `before` (main.ts: hourly, 30 days), so kept
-   * mail and the outbox do not grow without end. Pending ones stay whatever their age.
-   */
-  async purgeOld(knex: Knex, before: Date): Promise<number> {
-    const res = await asOwner(knex, (trx) => trx.raw(`DELETE FROM outbox WHERE status IN ('sent', 'failed') AND created_at < ?`, [before]));
-    return res.rowCount ?? 0;
-  }
-
   async listForOperator(knex: Knex, filter: OperatorMailFilter): Promise<OperatorMail[]> {
-    const rows = await asOwner(knex, (trx) => {
-      const q = trx('outbox')
-        .select('tenant_id', 'id', 'template', 'recipient', 'subject', 'sealed', 'status', 'attempts', 'created_at', 'sent_at', 'last_error')
-        .orderBy([
-          { column: 'created_at', order: 'desc' },
-          { column: 'id', order: 'desc' },
-        ])
-        .limit(filter.limit);
-      if (filter.to) q.whereRaw('lower(recipient) = lower(?)', [filter.to.trim()]);
-      if (filter.tenantId) q.where('tenant_id', filter.tenantId);
-      return q;
-    });
-    return rows.map((r: Record<string, unknown>) => {
+    const rows = await asOwner(knex, (trx) => listForOperator(trx, { to: filter.to?.trim(), tenantId: filter.tenantId, limit: filter.limit }));
+    return rows.map((r) => {
       const out: OperatorMail = {
-        id: r.id as string,
-        tenantId: r.tenant_id as string,
-        template: r.template as string,
-        recipient: r.recipient as string,
-        subject: r.subject as string,
-        status: r.status as OperatorMail['status'],
+        id: r.id,
+        tenantId: r.tenant_id,
+        template: r.template,
+        recipient: r.recipient,
+        subject: r.subject,
+        status: r.status,
         attempts: Number(r.attempts),
         createdAt: iso(r.created_at)!,
         sentAt: iso(r.sent_at),
-        lastError: (r.last_error as string | null) ?? null,
+        lastError: r.last_error ?? null,
       };
       if (typeof r.sealed === 'string') {
         try {

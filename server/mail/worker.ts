@@ -21,6 +21,7 @@ import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { SecretBox } from '../security/keys';
 import { asOwner } from '../store/scope';
+import * as outbox from '../store/outbox-repo';
 import { openContent } from './outbox';
 import type { MailTransport } from './transport';
 
@@ -51,15 +52,7 @@ export function backoffMs(attempts: number): number {
   return Math.min(BACKOFF_BASE_MS * 2 ** Math.max(0, attempts - 1), BACKOFF_CAP_MS);
 }
 
-interface Claimed {
-  tenant_id: string;
-  id: string;
-  template: string;
-  recipient: string;
-  subject: string;
-  sealed: string | null;
-  attempts: number;
-}
+type Claimed = outbox.ClaimedRow;
 
 /** A relay's error, short and without the email: nodemailer's message (it holds the SMTP reply), 200 chars. */
 function shortError(err: unknown): string {
@@ -114,22 +107,9 @@ export class MailWorker {
   }
 
   private async claim(now: Date, leaseEnd: Date): Promise<Claimed[]> {
-    const res = await asOwner(this.knex, (trx) =>
-      trx.raw(
-        `UPDATE outbox o SET locked_until = ?, attempts = o.attempts + 1
-          WHERE (o.tenant_id, o.id) IN (
-            SELECT tenant_id, id FROM outbox
-             WHERE status = 'pending' AND next_attempt_at <= ? AND (locked_until IS NULL OR locked_until <= ?)
-             ORDER BY next_attempt_at
-             LIMIT ?
-             FOR UPDATE SKIP LOCKED)
-          RETURNING o.tenant_id, o.id, o.template, o.recipient, o.subject, o.sealed, o.attempts`,
-        [leaseEnd, now, now, this.batchSize],
-      ),
-    );
-    const rows = res.rows as Claimed[];
+    const rows = await asOwner(this.knex, (trx) => outbox.claimDue(trx, now, leaseEnd, this.batchSize));
     // RETURNING has no order; send the oldest first (uuid v7 ids sort by creation time).
-    return rows.map((r) => ({ ...r, attempts: Number(r.attempts) })).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
   /** What became of the row; undefined when another worker holds it by now (lease expired). */
@@ -155,32 +135,20 @@ export class MailWorker {
     // Sent is sent, whoever holds the lease now, so no attempts check here. Through SMTP the
     // content is no longer needed and is scrubbed; the kept transport keeps it for operators.
     const scrub = this.transport.kind === 'smtp';
-    await asOwner(this.knex, (trx) =>
-      trx('outbox')
-        .where({ tenant_id: row.tenant_id, id: row.id })
-        .update({ status: 'sent', sent_at: this.clock(), locked_until: null, last_error: null, ...(scrub ? { sealed: null } : {}) }),
-    );
+    await asOwner(this.knex, (trx) => outbox.markSent(trx, row.tenant_id, row.id, this.clock(), scrub));
   }
 
   private async markRetry(row: Claimed, error: string): Promise<'retried' | 'failed' | undefined> {
     if (row.attempts >= this.maxAttempts) return this.markFailed(row, error);
     const next = new Date(this.clock().getTime() + backoffMs(row.attempts));
-    const updated = await asOwner(this.knex, (trx) =>
-      trx('outbox')
-        .where({ tenant_id: row.tenant_id, id: row.id, attempts: row.attempts, status: 'pending' })
-        .update({ next_attempt_at: next, locked_until: null, last_error: error }),
-    );
+    const updated = await asOwner(this.knex, (trx) => outbox.markTried(trx, row.tenant_id, row.id, row.attempts, { status: 'pending', nextAttemptAt: next, error }));
     if (!updated) return this.leaseLost(row);
     this.logger.warn({ tenant: row.tenant_id, mailId: row.id, template: row.template, attempts: row.attempts, err: { message: error } }, 'mail not sent, will retry');
     return 'retried';
   }
 
   private async markFailed(row: Claimed, error: string): Promise<'failed' | undefined> {
-    const updated = await asOwner(this.knex, (trx) =>
-      trx('outbox')
-        .where({ tenant_id: row.tenant_id, id: row.id, attempts: row.attempts, status: 'pending' })
-        .update({ status: 'failed', locked_until: null, last_error: error }),
-    );
+    const updated = await asOwner(this.knex, (trx) => outbox.markTried(trx, row.tenant_id, row.id, row.attempts, { status: 'failed', error }));
     if (!updated) return this.leaseLost(row);
     this.logger.error({ tenant: row.tenant_id, mailId: row.id, template: row.template, attempts: row.attempts, err: { message: error } }, 'mail failed, no more retries');
     return 'failed';
@@ -194,11 +162,7 @@ export class MailWorker {
   /** Releases claimed rows this run did not try, without counting the try. */
   private async giveBack(rows: Claimed[]): Promise<void> {
     await asOwner(this.knex, async (trx) => {
-      for (const row of rows) {
-        await trx('outbox')
-          .where({ tenant_id: row.tenant_id, id: row.id, attempts: row.attempts, status: 'pending' })
-          .update({ locked_until: null, attempts: row.attempts - 1 });
-      }
+      for (const row of rows) await outbox.giveBack(trx, row.tenant_id, row.id, row.attempts);
     });
   }
 

@@ -1,18 +1,20 @@
 // The two resource types as declarations over one generic service (resources/service.ts):
 // which table, which columns are derived from the resource, what is checked beyond the schema,
-// and which multi-valued attribute lives in membership rows.
+// who may change it (resources/authority.ts), which multi-valued attribute lives in membership
+// rows, and the hooks other parts register on its writes (accounts/write-hooks.ts on users).
 import { invalidValue, mutability, ScimError, uniqueness } from '../errors';
 import { isObject, JsonObject } from '../scim/normalize';
 import { PROVISIO_GROUP_URN, PROVISIO_USER_URN } from '../scim/urns';
 import { ResourceSchema, ResourceTypeDef, SchemaDef } from '../scim/schema';
 import { FilterCompiler, TableMap } from '../store/filter-sql';
-import { groupMembersCompiler, userGroupsCompiler } from '../store/members-repo';
+import { groupMembersCompiler, MembersRepo, userGroupsCompiler } from '../store/members-repo';
 import { ResourceRepo, ResourceRow } from '../store/resource-repo';
 import type { Knex } from 'knex';
-import type { Scope } from './service';
+import type { Scope } from './actor';
 import { forbidden } from '../errors';
 import { priceListExists } from '../store/price-lists-repo';
-import { sameJson } from './guards';
+import { sameJson } from '../scim/normalize';
+import { assertMayChangeSubAccount, assertMayChangeUser } from './authority';
 import { checkGroupRules, deactivatedAt, verifyAdminsAreMembers } from './group-rules';
 
 /** Attributes only tenant-wide credentials and tenant admins may set (issue 4, "Licence management"). */
@@ -34,6 +36,18 @@ async function checkUserRules(trx: Knex.Transaction, scope: Scope, r: JsonObject
 
 export const GROUP_KINDS = ['group', 'subAccount', 'company'] as const;
 export type GroupKind = (typeof GROUP_KINDS)[number];
+
+/** What other parts do in the transaction of a write to a resource of a kind (registered in deps.ts). */
+export interface KindHooks {
+  /**
+   * After the row was created (`before` undefined) or changed, in the write's transaction;
+   * `body` is the request's resource as sent. May return the row as it now stands, when the hook
+   * changed server-owned columns (a user activated with generated credentials).
+   */
+  written?(trx: Knex.Transaction, scope: Scope, before: ResourceRow | undefined, after: ResourceRow, body: unknown): Promise<ResourceRow | void>;
+  /** After the write's transaction committed (caches to forget). */
+  committed?(scope: Scope, before: ResourceRow | undefined, after: ResourceRow | undefined): void;
+}
 
 export interface ResourceKind {
   name: 'User' | 'Group';
@@ -58,6 +72,17 @@ export interface ResourceKind {
   computed(row: ResourceRow): JsonObject;
   /** Maps a unique violation to the client's error. */
   conflict(constraint: string | undefined): ScimError;
+  /**
+   * Who may make this change (resources/authority.ts), before it is written: `next` is the
+   * resource as it will be, undefined for a delete; `changed` false for a write that changes nothing.
+   */
+  authorize(trx: Knex.Transaction, scope: Scope, existing: ResourceRow, next: JsonObject | undefined, changed: boolean): Promise<void>;
+  /** Makes a new resource a member of the sub-account a bound credential works in, so it stays in its subtree. */
+  joinSubAccount(trx: Knex.Transaction, members: MembersRepo, tenantId: string, subAccountId: string, id: string): Promise<void>;
+  /** The resource as a member of groups (which groups contain it). */
+  asMember(id: string): { userId: string } | { groupId: string };
+  /** Registered by the composition root (deps.ts). */
+  hooks: KindHooks[];
 }
 
 export function userKind(rt: ResourceTypeDef, schemas: SchemaDef[]): ResourceKind {
@@ -113,6 +138,12 @@ export function userKind(rt: ResourceTypeDef, schemas: SchemaDef[]): ResourceKin
       if (row.privacy_accepted_at) ext.privacyPolicyAcceptedAt = new Date(row.privacy_accepted_at as string).toISOString();
       return { [PROVISIO_USER_URN]: ext };
     },
+    authorize: (trx, scope, existing, _next, changed) => assertMayChangeUser(trx, scope.tenantId, scope.actor, existing, changed),
+    joinSubAccount: async (trx, members, tenantId, sub, id) => {
+      await members.addUsers(trx, tenantId, sub, [id]);
+    },
+    asMember: (id) => ({ userId: id }),
+    hooks: [],
     conflict: (constraint) =>
       constraint === 'users_one_primary_admin'
         ? uniqueness('The tenant already has a primary admin')
@@ -165,6 +196,13 @@ export function groupKind(rt: ResourceTypeDef, schemas: SchemaDef[]): ResourceKi
           throw mutability(`${PROVISIO_GROUP_URN}:kind is immutable; this group is a "${existing.kind}"`);
         }
         ext.kind = existing.kind as string;
+        const before = (isObject(existing.data[PROVISIO_GROUP_URN]) ? existing.data[PROVISIO_GROUP_URN] : {}) as JsonObject;
+        // A replace (PUT) from an IdP knows nothing of our extension: without it, every Provisio
+        // attribute is kept (PingFederate updates groups by PUT only); with it, an omitted
+        // `active` keeps its value like User.active does, so a PUT never switches a sub-account
+        // back on by leaving the attribute out. test/api/authority.test.ts
+        if (!isObject(r[PROVISIO_GROUP_URN])) Object.assign(ext, before, { kind: existing.kind });
+        else if (ext.active === undefined && before.active !== undefined) ext.active = before.active;
       }
       // On create, an absent kind is decided by the tenant's displayName rules (check below).
       r[PROVISIO_GROUP_URN] = ext;
@@ -176,5 +214,11 @@ export function groupKind(rt: ResourceTypeDef, schemas: SchemaDef[]): ResourceKi
       return { [PROVISIO_GROUP_URN]: { deactivatedAt: new Date(row.deactivated_at as string).toISOString() } };
     },
     conflict: () => uniqueness('A group with these values already exists'),
+    authorize: (trx, scope, existing, next) => assertMayChangeSubAccount(trx, scope.tenantId, scope.actor, existing, next),
+    joinSubAccount: async (trx, members, tenantId, sub, id) => {
+      if (id !== sub) await members.addGroups(trx, tenantId, sub, [id]);
+    },
+    asMember: (id) => ({ groupId: id }),
+    hooks: [],
   };
 }

@@ -8,43 +8,24 @@ import { decodeCursor, encodeCursor, queryDigest } from '../scim/cursor';
 import { LIST_RESPONSE_URN } from '../scim/urns';
 import { Filter, parseFilter } from '../scim/filter';
 import { ListQuery } from '../scim/list-query';
-import { foldResource, isObject, Json, JsonObject, normalizeResource, requireAttributes } from '../scim/normalize';
+import { foldResource, isObject, Json, JsonObject, normalizeResource, requireAttributes, sameJson } from '../scim/normalize';
 import { project, Projection, wantsAttribute } from '../scim/projection';
 import { applyPatch, parsePatchRequest } from '../scim/patch';
 import { isUniqueViolation } from '../store/db';
 import { inTenant } from '../store/scope';
 import { visibleIds, visibleTo } from '../store/visibility';
 import { AuditRepo } from '../store/audit-repo';
-import { assertKeepsPrimaryAdmin, assertMayWriteUser, sameJson } from './guards';
+import { assertMayChangeMembers } from './authority';
+import type { Scope } from './actor';
 import { isUuid, MemberRef, parseMemberRefs } from '../scim/members';
 import { groupRefsFromListed, MembersRepo } from '../store/members-repo';
 import { ResourceRow } from '../store/resource-repo';
 import { ResourceKind } from './kinds';
 
-/** Who acts: recorded in the audit log and used for the tenancy rules (issue 4). */
-export interface Actor {
-  type: 'token' | 'operator' | 'user' | 'system';
-  id: string;
-  /** A credential bound to one sub-account sees and changes only that subtree. */
-  subAccountId?: string | null;
-}
-
-export interface Scope {
-  tenantId: string;
-  /** The tenant's SCIM base URL, for meta.location and $ref. */
-  baseUrl: string;
-  actor: Actor;
-}
-
-/** What other parts do in the transaction of a user write (front-door/access.ts: activation mail, session ends). */
-export interface WriteHooks {
-  /** After a user row was created (`before` undefined) or changed; `body` is the request's resource as sent. */
-  userWritten(trx: Knex.Transaction, scope: Scope, before: ResourceRow | undefined, after: ResourceRow, body: unknown): Promise<void>;
-}
+export type { Actor, Scope } from './actor';
 
 export interface ServiceDeps {
   knex: Knex;
-  hooks?: WriteHooks;
   members: MembersRepo;
   audit: AuditRepo;
   clock: () => Date;
@@ -258,9 +239,19 @@ export class ResourceService {
   /** What a sub-account-bound credential creates joins its sub-account, so it stays in its subtree. */
   private async joinSubAccount(trx: Knex.Transaction, scope: Scope, kind: ResourceKind, id: string): Promise<void> {
     const sub = scope.actor.subAccountId;
-    if (!sub) return;
-    if (kind.name === 'User') await this.deps.members.addUsers(trx, scope.tenantId, sub, [id]);
-    else if (id !== sub) await this.deps.members.addGroups(trx, scope.tenantId, sub, [id]);
+    if (sub) await kind.joinSubAccount(trx, this.deps.members, scope.tenantId, sub, id);
+  }
+
+  /** Runs the kind's hooks on a written row; returns the row as they leave it. */
+  private async written(trx: Knex.Transaction, scope: Scope, kind: ResourceKind, before: ResourceRow | undefined, after: ResourceRow, body: unknown): Promise<ResourceRow> {
+    let row = after;
+    for (const hook of kind.hooks) row = (await hook.written?.(trx, scope, before, row, body)) ?? row;
+    return row;
+  }
+
+  /** After the transaction committed (only for transactions this service opened). */
+  private committed(scope: Scope, kind: ResourceKind, before: ResourceRow | undefined, after: ResourceRow | undefined): void {
+    for (const hook of kind.hooks) hook.committed?.(scope, before, after);
   }
 
   /** Records a change in the audit log, in the transaction that makes it. */
@@ -290,16 +281,19 @@ export class ResourceService {
     const work = async (trx: Knex.Transaction) => {
       await kind.check(trx, scope, resource);
       const members = await this.resolveMembers(trx, scope, kind, resource, rawMembers);
-      const row = await kind.repo.insert(trx, scope.tenantId, {
+      let row = await kind.repo.insert(trx, scope.tenantId, {
         id,
         ...this.rowValues(kind, resource),
         ...opts.columns,
         created_at: now,
         updated_at: now,
       });
-      if (members) await this.writeMembers(trx, scope, id, members, false);
+      if (members) {
+        await assertMayChangeMembers(trx, scope.tenantId, scope.actor, id, { added: members.userIds });
+        await this.writeMembers(trx, scope, id, members, false);
+      }
       await this.joinSubAccount(trx, scope, kind, id);
-      if (kind.name === 'User') await this.deps.hooks?.userWritten(trx, scope, undefined, row, body);
+      row = await this.written(trx, scope, kind, undefined, row, body);
       await kind.verify(trx, scope, id, resource);
       await this.audit(trx, scope, kind, 'create', id, { set: resource, ...(members ? { members: { added: [...members.userIds, ...members.groupIds] } } : {}) }, now);
       // A user that has just been created belongs to no group (unless a sub-account-bound
@@ -308,7 +302,9 @@ export class ResourceService {
       return { resource: out, version: String(row.version) };
     };
     try {
-      return await inTenant(this.knex, scope.tenantId, work, opts.trx);
+      const out = await inTenant(this.knex, scope.tenantId, work, opts.trx);
+      if (!opts.trx) this.committed(scope, kind, undefined, undefined);
+      return out;
     } catch (err) {
       throw this.translate(kind, err);
     }
@@ -359,7 +355,7 @@ export class ResourceService {
     const rawMembers = this.rawMembers(kind, body);
     requireAttributes(kind.schema, resource);
     try {
-      return await inTenant(this.knex, scope.tenantId, async (trx) => {
+      const { out, before, after } = await inTenant(this.knex, scope.tenantId, async (trx) => {
         const existing = await this.findVisible(trx, scope, kind, id);
         if (!existing) throw notFound(`${kind.name} ${id} not found`);
         if (ifMatch && !etagMatches(ifMatch, String(existing.version))) throw preconditionFailed();
@@ -367,8 +363,8 @@ export class ResourceService {
         await kind.check(trx, scope, resource, existing);
         const members = await this.resolveMembers(trx, scope, kind, resource, rawMembers);
         const changed = !sameJson(resource, existing.data);
-        if (kind.name === 'User') assertMayWriteUser(existing, scope.actor, changed);
-        if (members) await assertKeepsPrimaryAdmin(trx, scope.tenantId, existing.id, scope.actor, { cleared: true, kept: members.userIds });
+        await kind.authorize(trx, scope, existing, resource, changed);
+        if (members) await assertMayChangeMembers(trx, scope.tenantId, scope.actor, existing.id, { added: members.userIds, cleared: true, kept: members.userIds });
         const now = this.deps.clock();
         let row: ResourceRow | undefined = existing;
         if (changed || members) {
@@ -377,13 +373,15 @@ export class ResourceService {
           // A PUT without `members` keeps the membership (docs/scim-support.md): a rename must
           // never empty a large group by accident. `members: []` clears it.
           if (members) await this.writeMembers(trx, scope, existing.id, members, true);
-          if (kind.name === 'User') await this.deps.hooks?.userWritten(trx, scope, existing, row, body);
+          row = await this.written(trx, scope, kind, existing, row, body);
           await kind.verify(trx, scope, existing.id, resource);
           await this.audit(trx, scope, kind, 'replace', existing.id, { ...diffAttributes(existing.data, resource), ...(members ? { members: { replacedWith: [...members.userIds, ...members.groupIds] } } : {}) }, now);
         }
-        const [out] = await this.represent(trx, scope, kind, [row], projection);
-        return { resource: out, version: String(row.version) };
+        const [represented] = await this.represent(trx, scope, kind, [row], projection);
+        return { out: { resource: represented, version: String(row.version) }, before: existing, after: row };
       });
+      this.committed(scope, kind, before, after);
+      return out;
     } catch (err) {
       throw this.translate(kind, err);
     }
@@ -407,7 +405,7 @@ export class ResourceService {
     if (!isUuid(id)) throw notFound(`${kind.name} ${id} not found`);
     const ops = parsePatchRequest(body, MAX_PATCH_OPERATIONS);
     try {
-      return await inTenant(this.knex, scope.tenantId, async (trx) => {
+      const { out, before, after } = await inTenant(this.knex, scope.tenantId, async (trx) => {
         const existing = await this.findVisible(trx, scope, kind, id);
         if (!existing) throw notFound(`${kind.name} ${id} not found`);
         if (ifMatch && !etagMatches(ifMatch, String(existing.version))) throw preconditionFailed();
@@ -417,13 +415,13 @@ export class ResourceService {
         });
         const now = this.deps.clock();
         let row: ResourceRow | undefined = existing;
-        if (kind.name === 'User') assertMayWriteUser(existing, scope.actor, result.changed);
         if (result.changed) {
           requireAttributes(kind.schema, result.resource);
           kind.validate(result.resource, existing);
           await kind.check(trx, scope, result.resource, existing);
+          await kind.authorize(trx, scope, existing, result.resource, true);
           row = await kind.repo.update(trx, scope.tenantId, existing.id, this.rowValues(kind, result.resource, existing), now);
-          if (kind.name === 'User' && row) await this.deps.hooks?.userWritten(trx, scope, existing, row, body);
+          if (row) row = await this.written(trx, scope, kind, existing, row, body);
         }
         if (result.members) {
           const d = result.members;
@@ -431,7 +429,7 @@ export class ResourceService {
           if (await this.deps.members.wouldCycle(trx, scope.tenantId, existing.id, add.groupIds)) {
             throw invalidValue('members: a group cannot contain itself, directly or through other groups');
           }
-          await assertKeepsPrimaryAdmin(trx, scope.tenantId, existing.id, scope.actor, { removed: d.remove, cleared: d.clear, kept: add.userIds });
+          await assertMayChangeMembers(trx, scope.tenantId, scope.actor, existing.id, { added: add.userIds, removed: d.remove, cleared: d.clear, kept: add.userIds });
           let touched = 0;
           if (d.clear) touched += await this.deps.members.removeAll(trx, scope.tenantId, existing.id);
           touched += await this.deps.members.removeMembers(trx, scope.tenantId, existing.id, d.remove);
@@ -447,10 +445,12 @@ export class ResourceService {
         if (result.changed || result.members) await kind.verify(trx, scope, existing.id, result.resource);
         if (result.changed) await this.audit(trx, scope, kind, 'patch', existing.id, diffAttributes(existing.data, result.resource), now);
         if (!row) throw notFound(`${kind.name} ${id} not found`);
-        if (!projection) return { resource: {}, version: String(row.version) };
-        const [out] = await this.represent(trx, scope, kind, [row], projection);
-        return { resource: out, version: String(row.version) };
+        if (!projection) return { out: { resource: {}, version: String(row.version) }, before: existing, after: row };
+        const [represented] = await this.represent(trx, scope, kind, [row], projection);
+        return { out: { resource: represented, version: String(row.version) }, before: existing, after: row };
       });
+      this.committed(scope, kind, before, after);
+      return out;
     } catch (err) {
       throw this.translate(kind, err);
     }
@@ -458,17 +458,18 @@ export class ResourceService {
 
   async delete(scope: Scope, kind: ResourceKind, id: string, ifMatch: string | undefined): Promise<void> {
     if (!isUuid(id)) throw notFound(`${kind.name} ${id} not found`);
-    await inTenant(this.knex, scope.tenantId, async (trx) => {
+    const before = await inTenant(this.knex, scope.tenantId, async (trx) => {
       const existing = await this.findVisible(trx, scope, kind, id);
       if (!existing) throw notFound(`${kind.name} ${id} not found`);
       if (ifMatch && !etagMatches(ifMatch, String(existing.version))) throw preconditionFailed();
-      if (kind.name === 'User') assertMayWriteUser(existing, scope.actor, true);
+      await kind.authorize(trx, scope, existing, undefined, true);
       // The groups that lose this member change representation: bump their versions.
-      const member = kind.name === 'User' ? { userId: existing.id } : { groupId: existing.id };
-      await this.deps.members.touchGroupsContaining(trx, scope.tenantId, member, this.deps.clock());
+      await this.deps.members.touchGroupsContaining(trx, scope.tenantId, kind.asMember(existing.id), this.deps.clock());
       await kind.repo.delete(trx, scope.tenantId, existing.id);
       await this.audit(trx, scope, kind, 'delete', existing.id, {}, this.deps.clock());
+      return existing;
     });
+    this.committed(scope, kind, before, undefined);
   }
 
   /** A list or search (RFC 7644 §3.4.2) with index or cursor paging (RFC 9865). */

@@ -7,6 +7,7 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:cr
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { asOwner } from '../store/scope';
+import { ensureMasterKey } from '../store/server-keys-repo';
 
 /**
  * AES-256-GCM over UTF-8 text. Output: "v1.<iv>.<ciphertext+tag>" in base64url. The label is
@@ -62,10 +63,7 @@ export function keysFrom(master: Buffer): ServerKeys {
  */
 export async function loadServerKeys(knex: Knex, configured: string | undefined, logger: Logger): Promise<ServerKeys> {
   if (configured) return keysFrom(Buffer.from(hkdfSync('sha256', Buffer.from(configured, 'utf8'), Buffer.alloc(0), 'provisio master', 32)));
-  const value = await asOwner(knex, async (trx) => {
-    await trx.raw(`INSERT INTO server_keys (name, value) VALUES ('master', ?) ON CONFLICT (name) DO NOTHING`, [randomBytes(32).toString('base64url')]);
-    return (await trx.raw(`SELECT value FROM server_keys WHERE name = 'master'`)).rows[0].value as string;
-  });
+  const value = await asOwner(knex, (trx) => ensureMasterKey(trx, randomBytes(32).toString('base64url')));
   logger.warn('SECRET_KEY is not set: using a key kept in the database (set SECRET_KEY in production, docs/configuration.md)');
   return keysFrom(Buffer.from(value, 'base64url'));
 }

@@ -184,6 +184,11 @@ export function isConnectionError(err: unknown): boolean {
   return /Connection terminated|connection is closed|Client has encountered a connection error|terminating connection/i.test(msg);
 }
 
+/** One round trip to the database (readiness). */
+export async function ping(knex: Knex): Promise<void> {
+  await knex.raw('SELECT 1');
+}
+
 /** PostgreSQL unique_violation. */
 export const isUniqueViolation = (err: unknown, constraint?: string) =>
   !!err && (err as { code?: string }).code === '23505' && (!constraint || (err as { constraint?: string }).constraint === constraint);

@@ -1,6 +1,7 @@
 // The migration list. Migrations are imported, not discovered on disk, so the same names are
 // recorded whether they run from TypeScript (tests, tsx) or compiled JavaScript (npm start):
-// knex stores file names with their extension otherwise, and a .ts name recorded in development would not match the .js one in production ("migration directory is corrupt").
+// knex stores file names with their extension otherwise, and a .ts name recorded in development
+// would not match the .js one in production ("migration directory is corrupt").
 import type { Knex } from 'knex';
 import * as m0001 from '../../migrations/0001_init';
 import * as m0002 from '../../migrations/0002_row_level_security';
@@ -10,6 +11,7 @@ import * as m0005 from '../../migrations/0005_login_email';
 import * as m0006 from '../../migrations/0006_sub_accounts';
 import * as m0007 from '../../migrations/0007_front_door';
 import * as m0008 from '../../migrations/0008_sso_trust_email';
+import * as m0009 from '../../migrations/0009_authority';
 
 const MIGRATIONS: Record<string, Knex.Migration> = {
   '0001_init': m0001,
@@ -20,6 +22,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '0006_sub_accounts': m0006,
   '0007_front_door': m0007,
   '0008_sso_trust_email': m0008,
+  '0009_authority': m0009,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -109,6 +109,13 @@ export async function primaryAdminId(db: Db, tenantId: string): Promise<string |
   return (await db.raw('SELECT id FROM users WHERE tenant_id = ? AND is_primary_admin LIMIT 1', [tenantId])).rows[0]?.id;
 }
 
+/** Which of these users are direct members of the group. */
+export async function userMembersAmong(db: Db, tenantId: string, groupId: string, userIds: string[]): Promise<Set<string>> {
+  if (!userIds.length) return new Set();
+  const res = await db.raw('SELECT user_id FROM group_user_members WHERE tenant_id = ? AND group_id = ? AND user_id = ANY(?::uuid[])', [tenantId, groupId, userIds]);
+  return new Set(res.rows.map((r: { user_id: string }) => r.user_id));
+}
+
 /** Whether the user is a direct member of the group. */
 export async function isUserMember(db: Db, tenantId: string, groupId: string, userId: string): Promise<boolean> {
   return (await db.raw('SELECT 1 FROM group_user_members WHERE tenant_id = ? AND group_id = ? AND user_id = ?', [tenantId, groupId, userId])).rows.length > 0;

@@ -18,6 +18,8 @@ export interface TokenRow {
   expires_at: Date | null;
   revoked_at: Date | null;
   last_used_at: Date | null;
+  /** The person who made it with their session (the console); null for tokens made otherwise. */
+  created_by_user_id: string | null;
 }
 
 export class TenantsRepo {
@@ -47,7 +49,7 @@ export class TokensRepo {
   async insert(
     db: Db,
     tenantId: string,
-    row: { id: string; name: string; tokenHash: string; scopes: string[]; subAccountId?: string; expiresAt?: Date },
+    row: { id: string; name: string; tokenHash: string; scopes: string[]; subAccountId?: string; expiresAt?: Date; createdByUserId?: string },
   ): Promise<void> {
     await db('api_tokens').insert({
       tenant_id: tenantId,
@@ -57,13 +59,17 @@ export class TokensRepo {
       scopes: row.scopes,
       sub_account_id: row.subAccountId ?? null,
       expires_at: row.expiresAt ?? null,
+      created_by_user_id: row.createdByUserId ?? null,
     });
   }
 
   async findByHash(db: Db, tokenHash: string): Promise<TokenRow | undefined> {
-    return db('api_tokens')
-      .where({ token_hash: tokenHash })
-      .first(['tenant_id', 'id', 'name', 'scopes', 'sub_account_id', 'expires_at', 'revoked_at', 'last_used_at']);
+    const res = await db.raw(
+      `SELECT tenant_id, id, name, scopes, sub_account_id, expires_at, revoked_at, last_used_at, created_by_user_id
+         FROM api_tokens /* cross-tenant: the token names its tenant */ WHERE token_hash = ?`,
+      [tokenHash],
+    );
+    return res.rows[0];
   }
 
   async touch(db: Db, tenantId: string, id: string, at: Date): Promise<void> {
@@ -118,4 +124,4 @@ export interface TokenInfo extends TokenRow {
   created_at: Date;
 }
 
-const TOKEN_INFO = ['tenant_id', 'id', 'name', 'scopes', 'sub_account_id', 'expires_at', 'revoked_at', 'last_used_at', 'created_at'];
+const TOKEN_INFO = ['tenant_id', 'id', 'name', 'scopes', 'sub_account_id', 'expires_at', 'revoked_at', 'last_used_at', 'created_at', 'created_by_user_id'];

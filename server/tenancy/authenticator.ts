@@ -6,6 +6,7 @@ import type { Knex } from 'knex';
 import { TokenRow, TokensRepo } from '../store/tenants-repo';
 import { hashToken } from './tokens';
 import { asOwner, inTenant } from '../store/scope';
+import { tokenStillEmpowered } from '../resources/authority';
 
 export interface Credential {
   tenantId: string;
@@ -41,7 +42,12 @@ export class Authenticator {
     if (!entry || entry.until < now) {
       // The token names the tenant, so this lookup is the one made across tenants (as owner).
       const generation = this.generation;
-      const row = await asOwner(this.knex, (trx) => this.tokens.findByHash(trx, hash));
+      const row = await asOwner(this.knex, async (trx) => {
+        const found = await this.tokens.findByHash(trx, hash);
+        // A token bound to a switched-off sub-account, or made by someone who lost the right to
+        // make it, answers as an unknown one (401; resources/authority.ts, issue 9 point 3).
+        return found && !found.revoked_at && (await tokenStillEmpowered(trx, found)) ? found : undefined;
+      });
       entry = { row, until: now + this.ttlMs };
       if (generation === this.generation) {
         if (this.cache.size >= this.maxEntries) this.cache.clear();

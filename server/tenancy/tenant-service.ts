@@ -76,7 +76,7 @@ export class TenantService {
       const name = input.adminName && (input.adminName.givenName || input.adminName.familyName) ? { ...input.adminName } : undefined;
       const displayName = name ? [name.givenName, name.familyName].filter(Boolean).join(' ') : undefined;
       const admin = await service.create(
-        { tenantId: id, baseUrl: this.deps.scimBaseUrl(id), actor: { type: 'operator', id: 'operator' } },
+        { tenantId: id, baseUrl: this.deps.scimBaseUrl(id), actor: { type: 'operator', id: 'operator', admin: true } },
         catalog.users,
         {
           userName: input.adminEmail,

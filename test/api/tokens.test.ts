@@ -90,6 +90,7 @@ describe('POST /api/v1/tokens', () => {
       subAccount: null,
       expiresAt: null,
       createdAt: expect.any(String),
+      createdBy: null,
       lastUsedAt: null,
       revokedAt: null,
       token: expect.stringMatching(/^pvs_[A-Za-z0-9_-]{43}$/),
@@ -167,7 +168,7 @@ describe('GET /api/v1/tokens', () => {
     const initial = all.find((x) => x.name === 'Initial token')!;
     expect(initial).toMatchObject({ scopes: ['scim', 'admin'], subAccount: null, expiresAt: null, revokedAt: null });
     expect(all.find((x) => x.id === mine.id)).toMatchObject({ lastUsedAt: null });
-    for (const x of all) expect(Object.keys(x).sort()).toEqual(['createdAt', 'expiresAt', 'id', 'lastUsedAt', 'name', 'revokedAt', 'scopes', 'subAccount']);
+    for (const x of all) expect(Object.keys(x).sort()).toEqual(['createdAt', 'createdBy', 'expiresAt', 'id', 'lastUsedAt', 'name', 'revokedAt', 'scopes', 'subAccount']);
     const hashes = (await h.owner((db) => db('api_tokens').where({ tenant_id: t.id }).select('token_hash'))).map((r: { token_hash: string }) => r.token_hash);
     const text = JSON.stringify(all);
     expect(text).not.toContain('pvs_');

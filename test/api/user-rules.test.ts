@@ -38,7 +38,7 @@ it('priceList must be the id of one of the tenant’s price lists, on create, PU
 it('canManageLicences and priceList are refused (403) to a credential bound to a sub-account, on every write', async () => {
   // Exercised through the service every path (SCIM, Bulk, admin API) uses, as such a credential.
   const sub = (await api.post('/Groups', { displayName: 'Sub', 'urn:provisio:params:scim:schemas:extension:2.0:Group': { kind: 'subAccount' } }).expect(201)).body;
-  const scope = { tenantId: t.id, baseUrl: t.base, actor: { type: 'token' as const, id: 'bound', subAccountId: sub.id } };
+  const scope = { tenantId: t.id, baseUrl: t.base, actor: { type: 'token' as const, id: 'bound', subAccountId: sub.id, admin: true } };
   const users = h.deps.catalog.users;
   await expect(h.deps.service.create(scope, users, { userName: 'lic@rules.test', [PROVISIO_USER]: { canManageLicences: true } }, {})).rejects.toMatchObject({
     status: 403,

@@ -12,6 +12,7 @@ import { createDeps, Deps } from '../../server/deps';
 import { createLogger } from '../../server/logger';
 import { openDatabase, Database } from '../../server/store/db';
 import { asOwner, Tx } from '../../server/store/scope';
+import { unscopedStatement } from './sql-scope';
 
 export const OPERATOR_TOKEN = 'test-operator-token-0123456789';
 export const ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -22,6 +23,8 @@ export interface Harness {
   db: Database;
   /** Every log line written by the server during the test file. */
   logs: string[];
+  /** Statements the server sent that touch a tenant table without naming the tenant (test/support/sql-scope.ts). */
+  unscoped: string[];
   http: ReturnType<typeof request>;
   /** Runs SQL as the schema owner, past row-level security (for seeding and inspecting). */
   owner<T>(fn: (trx: Tx) => Promise<T>): Promise<T>;
@@ -68,16 +71,39 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const fresh = await freshDatabase(logger);
   const deps = await createDeps(config, logger, { db: fresh.db, clock: opts.clock });
   const app = createApp(deps);
+  // Every statement the server sends through its pool must filter on the tenant or say why it
+  // does not; close() fails the test file otherwise (test/support/sql-scope.ts).
+  const tenantTables = new Set<string>(
+    (
+      await asOwner(fresh.db.knex, (trx) => trx.raw(`SELECT DISTINCT table_name FROM information_schema.columns WHERE table_schema = 'public' AND column_name = 'tenant_id'`))
+    ).rows.map((r: { table_name: string }) => r.table_name),
+  );
+  const unscoped: string[] = [];
+  // The test's own inspection through owner() is not the server's, and is not checked.
+  let inspecting = 0;
+  fresh.db.knex.on('query', (q: { sql?: string }) => {
+    const why = q.sql && !inspecting ? unscopedStatement(q.sql, tenantTables) : undefined;
+    if (why && !unscoped.includes(q.sql!)) unscoped.push(q.sql!);
+  });
   return {
     app,
     deps,
     db: fresh.db,
     logs,
+    unscoped,
     http: request(app),
-    owner: (fn) => asOwner(fresh.db.knex, fn),
+    owner: async (fn) => {
+      inspecting++;
+      try {
+        return await asOwner(fresh.db.knex, fn);
+      } finally {
+        inspecting--;
+      }
+    },
     close: async () => {
       await deps.close();
       await fresh.drop();
+      if (unscoped.length) throw new Error(`The server sent statements that touch a tenant table without tenant_id or a /* cross-tenant: … */ marker:\n${unscoped.join('\n---\n')}`);
     },
   };
 }

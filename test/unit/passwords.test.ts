@@ -1,5 +1,5 @@
 // The password policy and hashing (front-door/passwords.ts), as tables.
-import { hashPassword, MIN_LENGTH, PasswordPolicy, verifyPassword } from '../../server/front-door/passwords';
+import { hashPassword, MIN_LENGTH, PasswordPolicy, verifyPassword } from '../../server/accounts/passwords';
 
 const policy = new PasswordPolicy();
 

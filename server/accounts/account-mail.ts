@@ -1,0 +1,117 @@
+// The emails of the account half, written to the outbox in the caller's tenant transaction (so a
+// failed request sends nothing, docs/emails.md): the activation link, the link that confirms a
+// new sign-in email, generated credentials, a temporary password and a reset link. Links are
+// built on PUBLIC_URL; how long each lasts is decided here.
+import type { Knex } from 'knex';
+import type { Language } from './person';
+import { issueLink, newLink, supersedeLinks } from './links';
+import type { AlongWith } from '../store/outbox-repo';
+
+/** The part of the outbox this module uses (mail/outbox.ts). */
+export interface MailQueue {
+  /** `along`: a statement written together with the email (the link it carries). */
+  enqueue(
+    trx: Knex.Transaction,
+    msg: { tenantId: string; template: string; to: string; language: Language; params: Record<string, string> },
+    along?: AlongWith,
+  ): Promise<string>;
+}
+
+export interface AccountMailDeps {
+  mail: MailQueue;
+  publicUrl: string;
+  activationLinkDays: number;
+}
+
+const DAY_MS = 86_400_000;
+export const RESET_LINK_MS = 60 * 60 * 1000;
+export const VERIFY_LINK_MS = 7 * DAY_MS;
+
+/** Who an email is about and where it goes. */
+export interface Recipient {
+  tenantId: string;
+  userId: string;
+  /** The address the email goes to. */
+  to: string;
+  language: Language;
+  tenantName: string;
+}
+
+export class AccountMail {
+  constructor(private readonly deps: AccountMailDeps) {}
+
+  private link(path: string, token: string) {
+    return `${this.deps.publicUrl}${path}?token=${token}`;
+  }
+
+  get loginUrl() {
+    return `${this.deps.publicUrl}/login`;
+  }
+
+  get activationLinkMs() {
+    return this.deps.activationLinkDays * DAY_MS;
+  }
+
+  /**
+   * A new activation link (older ones die) in one statement with its email. `newUser`: created in
+   * this transaction, so there is no older link to kill.
+   */
+  async activation(trx: Knex.Transaction, r: Recipient, now: Date, newUser = false): Promise<{ expiresAt: string }> {
+    const ttl = this.activationLinkMs;
+    if (!newUser) await supersedeLinks(trx, r.tenantId, r.userId, 'activation');
+    const link = newLink(r.tenantId, r.userId, 'activation', r.to, now, ttl);
+    const expiresAt = new Date(now.getTime() + ttl).toISOString();
+    await this.deps.mail.enqueue(
+      trx,
+      { tenantId: r.tenantId, template: 'activation', to: r.to, language: r.language, params: { tenantName: r.tenantName, link: this.link('/activate', link.token), expiresAt } },
+      link.statement,
+    );
+    return { expiresAt };
+  }
+
+  /** Asks the person to confirm a new sign-in email (the link goes to that address). */
+  async verifyEmail(trx: Knex.Transaction, r: Recipient, now: Date): Promise<void> {
+    const token = await issueLink(trx, r.tenantId, r.userId, 'verify-email', r.to, now, VERIFY_LINK_MS);
+    await this.deps.mail.enqueue(trx, {
+      tenantId: r.tenantId,
+      template: 'verify-email',
+      to: r.to,
+      language: r.language,
+      params: { tenantName: r.tenantName, link: this.link('/verify-email', token), expiresAt: new Date(now.getTime() + VERIFY_LINK_MS).toISOString() },
+    });
+  }
+
+  /** A self-service reset link, to the person's sign-in email. */
+  async reset(trx: Knex.Transaction, r: Recipient, now: Date): Promise<void> {
+    const token = await issueLink(trx, r.tenantId, r.userId, 'reset', r.to, now, RESET_LINK_MS);
+    await this.deps.mail.enqueue(trx, {
+      tenantId: r.tenantId,
+      template: 'password-reset',
+      to: r.to,
+      language: r.language,
+      params: { tenantName: r.tenantName, link: this.link('/reset-password', token), expiresAt: new Date(now.getTime() + RESET_LINK_MS).toISOString() },
+    });
+  }
+
+  /** Generated credentials of a user created active, to the credentials email. */
+  async credentials(trx: Knex.Transaction, r: Recipient, userName: string, password: string): Promise<void> {
+    await this.deps.mail.enqueue(trx, {
+      tenantId: r.tenantId,
+      template: 'credentials',
+      to: r.to,
+      language: r.language,
+      params: { tenantName: r.tenantName, userName, password, loginUrl: this.loginUrl },
+    });
+  }
+
+  /** A temporary password an admin's reset made, to the person. */
+  async temporaryPassword(trx: Knex.Transaction, r: Recipient, userName: string, password: string): Promise<void> {
+    await this.deps.mail.enqueue(trx, {
+      tenantId: r.tenantId,
+      template: 'temporary-password',
+      to: r.to,
+      language: r.language,
+      params: { tenantName: r.tenantName, userName, password, loginUrl: this.loginUrl },
+    });
+  }
+}

@@ -1,0 +1,63 @@
+// The layering of docs/architecture.md, kept true by a check rather than by memory: all SQL lives
+// in server/store/, and each layer imports only the layers below it. Reads the source files.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+const ROOT = join(__dirname, '../../server');
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? files(path) : path.endsWith('.ts') ? [path] : [];
+  });
+}
+
+const sources = files(ROOT).map((path) => ({ path: relative(ROOT, path), text: readFileSync(path, 'utf8') }));
+const layerOf = (path: string) => (path.includes('/') ? path.split('/')[0] : path.replace(/\.ts$/, ''));
+
+/** The server modules a file imports, as layer names ("store", "errors", …). */
+function importedLayers(file: { path: string; text: string }): string[] {
+  const out = new Set<string>();
+  for (const m of file.text.matchAll(/^\s*(?:import|export)\b[^'"]*?from\s+'(\.{1,2}\/[^']+)'/gm)) {
+    const target = join(file.path, '..', m[1]);
+    if (target.startsWith('..')) continue; // outside server/: schemas/, migrations/
+    out.add(layerOf(target));
+  }
+  return [...out];
+}
+
+// What each layer may import besides itself (the direction of docs/architecture.md, "Layers").
+const ALLOWED: Record<string, string[]> = {
+  scim: ['errors'],
+  store: ['scim', 'errors'],
+  resources: ['scim', 'store', 'errors'],
+  accounts: ['resources', 'store', 'scim', 'errors', 'tenancy'],
+};
+
+// Patterns that mean "SQL is written here": raw statements and knex's query builder on a table.
+const SQL = [/\.raw\s*\(/, /\b(?:knex|trx|db|tx)\s*\(\s*['"`][a-z_]+['"`]\s*\)/, /\.(?:whereRaw|joinRaw|selectRaw|orderByRaw)\s*\(/];
+
+describe('layers', () => {
+  it('reads the server’s sources', () => {
+    expect(sources.length).toBeGreaterThan(50);
+    expect(sources.some((f) => f.path === 'store/scope.ts')).toBe(true);
+  });
+
+  it('no SQL outside server/store/', () => {
+    const offenders = sources.filter((f) => layerOf(f.path) !== 'store' && SQL.some((re) => re.test(f.text))).map((f) => f.path);
+    expect(offenders).toEqual([]);
+  });
+
+  it.each(Object.entries(ALLOWED))('%s imports only %j (and itself)', (layer, allowed) => {
+    const wrong = sources
+      .filter((f) => layerOf(f.path) === layer)
+      .flatMap((f) => importedLayers(f).filter((l) => l !== layer && !allowed.includes(l)).map((l) => `${f.path} → ${l}`));
+    expect(wrong).toEqual([]);
+  });
+
+  it('the check sees an import and a statement when there is one (it can fail)', () => {
+    expect(importedLayers({ path: 'scim/x.ts', text: "import { a } from '../store/db';\n" })).toEqual(['store']);
+    expect(SQL.some((re) => re.test("await trx.raw('SELECT 1')"))).toBe(true);
+    expect(SQL.some((re) => re.test("await db('users').where({ id })"))).toBe(true);
+  });
+});

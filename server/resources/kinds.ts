@@ -13,7 +13,7 @@ import type { Scope } from './service';
 import { forbidden } from '../errors';
 import { priceListExists } from '../store/price-lists-repo';
 import { sameJson } from './guards';
-import { checkGroupRules, deactivatedAt, verifyAdminsAreMembers } from './group-rules';
+import { checkDisplayName, checkGroupRules, deactivatedAt, verifyAdminsAreMembers } from './group-rules';
 import { requireAddress } from '../mail/address';
 
 /** Attributes only tenant-wide credentials and tenant admins may set (issue 4, "Licence management"). */
@@ -171,6 +171,7 @@ export function groupKind(rt: ResourceTypeDef, schemas: SchemaDef[]): ResourceKi
     }),
     validate(r, existing) {
       if (typeof r.displayName !== 'string' || r.displayName.trim() === '') throw invalidValue('displayName is required');
+      checkDisplayName(r.displayName, existing);
       const ext = (isObject(r[PROVISIO_GROUP_URN]) ? r[PROVISIO_GROUP_URN] : {}) as JsonObject;
       const given = ext.kind;
       if (given !== undefined) {

@@ -11,6 +11,7 @@ import type { SecretBox } from '../security/keys';
 import { asOwner } from '../store/scope';
 import { AlongWith, insertMail, listForOperator, purgeFinished } from '../store/outbox-repo';
 import { Language, render, TemplateName } from './templates';
+import { addressError, parseAddress } from '../scim/email-address';
 
 /** The SecretBox label of outbox messages: a value sealed for another use cannot open as mail. */
 export const OUTBOX_LABEL = 'outbox';
@@ -69,12 +70,17 @@ export class Outbox {
   /**
    * Renders and stores one email in `trx`, a tenant transaction (store/scope.ts inTenant): the
    * row-level security policy refuses a tenantId other than the transaction's. Due at once.
-   * Throws (and so rolls the caller back) on a missing template parameter.
+   * Throws (and so rolls the caller back) on a missing template parameter, and (400
+   * invalidValue) on a recipient that is not an address mail can be sent to.
    */
   async enqueue(trx: Knex.Transaction, msg: NewMail, along?: AlongWith): Promise<string> {
-    const to = msg.to.trim();
-    // The recipient becomes an SMTP envelope address and a To: header.
-    if (!/^[^\s@<>,;]+@[^\s@<>,;]+$/.test(to)) throw new Error('Mail recipient must be one email address');
+    // The recipient becomes an SMTP envelope address and a To: header. Every write path that stores
+    // an address checks it with this same rule (mail/address.ts) and answers 400 naming the
+    // attribute; this is the last line, for a value stored before the rule. It stays a 400, never
+    // a 500, and it rolls back the change that would have sent the mail. test/api/addresses.test.ts
+    const parsed = parseAddress(msg.to.trim());
+    if (!parsed.ok) throw addressError('The recipient of this email', parsed.reason);
+    const to = parsed.address;
     const rendered = render(msg.template, msg.language, msg.params);
     const id = uuidv7();
     const now = this.deps.clock();

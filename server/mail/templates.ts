@@ -6,6 +6,15 @@
 // not become markup), links must be http(s) URLs (no `javascript:` href), and a missing
 // parameter throws instead of sending "undefined" to a person. test/unit/mail-templates.test.ts
 // proves each of these for every template and language.
+//
+// Text someone else chose — the organisation's name, a userName set by whoever created the
+// account — reaches people who did not choose it (the generated-credentials email goes to an
+// administrator's address; every email carries the organisation's name). So it is marked
+// (issue 9): always in quotation marks (“…” in English, « … » in French) that it cannot forge
+// (quotation marks of that kind inside it become plain '"'), on one line (line breaks become
+// spaces, bidirectional controls are dropped, so it cannot fake a paragraph or reorder what
+// surrounds it), and every email ends by saying that quoted text was entered by the organisation
+// and is not our wording.
 
 export type Language = 'en' | 'fr';
 export const LANGUAGES: readonly Language[] = ['en', 'fr'];
@@ -29,6 +38,8 @@ export interface RenderedMail {
   html: string;
 }
 
+/** Parameters whose text the organisation or its people chose: quoted and marked (above). */
+export const USER_TEXT_PARAMS: ReadonlySet<string> = new Set(['tenantName', 'userName']);
 /** Parameters that are put in an href, checked to be absolute http(s) URLs. */
 const URL_PARAMS = new Set(['link', 'loginUrl']);
 /** Parameters that are dates (ISO 8601), formatted for the language in UTC. */
@@ -49,20 +60,42 @@ interface Definition {
 // French typography puts a no-break space before ":" (and the like); written out as \u00a0.
 const NB = '\u00a0';
 
-const COPY: Record<Language, { hello: string; colon: string; fallback: string; automated: string }> = {
+const COPY: Record<Language, { hello: string; colon: string; fallback: string; automated: string; open: string; close: string; entered: string }> = {
   en: {
     colon: ': ',
     hello: 'Hello,',
     fallback: 'If the button does not work, copy this address into your browser:',
     automated: 'This email was sent automatically; replies are not read.',
+    open: '“',
+    close: '”',
+    entered: 'Text in quotation marks (“…”) was entered by the organisation or its administrators; it is shown as entered and is not our wording.',
   },
   fr: {
     colon: `${NB}: `,
     hello: 'Bonjour,',
     fallback: `Si le bouton ne fonctionne pas, copiez cette adresse dans votre navigateur${NB}:`,
     automated: `Ce message a été envoyé automatiquement${NB}; les réponses ne sont pas lues.`,
+    open: `«${NB}`,
+    close: `${NB}»`,
+    entered: `Le texte entre guillemets («${NB}…${NB}») a été saisi par l’organisation ou ses administrateurs${NB}; il est reproduit tel quel et ne vient pas de nous.`,
   },
 };
+
+// The quotation marks that open and close marked text, in either language; inside marked text
+// they become '"' so that it cannot close its own quotation early.
+const MARKS = /[“”«»„‟〝〞＂]/g;
+// Bidirectional controls (RLO, LRI, …): they could make the text after the closing mark look
+// as if it were inside, or the reverse.
+const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+// Line breaks and other control characters: marked text stays on one line.
+const CONTROL = /[\p{Cc}\u2028\u2029]+/gu;
+
+/** Text chosen by someone else, quoted for the language (USER_TEXT_PARAMS). */
+export function markUserText(value: string, language: Language): string {
+  const copy = COPY[language];
+  const clean = value.replace(BIDI, '').replace(CONTROL, ' ').replace(MARKS, '"').trim();
+  return `${copy.open}${clean}${copy.close}`;
+}
 
 const TEMPLATES: Record<TemplateName, Record<Language, Definition>> = {
   activation: {
@@ -196,7 +229,7 @@ function prepare(template: TemplateName, language: Language, params: Record<stri
     const value = params[name];
     if (typeof value !== 'string' || value.trim() === '') throw new Error(`Mail template ${template} needs the parameter ${name}`);
     if (URL_PARAMS.has(name) && !/^https?:\/\/[^\s]+$/i.test(value)) throw new Error(`Mail parameter ${name} of ${template} must be an http(s) URL`);
-    out[name] = DATE_PARAMS.has(name) ? formatDate(value, language) : value;
+    out[name] = DATE_PARAMS.has(name) ? formatDate(value, language) : USER_TEXT_PARAMS.has(name) ? markUserText(value, language) : value;
   }
   return out;
 }
@@ -248,5 +281,6 @@ export function render(template: TemplateName, language: Language, params: Recor
   // A header cannot hold a line break; a tenant name with one must not start a new header.
   const subject = def.subject(p).replace(/[\r\n]+/g, ' ').trim();
   const blocks = def.body(p);
+  if (TEMPLATE_PARAMS[template].some((n) => USER_TEXT_PARAMS.has(n))) blocks.push({ kind: 'small', text: COPY[language].entered });
   return { subject, text: toText(language, blocks), html: toHtml(language, subject, blocks) };
 }

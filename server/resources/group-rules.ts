@@ -8,31 +8,63 @@ import { isUuid } from '../scim/members';
 import { PROVISIO_GROUP_URN } from '../scim/urns';
 import { ResourceRow } from '../store/resource-repo';
 import * as tenancy from '../store/tenancy-repo';
+import { CompiledGlob, compileGlob, compilePrefix, foldText, matchFolded, StepCounter } from './glob';
 
 const SUB_ACCOUNT_ONLY = ['parent', 'active', 'dailyLimit', 'monthlyLimit', 'admins'];
 
 export interface KindRule {
   kind: 'group' | 'subAccount' | 'company';
-  /** displayName starts with this (case-insensitive). */
+  /** displayName starts with this (case-insensitive; every character literal). */
   prefix?: string;
   /** displayName matches this glob (`*` any characters, `?` one), case-insensitive. */
   pattern?: string;
 }
 
-/** Globs, not regular expressions: an admin-written regex could hang the server (ReDoS). */
-export function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${body}$`, 'is');
+/**
+ * The longest displayName a group may have, in characters (code points): what the IdPs send
+ * (Entra ID and Okta cap group names at 256). It also bounds the work of the tenant's kind rules,
+ * which is linear in the name (resources/glob.ts). test/api/sub-accounts.test.ts
+ */
+export const MAX_DISPLAY_NAME = 256;
+
+/** Refuses a new or changed displayName longer than MAX_DISPLAY_NAME (an unchanged old one stays). */
+export function checkDisplayName(displayName: string, existing?: ResourceRow): void {
+  if (existing && existing.data.displayName === displayName) return;
+  let n = 0;
+  for (const _ of displayName) if (++n > MAX_DISPLAY_NAME) throw invalidValue(`displayName must be at most ${MAX_DISPLAY_NAME} characters`);
 }
 
-/** The kind the first matching rule gives this displayName, if any. */
-export function kindByRules(rules: KindRule[], displayName: string): KindRule['kind'] | undefined {
-  const name = displayName.toLowerCase();
+/**
+ * The kind the first matching rule gives this displayName, if any. Globs, not regular
+ * expressions (an admin-written regex could hang the server), matched in linear time by
+ * resources/glob.ts: no RegExp is ever built from a rule. `counter` counts the steps
+ * (test/unit/glob.test.ts).
+ */
+export function kindByRules(rules: KindRule[], displayName: string, counter?: StepCounter): KindRule['kind'] | undefined {
+  const name = foldText(displayName, counter);
   for (const rule of rules) {
-    if (rule.prefix !== undefined && name.startsWith(rule.prefix.toLowerCase())) return rule.kind;
-    if (rule.pattern !== undefined && globToRegExp(rule.pattern).test(displayName)) return rule.kind;
+    const glob = rule.prefix !== undefined ? compiled('prefix', rule.prefix, counter) : rule.pattern !== undefined ? compiled('pattern', rule.pattern, counter) : undefined;
+    if (glob && matchFolded(glob, name, counter)) return rule.kind;
   }
   return undefined;
+}
+
+// Compiled rules, by text: preparing a pattern costs more than matching it (Shift-And masks for
+// every segment), and a tenant's rules are the same on every group create. A compiled glob is a
+// pure function of its text and is never changed by matching, so sharing it across tenants shows
+// nothing. Bounded: the oldest entry goes first (Map keeps insertion order).
+const COMPILED = new Map<string, CompiledGlob>();
+const MAX_COMPILED = 2000;
+
+function compiled(type: 'prefix' | 'pattern', text: string, counter?: StepCounter): CompiledGlob {
+  const key = `${type}:${text}`;
+  let glob = COMPILED.get(key);
+  if (!glob) {
+    glob = type === 'prefix' ? compilePrefix(text, counter) : compileGlob(text, counter);
+    if (COMPILED.size >= MAX_COMPILED) COMPILED.delete(COMPILED.keys().next().value!);
+    COMPILED.set(key, glob);
+  }
+  return glob;
 }
 
 /** Validates a settings payload's groupKindRules; throws invalidValue naming the fault. */

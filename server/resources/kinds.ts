@@ -15,7 +15,8 @@ import { forbidden } from '../errors';
 import { priceListExists } from '../store/price-lists-repo';
 import { sameJson } from '../scim/normalize';
 import { assertMayChangeSubAccount, assertMayChangeUser } from './authority';
-import { checkGroupRules, deactivatedAt, verifyAdminsAreMembers } from './group-rules';
+import { checkDisplayName, checkGroupRules, deactivatedAt, verifyAdminsAreMembers } from './group-rules';
+import { requireAddress } from '../scim/email-address';
 
 /** Attributes only tenant-wide credentials and tenant admins may set (issue 4, "Licence management"). */
 const TENANT_WIDE_ONLY = ['canManageLicences', 'priceList'];
@@ -33,6 +34,23 @@ async function checkUserRules(trx: Knex.Transaction, scope: Scope, r: JsonObject
   }
 }
 
+/**
+ * Every address of a user the server may send mail to follows the one rule of mail/address.ts
+ * (issue 9): a userName holding an '@' (its sign-in email), and the extension's credentialsEmail
+ * and notificationEmail. On replace and PATCH only a changed value is checked, so a user stored
+ * before the rule can still be deactivated by its IdP. test/api/addresses.test.ts
+ */
+function checkUserAddresses(r: JsonObject, existing?: ResourceRow): void {
+  const changed = (now: unknown, before: unknown) => !existing || now !== before;
+  if (typeof r.userName === 'string' && r.userName.includes('@') && changed(r.userName, existing?.data.userName)) {
+    requireAddress('userName', r.userName, " holds an '@', so it is a sign-in email and");
+  }
+  const ext = isObject(r[PROVISIO_USER_URN]) ? (r[PROVISIO_USER_URN] as JsonObject) : {};
+  const before = existing && isObject(existing.data[PROVISIO_USER_URN]) ? (existing.data[PROVISIO_USER_URN] as JsonObject) : {};
+  for (const name of ['credentialsEmail', 'notificationEmail']) {
+    if (ext[name] !== undefined && changed(ext[name], before[name])) requireAddress(`${PROVISIO_USER_URN}:${name}`, ext[name]);
+  }
+}
 
 export const GROUP_KINDS = ['group', 'subAccount', 'company'] as const;
 export type GroupKind = (typeof GROUP_KINDS)[number];
@@ -124,6 +142,7 @@ export function userKind(rt: ResourceTypeDef, schemas: SchemaDef[]): ResourceKin
     }),
     validate(r, existing) {
       if (typeof r.userName !== 'string' || r.userName.trim() === '') throw invalidValue('userName is required');
+      checkUserAddresses(r, existing);
       // RFC 7643 §4.1.1 `active`: an omitted value keeps the current one on replace (Okta custom
       // apps PUT without it; test/api/users.test.ts) and defaults to true on create.
       if (r.active === undefined) r.active = existing ? existing.active !== false : true;
@@ -183,6 +202,7 @@ export function groupKind(rt: ResourceTypeDef, schemas: SchemaDef[]): ResourceKi
     }),
     validate(r, existing) {
       if (typeof r.displayName !== 'string' || r.displayName.trim() === '') throw invalidValue('displayName is required');
+      checkDisplayName(r.displayName, existing);
       const ext = (isObject(r[PROVISIO_GROUP_URN]) ? r[PROVISIO_GROUP_URN] : {}) as JsonObject;
       const given = ext.kind;
       if (given !== undefined) {

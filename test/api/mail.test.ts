@@ -108,7 +108,7 @@ describe('with an SMTP relay (SMTP_URL)', () => {
     const id = await enqueue(address, { params: { tenantName: 'Acme', link, expiresAt: '2030-05-08T07:00:00Z' } });
 
     const stored = await row(id);
-    expect(stored).toMatchObject({ tenant_id: t.id, template: 'activation', recipient: address, subject: 'Activate your Acme account', status: 'pending', attempts: 0 });
+    expect(stored).toMatchObject({ tenant_id: t.id, template: 'activation', recipient: address, subject: 'Activate your “Acme” account', status: 'pending', attempts: 0 });
     expect(stored.sealed).toMatch(/^v1\./);
     expect(stored.sealed).not.toContain(token);
     expect(JSON.stringify(stored)).not.toContain(token);
@@ -117,7 +117,7 @@ describe('with an SMTP relay (SMTP_URL)', () => {
     const m = await sink.waitFor(to(address));
     expect(m.from).toBe('no-reply@provisio.test');
     expect(m.headers.from).toContain('no-reply@provisio.test');
-    expect(m.subject).toBe('Activate your Acme account');
+    expect(m.subject).toBe('Activate your “Acme” account');
     expect(m.text).toContain(link);
     expect(m.text).toContain('May 8, 2030');
     expect(m.html).toContain(`href="${link}"`);
@@ -131,7 +131,7 @@ describe('with an SMTP relay (SMTP_URL)', () => {
     expect(res.status).toBe(200);
     expect(res.headers['cache-control']).toBe('no-store');
     expect(res.body.messages).toEqual([
-      expect.objectContaining({ id, tenantId: t.id, template: 'activation', recipient: address, subject: 'Activate your Acme account', status: 'sent', attempts: 1, sentAt: new Date(now).toISOString(), lastError: null }),
+      expect.objectContaining({ id, tenantId: t.id, template: 'activation', recipient: address, subject: 'Activate your “Acme” account', status: 'sent', attempts: 1, sentAt: new Date(now).toISOString(), lastError: null }),
     ]);
     expect(res.body.messages[0]).not.toHaveProperty('text');
   });
@@ -154,7 +154,7 @@ describe('with an SMTP relay (SMTP_URL)', () => {
     await enqueue(address, { template: 'password-reset', language: 'fr', params: { tenantName: 'Société Générale', link: 'https://provisio.test/r/1', expiresAt: '2030-05-06T08:00:00Z' } });
     await drain();
     const m = await sink.waitFor(to(address));
-    expect(m.subject).toBe('Réinitialisez votre mot de passe Société Générale');
+    expect(m.subject).toBe('Réinitialisez votre mot de passe «\u00a0Société Générale\u00a0»');
     expect(m.text).toMatch(/^Bonjour,/);
     expect(m.text).toContain('6 mai 2030 à 08:00 UTC');
   });
@@ -357,13 +357,13 @@ describe('without SMTP_URL (kept mail)', () => {
 
     const res = await h.http.get('/operator/v1/mail').query({ to: address }).set(op);
     expect(res.status).toBe(200);
-    expect(res.body.messages).toEqual([expect.objectContaining({ id, status: 'sent', subject: 'Your sign-in details for Initech' })]);
+    expect(res.body.messages).toEqual([expect.objectContaining({ id, status: 'sent', subject: 'Your sign-in details for “Initech”' })]);
     expect(res.body.messages[0].text).toContain(loginUrl);
     expect(res.body.messages[0].text).toContain(password);
     expect(res.body.messages[0].html).toContain(password);
 
     const kept = h.logs.map((l) => JSON.parse(l)).filter((l) => l.to === address);
-    expect(kept).toEqual([expect.objectContaining({ level: 30, subject: 'Your sign-in details for Initech', template: 'credentials', msg: expect.stringContaining('GET /operator/v1/mail') })]);
+    expect(kept).toEqual([expect.objectContaining({ level: 30, subject: 'Your sign-in details for “Initech”', template: 'credentials', msg: expect.stringContaining('GET /operator/v1/mail') })]);
     const all = h.logs.join('\n');
     expect(all).not.toContain(password);
     expect(all).not.toContain(loginUrl);

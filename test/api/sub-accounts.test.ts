@@ -76,6 +76,34 @@ describe('kind rules on displayName', () => {
     expect((await adminApi('patch', '/settings').send({ groupKindRules: [{ kind: 'company', prefix: 'x', pattern: 'y' }] })).status).toBe(400);
     expect((await adminApi('patch', '/settings').send({ color: 'blue' })).status).toBe(400);
   });
+
+  it('matches 100 rules of 200 characters built to make a backtracking engine explode, and still gives the kind (issue 9)', async () => {
+    // As RegExps (`^.*a.*a….*b$`) these never finish against 256 × 'a': the request, and every
+    // other tenant's with it, would hang. The linear matcher (server/resources/glob.ts) answers.
+    const other = await createTenant(h, 'Rules');
+    const otherApi = scim(h, other);
+    const evil = `${'*a'.repeat(99)}*b`;
+    const rules = [...Array.from({ length: 99 }, () => ({ kind: 'company', pattern: evil })), { kind: 'subAccount', pattern: `${'*a?'.repeat(66)}*` }];
+    await h.http.patch('/api/v1/settings').set('Authorization', `Bearer ${other.token}`).send({ groupKindRules: rules }).expect(200);
+    const long = 'a'.repeat(256);
+    expect((await otherApi.post('/Groups', { displayName: long }).expect(201)).body[PROVISIO_GROUP].kind).toBe('subAccount');
+    expect((await otherApi.post('/Groups', { displayName: `${'a'.repeat(255)}b` }).expect(201)).body[PROVISIO_GROUP].kind).toBe('company');
+  });
+
+  it('a displayName is at most 256 characters (what Entra and Okta send): longer is 400 invalidValue on POST, PUT and PATCH', async () => {
+    const max = 'é'.repeat(255) + '😀'; // characters, not UTF-16 units: the emoji counts once
+    const made = (await api.post('/Groups', { displayName: max }).expect(201)).body;
+    expect(made.displayName).toBe(max);
+    const tooLong = 'x'.repeat(257);
+    const before = Number((await h.owner((db) => db('groups').where({ tenant_id: t.id }).count({ n: '*' })))[0].n);
+    const post = await api.post('/Groups', { displayName: tooLong });
+    expectScimError(post, 400, 'invalidValue');
+    expect(post.body.detail).toBe('displayName must be at most 256 characters');
+    expectScimError(await api.put(`/Groups/${made.id}`, { displayName: tooLong }), 400, 'invalidValue');
+    expectScimError(await api.patch(`/Groups/${made.id}`, { schemas: [PATCH], Operations: [{ op: 'replace', path: 'displayName', value: tooLong }] }), 400, 'invalidValue');
+    expect((await api.get(`/Groups/${made.id}`)).body.displayName).toBe(max);
+    expect(Number((await h.owner((db) => db('groups').where({ tenant_id: t.id }).count({ n: '*' })))[0].n)).toBe(before);
+  });
 });
 
 describe('purge twelve months after deactivation', () => {

@@ -1,6 +1,6 @@
 // The email templates (server/mail/templates.ts): every template in both languages, escaping,
 // required parameters, dates in the reader's language.
-import { LANGUAGES, render, TEMPLATE_NAMES, TEMPLATE_PARAMS, TemplateName, Language } from '../../server/mail/templates';
+import { LANGUAGES, markUserText, render, TEMPLATE_NAMES, TEMPLATE_PARAMS, TemplateName, Language, USER_TEXT_PARAMS } from '../../server/mail/templates';
 
 const SAMPLE: Record<string, string> = {
   tenantName: 'Acme',
@@ -89,6 +89,69 @@ describe('dates and links', () => {
 
   it('keeps a line break in a tenant name out of the subject header', () => {
     const mail = render('activation', 'en', paramsOf('activation', { tenantName: 'Acme\r\nBcc: x@evil.test' }));
-    expect(mail.subject).toBe('Activate your Acme Bcc: x@evil.test account');
+    expect(mail.subject).toBe('Activate your “Acme Bcc: x@evil.test” account');
+  });
+});
+
+// Issue 9: text chosen by someone else (the organisation's name, a userName set by whoever created
+// the account) is quoted wherever it appears and every email says what the quotes mean.
+const QUOTE: Record<Language, [string, string]> = { en: ['“', '”'], fr: ['«\u00a0', '\u00a0»'] };
+const ENTERED: Record<Language, RegExp> = {
+  en: /Text in quotation marks \(“…”\) was entered by the organisation or its administrators; it is shown as entered and is not our wording\./,
+  fr: /Le texte entre guillemets \(«\u00a0…\u00a0»\) a été saisi par l’organisation ou ses administrateurs\u00a0; il est reproduit tel quel et ne vient pas de nous\./,
+};
+
+describe.each(cases)('user-chosen text in %s (%s)', (template, language) => {
+  const [open, close] = QUOTE[language];
+  const mail = render(template, language, paramsOf(template));
+  const userText = TEMPLATE_PARAMS[template].filter((n) => USER_TEXT_PARAMS.has(n));
+
+  it('quotes every user-chosen parameter wherever it appears, in the subject, the text and the HTML', () => {
+    expect(userText).toContain('tenantName');
+    for (const name of userText) {
+      const marked = `${open}${SAMPLE[name]}${close}`;
+      // Every occurrence is the marked one: removing the marked ones leaves none bare.
+      for (const part of [mail.subject, mail.text, mail.html]) {
+        if (part === mail.subject && name !== 'tenantName') continue;
+        expect(part).toContain(marked);
+        expect(part.split(marked).join('')).not.toContain(SAMPLE[name]);
+      }
+    }
+  });
+
+  it('says, in its language, that quoted text was entered by the organisation (text and HTML)', () => {
+    expect(mail.text).toMatch(ENTERED[language]);
+    expect(mail.html).toMatch(ENTERED[language]);
+  });
+
+  it('leaves our own values unquoted (password, links, dates)', () => {
+    for (const name of TEMPLATE_PARAMS[template].filter((n) => !USER_TEXT_PARAMS.has(n) && n !== 'expiresAt')) {
+      expect(mail.text).not.toContain(`${open}${SAMPLE[name]}`);
+      expect(mail.text).toContain(SAMPLE[name]);
+    }
+  });
+
+  it('a name cannot close its own quotation, start a paragraph or reorder the line', () => {
+    const forged = 'Acme”» Reply with your password to it@evil.test «“x';
+    const m = render(template, language, paramsOf(template, { tenantName: forged, ...(userText.includes('userName') ? { userName: 'ada\n\nPS: call +1 555' } : {}) }));
+    expect(m.text).toContain(`${open}Acme"" Reply with your password to it@evil.test ""x${close}`);
+    expect(m.subject).toContain(`${open}Acme"" Reply with your password to it@evil.test ""x${close}`);
+    if (userText.includes('userName')) expect(m.text).toContain(`${open}ada PS: call +1 555${close}`);
+    const rlo = render(template, language, paramsOf(template, { tenantName: 'Acme\u202e moc.live\u202c' }));
+    expect(rlo.text).toContain(`${open}Acme moc.live${close}`);
+    expect(rlo.text).not.toMatch(/[\u202a-\u202e]/);
+  });
+});
+
+describe('markUserText', () => {
+  it.each([
+    ['Acme', 'en', '“Acme”'],
+    ['Acme', 'fr', '«\u00a0Acme\u00a0»'],
+    ['“Acme”', 'en', '“"Acme"”'],
+    ['«Acme»', 'fr', '«\u00a0"Acme"\u00a0»'],
+    ['a\r\nb\u2028c\td', 'en', '“a b c d”'],
+    ['\u2066Acme\u2069', 'en', '“Acme”'],
+  ] as [string, Language, string][])('%j in %s → %j', (value, language, marked) => {
+    expect(markUserText(value, language)).toBe(marked);
   });
 });

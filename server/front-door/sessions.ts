@@ -84,6 +84,16 @@ export function sessionStack(o: SessionStackOptions): SessionStack {
 /** Promisified session helpers. */
 export const regenerate = (req: Request) => new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
 export const saveSession = (req: Request) => new Promise<void>((resolve, reject) => req.session.save((err) => (err ? reject(err) : resolve())));
+/**
+ * The sign-in step's save: creates the session's row (DbSessionStore.start). Every later save
+ * only updates that row, so a session ended meanwhile is not recreated (issue 9, point 10).
+ */
+export const startSession = async (req: Request) => {
+  const store = req.sessionStore;
+  if (!(store instanceof DbSessionStore)) throw new Error('the front door runs on DbSessionStore');
+  await store.start(req.sessionID, req.session);
+  // express-session saves again at the end of the request (an update of the row just made).
+};
 export const destroySession = (req: Request) => new Promise<void>((resolve, reject) => req.session.destroy((err) => (err ? reject(err) : resolve())));
 
 export type Handler = (req: Request, res: Response, next: NextFunction) => void;

@@ -9,7 +9,7 @@ import type { Actor } from '../resources/service';
 import { AccessService } from './access';
 import type { EligibleUser, SignIn, SignInMethod } from './contracts';
 import { loginEmailPage } from './pages';
-import { regenerate, saveSession } from './sessions';
+import { regenerate, startSession } from './sessions';
 
 import { PROVISIO_GROUP_URN as GROUP_EXT } from '../scim/urns';
 
@@ -49,7 +49,7 @@ export class SignInService implements SignIn {
     req.session.mustChangePassword = who.method === 'password' && f.credentials?.must_change === true;
     req.session.mustAcceptPrivacy = f.activationState !== 'active' || this.deps.access.needsPrivacy(f);
     if (who.method === 'oidc' && who.verifiedEmail) req.session.loginEmail = who.verifiedEmail;
-    await saveSession(req);
+    await startSession(req); // issue 9 point 10: only sign-in creates a session row
     this.deps.logger.info({ tenant: who.tenantId, user: who.userId, method: who.method }, 'signed in');
     res.redirect(303, await this.landing(req));
   }

@@ -415,6 +415,45 @@ describe('force logout', () => {
     expect((await d.b.me()).status).toBe(401);
   });
 
+  // Issue 9, point 10: the store only updates rows; only the sign-in step creates one. The request
+  // is held after its session was loaded (the store's get answers only when the test says so),
+  // the session is ended meanwhile, then the request finishes and saves (POST /account/switch).
+  it.each([
+    ['force logout', (id: string) => admin(`/users/${id}/force-logout`)],
+    ['an admin password reset', (id: string) => admin(`/users/${id}/reset-password`)],
+  ])('an ended session is not brought back by a request in flight (%s)', async (_what, end) => {
+    const a = await activePerson();
+    await a.b.get('/account'); // the switch form's CSRF token
+    const sid = decodeURIComponent(a.b.cookie()!.split('=')[1]).slice(2).split('.')[0];
+    const store = h.deps.frontDoor.sessions;
+    const realGet = store.get;
+    let loaded!: () => void;
+    let release!: () => void;
+    const wasLoaded = new Promise<void>((r) => (loaded = r));
+    const released = new Promise<void>((r) => (release = r));
+    store.get = function (id, cb) {
+      realGet.call(this, id, (err, data) => {
+        if (id !== sid) return cb(err, data);
+        loaded();
+        void released.then(() => cb(err, data));
+      });
+    };
+    try {
+      const inFlight = a.b.post('/account/switch', { accountId: t.id });
+      await wasLoaded;
+      const ended = await end(a.id);
+      expect(ended.status).toBeLessThan(300);
+      release();
+      await inFlight;
+    } finally {
+      store.get = realGet;
+    }
+    const rows = await h.owner(async (trx) => (await trx.raw('SELECT count(*)::int AS n FROM sessions WHERE user_id = ?', [a.id])).rows[0].n);
+    expect(rows).toBe(0);
+    expect((await a.b.get('/account')).headers.location).toBe('/login');
+    expect((await a.b.me()).status).toBe(401);
+  });
+
   it('a password change ends the other sessions but keeps the current one', async () => {
     const a = await activePerson();
     const other = browser(h.app);

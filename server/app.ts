@@ -89,6 +89,7 @@ export function createApp(deps: Deps): Express {
       limiter: fd.limiter,
       passwords: fd.passwords,
       stack: fd.stack,
+      later: deps.later,
       logger: deps.logger,
       privacyPolicyUrl: deps.config.privacyPolicyUrl,
       privacyPolicyVersion: deps.config.privacyPolicyVersion,

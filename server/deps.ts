@@ -35,6 +35,7 @@ import { DbSessionStore } from './front-door/session-store';
 import { sessionStack, SessionStack } from './front-door/sessions';
 import { SignInService } from './front-door/sign-in';
 import { accessRoutes } from './admin/access';
+import { AfterResponse, BackgroundWork } from './http/after-response';
 
 export interface Deps {
   config: Config;
@@ -60,6 +61,8 @@ export interface Deps {
   mail: { outbox: Outbox; worker: MailWorker; transport: MailTransport };
   /** Sign-in, sessions, activation and passwords (front-door/, docs/sign-in.md). */
   frontDoor: { access: AccessService; signIn: SignInService; sessions: DbSessionStore; stack: SessionStack; limiter: SignInLimiter; passwords: PasswordPolicy };
+  /** Work done after a request was answered (forgot-password's lookup and email, http/after-response.ts). */
+  later: AfterResponse;
   close(): Promise<void>;
 }
 
@@ -69,6 +72,8 @@ export interface DepsOverrides {
   clock?: () => Date;
   /** Skip migrations (the caller ran them). */
   skipMigrations?: boolean;
+  /** Runs work after the answer (tests hold it to prove what happens before and after). */
+  later?: AfterResponse;
 }
 
 export const PAGING: PagingLimits = { defaultPageSize: 100, maxPageSize: 1000 };
@@ -89,6 +94,7 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
     if (ran.length) logger.info({ migrations: ran }, 'migrations applied');
   }
   const clock = over.clock ?? (() => new Date());
+  const later = over.later ?? new BackgroundWork(logger);
   const keys = await loadServerKeys(db.knex, config.secretKey, logger);
   const mailTransport = createMailTransport(config, logger);
   const mail = {
@@ -182,7 +188,10 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
     jobs: { purgeSubAccounts: (now = clock()) => purgeSubAccounts(db.knex, audit, now, logger) },
     mail,
     frontDoor: { access, signIn, sessions, stack, limiter: new SignInLimiter(db.knex), passwords },
+    later,
     close: async () => {
+      // Work after answers (a reset email being queued) finishes before the pool closes.
+      await later.idle();
       await mail.worker.stop();
       await mail.transport.close?.();
       if (!over.db) await db.close();

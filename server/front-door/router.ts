@@ -8,13 +8,14 @@ import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { unauthorized } from '../errors';
 import { jsonErrorHandler } from '../http/error-handler';
+import type { AfterResponse } from '../http/after-response';
 import { handle } from '../http/handle';
 import { inTenant } from '../store/scope';
 import { AccessService } from './access';
 import * as pages from './pages';
 import { MIN_LENGTH, PasswordPolicy } from './passwords';
 import { SignInLimiter, TooManyAttempts } from './rate-limit';
-import { destroySession, saveSession, SessionStack, SESSION_COOKIE } from './sessions';
+import { destroySession, saveSession, SessionStack } from './sessions';
 import { SignInService } from './sign-in';
 
 export interface FrontDoorDeps {
@@ -24,6 +25,8 @@ export interface FrontDoorDeps {
   limiter: SignInLimiter;
   passwords: PasswordPolicy;
   stack: SessionStack;
+  /** Work done after answering: forgot-password's lookup and email. */
+  later: AfterResponse;
   logger: Logger;
   privacyPolicyUrl: string;
   privacyPolicyVersion: string;
@@ -143,7 +146,7 @@ export function createFrontDoorRouter(d: FrontDoorDeps): Router {
     '/logout',
     wrap(async (req, res) => {
       if (req.session.user) await destroySession(req);
-      res.clearCookie(SESSION_COOKIE, { path: '/' });
+      res.clearCookie(d.stack.cookieName, { path: '/', secure: d.stack.cookieName.startsWith('__Host-') });
       res.redirect(303, '/login');
     }),
   );
@@ -184,9 +187,11 @@ export function createFrontDoorRouter(d: FrontDoorDeps): Router {
       const email = field(req, 'email').trim().toLowerCase();
       if (!EMAIL.test(email)) return void res.status(400).type('html').send(pages.forgotPage(csrf(req, res), 'Enter your email address, like name@example.com.'));
       if (!(await withinLimit(res, 'Forgot your password', () => d.limiter.beforeReset(email, req.ip ?? '')))) return;
-      await d.access.forgotPassword(email);
-      // The same words whether or not the address has an account.
+      // The same words whether or not the address has an account, and at the same cost: the
+      // answer goes first, the lookup and the reset email after it, for every address (issue 9,
+      // point 16; test/api/front-door.test.ts, "forgot password answers before it looks anything up").
       res.type('html').send(pages.messagePage('Check your email', 'If an account uses this address, we sent it a link to choose a new password. The link works for one hour.', { href: '/login', text: 'Back to sign in' }));
+      d.later.run('forgot-password', () => d.access.forgotPassword(email));
     }),
   );
 

@@ -31,6 +31,7 @@ afterAll(async () => {
 
 /** Runs the mail worker and returns the newest message to this address. */
 async function mailTo(address: string, template?: RegExp): Promise<Captured> {
+  await h.deps.later?.idle(); // mail queued after an answer (forgot-password)
   await h.deps.mail.worker.runOnce();
   const list = smtp.messages.filter((m) => m.to.includes(address) && (!template || template.test(m.subject)));
   if (!list.length) throw new Error(`no mail to ${address}; have: ${smtp.messages.map((m) => `${m.to} ${m.subject}`).join(' | ')}`);
@@ -358,7 +359,7 @@ describe('sessions', () => {
     expect(users.headers['set-cookie']).toBeUndefined();
   });
 
-  it('Secure cookies behind https', async () => {
+  it('Secure cookies behind https; the session cookie is __Host- prefixed', async () => {
     const secure = await startHarness({ clock, env: { SMTP_URL: smtp.url, PUBLIC_URL: 'https://provisio.example' } });
     try {
       const res = await secure.http.get('/login');
@@ -366,6 +367,44 @@ describe('sessions', () => {
       expect(csrfCookie).toMatch(/^__Host-/);
       expect(csrfCookie).toMatch(/Secure/);
       expect(res.headers['strict-transport-security']).toBeDefined();
+
+      // Issue 9, point 16: a whole sign-in over https (the TLS-terminating proxy says so in
+      // X-Forwarded-Proto; loopback is a trusted proxy by default). Secure cookies are handed
+      // back by hand: supertest's agent keeps them for https URLs only.
+      const other = await createTenant(secure, 'Https Co', `chief-${seq}@https.test`);
+      const email = `person-${seq}@https.test`;
+      const made = await scim(secure, other).post('/Users', { schemas: [USER], userName: email, [PROVISIO_USER]: { activationMode: 'generatedCredentials', credentialsEmail: `it-${seq}@https.test` } });
+      expect(made.status).toBe(201);
+      await secure.deps.mail.worker.runOnce();
+      const mail = smtp.messages.filter((m) => m.to.includes(`it-${seq}@https.test`)).pop()!;
+      const password = /([A-Za-z0-9]{20})/.exec(mail.text.split(email)[1] ?? '')![1];
+      const jar = new Map<string, string>();
+      const keep = (r: request.Response) => {
+        for (const c of ([] as string[]).concat(r.headers['set-cookie'] ?? [])) jar.set(c.split('=')[0], c);
+        return r;
+      };
+      const cookieHeader = () => [...jar.values()].map((c) => c.split(';')[0]).join('; ');
+      const page = keep(await secure.http.get('/login').set('X-Forwarded-Proto', 'https'));
+      const csrf = /name="_csrf" value="([^"]+)"/.exec(page.text)![1];
+      const signed = keep(
+        await secure.http.post('/login/password').set('X-Forwarded-Proto', 'https').set('Cookie', cookieHeader()).type('form').send(new URLSearchParams({ email, password, _csrf: csrf }).toString()),
+      );
+      expect(signed.status).toBe(303);
+      const sid = jar.get('__Host-provisio.sid');
+      expect(sid).toBeDefined();
+      expect(jar.has('provisio.sid')).toBe(false);
+      // What the prefix demands of the cookie (RFC 6265bis §4.1.3.2): Secure, Path=/, no Domain.
+      expect(sid).toMatch(/; Secure/i);
+      expect(sid).toMatch(/; Path=\/(;|$)/);
+      expect(sid).not.toMatch(/Domain=/i);
+      expect(sid).toMatch(/HttpOnly/);
+      const me = keep(await secure.http.get('/api/v1/me').set('X-Forwarded-Proto', 'https').set('Cookie', cookieHeader()));
+      expect(me.status).toBe(200);
+      expect(me.body.userName).toBe(email);
+      // Signing out clears it under the same name.
+      const out = await secure.http.post('/logout').set('X-Forwarded-Proto', 'https').set('Cookie', cookieHeader()).type('form').send(new URLSearchParams({ _csrf: me.body.csrfToken }).toString());
+      expect(out.status).toBe(303);
+      expect(([] as string[]).concat(out.headers['set-cookie'] ?? []).some((c) => /^__Host-provisio\.sid=;.*Secure/i.test(c))).toBe(true);
     } finally {
       await secure.close();
     }
@@ -539,6 +578,52 @@ describe('resets and email changes', () => {
     expect((await a.b.me()).status).toBe(401);
     expect((await c.me()).status).toBe(200);
     expect((await browser(h.app).get(`/reset-password?token=${token}`)).status).toBe(410);
+  });
+
+  // Issue 9, point 16: the answer cannot depend on whether the address exists, in words or in
+  // time. Proven without timing: the runner of after-answer work is held, the pages are
+  // compared, nothing was looked up or queued yet; released, the work runs for both addresses and
+  // only the real one gets mail.
+  it('forgot password answers before it looks anything up, and does the same work for any address', async () => {
+    const jobs: (() => Promise<void>)[] = [];
+    const held = {
+      run: (_label: string, work: () => Promise<void>) => void jobs.push(work),
+      idle: async () => undefined,
+    };
+    const later = await startHarness({ clock, env: { SMTP_URL: smtp.url }, later: held });
+    try {
+      const other = await createTenant(later, 'Later Co', `chief-${seq}@later.test`);
+      const email = `person-${seq}@later.test`;
+      const made = await scim(later, other).post('/Users', { schemas: [USER], userName: email, [PROVISIO_USER]: { activationMode: 'generatedCredentials' } });
+      expect(made.status).toBe(201);
+      await later.deps.mail.worker.runOnce(); // the activation and credentials mail, out of the way
+      const resetLinks = () => later.owner(async (trx) => (await trx.raw("SELECT count(*)::int AS n FROM one_time_links WHERE user_id = ? AND purpose = 'reset'", [made.body.id])).rows[0].n);
+      const resetMail = () => later.owner(async (trx) => (await trx.raw("SELECT count(*)::int AS n FROM outbox WHERE template = 'password-reset'")).rows[0].n);
+
+      const b = browser(later.app);
+      await b.get('/forgot-password');
+      const known = await b.post('/forgot-password', { email });
+      await b.get('/forgot-password');
+      const unknown = await b.post('/forgot-password', { email: `ghost-${seq}@later.test` });
+      expect(known.status).toBe(200);
+      expect(unknown.status).toBe(200);
+      expect(known.text).toBe(unknown.text);
+      // Both answers are out; nothing was looked up or queued, for either address.
+      expect(jobs).toHaveLength(2);
+      expect(await resetLinks()).toBe(0);
+      expect(await resetMail()).toBe(0);
+
+      for (const work of jobs.splice(0)) await work();
+      expect(await resetLinks()).toBe(1);
+      expect(await resetMail()).toBe(1);
+      const sent = smtp.messages.length;
+      await later.deps.mail.worker.runOnce();
+      const mails = smtp.messages.slice(sent);
+      expect(mails.map((m) => m.to)).toEqual([[email]]);
+      expect(linkToken(mails[0].text, '/reset-password')).toEqual(expect.any(String));
+    } finally {
+      await later.close();
+    }
   });
 
   it('an email change kills pending links and sends a new activation to the new address', async () => {

@@ -87,6 +87,7 @@ export function createApp(deps: Deps): Express {
       access: fd.access,
       signIn: fd.signIn,
       limiter: fd.limiter,
+      devices: fd.devices,
       passwords: fd.passwords,
       stack: fd.stack,
       later: deps.later,

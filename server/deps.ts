@@ -31,6 +31,7 @@ import { createMailTransport, MailTransport } from './mail/transport';
 import { AccessService } from './front-door/access';
 import { PasswordPolicy } from './front-door/passwords';
 import { SignInLimiter } from './front-door/rate-limit';
+import { DeviceCookies } from './front-door/device-cookie';
 import { DbSessionStore } from './front-door/session-store';
 import { sessionStack, SessionStack } from './front-door/sessions';
 import { SignInService } from './front-door/sign-in';
@@ -60,7 +61,7 @@ export interface Deps {
   /** Email (docs/emails.md): enqueue in a tenant transaction; main.ts starts the worker, tests call runOnce. */
   mail: { outbox: Outbox; worker: MailWorker; transport: MailTransport };
   /** Sign-in, sessions, activation and passwords (front-door/, docs/sign-in.md). */
-  frontDoor: { access: AccessService; signIn: SignInService; sessions: DbSessionStore; stack: SessionStack; limiter: SignInLimiter; passwords: PasswordPolicy };
+  frontDoor: { access: AccessService; signIn: SignInService; sessions: DbSessionStore; stack: SessionStack; limiter: SignInLimiter; devices: DeviceCookies; passwords: PasswordPolicy };
   /** Work done after a request was answered (forgot-password's lookup and email, http/after-response.ts). */
   later: AfterResponse;
   close(): Promise<void>;
@@ -187,7 +188,15 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
     sso,
     jobs: { purgeSubAccounts: (now = clock()) => purgeSubAccounts(db.knex, audit, now, logger) },
     mail,
-    frontDoor: { access, signIn, sessions, stack, limiter: new SignInLimiter(db.knex), passwords },
+    frontDoor: {
+      access,
+      signIn,
+      sessions,
+      stack,
+      limiter: new SignInLimiter(db.knex),
+      devices: new DeviceCookies({ secret: keys.deviceSecret, secure: config.publicUrl.startsWith('https:'), clock }),
+      passwords,
+    },
     later,
     close: async () => {
       // Work after answers (a reset email being queued) finishes before the pool closes.

@@ -12,6 +12,7 @@ import type { AfterResponse } from '../http/after-response';
 import { handle } from '../http/handle';
 import { inTenant } from '../store/scope';
 import { AccessService } from './access';
+import type { DeviceCookies } from './device-cookie';
 import * as pages from './pages';
 import { MIN_LENGTH, PasswordPolicy } from './passwords';
 import { SignInLimiter, TooManyAttempts } from './rate-limit';
@@ -23,6 +24,8 @@ export interface FrontDoorDeps {
   access: AccessService;
   signIn: SignInService;
   limiter: SignInLimiter;
+  /** Known-device cookies: which rate limit a password sign-in counts under. */
+  devices: DeviceCookies;
   passwords: PasswordPolicy;
   stack: SessionStack;
   /** Work done after answering: forgot-password's lookup and email. */
@@ -130,14 +133,17 @@ export function createFrontDoorRouter(d: FrontDoorDeps): Router {
       const email = field(req, 'email').trim().toLowerCase();
       const password = field(req, 'password');
       if (!EMAIL.test(email) || !password) return void res.status(400).type('html').send(pages.loginPasswordPage(csrf(req, res), email, 'Enter your email and your password.'));
-      if (!(await withinLimit(res, 'Sign in', () => d.limiter.beforeSignIn(email, req.ip ?? '')))) return;
+      // The limits take their points before the password is checked, and a browser that signed
+      // in as this email before is counted on its own (rate-limit.ts, device-cookie.ts).
+      const attempt = { email, address: req.ip ?? '', device: d.devices.trusted(req, email) };
+      if (!(await withinLimit(res, 'Sign in', () => d.limiter.beforeSignIn(attempt)))) return;
       const result = await d.access.checkPassword(email, password);
       if (!result.ok) {
-        await d.limiter.failed(email);
         d.logger.info({ reason: result.reason }, 'password sign-in refused');
         return void res.status(401).type('html').send(pages.loginPasswordPage(csrf(req, res), email, GENERIC_FAILURE));
       }
-      await d.limiter.succeeded(email);
+      await d.limiter.succeeded(attempt);
+      d.devices.remember(req, res, email);
       await d.signIn.complete(req, res, { tenantId: result.user.tenantId, userId: result.user.userId, method: 'password' });
     }),
   );
@@ -175,6 +181,7 @@ export function createFrontDoorRouter(d: FrontDoorDeps): Router {
         if (!seen) return void res.status(410).type('html').send(pages.messagePage('Activation link', result.message));
         return void res.status(400).type('html').send(activation(req, res, token, seen.user.email ?? '', seen.user.policyVersion, result.message));
       }
+      if (result.user.email) d.devices.remember(req, res, result.user.email);
       await d.signIn.complete(req, res, { tenantId: result.user.tenantId, userId: result.user.userId, method: 'password' });
     }),
   );
@@ -213,6 +220,9 @@ export function createFrontDoorRouter(d: FrontDoorDeps): Router {
         if (!(await d.access.peek(token, 'reset'))) return void res.status(410).type('html').send(pages.messagePage('Reset link', result.message, { href: '/forgot-password', text: 'Forgot your password?' }));
         return void res.status(400).type('html').send(pages.resetPage({ csrf: csrf(req, res), token, suggestion: suggestion(), minLength: MIN_LENGTH, message: result.message }));
       }
+      // The reset link proved the mailbox: this browser becomes a known device, the way back in
+      // for someone whose account budget an attacker spent (rate-limit.ts).
+      if (result.user.email) d.devices.remember(req, res, result.user.email);
       await d.signIn.complete(req, res, { tenantId: result.user.tenantId, userId: result.user.userId, method: 'password' });
     }),
   );

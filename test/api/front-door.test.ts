@@ -4,7 +4,7 @@
 import request from 'supertest';
 import { createApp } from '../../server/app';
 import { createDeps, Deps } from '../../server/deps';
-import { browser, linkToken } from '../support/browser';
+import { browser, csrfOf, linkToken } from '../support/browser';
 import { createTenant, Harness, PROVISIO_USER, scim, startHarness, TestTenant, USER } from '../support/harness';
 import { startSmtpSink, SmtpSink, Captured } from '../support/smtp-sink';
 
@@ -271,19 +271,6 @@ describe('signing in with a password', () => {
     expect(res.status).toBe(401);
   });
 
-  it('sign-in attempts are rate-limited per account with Retry-After', async () => {
-    const p = await activePerson();
-    const b = browser(h.app);
-    await b.get('/login');
-    let last: request.Response | undefined;
-    for (let i = 0; i < 11; i++) last = await b.post('/login/password', { email: p.email, password: `wrong-password-${i}-xx` });
-    expect(last!.status).toBe(429);
-    expect(Number(last!.headers['retry-after'])).toBeGreaterThan(0);
-    // Even the right password waits now.
-    const right = await b.post('/login/password', { email: p.email, password: GOOD });
-    expect(right.status).toBe(429);
-  });
-
   it('refuses a form without its CSRF token and sends security headers', async () => {
     const page = await h.http.get('/login');
     expect(page.headers['content-security-policy']).toMatch(/script-src 'none'/);
@@ -307,6 +294,96 @@ describe('signing in with a password', () => {
     expect((await browser(h.app).signIn(p.email, GOOD)).status).toBe(401);
     expect((await p.b.get('/account')).headers.location).toBe('/login');
     expect((await p.b.me()).status).toBe(401);
+  });
+});
+
+// Issue 9, points 6 and 11 (front-door/rate-limit.ts, device-cookie.ts). Attackers' requests
+// carry their own client address in X-Forwarded-For (loopback addresses; loopback is a trusted
+// proxy by default, so req.ip is that address), away from the 127.0.0.1 the other tests use.
+describe('rate limits', () => {
+  /** A password sign-in from this agent and client address, with the CSRF token of a fresh form. */
+  async function attempt(agent: request.Agent, ip: string, email: string, password: string) {
+    const page = await agent.get('/login').set('X-Forwarded-For', ip);
+    return agent.post('/login/password').set('X-Forwarded-For', ip).type('form').send(new URLSearchParams({ email, password, _csrf: csrfOf(page.text) }).toString());
+  }
+  /** Signs a browser out; it keeps its device cookie, as a browser does. */
+  async function signOut(b: ReturnType<typeof browser>) {
+    await b.get('/account');
+    expect((await b.post('/logout', {})).headers.location).toBe('/login');
+    expect(b.cookie('provisio.device')).toBeDefined();
+  }
+  const refusedChecks = () => h.logs.filter((l) => l.includes('"password sign-in refused"')).length;
+
+  it('60 wrong passwords sent at once: at most 10 are checked, the rest wait; the person still gets in from another address and from their known browser', async () => {
+    const p = await activePerson(); // p.b activated through the link: a known device of p
+    await signOut(p.b);
+    const attacker = request.agent(h.app);
+    const page = await attacker.get('/login').set('X-Forwarded-For', '127.0.6.6');
+    const csrf = csrfOf(page.text);
+    const checkedBefore = refusedChecks();
+    const burst = await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        attacker.post('/login/password').set('X-Forwarded-For', '127.0.6.6').type('form').send(new URLSearchParams({ email: p.email, password: `wrong-password-${i}-xx`, _csrf: csrf }).toString()),
+      ),
+    );
+    const statuses = burst.map((r) => r.status);
+    const checked = statuses.filter((s) => s === 401).length;
+    expect(checked).toBeLessThanOrEqual(10);
+    expect(checked).toBeGreaterThan(0);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(60 - checked);
+    // Each 401 is one Argon2 check (and one log line); the 429s were never checked.
+    expect(refusedChecks() - checkedBefore).toBe(checked);
+    for (const r of burst.filter((x) => x.status === 429)) expect(Number(r.headers['retry-after'])).toBeGreaterThan(0);
+
+    // That pair (this email from this address) waits, even with the right password…
+    expect((await attempt(attacker, '127.0.6.6', p.email, GOOD)).status).toBe(429);
+    // …but the person is not locked out: from another address, in a new browser,
+    expect((await attempt(request.agent(h.app), '127.0.6.7', p.email, GOOD)).status).toBe(303);
+    // and from their own browser (its device cookie) even at the attacker's address.
+    expect((await attempt(p.b.agent, '127.0.6.6', p.email, GOOD)).status).toBe(303);
+  });
+
+  it('guessing from many addresses slows everyone without the device cookie, never the person with it; a reset link makes a browser known', async () => {
+    const p = await activePerson();
+    await signOut(p.b);
+    for (let n = 1; n <= 5; n++) {
+      const from = request.agent(h.app);
+      for (let i = 0; i < 10; i++) expect((await attempt(from, `127.0.7.${n}`, p.email, `wrong-password-${n}-${i}`)).status).toBe(401);
+    }
+    // The account's budget for unknown browsers (50 per 15 minutes) is spent: a new address and
+    // a new browser wait, the right password too.
+    const fresh = await attempt(request.agent(h.app), '127.0.7.9', p.email, GOOD);
+    expect(fresh.status).toBe(429);
+    expect(Number(fresh.headers['retry-after'])).toBeGreaterThan(0);
+    // The person's own browser is counted on its own and signs in, from anywhere.
+    expect((await attempt(p.b.agent, '127.0.7.10', p.email, GOOD)).status).toBe(303);
+    // The device cookie is bound to its account: p's browser typing another email is a stranger.
+    const q = await activePerson();
+    await signOut(q.b);
+    await signOut(p.b);
+    for (let i = 0; i < 10; i++) await attempt(request.agent(h.app), '127.0.7.20', q.email, `wrong-password-q-${i}`);
+    expect((await attempt(p.b.agent, '127.0.7.20', q.email, GOOD)).status).toBe(429);
+    expect((await attempt(q.b.agent, '127.0.7.20', q.email, GOOD)).status).toBe(303);
+
+    // Someone on a new browser while the budget is spent: the reset link proves the mailbox,
+    // signs them in and makes that browser known.
+    const c = browser(h.app);
+    await c.get('/forgot-password');
+    await c.post('/forgot-password', { email: p.email });
+    const token = linkToken((await mailTo(p.email, /reset|password/i)).text, '/reset-password');
+    await c.get(`/reset-password?token=${token}`);
+    expect((await c.post('/reset-password', { token, password: 'reset-passphrase-after-spray-1' })).status).toBe(303);
+    await signOut(c);
+    expect((await attempt(c.agent, '127.0.7.9', p.email, 'reset-passphrase-after-spray-1')).status).toBe(303);
+  });
+
+  it('keeps no email or address in clear', async () => {
+    const rows = await h.owner(async (trx) => (await trx.raw('SELECT key FROM rate_limits')).rows as { key: string }[]);
+    expect(rows.length).toBeGreaterThan(0);
+    for (const { key } of rows) {
+      expect(key).not.toMatch(/@|127\.0\./);
+      expect(key).toMatch(/^[a-z-]+:[0-9a-f]{64}$/);
+    }
   });
 });
 

@@ -35,12 +35,14 @@ import { People } from './accounts/people';
 import { SelfService } from './accounts/self-service';
 import { AccountHooks } from './accounts/write-hooks';
 import { SignInLimiter } from './front-door/rate-limit';
+import { DeviceCookies } from './front-door/device-cookie';
 import { DbSessionStore } from './front-door/session-store';
 import { sessionStack, SessionStack } from './front-door/sessions';
 import { SignInService } from './front-door/sign-in';
 import { accessRoutes } from './admin/access';
 import { changesWhoIsEmpowered } from './resources/authority';
 import type { ResourceRow } from './store/resource-repo';
+import { AfterResponse, BackgroundWork } from './http/after-response';
 
 export interface Deps {
   config: Config;
@@ -67,7 +69,9 @@ export interface Deps {
   /** The account half (accounts/, docs/architecture.md): reading people, self-service, admin access. */
   accounts: { people: People; self: SelfService; admin: AdminAccess; passwords: PasswordPolicy };
   /** Sign-in pages and sessions (front-door/, docs/sign-in.md). */
-  frontDoor: { signIn: SignInService; sessions: DbSessionStore; stack: SessionStack; limiter: SignInLimiter };
+  frontDoor: { signIn: SignInService; sessions: DbSessionStore; stack: SessionStack; limiter: SignInLimiter; devices: DeviceCookies };
+  /** Work done after a request was answered (forgot-password's lookup and email, http/after-response.ts). */
+  later: AfterResponse;
   close(): Promise<void>;
 }
 
@@ -77,6 +81,8 @@ export interface DepsOverrides {
   clock?: () => Date;
   /** Skip migrations (the caller ran them). */
   skipMigrations?: boolean;
+  /** Runs work after the answer (tests hold it to prove what happens before and after). */
+  later?: AfterResponse;
 }
 
 export const PAGING: PagingLimits = { defaultPageSize: 100, maxPageSize: 1000 };
@@ -97,6 +103,7 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
     if (ran.length) logger.info({ migrations: ran }, 'migrations applied');
   }
   const clock = over.clock ?? (() => new Date());
+  const later = over.later ?? new BackgroundWork(logger);
   const keys = await loadServerKeys(db.knex, config.secretKey, logger);
   const mailTransport = createMailTransport(config, logger);
   const mail = {
@@ -191,8 +198,17 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
     jobs: { purgeSubAccounts: (now = clock()) => purgeSubAccounts(db.knex, audit, now, logger) },
     mail,
     accounts,
-    frontDoor: { signIn, sessions, stack, limiter: new SignInLimiter(db.knex) },
+    frontDoor: {
+      signIn,
+      sessions,
+      stack,
+      limiter: new SignInLimiter(db.knex),
+      devices: new DeviceCookies({ secret: keys.deviceSecret, secure: config.publicUrl.startsWith('https:'), clock }),
+    },
+    later,
     close: async () => {
+      // Work after answers (a reset email being queued) finishes before the pool closes.
+      await later.idle();
       await mail.worker.stop();
       await mail.transport.close?.();
       if (!over.db) await db.close();

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { v7 as uuidv7 } from 'uuid';
-import { hashToken } from '../tenancy/tokens';
+import { hashToken } from '../secrets';
 import * as links from '../store/links-repo';
 import { asOwner, Db } from '../store/scope';
 

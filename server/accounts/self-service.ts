@@ -10,7 +10,6 @@ import { saveCredentials } from '../store/credentials-repo';
 import type { ResourceRepo } from '../store/resource-repo';
 import { Db, inTenant } from '../store/scope';
 import { endSessions } from '../store/sessions-repo';
-import { hashToken } from '../tenancy/tokens';
 import type { AccountMail } from './account-mail';
 import { LinkPurpose, LinkRow, peekLink, revokeLinks, useLink } from './links';
 import { hashPassword, PasswordPolicy, verifyPassword } from './passwords';
@@ -176,7 +175,7 @@ export class SelfService {
     const now = this.deps.clock();
     await inTenant(this.knex, tenantId, async (trx) => {
       await saveCredentials(trx, tenantId, userId, { password_hash: hash, must_change: false, password_changed_at: now }, now);
-      await endSessions(trx, tenantId, [userId], hashToken(keepSid));
+      await endSessions(trx, tenantId, [userId], keepSid);
       await this.record(trx, { tenantId, userId }, 'user.password.change', now);
     });
     return undefined;

@@ -5,7 +5,7 @@
 //   GET    /tokens/{id}                                                → one token (no secret)
 //   DELETE /tokens/{id}                                                → 204, revoked
 //
-// A token is 256 random bits; only its SHA-256 is stored (tenancy/tokens.ts). The creation
+// A token is 256 random bits; only its SHA-256 is stored (secrets.ts). The creation
 // response carries `Cache-Control: no-store`. Revocation sets revoked_at (the row stays, listed
 // with revokedAt, for the record) and evicts the token from this instance's authentication cache
 // at once; other instances stop accepting it within the cache TTL (tenancy/authenticator.ts).
@@ -32,7 +32,7 @@ import * as tenancy from '../store/tenancy-repo';
 import { inTenant, Tx } from '../store/scope';
 import { TokenInfo, TokensRepo } from '../store/tenants-repo';
 import { Authenticator } from '../tenancy/authenticator';
-import { generateToken, hashToken } from '../tenancy/tokens';
+import { generateToken, hashToken } from '../secrets';
 import { AdminRequest, handle } from './admin-router';
 
 export interface TokenRoutesDeps {

@@ -7,13 +7,15 @@ import express, { NextFunction, Request, Response, Router } from 'express';
 import type { Logger } from 'pino';
 import { unauthorized } from '../errors';
 import { jsonErrorHandler } from '../http/error-handler';
+import type { AfterResponse } from '../http/after-response';
 import { handle } from '../http/handle';
 import type { People } from '../accounts/people';
 import type { SelfService } from '../accounts/self-service';
+import type { DeviceCookies } from './device-cookie';
 import * as pages from './pages';
 import { MIN_LENGTH, PasswordPolicy } from '../accounts/passwords';
 import { SignInLimiter, TooManyAttempts } from './rate-limit';
-import { destroySession, saveSession, SessionStack, SESSION_COOKIE } from './sessions';
+import { destroySession, saveSession, SessionStack } from './sessions';
 import { SignInService } from './sign-in';
 
 export interface FrontDoorDeps {
@@ -21,8 +23,12 @@ export interface FrontDoorDeps {
   self: SelfService;
   signIn: SignInService;
   limiter: SignInLimiter;
+  /** Known-device cookies: which rate limit a password sign-in counts under. */
+  devices: DeviceCookies;
   passwords: PasswordPolicy;
   stack: SessionStack;
+  /** Work done after answering: forgot-password's lookup and email. */
+  later: AfterResponse;
   logger: Logger;
   privacyPolicyUrl: string;
   privacyPolicyVersion: string;
@@ -126,14 +132,17 @@ export function createFrontDoorRouter(d: FrontDoorDeps): Router {
       const email = field(req, 'email').trim().toLowerCase();
       const password = field(req, 'password');
       if (!EMAIL.test(email) || !password) return void res.status(400).type('html').send(pages.loginPasswordPage(csrf(req, res), email, 'Enter your email and your password.'));
-      if (!(await withinLimit(res, 'Sign in', () => d.limiter.beforeSignIn(email, req.ip ?? '')))) return;
+      // The limits take their points before the password is checked, and a browser that signed
+      // in as this email before is counted on its own (rate-limit.ts, device-cookie.ts).
+      const attempt = { email, address: req.ip ?? '', device: d.devices.trusted(req, email) };
+      if (!(await withinLimit(res, 'Sign in', () => d.limiter.beforeSignIn(attempt)))) return;
       const result = await d.people.checkPassword(email, password);
       if (!result.ok) {
-        await d.limiter.failed(email);
         d.logger.info({ reason: result.reason }, 'password sign-in refused');
         return void res.status(401).type('html').send(pages.loginPasswordPage(csrf(req, res), email, GENERIC_FAILURE));
       }
-      await d.limiter.succeeded(email);
+      await d.limiter.succeeded(attempt);
+      d.devices.remember(req, res, email);
       await d.signIn.complete(req, res, { tenantId: result.user.tenantId, userId: result.user.userId, method: 'password' });
     }),
   );
@@ -142,7 +151,7 @@ export function createFrontDoorRouter(d: FrontDoorDeps): Router {
     '/logout',
     wrap(async (req, res) => {
       if (req.session.user) await destroySession(req);
-      res.clearCookie(SESSION_COOKIE, { path: '/' });
+      res.clearCookie(d.stack.cookieName, { path: '/', secure: d.stack.cookieName.startsWith('__Host-') });
       res.redirect(303, '/login');
     }),
   );
@@ -171,6 +180,7 @@ export function createFrontDoorRouter(d: FrontDoorDeps): Router {
         if (!seen) return void res.status(410).type('html').send(pages.messagePage('Activation link', result.message));
         return void res.status(400).type('html').send(activation(req, res, token, seen.user.email ?? '', seen.user.policyVersion, result.message));
       }
+      if (result.user.email) d.devices.remember(req, res, result.user.email);
       await d.signIn.complete(req, res, { tenantId: result.user.tenantId, userId: result.user.userId, method: 'password' });
     }),
   );
@@ -183,9 +193,11 @@ export function createFrontDoorRouter(d: FrontDoorDeps): Router {
       const email = field(req, 'email').trim().toLowerCase();
       if (!EMAIL.test(email)) return void res.status(400).type('html').send(pages.forgotPage(csrf(req, res), 'Enter your email address, like name@example.com.'));
       if (!(await withinLimit(res, 'Forgot your password', () => d.limiter.beforeReset(email, req.ip ?? '')))) return;
-      await d.self.forgotPassword(email);
-      // The same words whether or not the address has an account.
+      // The same words whether or not the address has an account, and at the same cost: the
+      // answer goes first, the lookup and the reset email after it, for every address (issue 9,
+      // point 16; test/api/front-door.test.ts, "forgot password answers before it looks anything up").
       res.type('html').send(pages.messagePage('Check your email', 'If an account uses this address, we sent it a link to choose a new password. The link works for one hour.', { href: '/login', text: 'Back to sign in' }));
+      d.later.run('forgot-password', () => d.self.forgotPassword(email));
     }),
   );
 
@@ -207,6 +219,9 @@ export function createFrontDoorRouter(d: FrontDoorDeps): Router {
         if (!(await d.self.peek(token, 'reset'))) return void res.status(410).type('html').send(pages.messagePage('Reset link', result.message, { href: '/forgot-password', text: 'Forgot your password?' }));
         return void res.status(400).type('html').send(pages.resetPage({ csrf: csrf(req, res), token, suggestion: suggestion(), minLength: MIN_LENGTH, message: result.message }));
       }
+      // The reset link proved the mailbox: this browser becomes a known device, the way back in
+      // for someone whose account budget an attacker spent (rate-limit.ts).
+      if (result.user.email) d.devices.remember(req, res, result.user.email);
       await d.signIn.complete(req, res, { tenantId: result.user.tenantId, userId: result.user.userId, method: 'password' });
     }),
   );

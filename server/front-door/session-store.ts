@@ -2,13 +2,19 @@
 // balancer sees the same sessions (test/api/front-door.test.ts signs in on one instance and is
 // recognised by another). Why our own small store rather than connect-pg-simple: force logout
 // must end all sessions of given people at once, so the table carries tenant_id and user_id
-// columns; and the cookie's session id is a bearer secret, so only its SHA-256 is stored.
-// Lookups by id are global (the id names the session) and run as the schema owner; force logout
-// runs in the tenant's transaction under row-level security.
+// columns; and the cookie's session id is a bearer secret, so only its SHA-256 is stored. The
+// SQL is store/sessions-repo.ts.
+//
+// Only the sign-in step creates a signed-in person's row (`start`, called by SignInService.complete
+// after it regenerated the id). express-session's own saves (`set`, at the end of every request
+// that changed the session) and `touch` only change a row that still exists: a session ended by
+// force logout, a password reset or deactivation while one of its requests was in flight is not
+// written back by that request (issue 9, point 10; test/api/front-door.test.ts, "an ended
+// session is not brought back by a request in flight").
 import session, { SessionData } from 'express-session';
 import type { Knex } from 'knex';
-import { hashToken } from '../tenancy/tokens';
-import { asOwner, Tx } from '../store/scope';
+import * as repo from '../store/sessions-repo';
+import { asOwner, inTenant } from '../store/scope';
 
 type Callback<T = void> = (err?: unknown, value?: T) => void;
 
@@ -29,48 +35,47 @@ export class DbSessionStore extends session.Store {
   }
 
   override get(sid: string, cb: Callback<SessionData | null>): void {
-    asOwner(this.opts.knex, async (trx) => (await trx.raw('SELECT data FROM sessions WHERE sid_hash = ? AND expires_at > ?', [hashToken(sid), this.opts.clock()])).rows[0])
+    asOwner(this.opts.knex, (trx) => repo.find(trx, sid, this.opts.clock()))
       .then((row) => cb(undefined, row ? (row.data as SessionData) : null))
       .catch((err) => cb(err));
+  }
+
+  /**
+   * The signed-in person's session starts: its row is created, in the person's tenant. The only
+   * way a row naming a person comes to exist.
+   */
+  async start(sid: string, data: SessionData): Promise<void> {
+    const user = data.user;
+    if (!user) throw new Error('start() needs a signed-in person in the session');
+    await inTenant(this.opts.knex, user.tenantId, (trx) => repo.create(trx, user.tenantId, user.userId, sid, data, this.opts.clock(), this.expiry()));
   }
 
   override set(sid: string, data: SessionData, cb?: Callback): void {
     const user = data.user;
     const now = this.opts.clock();
-    asOwner(this.opts.knex, (trx) =>
-      trx.raw(
-        `INSERT INTO sessions (sid_hash, tenant_id, user_id, data, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT (sid_hash) DO UPDATE SET tenant_id = EXCLUDED.tenant_id, user_id = EXCLUDED.user_id, data = EXCLUDED.data, expires_at = EXCLUDED.expires_at`,
-        [hashToken(sid), user?.tenantId ?? null, user?.userId ?? null, JSON.stringify(data), now, this.expiry()],
-      ),
-    )
-      .then(() => cb?.())
-      .catch((err) => {
-        // The person was deleted between loading the session and saving it: nothing to keep.
-        if ((err as { code?: string }).code === '23503') return cb?.();
-        cb?.(err);
-      });
+    const saved = user
+      ? // Only the person's live row changes; none left means the session ended meanwhile.
+        inTenant(this.opts.knex, user.tenantId, (trx) => repo.save(trx, user.tenantId, user.userId, sid, data, now, this.expiry()))
+      : // Nobody signed in (an SSO sign-in in progress keeps its OIDC state here).
+        asOwner(this.opts.knex, (trx) => repo.saveAnonymous(trx, sid, data, now, this.expiry()));
+    saved.then(() => cb?.()).catch((err) => cb?.(err));
   }
 
-  /**
-   * Moves the idle deadline. Only the row that still exists is touched: a session ended by force
-   * logout stays ended even if a request of it was in flight.
-   */
+  /** Moves the idle deadline of a row that still exists. */
   override touch(sid: string, _data: SessionData, cb?: Callback): void {
-    asOwner(this.opts.knex, (trx) => trx.raw('UPDATE sessions SET expires_at = ? WHERE sid_hash = ? AND expires_at > ?', [this.expiry(), hashToken(sid), this.opts.clock()]))
+    asOwner(this.opts.knex, (trx) => repo.touch(trx, sid, this.opts.clock(), this.expiry()))
       .then(() => cb?.())
       .catch((err) => cb?.(err));
   }
 
   override destroy(sid: string, cb?: Callback): void {
-    asOwner(this.opts.knex, (trx) => trx.raw('DELETE FROM sessions WHERE sid_hash = ?', [hashToken(sid)]))
+    asOwner(this.opts.knex, (trx) => repo.destroy(trx, sid))
       .then(() => cb?.())
       .catch((err) => cb?.(err));
   }
 
   /** Deletes sessions past their deadline (main.ts runs it on a timer). */
   async purgeExpired(): Promise<number> {
-    const res = await asOwner(this.opts.knex, (trx) => trx.raw('DELETE FROM sessions WHERE expires_at <= ?', [this.opts.clock()]));
-    return res.rowCount ?? 0;
+    return asOwner(this.opts.knex, (trx) => repo.purgeExpired(trx, this.opts.clock()));
   }
 }

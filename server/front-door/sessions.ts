@@ -24,9 +24,17 @@ export interface SessionStackOptions {
   logger: Logger;
 }
 
-export const SESSION_COOKIE = 'provisio.sid';
+/**
+ * The session cookie's name. On an https PUBLIC_URL it carries the `__Host-` prefix (RFC 6265bis
+ * §4.1.3.2): browsers then accept it only with Secure, Path=/ and no Domain, so neither a
+ * sibling subdomain nor a plain-http page can plant or overwrite it (session fixation across
+ * subdomains). Issue 9, point 16; test/api/front-door.test.ts, "Secure cookies behind https".
+ */
+export const sessionCookieName = (secure: boolean) => (secure ? '__Host-provisio.sid' : 'provisio.sid');
 
 export interface SessionStack {
+  /** The session cookie's name (sessionCookieName). */
+  cookieName: string;
   /** Cookie parsing, the session, and the absolute timeout. */
   session: RequestHandler[];
   /** Form-body parsing and the CSRF check on unsafe methods. */
@@ -40,7 +48,7 @@ export interface SessionStack {
 export function sessionStack(o: SessionStackOptions): SessionStack {
   const sessionMiddleware = session({
     store: o.store,
-    name: SESSION_COOKIE,
+    name: sessionCookieName(o.secure),
     secret: o.cookieSecret,
     resave: false,
     // No row for anonymous visitors: a session is saved once it holds something (OIDC state, a
@@ -74,6 +82,7 @@ export function sessionStack(o: SessionStackOptions): SessionStack {
   });
 
   return {
+    cookieName: sessionCookieName(o.secure),
     session: [cookieParser(), sessionMiddleware, absolute],
     forms: [express.urlencoded({ extended: false, limit: '16kb' }), csrf.doubleCsrfProtection as RequestHandler],
     csrfToken: (req, res) => csrf.generateCsrfToken(req, res, { overwrite: false, validateOnReuse: false }),
@@ -84,6 +93,16 @@ export function sessionStack(o: SessionStackOptions): SessionStack {
 /** Promisified session helpers. */
 export const regenerate = (req: Request) => new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
 export const saveSession = (req: Request) => new Promise<void>((resolve, reject) => req.session.save((err) => (err ? reject(err) : resolve())));
+/**
+ * The sign-in step's save: creates the session's row (DbSessionStore.start). Every later save
+ * only updates that row, so a session ended meanwhile is not recreated (issue 9, point 10).
+ */
+export const startSession = async (req: Request) => {
+  const store = req.sessionStore;
+  if (!(store instanceof DbSessionStore)) throw new Error('the front door runs on DbSessionStore');
+  await store.start(req.sessionID, req.session);
+  // express-session saves again at the end of the request (an update of the row just made).
+};
 export const destroySession = (req: Request) => new Promise<void>((resolve, reject) => req.session.destroy((err) => (err ? reject(err) : resolve())));
 
 export type Handler = (req: Request, res: Response, next: NextFunction) => void;

@@ -8,7 +8,7 @@ import { needsPrivacy } from '../accounts/person';
 import type { Actor } from '../resources/actor';
 import type { EligibleUser, SignIn, SignInMethod } from './contracts';
 import { loginEmailPage } from './pages';
-import { regenerate, saveSession } from './sessions';
+import { regenerate, startSession } from './sessions';
 
 export class SignInService implements SignIn {
   constructor(
@@ -38,7 +38,7 @@ export class SignInService implements SignIn {
     req.session.mustChangePassword = who.method === 'password' && f.mustChangePassword;
     req.session.mustAcceptPrivacy = f.activationState !== 'active' || needsPrivacy(f);
     if (who.method === 'oidc' && who.verifiedEmail) req.session.loginEmail = who.verifiedEmail;
-    await saveSession(req);
+    await startSession(req); // issue 9 point 10: only sign-in creates a session row
     this.deps.logger.info({ tenant: who.tenantId, user: who.userId, method: who.method }, 'signed in');
     res.redirect(303, await this.landing(req));
   }

@@ -14,7 +14,7 @@ import { BulkService } from '../resources/bulk';
 import { BULK_RESPONSE_URN } from '../scim/urns';
 import { etagMatches, etagOf, ResourceService, Scope } from '../resources/service';
 import { Authenticator, Credential } from '../tenancy/authenticator';
-import { bearerToken } from '../tenancy/tokens';
+import { bearerToken } from '../secrets';
 import { scimErrorHandler, toScimError } from './error-handler';
 import { handle } from './handle';
 import { errorBody, SCIM_CONTENT_TYPE, sendScim, sendScimError } from './respond';

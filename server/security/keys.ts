@@ -2,7 +2,7 @@
 // generated once and kept in the database (server_keys) so every instance on that database
 // shares it. Everything else is derived from it with HKDF (RFC 5869), one label per use, so a
 // key is never used for two purposes: sealing stored secrets (SSO client secrets, outbox mail),
-// signing session cookies, and CSRF tokens.
+// signing session cookies, CSRF tokens, and known-device cookies.
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
@@ -43,6 +43,8 @@ export interface ServerKeys {
   cookieSecret: string;
   /** Binds CSRF tokens (csrf-csrf `getSecret`). */
   csrfSecret: string;
+  /** Signs known-device cookies (front-door/device-cookie.ts). */
+  deviceSecret: string;
 }
 
 function derive(master: Buffer, label: string): Buffer {
@@ -54,6 +56,7 @@ export function keysFrom(master: Buffer): ServerKeys {
     box: new SecretBox(derive(master, 'secret-box')),
     cookieSecret: derive(master, 'session-cookie').toString('base64url'),
     csrfSecret: derive(master, 'csrf').toString('base64url'),
+    deviceSecret: derive(master, 'device-cookie').toString('base64url'),
   };
 }
 

@@ -4,7 +4,7 @@
 // DELETE /api/v1/tokens/{id}). last_used_at is written at most once a minute per token.
 import type { Knex } from 'knex';
 import { TokenRow, TokensRepo } from '../store/tenants-repo';
-import { hashToken } from './tokens';
+import { hashToken } from '../secrets';
 import { asOwner, inTenant } from '../store/scope';
 import { tokenStillEmpowered } from '../resources/authority';
 

@@ -9,7 +9,7 @@ import { isObject } from '../scim/normalize';
 import { Catalog } from '../resources/catalog';
 import { ResourceService } from '../resources/service';
 import { TenantsRepo, TokensRepo } from '../store/tenants-repo';
-import { generateToken, hashToken } from './tokens';
+import { generateToken, hashToken } from '../secrets';
 import { asOwner } from '../store/scope';
 import { requireAddress } from '../scim/email-address';
 import { DEFAULT_PRICE_LIST_NAME, PriceListsRepo } from '../store/price-lists-repo';

@@ -4,7 +4,7 @@
 import request from 'supertest';
 import { createApp } from '../../server/app';
 import { createDeps, Deps } from '../../server/deps';
-import { browser, linkToken } from '../support/browser';
+import { browser, csrfOf, linkToken } from '../support/browser';
 import { createTenant, Harness, PROVISIO_USER, scim, startHarness, TestTenant, USER } from '../support/harness';
 import { startSmtpSink, SmtpSink, Captured } from '../support/smtp-sink';
 
@@ -31,6 +31,7 @@ afterAll(async () => {
 
 /** Runs the mail worker and returns the newest message to this address. */
 async function mailTo(address: string, template?: RegExp): Promise<Captured> {
+  await h.deps.later?.idle(); // mail queued after an answer (forgot-password)
   await h.deps.mail.worker.runOnce();
   const list = smtp.messages.filter((m) => m.to.includes(address) && (!template || template.test(m.subject)));
   if (!list.length) throw new Error(`no mail to ${address}; have: ${smtp.messages.map((m) => `${m.to} ${m.subject}`).join(' | ')}`);
@@ -270,19 +271,6 @@ describe('signing in with a password', () => {
     expect(res.status).toBe(401);
   });
 
-  it('sign-in attempts are rate-limited per account with Retry-After', async () => {
-    const p = await activePerson();
-    const b = browser(h.app);
-    await b.get('/login');
-    let last: request.Response | undefined;
-    for (let i = 0; i < 11; i++) last = await b.post('/login/password', { email: p.email, password: `wrong-password-${i}-xx` });
-    expect(last!.status).toBe(429);
-    expect(Number(last!.headers['retry-after'])).toBeGreaterThan(0);
-    // Even the right password waits now.
-    const right = await b.post('/login/password', { email: p.email, password: GOOD });
-    expect(right.status).toBe(429);
-  });
-
   it('refuses a form without its CSRF token and sends security headers', async () => {
     const page = await h.http.get('/login');
     expect(page.headers['content-security-policy']).toMatch(/script-src 'none'/);
@@ -306,6 +294,96 @@ describe('signing in with a password', () => {
     expect((await browser(h.app).signIn(p.email, GOOD)).status).toBe(401);
     expect((await p.b.get('/account')).headers.location).toBe('/login');
     expect((await p.b.me()).status).toBe(401);
+  });
+});
+
+// Issue 9, points 6 and 11 (front-door/rate-limit.ts, device-cookie.ts). Attackers' requests
+// carry their own client address in X-Forwarded-For (loopback addresses; loopback is a trusted
+// proxy by default, so req.ip is that address), away from the 127.0.0.1 the other tests use.
+describe('rate limits', () => {
+  /** A password sign-in from this agent and client address, with the CSRF token of a fresh form. */
+  async function attempt(agent: request.Agent, ip: string, email: string, password: string) {
+    const page = await agent.get('/login').set('X-Forwarded-For', ip);
+    return agent.post('/login/password').set('X-Forwarded-For', ip).type('form').send(new URLSearchParams({ email, password, _csrf: csrfOf(page.text) }).toString());
+  }
+  /** Signs a browser out; it keeps its device cookie, as a browser does. */
+  async function signOut(b: ReturnType<typeof browser>) {
+    await b.get('/account');
+    expect((await b.post('/logout', {})).headers.location).toBe('/login');
+    expect(b.cookie('provisio.device')).toBeDefined();
+  }
+  const refusedChecks = () => h.logs.filter((l) => l.includes('"password sign-in refused"')).length;
+
+  it('60 wrong passwords sent at once: at most 10 are checked, the rest wait; the person still gets in from another address and from their known browser', async () => {
+    const p = await activePerson(); // p.b activated through the link: a known device of p
+    await signOut(p.b);
+    const attacker = request.agent(h.app);
+    const page = await attacker.get('/login').set('X-Forwarded-For', '127.0.6.6');
+    const csrf = csrfOf(page.text);
+    const checkedBefore = refusedChecks();
+    const burst = await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        attacker.post('/login/password').set('X-Forwarded-For', '127.0.6.6').type('form').send(new URLSearchParams({ email: p.email, password: `wrong-password-${i}-xx`, _csrf: csrf }).toString()),
+      ),
+    );
+    const statuses = burst.map((r) => r.status);
+    const checked = statuses.filter((s) => s === 401).length;
+    expect(checked).toBeLessThanOrEqual(10);
+    expect(checked).toBeGreaterThan(0);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(60 - checked);
+    // Each 401 is one Argon2 check (and one log line); the 429s were never checked.
+    expect(refusedChecks() - checkedBefore).toBe(checked);
+    for (const r of burst.filter((x) => x.status === 429)) expect(Number(r.headers['retry-after'])).toBeGreaterThan(0);
+
+    // That pair (this email from this address) waits, even with the right password…
+    expect((await attempt(attacker, '127.0.6.6', p.email, GOOD)).status).toBe(429);
+    // …but the person is not locked out: from another address, in a new browser,
+    expect((await attempt(request.agent(h.app), '127.0.6.7', p.email, GOOD)).status).toBe(303);
+    // and from their own browser (its device cookie) even at the attacker's address.
+    expect((await attempt(p.b.agent, '127.0.6.6', p.email, GOOD)).status).toBe(303);
+  });
+
+  it('guessing from many addresses slows everyone without the device cookie, never the person with it; a reset link makes a browser known', async () => {
+    const p = await activePerson();
+    await signOut(p.b);
+    for (let n = 1; n <= 5; n++) {
+      const from = request.agent(h.app);
+      for (let i = 0; i < 10; i++) expect((await attempt(from, `127.0.7.${n}`, p.email, `wrong-password-${n}-${i}`)).status).toBe(401);
+    }
+    // The account's budget for unknown browsers (50 per 15 minutes) is spent: a new address and
+    // a new browser wait, the right password too.
+    const fresh = await attempt(request.agent(h.app), '127.0.7.9', p.email, GOOD);
+    expect(fresh.status).toBe(429);
+    expect(Number(fresh.headers['retry-after'])).toBeGreaterThan(0);
+    // The person's own browser is counted on its own and signs in, from anywhere.
+    expect((await attempt(p.b.agent, '127.0.7.10', p.email, GOOD)).status).toBe(303);
+    // The device cookie is bound to its account: p's browser typing another email is a stranger.
+    const q = await activePerson();
+    await signOut(q.b);
+    await signOut(p.b);
+    for (let i = 0; i < 10; i++) await attempt(request.agent(h.app), '127.0.7.20', q.email, `wrong-password-q-${i}`);
+    expect((await attempt(p.b.agent, '127.0.7.20', q.email, GOOD)).status).toBe(429);
+    expect((await attempt(q.b.agent, '127.0.7.20', q.email, GOOD)).status).toBe(303);
+
+    // Someone on a new browser while the budget is spent: the reset link proves the mailbox,
+    // signs them in and makes that browser known.
+    const c = browser(h.app);
+    await c.get('/forgot-password');
+    await c.post('/forgot-password', { email: p.email });
+    const token = linkToken((await mailTo(p.email, /reset|password/i)).text, '/reset-password');
+    await c.get(`/reset-password?token=${token}`);
+    expect((await c.post('/reset-password', { token, password: 'reset-passphrase-after-spray-1' })).status).toBe(303);
+    await signOut(c);
+    expect((await attempt(c.agent, '127.0.7.9', p.email, 'reset-passphrase-after-spray-1')).status).toBe(303);
+  });
+
+  it('keeps no email or address in clear', async () => {
+    const rows = await h.owner(async (trx) => (await trx.raw('SELECT key FROM rate_limits')).rows as { key: string }[]);
+    expect(rows.length).toBeGreaterThan(0);
+    for (const { key } of rows) {
+      expect(key).not.toMatch(/@|127\.0\./);
+      expect(key).toMatch(/^[a-z-]+:[0-9a-f]{64}$/);
+    }
   });
 });
 
@@ -358,7 +436,7 @@ describe('sessions', () => {
     expect(users.headers['set-cookie']).toBeUndefined();
   });
 
-  it('Secure cookies behind https', async () => {
+  it('Secure cookies behind https; the session cookie is __Host- prefixed', async () => {
     const secure = await startHarness({ clock, env: { SMTP_URL: smtp.url, PUBLIC_URL: 'https://provisio.example' } });
     try {
       const res = await secure.http.get('/login');
@@ -366,6 +444,44 @@ describe('sessions', () => {
       expect(csrfCookie).toMatch(/^__Host-/);
       expect(csrfCookie).toMatch(/Secure/);
       expect(res.headers['strict-transport-security']).toBeDefined();
+
+      // Issue 9, point 16: a whole sign-in over https (the TLS-terminating proxy says so in
+      // X-Forwarded-Proto; loopback is a trusted proxy by default). Secure cookies are handed
+      // back by hand: supertest's agent keeps them for https URLs only.
+      const other = await createTenant(secure, 'Https Co', `chief-${seq}@https.test`);
+      const email = `person-${seq}@https.test`;
+      const made = await scim(secure, other).post('/Users', { schemas: [USER], userName: email, [PROVISIO_USER]: { activationMode: 'generatedCredentials', credentialsEmail: `it-${seq}@https.test` } });
+      expect(made.status).toBe(201);
+      await secure.deps.mail.worker.runOnce();
+      const mail = smtp.messages.filter((m) => m.to.includes(`it-${seq}@https.test`)).pop()!;
+      const password = /([A-Za-z0-9]{20})/.exec(mail.text.split(email)[1] ?? '')![1];
+      const jar = new Map<string, string>();
+      const keep = (r: request.Response) => {
+        for (const c of ([] as string[]).concat(r.headers['set-cookie'] ?? [])) jar.set(c.split('=')[0], c);
+        return r;
+      };
+      const cookieHeader = () => [...jar.values()].map((c) => c.split(';')[0]).join('; ');
+      const page = keep(await secure.http.get('/login').set('X-Forwarded-Proto', 'https'));
+      const csrf = /name="_csrf" value="([^"]+)"/.exec(page.text)![1];
+      const signed = keep(
+        await secure.http.post('/login/password').set('X-Forwarded-Proto', 'https').set('Cookie', cookieHeader()).type('form').send(new URLSearchParams({ email, password, _csrf: csrf }).toString()),
+      );
+      expect(signed.status).toBe(303);
+      const sid = jar.get('__Host-provisio.sid');
+      expect(sid).toBeDefined();
+      expect(jar.has('provisio.sid')).toBe(false);
+      // What the prefix demands of the cookie (RFC 6265bis §4.1.3.2): Secure, Path=/, no Domain.
+      expect(sid).toMatch(/; Secure/i);
+      expect(sid).toMatch(/; Path=\/(;|$)/);
+      expect(sid).not.toMatch(/Domain=/i);
+      expect(sid).toMatch(/HttpOnly/);
+      const me = keep(await secure.http.get('/api/v1/me').set('X-Forwarded-Proto', 'https').set('Cookie', cookieHeader()));
+      expect(me.status).toBe(200);
+      expect(me.body.userName).toBe(email);
+      // Signing out clears it under the same name.
+      const out = await secure.http.post('/logout').set('X-Forwarded-Proto', 'https').set('Cookie', cookieHeader()).type('form').send(new URLSearchParams({ _csrf: me.body.csrfToken }).toString());
+      expect(out.status).toBe(303);
+      expect(([] as string[]).concat(out.headers['set-cookie'] ?? []).some((c) => /^__Host-provisio\.sid=;.*Secure/i.test(c))).toBe(true);
     } finally {
       await secure.close();
     }
@@ -413,6 +529,45 @@ describe('force logout', () => {
     const d = await activePerson();
     expect((await scim(h, t).delete(`/Users/${d.id}`)).status).toBe(204);
     expect((await d.b.me()).status).toBe(401);
+  });
+
+  // Issue 9, point 10: the store only updates rows; only the sign-in step creates one. The request
+  // is held after its session was loaded (the store's get answers only when the test says so),
+  // the session is ended meanwhile, then the request finishes and saves (POST /account/switch).
+  it.each([
+    ['force logout', (id: string) => admin(`/users/${id}/force-logout`)],
+    ['an admin password reset', (id: string) => admin(`/users/${id}/reset-password`)],
+  ])('an ended session is not brought back by a request in flight (%s)', async (_what, end) => {
+    const a = await activePerson();
+    await a.b.get('/account'); // the switch form's CSRF token
+    const sid = decodeURIComponent(a.b.cookie()!.split('=')[1]).slice(2).split('.')[0];
+    const store = h.deps.frontDoor.sessions;
+    const realGet = store.get;
+    let loaded!: () => void;
+    let release!: () => void;
+    const wasLoaded = new Promise<void>((r) => (loaded = r));
+    const released = new Promise<void>((r) => (release = r));
+    store.get = function (id, cb) {
+      realGet.call(this, id, (err, data) => {
+        if (id !== sid) return cb(err, data);
+        loaded();
+        void released.then(() => cb(err, data));
+      });
+    };
+    try {
+      const inFlight = a.b.post('/account/switch', { accountId: t.id });
+      await wasLoaded;
+      const ended = await end(a.id);
+      expect(ended.status).toBeLessThan(300);
+      release();
+      await inFlight;
+    } finally {
+      store.get = realGet;
+    }
+    const rows = await h.owner(async (trx) => (await trx.raw('SELECT count(*)::int AS n FROM sessions WHERE user_id = ?', [a.id])).rows[0].n);
+    expect(rows).toBe(0);
+    expect((await a.b.get('/account')).headers.location).toBe('/login');
+    expect((await a.b.me()).status).toBe(401);
   });
 
   it('a password change ends the other sessions but keeps the current one', async () => {
@@ -500,6 +655,52 @@ describe('resets and email changes', () => {
     expect((await a.b.me()).status).toBe(401);
     expect((await c.me()).status).toBe(200);
     expect((await browser(h.app).get(`/reset-password?token=${token}`)).status).toBe(410);
+  });
+
+  // Issue 9, point 16: the answer cannot depend on whether the address exists, in words or in
+  // time. Proven without timing: the runner of after-answer work is held, the pages are
+  // compared, nothing was looked up or queued yet; released, the work runs for both addresses and
+  // only the real one gets mail.
+  it('forgot password answers before it looks anything up, and does the same work for any address', async () => {
+    const jobs: (() => Promise<void>)[] = [];
+    const held = {
+      run: (_label: string, work: () => Promise<void>) => void jobs.push(work),
+      idle: async () => undefined,
+    };
+    const later = await startHarness({ clock, env: { SMTP_URL: smtp.url }, later: held });
+    try {
+      const other = await createTenant(later, 'Later Co', `chief-${seq}@later.test`);
+      const email = `person-${seq}@later.test`;
+      const made = await scim(later, other).post('/Users', { schemas: [USER], userName: email, [PROVISIO_USER]: { activationMode: 'generatedCredentials' } });
+      expect(made.status).toBe(201);
+      await later.deps.mail.worker.runOnce(); // the activation and credentials mail, out of the way
+      const resetLinks = () => later.owner(async (trx) => (await trx.raw("SELECT count(*)::int AS n FROM one_time_links WHERE user_id = ? AND purpose = 'reset'", [made.body.id])).rows[0].n);
+      const resetMail = () => later.owner(async (trx) => (await trx.raw("SELECT count(*)::int AS n FROM outbox WHERE template = 'password-reset'")).rows[0].n);
+
+      const b = browser(later.app);
+      await b.get('/forgot-password');
+      const known = await b.post('/forgot-password', { email });
+      await b.get('/forgot-password');
+      const unknown = await b.post('/forgot-password', { email: `ghost-${seq}@later.test` });
+      expect(known.status).toBe(200);
+      expect(unknown.status).toBe(200);
+      expect(known.text).toBe(unknown.text);
+      // Both answers are out; nothing was looked up or queued, for either address.
+      expect(jobs).toHaveLength(2);
+      expect(await resetLinks()).toBe(0);
+      expect(await resetMail()).toBe(0);
+
+      for (const work of jobs.splice(0)) await work();
+      expect(await resetLinks()).toBe(1);
+      expect(await resetMail()).toBe(1);
+      const sent = smtp.messages.length;
+      await later.deps.mail.worker.runOnce();
+      const mails = smtp.messages.slice(sent);
+      expect(mails.map((m) => m.to)).toEqual([[email]]);
+      expect(linkToken(mails[0].text, '/reset-password')).toEqual(expect.any(String));
+    } finally {
+      await later.close();
+    }
   });
 
   it('an email change kills pending links and sends a new activation to the new address', async () => {

@@ -1,5 +1,5 @@
 // Operator API (/operator/v1) and CLI: the contract other parts and scripts rely on.
-import { hashToken } from '../../server/tenancy/tokens';
+import { hashToken } from '../../server/secrets';
 import { runCli } from '../../server/cli';
 import { freshDatabase, Harness, OPERATOR_TOKEN, startHarness, USER } from '../support/harness';
 import fs from 'node:fs';
@@ -67,6 +67,21 @@ describe('POST /operator/v1/tenants', () => {
     const res = await h.http.post('/operator/v1/tenants').set(op()).set('Content-Type', 'application/json').send('{"name": ');
     expect(res.status).toBe(400);
     expect(res.body.scimType).toBe('invalidSyntax');
+  });
+
+  // Issue 9, point 13: the token is checked before the body is read, so an anonymous caller gets
+  // 401 whatever it sends — no 413 for a body over MAX_BODY_BYTES, no 400 for broken JSON.
+  it('authenticates before it reads the body', async () => {
+    const big = `{"name": "${'x'.repeat(h.deps.config.maxBodyBytes + 10)}"}`;
+    for (const auth of [{}, { Authorization: 'Bearer wrong-token' }]) {
+      const oversized = await h.http.post('/operator/v1/tenants').set(auth).set('Content-Type', 'application/json').send(big);
+      expect(oversized.status).toBe(401);
+      const broken = await h.http.post('/operator/v1/tenants').set(auth).set('Content-Type', 'application/json').send('{"name": ');
+      expect(broken.status).toBe(401);
+    }
+    // With the token: as before.
+    expect((await h.http.post('/operator/v1/tenants').set(op()).set('Content-Type', 'application/json').send(big)).status).toBe(413);
+    expect((await h.http.post('/operator/v1/tenants').set(op()).set('Content-Type', 'application/json').send('{"name": ')).body.scimType).toBe('invalidSyntax');
   });
 
   it('needs the operator token', async () => {

@@ -4,8 +4,9 @@
 // of server/admin/tokens.ts: a sub-account-bound credential only deals in tokens of its own
 // sub-account; a token cannot revoke itself.
 import request from 'supertest';
-import { hashToken } from '../../server/tenancy/tokens';
-import { createTenant, ERROR, GROUP, Harness, PROVISIO_GROUP, scim, startHarness, TestTenant, USER } from '../support/harness';
+import { hashToken } from '../../server/secrets';
+import { browser, Browser, linkToken } from '../support/browser';
+import { createTenant, ERROR, GROUP, Harness, OPERATOR_TOKEN, PROVISIO_GROUP, scim, startHarness, TestTenant, USER } from '../support/harness';
 
 // A controllable clock: expiry is judged by the server's clock.
 let offsetMs = 0;
@@ -63,6 +64,16 @@ async function mint(body: Record<string, unknown>, by: string = t.token): Promis
 const scimStatus = async (token: string) => (await h.http.get(`${t.path}/Users`).set('Authorization', `Bearer ${token}`)).status;
 const adminStatus = async (token: string) => (await admin(token).get('/tokens')).status;
 const listed = async (by: string = t.token): Promise<Token[]> => (await admin(by).get('/tokens').expect(200)).body.tokens;
+/** The tenant's primary admin, activated through the kept activation email (no SMTP_URL here) and signed in. */
+async function signedInPrimaryAdmin(email: string): Promise<Browser> {
+  const kept = await h.http.get('/operator/v1/mail').query({ to: email }).set('Authorization', `Bearer ${OPERATOR_TOKEN}`);
+  const token = linkToken(kept.body.messages[0].text, '/activate');
+  const b = browser(h.app);
+  await b.get(`/activate?token=${token}`);
+  expect((await b.post('/activate', { token, password: 'correct-horse-battery-staple-42', acceptPrivacy: 'yes' })).headers.location).toBe('/console');
+  return b;
+}
+
 const tokenCount = async () => Number((await h.owner((db) => db('api_tokens').where({ tenant_id: t.id }).count({ n: '*' })))[0].n);
 
 beforeAll(async () => {
@@ -155,6 +166,46 @@ describe('POST /api/v1/tokens', () => {
     const before = await tokenCount();
     expectJsonError(await admin(t.token).post('/tokens', body()), 400, 'invalidValue', detail);
     expect(await tokenCount()).toBe(before);
+  });
+});
+
+// Issue 9, point 13: the admin API knows the caller before it reads the body.
+describe('authentication comes before the body', () => {
+  const big = () => `{"name": "${'x'.repeat(h.deps.config.maxBodyBytes + 10)}"}`;
+  const post = (body: string, token?: string) => {
+    const r = h.http.post('/api/v1/tokens').set('Content-Type', 'application/json');
+    return (token ? r.set('Authorization', `Bearer ${token}`) : r).send(body);
+  };
+
+  it('an anonymous or wrong-token request is 401 however large or broken its body', async () => {
+    const before = await tokenCount();
+    for (const token of [undefined, 'pvs_not-a-real-token']) {
+      expectJsonError(await post(big(), token), 401);
+      expectJsonError(await post('{"name": ', token), 401);
+    }
+    expect(await tokenCount()).toBe(before);
+  });
+
+  it('an authenticated request still gets 413 and 400 invalidSyntax', async () => {
+    expectJsonError(await post(big(), t.token), 413);
+    expectJsonError(await post('{"name": ', t.token), 400, 'invalidSyntax');
+  });
+
+  it('a session without a CSRF header is refused before its body is read; with the header it works', async () => {
+    // The console's path: the primary admin's session, the CSRF token from GET /api/v1/me in
+    // X-CSRF-Token (never in the body, which is not parsed until the caller is known).
+    const email = `chief-${Date.now()}@session-body.test`;
+    await createTenant(h, 'Session Body Co', email);
+    const b = await signedInPrimaryAdmin(email);
+    const csrf = (await b.me()).body.csrfToken;
+    const anonymous = await h.http.post('/api/v1/tokens').set('Content-Type', 'application/json').send('{"name": ');
+    expect(anonymous.status).toBe(401);
+    const noHeader = await b.agent.post('/api/v1/tokens').set('Content-Type', 'application/json').send('{"name": ');
+    expect(noHeader.status).toBe(403);
+    const broken = await b.agent.post('/api/v1/tokens').set('X-CSRF-Token', csrf).set('Content-Type', 'application/json').send('{"name": ');
+    expectJsonError(broken, 400, 'invalidSyntax');
+    const made = await b.agent.post('/api/v1/tokens').set('X-CSRF-Token', csrf).send({ name: 'From the console', scopes: ['admin'] });
+    expect(made.status).toBe(201);
   });
 });
 

@@ -9,6 +9,7 @@ import { Writable } from 'node:stream';
 import { createApp } from '../../server/app';
 import { loadConfig } from '../../server/config';
 import { createDeps, Deps } from '../../server/deps';
+import type { AfterResponse } from '../../server/http/after-response';
 import { createLogger } from '../../server/logger';
 import { openDatabase, Database } from '../../server/store/db';
 import { asOwner, Tx } from '../../server/store/scope';
@@ -34,6 +35,8 @@ export interface Harness {
 export interface HarnessOptions {
   clock?: () => Date;
   env?: Record<string, string>;
+  /** Runs the work the server does after answering (default: the server's own runner). */
+  later?: AfterResponse;
 }
 
 /** Opens a fresh database of the kind this jest project tests. */
@@ -69,7 +72,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const logger = createLogger('info', sink);
   const config = loadConfig({ PUBLIC_URL: 'http://provisio.test', OPERATOR_TOKEN, LOG_LEVEL: 'info', ...opts.env });
   const fresh = await freshDatabase(logger);
-  const deps = await createDeps(config, logger, { db: fresh.db, clock: opts.clock });
+  const deps = await createDeps(config, logger, { db: fresh.db, clock: opts.clock, later: opts.later });
   const app = createApp(deps);
   // Every statement the server sends through its pool must filter on the tenant or say why it
   // does not; close() fails the test file otherwise (test/support/sql-scope.ts).

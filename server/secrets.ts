@@ -1,4 +1,5 @@
-// API token format and hashing. Tokens are 256 random bits; at rest only their SHA-256 is kept.
+// The secrets the server hands out — API tokens, one-time link secrets, session ids — and the hash
+// kept of them at rest. Tokens are 256 random bits; only their SHA-256 is stored.
 // A fast hash is the right tool for high-entropy secrets (no dictionary to slow down), and it
 // lets the lookup be a single indexed equality.
 import { createHash, randomBytes } from 'node:crypto';

@@ -25,6 +25,12 @@ import { tokenRoutes } from './admin/tokens';
 import { loadServerKeys, ServerKeys } from './security/keys';
 import { OidcConnections } from './sso/oidc';
 import { ssoConnectionRoutes } from './admin/sso-connections';
+import { identityAdminRoutes } from './admin/identities';
+import { FlowSeal } from './sso/flow-state';
+import { IdentityLinks } from './sso/identities';
+import { dnsResolver, NameResolver } from './sso/network';
+import { SsoPolicy } from './sso/policy';
+import { SsoRepo } from './store/sso-repo';
 import { Outbox } from './mail/outbox';
 import { MailWorker } from './mail/worker';
 import { createMailTransport, MailTransport } from './mail/transport';
@@ -52,8 +58,14 @@ export interface Deps {
   /** Feature routes of the admin API (/api/v1), mounted after its authentication. */
   adminRoutes: ((router: Router) => void)[];
   capabilities: Capabilities;
-  /** SSO connections to tenants' OIDC IdPs (sso/oidc.ts): discovery cache, passport strategies. */
+  /** SSO connections to tenants' OIDC IdPs (sso/oidc.ts): discovery cache, authorization requests. */
   sso: OidcConnections;
+  /** People's links to IdP accounts, every change audited (sso/identities.ts). */
+  ssoLinks: IdentityLinks;
+  /** Seals an OIDC sign-in's state into its cookie (sso/flow-state.ts). */
+  ssoFlows: FlowSeal;
+  /** The DNS the server asks (DNS_SERVERS): domain proofs and IdP host names. */
+  resolver: NameResolver;
   /** Scheduled work (main.ts runs it on a timer; tests call it with their own clock). */
   jobs: { purgeSubAccounts(now?: Date): ReturnType<typeof purgeSubAccounts> };
   /** Email (docs/emails.md): enqueue in a tenant transaction; main.ts starts the worker, tests call runOnce. */
@@ -97,9 +109,22 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
     transport: mailTransport,
   };
   const catalog = loadCatalog();
-  const sso = new OidcConnections({ knex: db.knex, box: keys.box, clock, logger, publicUrl: config.publicUrl });
+  const resolver = dnsResolver(config.dnsServers);
+  const ssoRepo = new SsoRepo();
+  const sso = new OidcConnections({
+    knex: db.knex,
+    box: keys.box,
+    clock,
+    logger,
+    publicUrl: config.publicUrl,
+    resolver,
+    allowInsecure: config.ssoAllowInsecureIssuers,
+    allowPrivate: config.ssoAllowPrivateIssuers,
+    repo: ssoRepo,
+  });
   const members = new MembersRepo();
   const audit = new AuditRepo();
+  const ssoLinks = new IdentityLinks({ knex: db.knex, repo: ssoRepo, audit, clock });
   const passwords = new PasswordPolicy();
   const access = new AccessService({
     knex: db.knex,
@@ -111,6 +136,7 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
     publicUrl: config.publicUrl,
     activationLinkDays: config.activationLinkDays,
     privacyPolicyVersion: config.privacyPolicyVersion,
+    ssoPolicy: new SsoPolicy({ knex: db.knex, repo: ssoRepo }),
   });
   const sessions = new DbSessionStore({ knex: db.knex, clock, idleMs: config.sessionIdleMinutes * 60_000 });
   const stack = sessionStack({
@@ -174,11 +200,15 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
       auditRoutes({ knex: db.knex, audit }),
       settingsRoutes({ knex: db.knex, audit, clock }),
       permissionsRoutes({ knex: db.knex }),
-      ssoConnectionRoutes({ knex: db.knex, sso, clock, audit }),
+      ssoConnectionRoutes({ knex: db.knex, sso, clock, audit, links: ssoLinks, resolver, logger }),
       accessRoutes({ access }),
+      identityAdminRoutes({ links: ssoLinks }),
     ],
     capabilities,
     sso,
+    ssoLinks,
+    ssoFlows: new FlowSeal(keys.box, clock),
+    resolver,
     jobs: { purgeSubAccounts: (now = clock()) => purgeSubAccounts(db.knex, audit, now, logger) },
     mail,
     frontDoor: { access, signIn, sessions, stack, limiter: new SignInLimiter(db.knex), passwords },

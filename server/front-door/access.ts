@@ -18,6 +18,7 @@ import { consumeLink, issueLink, LinkPurpose, LinkRow, newLink, peekLink, revoke
 import { dummyHash, hashPassword, PasswordPolicy, verifyPassword } from './passwords';
 import { endSessions } from './session-store';
 import type { AuditRepo } from '../store/audit-repo';
+import { SSO_REQUIRED_MESSAGE, type SsoPolicy } from '../sso/policy'; // requireSso (issue 9 point 8)
 
 export type Language = 'en' | 'fr';
 export type ActivationMode = 'activationEmail' | 'generatedCredentials';
@@ -43,6 +44,7 @@ export interface AccessDeps {
   publicUrl: string;
   activationLinkDays: number;
   privacyPolicyVersion: string;
+  ssoPolicy: Pick<SsoPolicy, 'passwordBarred'>; // requireSso (issue 9 point 8)
 }
 
 const DAY_MS = 86_400_000;
@@ -190,6 +192,10 @@ export class AccessService implements WriteHooks {
       (typeof settings.credentialsEmail === 'string' && settings.credentialsEmail) ||
       (await this.primaryAdminEmail(trx, tenantId));
     if (!to) throw invalidValue('generatedCredentials needs a credentials email: set credentialsEmail on the user or in the tenant settings');
+    if (await this.deps.ssoPolicy.passwordBarred(tenantId, { email, primaryAdmin: row.is_primary_admin === true }, trx)) { // requireSso (issue 9 point 8)
+      this.deps.logger.info({ tenant: tenantId, user: row.id }, 'user created pending: SSO is required for their domain, no password generated or mailed');
+      return;
+    }
     const password = this.deps.passwords.generate();
     await trx.raw(`UPDATE users SET activation_state = 'active' WHERE tenant_id = ? AND id = ?`, [tenantId, row.id]);
     row.activation_state = 'active';
@@ -302,12 +308,18 @@ export class AccessService implements WriteHooks {
     if (!stored) return { ok: false, reason: 'no password set' };
     if (!good) return { ok: false, reason: 'wrong password' };
     if (f.activationState !== 'active') return { ok: false, reason: 'pending activation' };
+    if (await this.passwordBarred(f)) return { ok: false, reason: 'SSO is required for this email domain' }; // requireSso (issue 9 point 8)
     // A userName changed to a new address signs in with a password only once that address is
     // proven (verify-email link); until then the old proof does not carry over. test/api/front-door.test.ts
     if (f.credentials?.verified_email !== f.email) return { ok: false, reason: 'email not verified' };
     const may = await this.mayEnter(f.tenantId, f.userId);
     if (!may) return { ok: false, reason: f.active ? 'blocked by deactivated sub-accounts' : 'inactive' };
     return { ok: true, user: may };
+  }
+
+  /** Whether this person may not set or use a password (sso/policy.ts). */ // requireSso (issue 9 point 8)
+  passwordBarred(f: UserFacts, trx?: Tx): Promise<boolean> {
+    return this.deps.ssoPolicy.passwordBarred(f.tenantId, f, trx);
   }
 
   /** Whether this person still has to accept the current privacy policy. */
@@ -359,7 +371,9 @@ export class AccessService implements WriteHooks {
    * Activation (POST of the activation page): sets the password, records the privacy policy
    * version and time, marks the email proven and the user active.
    */
-  activate(token: string, password: string, acceptedPrivacy: boolean) {
+  async activate(token: string, password: string, acceptedPrivacy: boolean) {
+    const seen = await this.peek(token, 'activation'); // requireSso (issue 9 point 8)
+    if (seen && (await this.passwordBarred(seen.user))) return { ok: false as const, message: SSO_REQUIRED_MESSAGE }; // requireSso (issue 9 point 8)
     return this.withPasswordLink(
       token,
       'activation',
@@ -411,6 +425,7 @@ export class AccessService implements WriteHooks {
     await inTenant(this.deps.knex, tenantId, async (trx) => {
       const f = await this.facts(trx, tenantId, userId);
       if (!f || !f.active || !f.email || f.activationState !== 'active') return;
+      if (await this.passwordBarred(f, trx)) return; // requireSso (issue 9 point 8)
       const now = this.deps.clock();
       const token = await issueLink(trx, tenantId, userId, 'reset', f.email, now, RESET_LINK_MS);
       await this.deps.mail.enqueue(trx, {
@@ -427,6 +442,7 @@ export class AccessService implements WriteHooks {
   async changePassword(tenantId: string, userId: string, current: string | undefined, next: string, keepSid: string): Promise<string | undefined> {
     const f = await this.user(tenantId, userId);
     if (!f) return 'Your account no longer exists.';
+    if (await this.passwordBarred(f)) return SSO_REQUIRED_MESSAGE; // requireSso (issue 9 point 8)
     // Forced changes (temporary password) were just proven by signing in; others re-prove it.
     if (!f.credentials?.must_change && !(await verifyPassword(f.credentials?.password_hash, current ?? ''))) return 'Your current password is not right.';
     const problem = this.deps.passwords.problem(next, f.email);
@@ -493,6 +509,7 @@ export class AccessService implements WriteHooks {
       if (f.primaryAdmin && !(actor.type === 'user' && actor.id === f.userId)) throw forbidden(PRIMARY_ADMIN_DETAIL);
       if (!f.email) throw invalidValue('This user has no sign-in email (userName is not an email address)');
       if (f.activationState !== 'active') throw conflict('This user has not activated the account yet; resend the activation email instead');
+      if (await this.passwordBarred(f, trx)) throw conflict("SSO is required for this user's email domain: they sign in with their organisation's identity provider, so no password can be set"); // requireSso (issue 9 point 8)
       const now = this.deps.clock();
       const password = this.deps.passwords.generate();
       await this.saveCredentials(trx, tenantId, userId, { password_hash: await hashPassword(password), must_change: true, password_changed_at: now }, now);

@@ -16,6 +16,7 @@ import { MIN_LENGTH, PasswordPolicy } from './passwords';
 import { SignInLimiter, TooManyAttempts } from './rate-limit';
 import { destroySession, saveSession, SessionStack, SESSION_COOKIE } from './sessions';
 import { SignInService } from './sign-in';
+import { SSO_REQUIRED_MESSAGE } from '../sso/policy'; // requireSso (issue 9 point 8)
 
 export interface FrontDoorDeps {
   knex: Knex;
@@ -155,9 +156,11 @@ export function createFrontDoorRouter(d: FrontDoorDeps): Router {
       const token = typeof req.query.token === 'string' ? req.query.token : '';
       const seen = await d.access.peek(token, 'activation');
       if (!seen) return void res.status(410).type('html').send(pages.messagePage('Activation link', 'This activation link is no longer valid: it was used, replaced by a newer one, or it expired. Ask your administrator to send a new one.'));
+      if (await d.access.passwordBarred(seen.user)) return void res.type('html').send(ssoActivation()); // requireSso (issue 9 point 8)
       res.type('html').send(activation(req, res, token, seen.user.email ?? '', seen.user.policyVersion));
     }),
   );
+  const ssoActivation = () => pages.messagePage('Activate your account', SSO_REQUIRED_MESSAGE, { href: '/login', text: 'Sign in with your organisation' }); // requireSso (issue 9 point 8)
   const activation = (req: Request, res: Response, token: string, email: string, privacyVersion: string, message?: string) =>
     pages.activationPage({ csrf: csrf(req, res), token, email, suggestion: suggestion(), minLength: MIN_LENGTH, privacyUrl: d.privacyPolicyUrl, privacyVersion, message });
 
@@ -170,6 +173,7 @@ export function createFrontDoorRouter(d: FrontDoorDeps): Router {
       if (!result.ok) {
         const seen = await d.access.peek(token, 'activation');
         if (!seen) return void res.status(410).type('html').send(pages.messagePage('Activation link', result.message));
+        if (await d.access.passwordBarred(seen.user)) return void res.status(400).type('html').send(ssoActivation()); // requireSso (issue 9 point 8)
         return void res.status(400).type('html').send(activation(req, res, token, seen.user.email ?? '', seen.user.policyVersion, result.message));
       }
       await d.signIn.complete(req, res, { tenantId: result.user.tenantId, userId: result.user.userId, method: 'password' });

@@ -107,9 +107,10 @@ export function createFrontDoorRouter(d: FrontDoorDeps): Router {
     }),
   );
 
-  // Email first: the address's domain decides between the tenant's IdP and a password. Only the
-  // domain decides (an email domain belongs to one SSO connection across tenants), so the answer
-  // is the same for an address that exists and one that does not.
+  // Email first: the address decides between a tenant's IdP and a password (sso/oidc.ts forEmail).
+  // A proven domain sends every address to its connection, whether it exists or not; a domain
+  // not yet proven sends only the claiming tenant's own users (docs/sign-in.md says what that
+  // reveals and why it is accepted until the proof).
   router.post(
     '/login',
     wrap(async (req, res) => {

@@ -161,9 +161,9 @@ describe('anonymous requests create no session rows (issue 9 point 12)', () => {
     const before = await sessionRows();
     const jar = new CookieJar();
     const res = await web.page(jar, start());
-    expect(res.status).toBe(303);
     expect(new URL(res.headers.get('location')!).origin).toBe(idp.origin);
     expect(await sessionRows()).toBe(before);
+    expect(res.status).toBe(303);
     const cookies = res.headers.getSetCookie();
     expect(cookies.some((c) => c.startsWith('provisio.sid='))).toBe(false);
     const state = cookies.find((c) => c.startsWith('provisio.oidc='))!;

@@ -8,10 +8,10 @@ import { requestLogger } from './logger';
 import { createOperatorRouter } from './operator/operator-router';
 import { notFound } from './errors';
 import helmet from 'helmet';
-import { Passport } from 'passport';
 import { createFrontDoorRouter, meRouter } from './front-door/router';
 import { oidcRoutes } from './front-door/oidc-routes';
 import { ping } from './store/db';
+import { identityRoutes } from './front-door/identity-routes';
 
 export function createApp(deps: Deps): Express {
   const app = express();
@@ -96,8 +96,20 @@ export function createApp(deps: Deps): Express {
       privacyPolicyUrl: deps.config.privacyPolicyUrl,
       privacyPolicyVersion: deps.config.privacyPolicyVersion,
       ssoForEmail: async (email) => (await deps.sso.forEmail(email))?.connectionId,
-      // One Passport per app, never the module's singleton; OIDC strategies register in it per connection.
-      extraRoutes: [oidcRoutes({ sso: deps.sso, signIn: fd.signIn, passport: new Passport(), logger: deps.logger, clock: deps.clock })],
+      // OIDC sign-in, and the person's own links to their IdP account (issue 9 point 5).
+      extraRoutes: [
+        oidcRoutes({ sso: deps.sso, flows: deps.ssoFlows, secure: https, signIn: fd.signIn, links: deps.ssoLinks, logger: deps.logger, clock: deps.clock }),
+        identityRoutes({
+          sso: deps.sso,
+          flows: deps.ssoFlows,
+          secure: https,
+          links: deps.ssoLinks,
+          stack: fd.stack,
+          mayEnter: (tenantId, userId) => deps.accounts.people.mayEnter(tenantId, userId),
+          isAdmin: async (tenantId, userId) => (await deps.accounts.people.accounts(tenantId, userId)).some((a) => a.admin),
+          logger: deps.logger,
+        }),
+      ],
     }),
   );
   // The signed-in person, by session cookie: before the admin API, which wants a bearer token.

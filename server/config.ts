@@ -1,5 +1,6 @@
 // Configuration: the only module that reads process.env. Every key is validated at start so a
 // bad value stops the process with a message that names the key (docs/configuration.md).
+import { isIP } from 'node:net';
 import path from 'node:path';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -43,6 +44,15 @@ export interface Config {
    * to choose it.
    */
   trustProxy: boolean | number | string;
+  /**
+   * The DNS servers the server asks (domain proofs, IdP host names), each as Resolver#setServers
+   * takes it ('192.0.2.53', '192.0.2.53:5353', '[2001:db8::53]:53'); undefined: the system's.
+   */
+  dnsServers?: string[];
+  /** Development only: plain-http issuers on a loopback host (SSO_ALLOW_INSECURE_ISSUERS). */
+  ssoAllowInsecureIssuers: boolean;
+  /** Issuers and IdP endpoints on private, loopback or CGNAT addresses (SSO_ALLOW_PRIVATE_ISSUERS). */
+  ssoAllowPrivateIssuers: boolean;
 }
 
 export class ConfigError extends Error {
@@ -78,6 +88,34 @@ function url(key: string, raw: string, protocols: string[]): URL {
     throw new ConfigError(`${key} must start with ${protocols.map((p) => p + '//').join(' or ')}, got "${shown}"`);
   }
   return parsed;
+}
+
+function flag(env: NodeJS.ProcessEnv, key: string): boolean {
+  const raw = env[key]?.trim().toLowerCase();
+  if (raw === undefined || raw === '' || raw === 'false') return false;
+  if (raw === 'true') return true;
+  throw new ConfigError(`${key} must be true or false, got "${env[key]}"`);
+}
+
+/**
+ * DNS_SERVERS: comma-separated addresses, each an IP literal with an optional port (IPv6 with a
+ * port in brackets). Names are refused: the resolver cannot look up its own servers.
+ */
+export function dnsServers(raw: string | undefined): string[] | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  return raw.split(',').map((part) => {
+    const entry = part.trim();
+    const bad = () => new ConfigError(`DNS_SERVERS must list IP addresses with optional ports, like "192.0.2.53, 192.0.2.54:5353, [2001:db8::53]:53"; got "${entry}"`);
+    let host = entry;
+    let port: string | undefined;
+    const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(entry);
+    if (bracketed) [, host, port] = bracketed;
+    else if (isIP(entry) === 0 && /^[^:]+:\d+$/.test(entry)) [host, port] = entry.split(':');
+    if (isIP(host) === 0 || (bracketed && isIP(host) !== 6)) throw bad();
+    if (port !== undefined && (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535)) throw bad();
+    if (port === undefined) return host;
+    return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
+  });
 }
 
 /** Reads and validates the configuration; throws ConfigError naming the first bad key. */
@@ -123,6 +161,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (trustRaw === 'true' || trustRaw === 'false') trustProxy = trustRaw === 'true';
   else if (/^\d+$/.test(trustRaw)) trustProxy = Number(trustRaw);
   else if (!/^[\w.:/, -]+$/.test(trustRaw)) throw new ConfigError(`TRUST_PROXY must be true, false, a number of hops or a list of addresses/subnets, got "${trustRaw}"`);
+  const dns = dnsServers(env.DNS_SERVERS);
+  const ssoAllowInsecureIssuers = flag(env, 'SSO_ALLOW_INSECURE_ISSUERS');
+  const ssoAllowPrivateIssuers = flag(env, 'SSO_ALLOW_PRIVATE_ISSUERS');
 
   return {
     port,
@@ -144,5 +185,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     privacyPolicyVersion: env.PRIVACY_POLICY_VERSION?.trim() || '1',
     privacyPolicyUrl,
     trustProxy,
+    dnsServers: dns,
+    ssoAllowInsecureIssuers,
+    ssoAllowPrivateIssuers,
   };
 }

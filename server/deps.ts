@@ -25,6 +25,12 @@ import { tokenRoutes } from './admin/tokens';
 import { loadServerKeys, ServerKeys } from './security/keys';
 import { OidcConnections } from './sso/oidc';
 import { ssoConnectionRoutes } from './admin/sso-connections';
+import { identityAdminRoutes } from './admin/identities';
+import { FlowSeal } from './sso/flow-state';
+import { IdentityLinks } from './sso/identities';
+import { dnsResolver, NameResolver } from './sso/network';
+import { SsoPolicy } from './sso/policy';
+import { SsoRepo } from './store/sso-repo';
 import { Outbox } from './mail/outbox';
 import { MailWorker } from './mail/worker';
 import { createMailTransport, MailTransport } from './mail/transport';
@@ -60,8 +66,14 @@ export interface Deps {
   /** Feature routes of the admin API (/api/v1), mounted after its authentication. */
   adminRoutes: ((router: Router) => void)[];
   capabilities: Capabilities;
-  /** SSO connections to tenants' OIDC IdPs (sso/oidc.ts): discovery cache, passport strategies. */
+  /** SSO connections to tenants' OIDC IdPs (sso/oidc.ts): discovery cache, authorization requests. */
   sso: OidcConnections;
+  /** People's links to IdP accounts, every change audited (sso/identities.ts). */
+  ssoLinks: IdentityLinks;
+  /** Seals an OIDC sign-in's state into its cookie (sso/flow-state.ts). */
+  ssoFlows: FlowSeal;
+  /** The DNS the server asks (DNS_SERVERS): domain proofs and IdP host names. */
+  resolver: NameResolver;
   /** Scheduled work (main.ts runs it on a timer; tests call it with their own clock). */
   jobs: { purgeSubAccounts(now?: Date): ReturnType<typeof purgeSubAccounts> };
   /** Email (docs/emails.md): enqueue in a tenant transaction; main.ts starts the worker, tests call runOnce. */
@@ -112,15 +124,30 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
     transport: mailTransport,
   };
   const catalog = loadCatalog();
-  const sso = new OidcConnections({ knex: db.knex, box: keys.box, clock, logger, publicUrl: config.publicUrl });
+  const resolver = dnsResolver(config.dnsServers);
+  const ssoRepo = new SsoRepo();
+  const sso = new OidcConnections({
+    knex: db.knex,
+    box: keys.box,
+    clock,
+    logger,
+    publicUrl: config.publicUrl,
+    resolver,
+    allowInsecure: config.ssoAllowInsecureIssuers,
+    allowPrivate: config.ssoAllowPrivateIssuers,
+    repo: ssoRepo,
+  });
   const members = new MembersRepo();
   const audit = new AuditRepo();
+  const ssoLinks = new IdentityLinks({ knex: db.knex, repo: ssoRepo, audit, clock });
   const passwords = new PasswordPolicy();
-  const people = new People({ knex: db.knex, privacyPolicyVersion: config.privacyPolicyVersion });
+  // requireSso (sso/policy.ts): the one rule every password path of the account half asks.
+  const ssoPolicy = new SsoPolicy({ knex: db.knex, repo: ssoRepo });
+  const people = new People({ knex: db.knex, privacyPolicyVersion: config.privacyPolicyVersion, passwords: ssoPolicy });
   const accountMail = new AccountMail({ mail: mail.outbox, publicUrl: config.publicUrl, activationLinkDays: config.activationLinkDays });
   // User writes on every path (SCIM, Bulk, tenant creation, admin API) send activation mail and
   // end sessions in their own transaction (accounts/write-hooks.ts).
-  catalog.users.hooks.push(new AccountHooks({ clock, logger, mail: accountMail, passwords, users: catalog.users.repo }));
+  catalog.users.hooks.push(new AccountHooks({ clock, logger, mail: accountMail, passwords, users: catalog.users.repo, bar: ssoPolicy }));
   const accounts = {
     people,
     self: new SelfService({ people, mail: accountMail, audit, passwords, users: catalog.users.repo, clock, logger }),
@@ -190,11 +217,15 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
       auditRoutes({ knex: db.knex, audit }),
       settingsRoutes({ knex: db.knex, audit, clock }),
       permissionsRoutes({ knex: db.knex }),
-      ssoConnectionRoutes({ knex: db.knex, sso, clock, audit }),
+      ssoConnectionRoutes({ knex: db.knex, sso, clock, audit, links: ssoLinks, resolver, logger }),
       accessRoutes({ admin: accounts.admin }),
+      identityAdminRoutes({ links: ssoLinks }),
     ],
     capabilities,
     sso,
+    ssoLinks,
+    ssoFlows: new FlowSeal(keys.box, clock),
+    resolver,
     jobs: { purgeSubAccounts: (now = clock()) => purgeSubAccounts(db.knex, audit, now, logger) },
     mail,
     accounts,

@@ -76,6 +76,7 @@ export class AdminAccess {
       await assertMayChangePeople(trx, tenantId, actor, [{ id: p.userId, primaryAdmin: p.primaryAdmin }], 'reset');
       if (!p.email) throw invalidValue('This user has no sign-in email (userName is not an email address)');
       if (p.activationState !== 'active') throw conflict('This user has not activated the account yet; resend the activation email instead');
+      if (await this.deps.people.passwordBarred(p, trx)) throw conflict("SSO is required for this user's email domain: they sign in with their organisation's identity provider, so no password can be set");
       const now = this.deps.clock();
       const password = this.deps.passwords.generate();
       await saveCredentials(trx, tenantId, userId, { password_hash: await hashPassword(password), must_change: true, password_changed_at: now }, now);

@@ -9,7 +9,7 @@ import { activeSubAccountsOf } from '../store/authority-repo';
 import { asOwner, Db, inTenant } from '../store/scope';
 import * as tenancy from '../store/tenancy-repo';
 import { dummyHash, verifyPassword } from './passwords';
-import { Person, toPerson } from './person';
+import { PasswordBar, Person, toPerson } from './person';
 
 export interface Account {
   id: string;
@@ -22,6 +22,8 @@ export interface PeopleDeps {
   knex: Knex;
   /** The privacy policy version of tenants that set none (PRIVACY_POLICY_VERSION). */
   privacyPolicyVersion: string;
+  /** Who may not use a password: their organisation signs them in (requireSso). */
+  passwords: PasswordBar;
 }
 
 export class People {
@@ -55,6 +57,11 @@ export class People {
     return accounts.primaryAdminFlags(trx, tenantId, ids);
   }
 
+  /** requireSso: whether this person may not set or use a local password (the primary admin never is). */
+  passwordBarred(p: Person, trx?: Db): Promise<boolean> {
+    return this.deps.passwords.passwordBarred(p.tenantId, p, trx);
+  }
+
   /** Whether this person may be signed in now: active, not kept out by deactivated sub-accounts. */
   async mayEnter(tenantId: string, userId: string): Promise<Person | undefined> {
     return inTenant(this.deps.knex, tenantId, async (trx) => {
@@ -79,6 +86,7 @@ export class People {
     if (!stored) return { ok: false, reason: 'no password set' };
     if (!good) return { ok: false, reason: 'wrong password' };
     if (p.activationState !== 'active') return { ok: false, reason: 'pending activation' };
+    if (await this.passwordBarred(p)) return { ok: false, reason: 'SSO is required for this email domain' };
     // A userName changed to a new address signs in with a password only once that address is
     // proven (verify-email link); until then the old proof does not carry over. test/api/front-door.test.ts
     if (p.verifiedEmail !== p.email) return { ok: false, reason: 'email not verified' };

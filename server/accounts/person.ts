@@ -5,6 +5,7 @@ import { invalidValue } from '../errors';
 import { isObject, JsonObject } from '../scim/normalize';
 import { PROVISIO_USER_URN } from '../scim/urns';
 import type { PersonRow } from '../store/accounts-repo';
+import type { Db } from '../store/scope';
 
 export type Language = 'en' | 'fr';
 export type ActivationMode = 'activationEmail' | 'generatedCredentials';
@@ -79,6 +80,18 @@ export function toPerson(tenantId: string, r: PersonRow, serverPolicyVersion: st
     tenant: { name: r.tenant_name, settings },
     policyVersion: typeof settings.privacyPolicyVersion === 'string' ? settings.privacyPolicyVersion : serverPolicyVersion,
   };
+}
+
+/** What a person sees where a password was refused because their organisation signs them in. */
+export const SSO_REQUIRED_MESSAGE = "Your organisation signs you in with its identity provider: you have no password here. Sign in with your email at the sign-in page and you will be sent to your organisation's sign-in.";
+
+/**
+ * requireSso (issue 9, point 8): whether a person may not set or use a local password because
+ * their organisation signs them in. One rule, kept by the SSO connections (sso/policy.ts); every
+ * password path of the account half asks it. Runs in `trx` when given.
+ */
+export interface PasswordBar {
+  passwordBarred(tenantId: string, person: { email?: string; primaryAdmin: boolean }, trx?: Db): Promise<boolean>;
 }
 
 /** Whether this person still has to accept the current privacy policy. */

@@ -14,7 +14,7 @@ import type { AccountMail } from './account-mail';
 import { LinkPurpose, LinkRow, peekLink, revokeLinks, useLink } from './links';
 import { hashPassword, PasswordPolicy, verifyPassword } from './passwords';
 import type { People } from './people';
-import { languageOf, Person } from './person';
+import { languageOf, Person, SSO_REQUIRED_MESSAGE } from './person';
 
 export interface SelfServiceDeps {
   people: People;
@@ -100,7 +100,10 @@ export class SelfService {
    * Activation (POST of the activation page): sets the password, records the privacy policy
    * version and time, marks the email proven and the user active.
    */
-  activate(token: string, password: string, acceptedPrivacy: boolean): Promise<LinkOutcome> {
+  async activate(token: string, password: string, acceptedPrivacy: boolean): Promise<LinkOutcome> {
+    // Someone whose organisation signs them in activates through it, never with a password.
+    const seen = await this.peek(token, 'activation');
+    if (seen && (await this.deps.people.passwordBarred(seen.user))) return { ok: false, message: SSO_REQUIRED_MESSAGE };
     return this.withPasswordLink(
       token,
       'activation',
@@ -153,6 +156,7 @@ export class SelfService {
     await inTenant(this.knex, tenantId, async (trx) => {
       const p = await this.deps.people.read(trx, tenantId, userId);
       if (!p || !p.active || !p.email || p.activationState !== 'active') return;
+      if (await this.deps.people.passwordBarred(p, trx)) return;
       if (!(await mayProveAddress(trx, tenantId, p))) {
         this.deps.logger.info({ tenant: tenantId, user: userId }, 'no reset link sent: the sign-in email was set by a credential that no longer administers the person');
         return;
@@ -166,6 +170,7 @@ export class SelfService {
   async changePassword(tenantId: string, userId: string, current: string | undefined, next: string, keepSid: string): Promise<string | undefined> {
     const p = await this.deps.people.user(tenantId, userId);
     if (!p) return 'Your account no longer exists.';
+    if (await this.deps.people.passwordBarred(p)) return SSO_REQUIRED_MESSAGE;
     // Forced changes (temporary password) were just proven by signing in; others re-prove it.
     if (!p.mustChangePassword && !(await verifyPassword(p.passwordHash, current ?? ''))) return 'Your current password is not right.';
     const problem = this.deps.passwords.problem(next, p.email);

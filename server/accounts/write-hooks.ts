@@ -21,7 +21,7 @@ import { endSessions } from '../store/sessions-repo';
 import type { AccountMail } from './account-mail';
 import { revokeLinks } from './links';
 import { hashPassword, PasswordPolicy } from './passwords';
-import { ActivationMode, credentialsEmailOf, languageOf, requestedMode, signInEmail } from './person';
+import { ActivationMode, credentialsEmailOf, languageOf, PasswordBar, requestedMode, signInEmail } from './person';
 
 export interface AccountHooksDeps {
   clock: () => Date;
@@ -30,6 +30,8 @@ export interface AccountHooksDeps {
   passwords: PasswordPolicy;
   /** The users' repository: server-owned columns and the version bump in one place. */
   users: ResourceRepo;
+  /** requireSso: people whose organisation signs them in get no generated password. */
+  bar: PasswordBar;
 }
 
 export class AccountHooks implements KindHooks {
@@ -91,6 +93,11 @@ export class AccountHooks implements KindHooks {
       (typeof settings.credentialsEmail === 'string' && settings.credentialsEmail) ||
       signInEmail(await accountsRepo.primaryAdminUserName(trx, tenantId));
     if (!to) throw invalidValue('generatedCredentials needs a credentials email: set credentialsEmail on the user or in the tenant settings');
+    if (await this.deps.bar.passwordBarred(tenantId, { email, primaryAdmin: row.is_primary_admin === true }, trx)) {
+      this.deps.logger.info({ tenant: tenantId, user: row.id }, 'user created pending: SSO is required for their domain, no password generated or mailed');
+      if (setBy) await saveCredentials(trx, tenantId, row.id, { email_set_by_sub_account: setBy }, now);
+      return row;
+    }
     const password = this.deps.passwords.generate();
     const activated = (await this.deps.users.update(trx, tenantId, row.id, { activation_state: 'active' }, now)) ?? row;
     await saveCredentials(trx, tenantId, row.id, { password_hash: await hashPassword(password), must_change: true, verified_email: email ?? null, email_set_by_sub_account: setBy }, now);

@@ -1,32 +1,48 @@
 // Signing in with the tenant's IdP (issue 5, "OIDC with the tenant's IdP", docs/sso.md):
 //
-//   GET /login/oidc/:connectionId/start[?login_hint=…]  → 302 to the IdP's authorization endpoint
+//   GET /login/oidc/:connectionId/start[?login_hint=…]  → 303 to the IdP's authorization endpoint
 //   GET /login/oidc/:connectionId/callback?code&state…  → signIn.complete, or signIn.fail
 //
-// The session (express-session, mounted before these routes) carries the PKCE verifier, state
-// and nonce between the two under `oidc:<connectionId>`; openid-client checks them and the ID
-// token (sso/oidc.ts). Then our rules: the IdP's email must be verified (`email_verified` true;
-// an absent claim counts as unverified unless an admin set trustEmail on the connection), in one
-// of the connection's domains, and belong to an existing user of the connection's tenant who may
-// sign in (signIn.findEligible: active, not blocked by sub-accounts). The first sign-in links the
-// IdP's `sub` to that user; later sign-ins go by the link (OIDC Core §5.7: `sub` is the stable
-// identifier, an email can be reassigned). No sign-in ever creates a user. Every refusal answers
-// the same generic message — which check failed is in the log at info, without tokens or the
-// address — so the page never tells whether an email exists. Test: test/api/sso.test.ts.
+// The PKCE verifier, state and nonce travel between the two in a sealed, short-lived cookie
+// (sso/flow-state.ts), never in a session row: an anonymous visitor creates no row (issue 9
+// point 12). openid-client checks them and the ID token (sso/oidc.ts). Then our rules: the IdP's
+// email must be verified (`email_verified` true; an absent claim counts as unverified unless an
+// admin set trustEmail on the connection), in one of the connection's domains, and belong to an
+// existing user of the connection's tenant who may sign in (signIn.findEligible: active, not
+// blocked by sub-accounts). The first sign-in links the IdP's `sub` to that user; later sign-ins
+// go by the link (OIDC Core §5.7: `sub` is the stable identifier, an email can be reassigned).
+// The primary admin is signed in only through a link they made themselves (sso/policy.ts,
+// issue 9 point 5). No sign-in ever creates a user. Every refusal answers the same generic
+// message — which check failed is in the log at info, without tokens or the address — so the
+// page never tells whether an email exists. Test: test/api/sso.test.ts.
+//
+// The same callback finishes a link started from the account page (front-door/identity-routes.ts,
+// flow mode 'link'): the signed-in person's own IdP account is linked to them when the IdP's
+// verified email is their sign-in email.
+import cookieParser from 'cookie-parser';
 import type { NextFunction, Request, Response, Router } from 'express';
-import type passport from 'passport';
 import type { Logger } from 'pino';
+import { FLOW_COOKIE, FLOW_COOKIE_PATH, FLOW_TTL_MS, FlowSeal, FlowState } from '../sso/flow-state';
+import type { IdentityLinks } from '../sso/identities';
+import { describe, IssuerError, OidcConnections, OidcIdentity, SsoConnection } from '../sso/oidc';
+import { linkHonoured } from '../sso/policy';
 import { inTenant } from '../store/scope';
-import { describe, OidcConnections, OidcIdentity, SsoConnection } from '../sso/oidc';
 import type { SignIn } from './contracts';
+import { messagePage } from './pages';
 
 export const OIDC_FAILURE_MESSAGE = "We could not sign you in with your organisation's identity provider.";
 
-export interface OidcRoutesDeps {
+export interface OidcFlowDeps {
   sso: OidcConnections;
+  /** Seals the flow state into its cookie (sso/flow-state.ts). */
+  flows: FlowSeal;
+  /** Cookies are Secure when the public URL is https. */
+  secure: boolean;
+}
+
+export interface OidcRoutesDeps extends OidcFlowDeps {
   signIn: SignIn;
-  /** A Passport instance of our own (`new Passport()`), never the module's singleton. */
-  passport: Pick<passport.Authenticator, 'use' | 'unuse' | 'authenticate'>;
+  links: IdentityLinks;
   logger: Logger;
   clock?: () => Date;
   /**
@@ -48,44 +64,34 @@ class Refusal {
 
 const domainOf = (email: string) => email.slice(email.lastIndexOf('@') + 1);
 
+/**
+ * Sends the browser to the IdP: a fresh authorization request whose checks are sealed into the
+ * flow cookie. Used by the sign-in start and by the account page's "link" (mode 'link').
+ * Throws IssuerError when the IdP's discovery fails.
+ */
+export async function startFlow(
+  deps: OidcFlowDeps,
+  res: Response,
+  conn: SsoConnection,
+  flow: Pick<FlowState, 'mode' | 'tenantId' | 'userId'>,
+  loginHint?: string,
+): Promise<void> {
+  const { url, checks } = await deps.sso.authorizationRequest(conn, { loginHint });
+  const sealed = deps.flows.seal({ connectionId: conn.id, ...checks, ...flow });
+  // SameSite=Lax: the IdP's redirect back is a top-level GET, which carries it; a cross-site
+  // POST or an embedded request does not.
+  res.cookie(FLOW_COOKIE, sealed, { httpOnly: true, secure: deps.secure, sameSite: 'lax', path: FLOW_COOKIE_PATH, maxAge: FLOW_TTL_MS });
+  res.redirect(303, url.href);
+}
+
 export function oidcRoutes(deps: OidcRoutesDeps): (router: Router) => void {
-  const { sso, signIn, logger } = deps;
-  const clock = deps.clock ?? (() => new Date());
+  const { sso, signIn, logger, links } = deps;
   const base = (deps.basePath ?? '/login/oidc').replace(/\/+$/, '');
+  const cookies = cookieParser();
 
   const refuse = (req: Request, res: Response, r: Refusal, context: Record<string, unknown>) => {
     logger[r.level]({ ...context, reason: r.reason }, 'oidc sign-in refused');
     signIn.fail(req, res, OIDC_FAILURE_MESSAGE, r.status);
-  };
-
-  /**
-   * Runs the connection's strategy through passport without passport's sessions (session: false:
-   * passport serializes no user; signIn.complete makes the session). Registered under its
-   * per-connection name just for this call: passport looks the name up synchronously inside
-   * authenticate(), so unregistering right after keeps no strategy of a deleted or changed
-   * connection around.
-   */
-  const runStrategy = async (conn: SsoConnection, req: Request, res: Response, next: NextFunction, options: Record<string, unknown>) => {
-    let strategy;
-    try {
-      strategy = await sso.strategy(conn);
-    } catch (err) {
-      throw new Refusal(502, `IdP discovery failed: ${describe(err)}`, 'warn');
-    }
-    return new Promise<{ identity?: OidcIdentity; info?: unknown; err?: unknown; answered?: boolean }>((resolve) => {
-      // The strategy answered itself (the redirect to the IdP) instead of calling back.
-      res.once('finish', () => resolve({ answered: true }));
-      const name = sso.strategyName(conn.id);
-      deps.passport.use(name, strategy);
-      try {
-        const middleware = deps.passport.authenticate(name, { session: false, ...options }, (err: unknown, user: OidcIdentity | false, info: unknown) =>
-          resolve({ err, identity: user || undefined, info }),
-        );
-        middleware(req, res, next);
-      } finally {
-        deps.passport.unuse(name);
-      }
-    });
   };
 
   const connectionOf = async (req: Request, res: Response): Promise<SsoConnection> => {
@@ -104,76 +110,114 @@ export function oidcRoutes(deps: OidcRoutesDeps): (router: Router) => void {
     return conn;
   };
 
-  const start = async (req: Request, res: Response, next: NextFunction) => {
+  const start = async (req: Request, res: Response) => {
     const conn = await connectionOf(req, res);
     const hint = typeof req.query.login_hint === 'string' && req.query.login_hint.length <= 320 ? req.query.login_hint : undefined;
-    // On success the strategy answers the redirect itself (after express-session saved the
-    // state); the callback below runs only when it could not build the request.
-    const { err, answered } = await runStrategy(conn, req, res, next, hint ? { loginHint: hint } : {});
-    if (answered) return;
-    throw new Refusal(502, `authorization request failed: ${describe(err)}`, 'warn');
+    try {
+      await startFlow(deps, res, conn, { mode: 'sign-in' }, hint);
+    } catch (err) {
+      if (err instanceof IssuerError) throw new Refusal(502, `IdP discovery failed: ${err.message}`, 'warn');
+      throw new Refusal(502, `authorization request failed: ${describe(err)}`, 'warn');
+    }
+  };
+
+  /**
+   * The IdP's email as our rules accept it, lower-cased. OIDC Core §5.1: email_verified false, or
+   * absent, means the IdP does not vouch for the address; accepting it would let anyone who can
+   * set their email at the IdP become our user with that address. trustEmail is the admin's
+   * knowing exception for IdPs that never send the claim (Entra); an explicit false is never
+   * overridden. Exact domains: a subdomain is another domain, and it may be run by someone else.
+   */
+  const acceptedEmail = (conn: SsoConnection, identity: OidcIdentity): string => {
+    const email = identity.email?.trim().toLowerCase();
+    if (!email || !email.includes('@')) throw new Refusal(403, 'the IdP sent no email');
+    if (!conn.emailDomains.includes(domainOf(email))) throw new Refusal(403, `email domain ${domainOf(email)} is not one of the connection's`);
+    const verified = identity.emailVerified === true || (identity.emailVerified === undefined && conn.trustEmail);
+    if (!verified) throw new Refusal(403, identity.emailVerified === false ? 'email not verified by the IdP' : 'the IdP sent no email_verified (trustEmail is off)');
+    return email;
   };
 
   /** Our rules on what the IdP said; returns the user to sign in. */
   const decide = async (conn: SsoConnection, identity: OidcIdentity): Promise<{ userId: string; email: string }> => {
-    const email = identity.email?.trim().toLowerCase();
-    if (!email || !email.includes('@')) throw new Refusal(403, 'the IdP sent no email');
-    // Exact domains: a subdomain is another domain, and it may be run by someone else.
-    if (!conn.emailDomains.includes(domainOf(email))) throw new Refusal(403, `email domain ${domainOf(email)} is not one of the connection's`);
-    // OIDC Core §5.1: email_verified false, or absent, means the IdP does not vouch for the
-    // address; accepting it would let anyone who can set their email at the IdP become our user
-    // with that address. trustEmail is the admin's knowing exception for IdPs that never send the
-    // claim (Entra); an explicit false is never overridden.
-    const verified = identity.emailVerified === true || (identity.emailVerified === undefined && conn.trustEmail);
-    if (!verified) throw new Refusal(403, identity.emailVerified === false ? 'email not verified by the IdP' : 'the IdP sent no email_verified (trustEmail is off)');
-
-    const repo = sso.repo;
-    const linked = await inTenant(sso.knex, conn.tenantId, async (trx) => {
-      const userId = await repo.linkedUser(trx, conn.tenantId, conn.id, identity.subject);
-      if (!userId) return undefined;
-      const row = await trx('users').where({ tenant_id: conn.tenantId, id: userId }).first('user_name');
-      return { userId, userName: row?.user_name as string | undefined };
-    });
+    const email = acceptedEmail(conn, identity);
+    const linked = await inTenant(sso.knex, conn.tenantId, (trx) => sso.repo.linkedUser(trx, conn.tenantId, conn.id, identity.subject));
     if (linked) {
+      // The primary admin comes in only by a link they made themselves (issue 9 point 5).
+      if (!linkHonoured(linked, linked.linkedBy)) throw new Refusal(403, 'the primary admin is signed in through SSO only with a link they made themselves while signed in');
       // The link decides who this is; the user must still be allowed in, by the same rules as
       // every other way in (signIn.findEligible on their current sign-in email).
-      const eligible = linked.userName ? await signIn.findEligible(conn.tenantId, linked.userName) : undefined;
+      const eligible = await signIn.findEligible(conn.tenantId, linked.userName);
       if (!eligible || eligible.userId !== linked.userId) throw new Refusal(403, 'the linked user may not sign in');
       return { userId: linked.userId, email };
     }
 
     const eligible = await signIn.findEligible(conn.tenantId, email);
     if (!eligible) throw new Refusal(403, 'no user of the tenant may sign in with this email');
-    const at = clock();
-    const outcome = await inTenant(sso.knex, conn.tenantId, async (trx) => {
-      // A user already linked to another subject at this IdP: the address now belongs to a
-      // different IdP account (reassigned mailbox). Refused until an admin sorts it out.
-      const other = await repo.subjectOf(trx, conn.tenantId, conn.id, eligible.userId);
-      if (other !== undefined && other !== identity.subject) return 'other-subject';
-      if (await repo.link(trx, conn.tenantId, conn.id, identity.subject, eligible.userId, at)) return 'linked';
-      // A concurrent first sign-in linked meanwhile: fine if it made the same link.
-      return (await repo.linkedUser(trx, conn.tenantId, conn.id, identity.subject)) === eligible.userId ? 'already' : 'other-subject';
-    });
+    const outcome = await links.linkAtFirstSignIn(conn.tenantId, conn.id, identity.subject, eligible.userId);
+    // A user already linked to another subject at this IdP: the address now belongs to a
+    // different IdP account (reassigned mailbox). Refused until an admin sorts it out.
     if (outcome === 'other-subject') throw new Refusal(403, 'the user is linked to another subject at this IdP');
+    if (outcome === 'primary-admin') throw new Refusal(403, 'the primary admin is never linked at a first SSO sign-in: they link their IdP account themselves from the account page');
     if (outcome === 'linked') logger.info({ tenantId: conn.tenantId, connectionId: conn.id, userId: eligible.userId }, 'oidc subject linked');
     return { userId: eligible.userId, email };
   };
 
-  const callback = async (req: Request, res: Response, next: NextFunction) => {
+  /**
+   * The end of a link started from the account page: the same person must still be signed in,
+   * and the IdP's verified email must be their sign-in email. The person is signed in, so the
+   * page may say what went wrong about their own account.
+   */
+  const finishLink = async (req: Request, res: Response, conn: SsoConnection, flow: FlowState, identity: OidcIdentity) => {
+    const u = req.session?.user;
+    const page = (status: number, text: string) =>
+      void res.status(status).type('html').send(messagePage('Link your sign-in', text, { href: '/account/identities', text: 'Back to your sign-in settings' }));
+    if (!u || u.tenantId !== flow.tenantId || u.userId !== flow.userId || conn.tenantId !== u.tenantId) {
+      logger.info({ connectionId: conn.id, tenantId: conn.tenantId }, 'oidc link refused: not signed in as the person who started it');
+      return page(403, 'Sign in to your account first, then link your sign-in again.');
+    }
+    let email: string;
+    try {
+      email = acceptedEmail(conn, identity);
+    } catch (err) {
+      if (!(err instanceof Refusal)) throw err;
+      logger.info({ connectionId: conn.id, tenantId: conn.tenantId, userId: u.userId, reason: err.reason }, 'oidc link refused');
+      return page(403, "Your organisation's identity provider did not vouch for an email address this connection accepts.");
+    }
+    const person = await inTenant(sso.knex, u.tenantId, (trx) => sso.repo.userFacts(trx, u.tenantId, u.userId));
+    if (!person || person.userName.trim().toLowerCase() !== email) {
+      logger.info({ connectionId: conn.id, tenantId: conn.tenantId, userId: u.userId, reason: 'the IdP email is not the sign-in email' }, 'oidc link refused');
+      return page(403, 'The account you signed in with at your identity provider has another email address than your sign-in email here. Sign in there with your own account and try again.');
+    }
+    const outcome = await links.linkSelf(u.tenantId, conn.id, identity.subject, u.userId);
+    if (outcome === 'subject-taken') return page(409, 'This identity provider account is already linked to another person here.');
+    if (outcome === 'other-subject') return page(409, 'You are linked to another account at this identity provider. Unlink it first, then link again.');
+    logger.info({ tenantId: u.tenantId, connectionId: conn.id, userId: u.userId, outcome }, 'oidc subject linked by the person');
+    res.redirect(303, '/account/identities?linked=1');
+  };
+
+  const callback = async (req: Request, res: Response) => {
     const conn = await connectionOf(req, res);
-    const { err, identity, info, answered } = await runStrategy(conn, req, res, next, {});
-    if (answered) return;
-    // err: the IdP's error response, a wrong state, iss, nonce, audience or signature, a failed
-    // code exchange. No identity: no authorization request in this session (expired, replayed,
-    // another browser) or the person declined (access_denied).
-    if (err) throw new Refusal(400, `authorization response rejected: ${describe(err)}`);
-    if (!identity) throw new Refusal(400, `authorization response rejected: ${(info as { message?: string } | undefined)?.message ?? 'no identity'}`);
+    const opened = deps.flows.open((req.cookies as Record<string, string> | undefined)?.[FLOW_COOKIE], conn.id);
+    // One use: whatever happens next, the state is gone from the browser.
+    res.clearCookie(FLOW_COOKIE, { path: FLOW_COOKIE_PATH, httpOnly: true, secure: deps.secure, sameSite: 'lax' });
+    if (!opened.ok) throw new Refusal(400, `authorization response rejected: ${opened.reason}`);
+    const query = new URLSearchParams(req.url.slice(req.url.indexOf('?') + 1 || req.url.length));
+    let identity: OidcIdentity;
+    try {
+      identity = await sso.finish(conn, query, opened.flow);
+    } catch (err) {
+      if (err instanceof IssuerError) throw new Refusal(502, `IdP discovery failed: ${err.message}`, 'warn');
+      // The IdP's error response (access_denied…), a wrong state, iss, nonce, audience or
+      // signature, a failed code exchange.
+      throw new Refusal(400, `authorization response rejected: ${describe(err)}`);
+    }
+    if (opened.flow.mode === 'link') return finishLink(req, res, conn, opened.flow, identity);
     const who = await decide(conn, identity);
     await signIn.complete(req, res, { tenantId: conn.tenantId, userId: who.userId, method: 'oidc', verifiedEmail: who.email });
   };
 
-  const route = (fn: (req: Request, res: Response, next: NextFunction) => Promise<void>) => (req: Request, res: Response, next: NextFunction) => {
-    fn(req, res, next).catch((err) => {
+  const route = (fn: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, next: NextFunction) => {
+    fn(req, res).catch((err) => {
       const context = { connectionId: String(req.params.connectionId).slice(0, 64), tenantId: res.locals.ssoTenantId };
       if (err instanceof Refusal) return refuse(req, res, err, context);
       next(err);
@@ -182,6 +226,6 @@ export function oidcRoutes(deps: OidcRoutesDeps): (router: Router) => void {
 
   return (router) => {
     router.get(`${base}/:connectionId/start`, route(start));
-    router.get(`${base}/:connectionId/callback`, route(callback));
+    router.get(`${base}/:connectionId/callback`, cookies, route(callback));
   };
 }

@@ -138,7 +138,7 @@ export interface AccountView {
   message?: string;
 }
 
-const nav = (csrf: string, admin: boolean) => html`<nav>${admin ? html`<a href="/console">Console</a> · ` : html``}<a href="/account">Account</a> · <a href="/account/password">Password</a> ·
+const nav = (csrf: string, admin: boolean) => html`<nav>${admin ? html`<a href="/console">Console</a> · ` : html``}<a href="/account">Account</a> · <a href="/account/password">Password</a> · <a href="/account/identities">Organisation sign-in</a> ·
 <form method="post" action="/logout">${csrfField(csrf)}<button type="submit">Sign out</button></form></nav>`;
 
 export function accountPage(v: AccountView): string {
@@ -154,6 +154,33 @@ export function accountPage(v: AccountView): string {
 <tr><th>Organisation</th><td>${v.tenantName}</td></tr><tr><th>Language</th><td>${v.language}</td></tr></table>
 <h2>Assigned services</h2>${v.services.length ? html`<ul>${v.services.map((s) => html`<li>${s}</li>`)}</ul>` : html`<p>None yet.</p>`}
 ${switcher}`,
+    { wide: true },
+  );
+}
+
+/** One SSO connection as the person's sign-in settings show it (front-door/identity-routes.ts). */
+export interface IdentityView {
+  connectionId: string;
+  issuer: string;
+  /** 'self': linked by the person; 'first-sign-in': linked automatically; undefined: not linked. */
+  linkedBy?: 'self' | 'first-sign-in';
+  /** The person's email domain is one of the connection's: linking is possible. */
+  canLink: boolean;
+}
+
+export function identitiesPage(v: { csrf: string; admin: boolean; primaryAdmin: boolean; identities: IdentityView[]; message?: string }): string {
+  const state = (i: IdentityView) =>
+    i.linkedBy === 'self' ? 'Linked by you' : i.linkedBy === 'first-sign-in' ? (v.primaryAdmin ? 'Linked automatically: not used for you until you link it yourself' : 'Linked at your first sign-in') : 'Not linked';
+  const rows = v.identities.map(
+    (i) => html`<tr><td>${i.issuer}</td><td>${state(i)}</td><td>
+${i.canLink && i.linkedBy !== 'self' ? html`<form method="post" action="/account/identities/${i.connectionId}/link">${csrfField(v.csrf)}<button type="submit">Link my account</button></form>` : html``}
+${i.linkedBy ? html`<form method="post" action="/account/identities/${i.connectionId}/unlink">${csrfField(v.csrf)}<button type="submit">Unlink</button></form>` : html``}</td></tr>`,
+  );
+  return layout(
+    'Organisation sign-in',
+    html`${nav(v.csrf, v.admin)}<h1>Sign in with your organisation</h1>${v.message ? html`<p class="note">${v.message}</p>` : html``}
+${v.primaryAdmin ? html`<p>As the primary admin, you are signed in through your organisation's identity provider only with an account you link here yourself. Your password keeps working.</p>` : html``}
+${v.identities.length ? html`<table><tr><th>Identity provider</th><th>State</th><th></th></tr>${rows}</table>` : html`<p>Your organisation has no identity provider for your email address.</p>`}`,
     { wide: true },
   );
 }

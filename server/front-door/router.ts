@@ -17,6 +17,7 @@ import { MIN_LENGTH, PasswordPolicy } from '../accounts/passwords';
 import { SignInLimiter, TooManyAttempts } from './rate-limit';
 import { destroySession, saveSession, SessionStack } from './sessions';
 import { SignInService } from './sign-in';
+import { SSO_REQUIRED_MESSAGE } from '../accounts/person';
 
 export interface FrontDoorDeps {
   people: People;
@@ -111,9 +112,10 @@ export function createFrontDoorRouter(d: FrontDoorDeps): Router {
     }),
   );
 
-  // Email first: the address's domain decides between the tenant's IdP and a password. Only the
-  // domain decides (an email domain belongs to one SSO connection across tenants), so the answer
-  // is the same for an address that exists and one that does not.
+  // Email first: the address decides between a tenant's IdP and a password (sso/oidc.ts forEmail).
+  // A proven domain sends every address to its connection, whether it exists or not; a domain
+  // not yet proven sends only the claiming tenant's own users (docs/sign-in.md says what that
+  // reveals and why it is accepted until the proof).
   router.post(
     '/login',
     wrap(async (req, res) => {
@@ -163,9 +165,11 @@ export function createFrontDoorRouter(d: FrontDoorDeps): Router {
       const token = typeof req.query.token === 'string' ? req.query.token : '';
       const seen = await d.self.peek(token, 'activation');
       if (!seen) return void res.status(410).type('html').send(pages.messagePage('Activation link', 'This activation link is no longer valid: it was used, replaced by a newer one, or it expired. Ask your administrator to send a new one.'));
+      if (await d.people.passwordBarred(seen.user)) return void res.type('html').send(ssoActivation()); // requireSso (issue 9 point 8)
       res.type('html').send(activation(req, res, token, seen.user.email ?? '', seen.user.policyVersion));
     }),
   );
+  const ssoActivation = () => pages.messagePage('Activate your account', SSO_REQUIRED_MESSAGE, { href: '/login', text: 'Sign in with your organisation' }); // requireSso (issue 9 point 8)
   const activation = (req: Request, res: Response, token: string, email: string, privacyVersion: string, message?: string) =>
     pages.activationPage({ csrf: csrf(req, res), token, email, suggestion: suggestion(), minLength: MIN_LENGTH, privacyUrl: d.privacyPolicyUrl, privacyVersion, message });
 
@@ -178,6 +182,7 @@ export function createFrontDoorRouter(d: FrontDoorDeps): Router {
       if (!result.ok) {
         const seen = await d.self.peek(token, 'activation');
         if (!seen) return void res.status(410).type('html').send(pages.messagePage('Activation link', result.message));
+        if (await d.people.passwordBarred(seen.user)) return void res.status(400).type('html').send(ssoActivation()); // requireSso (issue 9 point 8)
         return void res.status(400).type('html').send(activation(req, res, token, seen.user.email ?? '', seen.user.policyVersion, result.message));
       }
       if (result.user.email) d.devices.remember(req, res, result.user.email);

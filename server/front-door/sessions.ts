@@ -1,8 +1,8 @@
 // The session stack every front-door page and /api/v1/me share: the session cookie (express-
 // session over the database store), the absolute timeout, and CSRF tokens (csrf-csrf's signed
 // double-submit cookie, bound to the session id once signed in).
-// Why these libraries: express-session is the session middleware passport and openid-client's
-// strategy expect (req.session, regenerate); csrf-csrf works with Express 5 and needs no
+// Why these libraries: express-session gives req.session and regenerate (a new id at sign-in);
+// csrf-csrf works with Express 5 and needs no
 // server-side state (stack-notes.md).
 import cookieParser from 'cookie-parser';
 import express, { NextFunction, Request, RequestHandler, Response } from 'express';
@@ -51,8 +51,8 @@ export function sessionStack(o: SessionStackOptions): SessionStack {
     name: sessionCookieName(o.secure),
     secret: o.cookieSecret,
     resave: false,
-    // No row for anonymous visitors: a session is saved once it holds something (OIDC state, a
-    // signed-in person).
+    // No row for anonymous visitors: a session is saved once it holds a signed-in person (the
+    // OIDC sign-in keeps its state in a sealed cookie, sso/flow-state.ts).
     saveUninitialized: false,
     // Each request moves the idle deadline (cookie and row, DbSessionStore.touch).
     rolling: true,

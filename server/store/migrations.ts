@@ -12,6 +12,7 @@ import * as m0006 from '../../migrations/0006_sub_accounts';
 import * as m0007 from '../../migrations/0007_front_door';
 import * as m0008 from '../../migrations/0008_sso_trust_email';
 import * as m0009 from '../../migrations/0009_authority';
+import * as m0010 from '../../migrations/0010_sso_policy';
 
 const MIGRATIONS: Record<string, Knex.Migration> = {
   '0001_init': m0001,
@@ -23,6 +24,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '0007_front_door': m0007,
   '0008_sso_trust_email': m0008,
   '0009_authority': m0009,
+  '0010_sso_policy': m0010,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -16,6 +16,10 @@ import { asOwner, Tx } from '../../server/store/scope';
 import { unscopedStatement } from './sql-scope';
 
 export const OPERATOR_TOKEN = 'test-operator-token-0123456789';
+/** The harness's default DNS_SERVERS: a closed loopback port, so lookups fail at once and locally. */
+export const NO_DNS = '127.0.0.1:1';
+/** The development settings for IdPs on http://127.0.0.1:<port> (test/support/oidc-idp.ts). */
+export const LOOPBACK_IDP_ENV = { SSO_ALLOW_INSECURE_ISSUERS: 'true', SSO_ALLOW_PRIVATE_ISSUERS: 'true' };
 export const ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 export interface Harness {
@@ -70,7 +74,9 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     },
   });
   const logger = createLogger('info', sink);
-  const config = loadConfig({ PUBLIC_URL: 'http://provisio.test', OPERATOR_TOKEN, LOG_LEVEL: 'info', ...opts.env });
+  // DNS goes to a loopback port nothing listens on unless a test runs its own server there
+  // (test/support/dns-server.ts): no test can ever ask a real resolver.
+  const config = loadConfig({ PUBLIC_URL: 'http://provisio.test', OPERATOR_TOKEN, LOG_LEVEL: 'info', DNS_SERVERS: NO_DNS, ...opts.env });
   const fresh = await freshDatabase(logger);
   const deps = await createDeps(config, logger, { db: fresh.db, clock: opts.clock, later: opts.later });
   const app = createApp(deps);

@@ -219,6 +219,23 @@ export class CookieJar {
     this.byOrigin.set(url.origin, jar);
   }
 
+  /** One cookie's value for an origin (undefined when not held). */
+  get(origin: string, name: string): string | undefined {
+    return this.byOrigin.get(origin)?.get(name);
+  }
+
+  /** Replaces a cookie's value (a test tampering with what the browser sends back). */
+  set(origin: string, name: string, value: string): void {
+    const jar = this.byOrigin.get(origin) ?? new Map<string, string>();
+    jar.set(name, value);
+    this.byOrigin.set(origin, jar);
+  }
+
+  /** Forgets every cookie of an origin (signing out of the IdP, say). */
+  clear(origin: string): void {
+    this.byOrigin.delete(origin);
+  }
+
   /** The cookie names held for an origin (for asserting what a response set). */
   names(origin: string): string[] {
     return [...(this.byOrigin.get(origin)?.keys() ?? [])];

@@ -72,3 +72,27 @@ describe('TRUST_PROXY', () => {
     expect(() => loadConfig({ TRUST_PROXY: 'everyone; rm -rf' })).toThrow(/TRUST_PROXY/);
   });
 });
+
+describe('DNS_SERVERS and the SSO network settings', () => {
+  it.each([
+    [undefined, undefined],
+    ['', undefined],
+    ['192.0.2.53', ['192.0.2.53']],
+    [' 192.0.2.53:5353 , 192.0.2.54 ', ['192.0.2.53:5353', '192.0.2.54']],
+    ['2001:db8::53', ['2001:db8::53']],
+    ['[2001:db8::53]:53', ['[2001:db8::53]:53']],
+    ['127.0.0.1:1', ['127.0.0.1:1']],
+  ])('%j → %j', (raw, servers) => {
+    expect(loadConfig(raw === undefined ? {} : { DNS_SERVERS: raw }).dnsServers).toEqual(servers);
+  });
+
+  it.each(['dns.example.com', '192.0.2.53:0', '192.0.2.53:70000', '[192.0.2.53]:53', '192.0.2.53,', '1.2.3'])('refuses DNS_SERVERS=%j', (raw) => {
+    expect(() => loadConfig({ DNS_SERVERS: raw })).toThrow(/DNS_SERVERS must list IP addresses/);
+  });
+
+  it('SSO_ALLOW_INSECURE_ISSUERS and SSO_ALLOW_PRIVATE_ISSUERS are off unless true', () => {
+    expect(loadConfig({})).toMatchObject({ ssoAllowInsecureIssuers: false, ssoAllowPrivateIssuers: false });
+    expect(loadConfig({ SSO_ALLOW_INSECURE_ISSUERS: 'true', SSO_ALLOW_PRIVATE_ISSUERS: 'TRUE' })).toMatchObject({ ssoAllowInsecureIssuers: true, ssoAllowPrivateIssuers: true });
+    expect(() => loadConfig({ SSO_ALLOW_PRIVATE_ISSUERS: 'yes' })).toThrow(/SSO_ALLOW_PRIVATE_ISSUERS must be true or false/);
+  });
+});

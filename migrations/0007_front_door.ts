@@ -31,7 +31,7 @@ export async function up(knex: Knex): Promise<void> {
     )`);
 
   // Activation, password-reset and email-verification links: 256 random bits, only the SHA-256
-  // of which is kept. A newer link of the same purpose deletes the older ones (front-door/links.ts).
+  // of which is kept. A newer link of the same purpose deletes the older ones (accounts/links.ts).
   await knex.raw(`
     CREATE TABLE one_time_links (
       tenant_id uuid NOT NULL,

@@ -61,57 +61,34 @@ export class AccountMail {
     if (!newUser) await supersedeLinks(trx, r.tenantId, r.userId, 'activation');
     const link = newLink(r.tenantId, r.userId, 'activation', r.to, now, ttl);
     const expiresAt = new Date(now.getTime() + ttl).toISOString();
-    await this.deps.mail.enqueue(
-      trx,
-      { tenantId: r.tenantId, template: 'activation', to: r.to, language: r.language, params: { tenantName: r.tenantName, link: this.link('/activate', link.token), expiresAt } },
-      link.statement,
-    );
+    await this.send(trx, r, 'activation', { link: this.link('/activate', link.token), expiresAt }, link.statement);
     return { expiresAt };
+  }
+
+  /** One email of the account half, to `r.to`, in its language. */
+  private send(trx: Knex.Transaction, r: Recipient, template: string, params: Record<string, string>, along?: AlongWith) {
+    return this.deps.mail.enqueue(trx, { tenantId: r.tenantId, template, to: r.to, language: r.language, params: { tenantName: r.tenantName, ...params } }, along);
   }
 
   /** Asks the person to confirm a new sign-in email (the link goes to that address). */
   async verifyEmail(trx: Knex.Transaction, r: Recipient, now: Date): Promise<void> {
     const token = await issueLink(trx, r.tenantId, r.userId, 'verify-email', r.to, now, VERIFY_LINK_MS);
-    await this.deps.mail.enqueue(trx, {
-      tenantId: r.tenantId,
-      template: 'verify-email',
-      to: r.to,
-      language: r.language,
-      params: { tenantName: r.tenantName, link: this.link('/verify-email', token), expiresAt: new Date(now.getTime() + VERIFY_LINK_MS).toISOString() },
-    });
+    await this.send(trx, r, 'verify-email', { link: this.link('/verify-email', token), expiresAt: new Date(now.getTime() + VERIFY_LINK_MS).toISOString() });
   }
 
   /** A self-service reset link, to the person's sign-in email. */
   async reset(trx: Knex.Transaction, r: Recipient, now: Date): Promise<void> {
     const token = await issueLink(trx, r.tenantId, r.userId, 'reset', r.to, now, RESET_LINK_MS);
-    await this.deps.mail.enqueue(trx, {
-      tenantId: r.tenantId,
-      template: 'password-reset',
-      to: r.to,
-      language: r.language,
-      params: { tenantName: r.tenantName, link: this.link('/reset-password', token), expiresAt: new Date(now.getTime() + RESET_LINK_MS).toISOString() },
-    });
+    await this.send(trx, r, 'password-reset', { link: this.link('/reset-password', token), expiresAt: new Date(now.getTime() + RESET_LINK_MS).toISOString() });
   }
 
   /** Generated credentials of a user created active, to the credentials email. */
   async credentials(trx: Knex.Transaction, r: Recipient, userName: string, password: string): Promise<void> {
-    await this.deps.mail.enqueue(trx, {
-      tenantId: r.tenantId,
-      template: 'credentials',
-      to: r.to,
-      language: r.language,
-      params: { tenantName: r.tenantName, userName, password, loginUrl: this.loginUrl },
-    });
+    await this.send(trx, r, 'credentials', { userName, password, loginUrl: this.loginUrl });
   }
 
   /** A temporary password an admin's reset made, to the person. */
   async temporaryPassword(trx: Knex.Transaction, r: Recipient, userName: string, password: string): Promise<void> {
-    await this.deps.mail.enqueue(trx, {
-      tenantId: r.tenantId,
-      template: 'temporary-password',
-      to: r.to,
-      language: r.language,
-      params: { tenantName: r.tenantName, userName, password, loginUrl: this.loginUrl },
-    });
+    await this.send(trx, r, 'temporary-password', { userName, password, loginUrl: this.loginUrl });
   }
 }

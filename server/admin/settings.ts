@@ -21,7 +21,7 @@ const LANGUAGES = ['en', 'fr'];
 function view(s: Record<string, unknown>) {
   return {
     groupKindRules: s.groupKindRules ?? [],
-    // How new users get in (front-door/access.ts): pending with an activation email, or active
+    // How new users get in (accounts/write-hooks.ts): pending with an activation email, or active
     // with generated credentials sent to credentialsEmail (else the primary admin's email).
     activationMode: s.activationMode ?? 'activationEmail',
     credentialsEmail: s.credentialsEmail ?? null,
@@ -60,7 +60,7 @@ export function settingsRoutes(deps: { knex: Knex; audit: AuditRepo; clock: () =
         }
         if ('credentialsEmail' in body) {
           const e = body.credentialsEmail;
-          // The one address rule (mail/address.ts, issue 9): a value the outbox would refuse later
+          // The one address rule (scim/email-address.ts, issue 9): a value the outbox would refuse later
           // makes every generatedCredentials create fail. test/api/addresses.test.ts
           if (e !== null) requireAddress('credentialsEmail', e);
           patch.credentialsEmail = e;

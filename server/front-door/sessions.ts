@@ -2,8 +2,7 @@
 // session over the database store), the absolute timeout, and CSRF tokens (csrf-csrf's signed
 // double-submit cookie, bound to the session id once signed in).
 // Why these libraries: express-session gives req.session and regenerate (a new id at sign-in);
-// csrf-csrf works with Express 5 and needs no
-// server-side state (stack-notes.md).
+// csrf-csrf works with Express 5 and needs no server-side state.
 import cookieParser from 'cookie-parser';
 import express, { NextFunction, Request, RequestHandler, Response } from 'express';
 import session from 'express-session';

@@ -30,7 +30,7 @@ export class SignInService implements SignIn {
   async complete(req: Request, res: Response, who: { tenantId: string; userId: string; method: SignInMethod; verifiedEmail?: string }): Promise<void> {
     const f = await this.deps.people.mayEnter(who.tenantId, who.userId);
     if (!f) return this.fail(req, res, 'This account cannot sign in.', 403);
-    // Password sign-ins of pending people never reach here (AccessService.checkPassword); a
+    // Password sign-ins of pending people never reach here (People.checkPassword, accounts/people.ts); a
     // pending person arriving through their IdP finishes activation on the privacy page.
     if (who.method === 'password' && f.activationState !== 'active') return this.fail(req, res, 'This account cannot sign in.', 403);
     await regenerate(req);

@@ -260,11 +260,10 @@ export function createScimRouter(deps: ScimRouterDeps): Router {
     router.patch(
       `${base}/:id`,
       h(async (req, res) => {
-        // RFC 7644 §3.5.2: 204 unless the client asks for attributes. Groups answer 204 (Entra
-        // expects it; a representation of a large group is costly); users answer 200 with the
-        // resource, as Okta and Entra read it back.
+        // RFC 7644 §3.5.2: the kind decides (kinds.ts patchAnswersWithResource); asking for
+        // attributes always gets the resource.
         const asked = Object.keys(req.query).some((k) => /^(attributes|excludedattributes)$/i.test(k));
-        const withBody = kind.name === 'User' || asked;
+        const withBody = kind.patchAnswersWithResource || asked;
         const out = await deps.service.patch(scope(req), kind, String(req.params.id), req.body, req.headers['if-match'], withBody ? projectionOf(req) : undefined);
         if (!withBody) {
           res.status(204).setHeader('ETag', etagOf(out.version));

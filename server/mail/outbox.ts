@@ -75,7 +75,7 @@ export class Outbox {
    */
   async enqueue(trx: Knex.Transaction, msg: NewMail, along?: AlongWith): Promise<string> {
     // The recipient becomes an SMTP envelope address and a To: header. Every write path that stores
-    // an address checks it with this same rule (mail/address.ts) and answers 400 naming the
+    // an address checks it with this same rule (scim/email-address.ts) and answers 400 naming the
     // attribute; this is the last line, for a value stored before the rule. It stays a 400, never
     // a 500, and it rolls back the change that would have sent the mail. test/api/addresses.test.ts
     const parsed = parseAddress(msg.to.trim());

@@ -35,7 +35,7 @@ async function checkUserRules(trx: Knex.Transaction, scope: Scope, r: JsonObject
 }
 
 /**
- * Every address of a user the server may send mail to follows the one rule of mail/address.ts
+ * Every address of a user the server may send mail to follows the one rule of scim/email-address.ts
  * (issue 9): a userName holding an '@' (its sign-in email), and the extension's credentialsEmail
  * and notificationEmail. On replace and PATCH only a changed value is checked, so a user stored
  * before the rule can still be deactivated by its IdP. test/api/addresses.test.ts
@@ -101,6 +101,12 @@ export interface ResourceKind {
   asMember(id: string): { userId: string } | { groupId: string };
   /** Registered by the composition root (deps.ts). */
   hooks: KindHooks[];
+  /**
+   * Whether a PATCH answers 200 with the resource by default (RFC 7644 §3.5.2 leaves it to the
+   * server): users yes, as Okta and Entra read them back; groups answer 204 (Entra expects it,
+   * and a large group's representation is costly).
+   */
+  patchAnswersWithResource: boolean;
 }
 
 export function userKind(rt: ResourceTypeDef, schemas: SchemaDef[]): ResourceKind {
@@ -163,6 +169,7 @@ export function userKind(rt: ResourceTypeDef, schemas: SchemaDef[]): ResourceKin
     },
     asMember: (id) => ({ userId: id }),
     hooks: [],
+    patchAnswersWithResource: true,
     conflict: (constraint) =>
       constraint === 'users_one_primary_admin'
         ? uniqueness('The tenant already has a primary admin')
@@ -240,5 +247,6 @@ export function groupKind(rt: ResourceTypeDef, schemas: SchemaDef[]): ResourceKi
     },
     asMember: (id) => ({ groupId: id }),
     hooks: [],
+    patchAnswersWithResource: false,
   };
 }

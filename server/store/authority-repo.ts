@@ -1,4 +1,4 @@
-// SQL of the authority rule (tenancy/authority.ts, docs/tenancy.md "Who may change whom"): which
+// SQL of the authority rule (resources/authority.ts, docs/tenancy.md "Who may change whom"): which
 // people a sub-account's credentials fully administer, whether a sub-account and every one above
 // it are active, and who administers a sub-account. Every statement filters on the tenant.
 import { PROVISIO_GROUP_URN as GROUP_EXT } from '../scim/urns';

@@ -1,5 +1,5 @@
 // Issue 9, point 14: every address the server may send mail to is checked by one rule
-// (server/mail/address.ts) on every write path — SCIM POST, PUT, PATCH and Bulk (userName
+// (server/scim/email-address.ts) on every write path — SCIM POST, PUT, PATCH and Bulk (userName
 // holding an '@', the extension's credentialsEmail and notificationEmail), the tenant setting
 // credentialsEmail, the operator's adminEmail (API and CLI) — and a bad one is 400 invalidValue
 // naming the attribute, with nothing stored and no mail queued. Before, these reached the

@@ -54,7 +54,10 @@ async function passwordSignIn(email: string, password = PASSWORD) {
 async function forgot(email: string) {
   const b = browser(h.app);
   await b.get('/forgot-password');
-  return b.post('/forgot-password', { email });
+  const res = await b.post('/forgot-password', { email });
+  // The page answers first; the lookup and the email come after it (http/after-response.ts).
+  await h.deps.later.idle();
+  return res;
 }
 
 const hashOf = async (userId: string) => (await h.owner((db) => db('user_credentials').where({ user_id: userId }).first('password_hash')))?.password_hash ?? null;

@@ -1,4 +1,4 @@
-// The email-address rule (server/mail/address.ts): what is accepted, how it is normalised for
+// The email-address rule (server/scim/email-address.ts): what is accepted, how it is normalised for
 // sending, and what is refused with which reason.
 import { MAX_ADDRESS, parseAddress, requireAddress } from '../../server/scim/email-address';
 import { ScimError } from '../../server/errors';

@@ -1,4 +1,4 @@
-// The password policy and hashing (front-door/passwords.ts), as tables.
+// The password policy and hashing (accounts/passwords.ts), as tables.
 import { hashPassword, MIN_LENGTH, PasswordPolicy, verifyPassword } from '../../server/accounts/passwords';
 
 const policy = new PasswordPolicy();

@@ -29,7 +29,7 @@ input[type=email],input[type=password],input[type=text],select{width:100%;box-si
 button{margin-top:1.2rem;padding:.6rem 1.2rem;font-size:1rem;border:0;border-radius:4px;background:#2553a0;color:#fff;cursor:pointer}
 .error{background:#fdecea;color:#8a1c12;padding:.7rem;border-radius:4px}.note{background:#eef4fc;padding:.7rem;border-radius:4px}
 .suggest{display:inline-block;margin-top:.3rem;font-family:monospace;background:#f0f0f0;padding:.2rem .4rem;word-break:break-all}
-label.check{font-weight:normal;display:flex;gap:.5rem;align-items:flex-start}label.check input{margin-top:.2rem}table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:.3rem;border-bottom:1px solid #e3e6ea}
+label.check{font-weight:normal;display:flex;gap:.5rem;align-items:flex-start}label.check input{margin-top:.2rem}table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:.3rem;border-bottom:1px solid #e3e6ea}th{white-space:nowrap}td{overflow-wrap:anywhere}
 nav{margin-bottom:1rem}nav form{display:inline}nav button{margin:0;padding:.3rem .8rem;font-size:.9rem}`;
 
 export function layout(title: string, body: Safe, opts: { wide?: boolean } = {}): string {

@@ -97,8 +97,8 @@ export class People {
 
   /**
    * The accounts a person works in: the tenant, and each sub-account they belong to that is
-   * active with every sub-account above it. Admin of the tenant: its primary admin; of a
-   * sub-account: listed in its admins. A sub-account switched off, itself or through a parent,
+   * active with every sub-account above it. Admin of the tenant: a tenant admin (role `admin`,
+   * the primary admin included); of a sub-account: listed in its admins. A sub-account switched off, itself or through a parent,
    * is no longer theirs to administer (issue 9, point 3).
    */
   async accounts(tenantId: string, userId: string): Promise<Account[]> {
@@ -106,7 +106,7 @@ export class People {
       const t = await accounts.tenantOfPerson(trx, tenantId, userId);
       if (!t) return [];
       const subs = await activeSubAccountsOf(trx, tenantId, userId);
-      return [{ id: tenantId, name: t.name, kind: 'tenant' as const, admin: t.primaryAdmin }, ...subs.map((s) => ({ ...s, kind: 'subAccount' as const }))];
+      return [{ id: tenantId, name: t.name, kind: 'tenant' as const, admin: t.tenantAdmin }, ...subs.map((s) => ({ ...s, kind: 'subAccount' as const }))];
     });
   }
 

@@ -134,8 +134,8 @@ export async function tokenStillEmpowered(trx: Db, token: { tenant_id: string; s
 }
 
 /**
- * Whether a committed write may have taken from a token what empowered it: a person deleted or
- * switched off, a sub-account deleted, switched off, moved, or given other admins. The instance
+ * Whether a committed write may have taken from a token what empowered it: a person deleted,
+ * switched off or no longer an admin, a sub-account deleted, switched off, moved, or given other admins. The instance
  * that made the write forgets its cached token lookups (tenancy/authenticator.ts), so the change
  * holds there at once and on other instances within the cache's few seconds.
  */
@@ -144,7 +144,7 @@ export function changesWhoIsEmpowered(before: ResourceRow | undefined, after: Re
   const isGroup = before.kind !== undefined;
   if (isGroup && before.kind !== 'subAccount') return false;
   if (!after) return true;
-  if (!isGroup) return before.active !== after.active;
+  if (!isGroup) return before.active !== after.active || before.role !== after.role;
   const [b, a] = [groupExt(before.data), groupExt(after.data)];
   return String(before.deactivated_at ?? '') !== String(after.deactivated_at ?? '') || !sameJson(b.admins, a.admins) || !sameJson(b.parent, a.parent);
 }

@@ -15,6 +15,7 @@ import { forbidden } from '../errors';
 import { priceListExists } from '../store/price-lists-repo';
 import { sameJson } from '../scim/normalize';
 import { assertMayChangeSubAccount, assertMayChangeUser } from './authority';
+import { DEFAULT_ROLE, normalizeRoles, roleOf } from './roles';
 import { checkDisplayName, checkGroupRules, deactivatedAt, verifyAdminsAreMembers } from './group-rules';
 import { requireAddress } from '../scim/email-address';
 
@@ -28,6 +29,10 @@ async function checkUserRules(trx: Knex.Transaction, scope: Scope, r: JsonObject
     if (scope.actor.subAccountId && !sameJson(ext[name], before[name])) {
       throw forbidden(`${name} can only be set by tenant-wide credentials or tenant admins`);
     }
+  }
+  // Granting or removing `admin` makes or unmakes a tenant admin: not for a sub-account's credential (issue 10).
+  if (scope.actor.subAccountId && roleOf(r) !== (existing ? roleOf(existing.data) : DEFAULT_ROLE)) {
+    throw forbidden('The admin role can only be granted or removed by tenant-wide credentials or tenant admins');
   }
   if (ext.priceList !== undefined && ext.priceList !== before.priceList && !(await priceListExists(trx, scope.tenantId, ext.priceList))) {
     throw invalidValue(`${PROVISIO_USER_URN}:priceList must be the id of one of the tenant's price lists`);
@@ -132,7 +137,7 @@ export function userKind(rt: ResourceTypeDef, schemas: SchemaDef[]): ResourceKin
   };
   const compiler = new FilterCompiler(schema, map);
   const repo = new ResourceRepo(
-    { table: 'users', map, extraColumns: ['active', 'activation_state', 'is_primary_admin', 'privacy_accepted_at'] },
+    { table: 'users', map, extraColumns: ['active', 'activation_state', 'is_primary_admin', 'privacy_accepted_at', 'role'] },
     compiler,
   );
   return {
@@ -145,10 +150,12 @@ export function userKind(rt: ResourceTypeDef, schemas: SchemaDef[]): ResourceKin
       user_name: r.userName,
       external_id: r.externalId ?? null,
       active: r.active !== false,
+      role: roleOf(r),
     }),
     validate(r, existing) {
       if (typeof r.userName !== 'string' || r.userName.trim() === '') throw invalidValue('userName is required');
       checkUserAddresses(r, existing);
+      normalizeRoles(r, existing && { data: existing.data, isPrimaryAdmin: existing.is_primary_admin === true });
       // RFC 7643 §4.1.1 `active`: an omitted value keeps the current one on replace (Okta custom
       // apps PUT without it; test/api/users.test.ts) and defaults to true on create.
       if (r.active === undefined) r.active = existing ? existing.active !== false : true;

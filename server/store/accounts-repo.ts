@@ -66,10 +66,12 @@ export async function tenantSettings(db: Db, tenantId: string): Promise<{ name: 
   return r ? { name: r.name, settings: r.settings ?? {} } : undefined;
 }
 
-/** The tenant's name and whether the person is its primary admin; undefined when either is gone. */
-export async function tenantOfPerson(db: Db, tenantId: string, userId: string): Promise<{ name: string; primaryAdmin: boolean } | undefined> {
-  const r = (await db.raw('SELECT t.name, u.is_primary_admin FROM tenants t JOIN users u ON u.tenant_id = t.id WHERE t.id = ? AND u.id = ?', [tenantId, userId])).rows[0];
-  return r ? { name: r.name, primaryAdmin: r.is_primary_admin === true } : undefined;
+/** The tenant's name and whether the person is one of its admins (role `admin`); undefined when either is gone. */
+export async function tenantOfPerson(db: Db, tenantId: string, userId: string): Promise<{ name: string; tenantAdmin: boolean } | undefined> {
+  const r = (
+    await db.raw(`SELECT t.name, (u.role = 'admin' OR u.is_primary_admin) AS admin FROM tenants t JOIN users u ON u.tenant_id = t.id WHERE t.id = ? AND u.id = ?`, [tenantId, userId])
+  ).rows[0];
+  return r ? { name: r.name, tenantAdmin: r.admin === true } : undefined;
 }
 
 /** The names of the ordinary groups (kind "group") a person belongs to directly, for the account page. */

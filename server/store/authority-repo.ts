@@ -10,8 +10,9 @@ const MAX_DEPTH = 100;
 
 /**
  * Of these users, those the credential bound to `subAccountId` does NOT fully administer: the
- * primary admin; anyone who is a member of a group outside the sub-account's subtree; anyone listed
- * as an admin of a sub-account outside it (above or beside). test/api/authority.test.ts
+ * primary admin and every tenant admin (role `admin`: they administer the whole tenant, above
+ * every sub-account); anyone who is a member of a group outside the sub-account's subtree; anyone
+ * listed as an admin of a sub-account outside it (above or beside). test/api/authority.test.ts
  */
 export async function notFullyAdministered(db: Db, tenantId: string, subAccountId: string, userIds: string[]): Promise<string[]> {
   if (!userIds.length) return [];
@@ -20,7 +21,7 @@ export async function notFullyAdministered(db: Db, tenantId: string, subAccountI
     `WITH inside AS (${tree.sql})
      SELECT u.id FROM users u
       WHERE u.tenant_id = ? AND u.id = ANY(?::uuid[]) AND (
-        u.is_primary_admin
+        u.is_primary_admin OR u.role = 'admin'
         OR EXISTS (SELECT 1 FROM group_user_members m WHERE m.tenant_id = u.tenant_id AND m.user_id = u.id AND m.group_id NOT IN (SELECT id FROM inside))
         OR EXISTS (SELECT 1 FROM groups g WHERE g.tenant_id = u.tenant_id AND g.kind = 'subAccount' AND g.id NOT IN (SELECT id FROM inside)
                      AND (g.data -> ? -> 'admins') @> jsonb_build_array(jsonb_build_object('value', u.id::text))))`,
@@ -39,7 +40,7 @@ export async function membersNotFullyAdministered(db: Db, tenantId: string, subA
     `WITH inside AS (${tree.sql})
      SELECT u.id FROM group_user_members gm JOIN users u ON u.tenant_id = gm.tenant_id AND u.id = gm.user_id
       WHERE gm.tenant_id = ? AND gm.group_id = ? AND NOT (gm.user_id = ANY(?::uuid[])) AND (
-        u.is_primary_admin
+        u.is_primary_admin OR u.role = 'admin'
         OR EXISTS (SELECT 1 FROM group_user_members m WHERE m.tenant_id = u.tenant_id AND m.user_id = u.id AND m.group_id NOT IN (SELECT id FROM inside))
         OR EXISTS (SELECT 1 FROM groups g WHERE g.tenant_id = u.tenant_id AND g.kind = 'subAccount' AND g.id NOT IN (SELECT id FROM inside)
                      AND (g.data -> ? -> 'admins') @> jsonb_build_array(jsonb_build_object('value', u.id::text))))
@@ -84,9 +85,9 @@ export async function isStrictlyAbove(db: Db, tenantId: string, ancestorId: stri
   return res.rows.length > 0;
 }
 
-/** Whether the user exists, is active, and is the tenant's primary admin (the tenant's admin today). */
+/** Whether the user exists, is active, and is a tenant admin (role `admin`; the primary admin always is). */
 export async function isActiveTenantAdmin(db: Db, tenantId: string, userId: string): Promise<boolean> {
-  const res = await db.raw('SELECT 1 FROM users WHERE tenant_id = ? AND id = ? AND active AND is_primary_admin', [tenantId, userId]);
+  const res = await db.raw(`SELECT 1 FROM users WHERE tenant_id = ? AND id = ? AND active AND (role = 'admin' OR is_primary_admin)`, [tenantId, userId]);
   return res.rows.length > 0;
 }
 

@@ -13,6 +13,7 @@ import * as m0007 from '../../migrations/0007_front_door';
 import * as m0008 from '../../migrations/0008_sso_trust_email';
 import * as m0009 from '../../migrations/0009_authority';
 import * as m0010 from '../../migrations/0010_sso_policy';
+import * as m0011 from '../../migrations/0011_roles';
 
 const MIGRATIONS: Record<string, Knex.Migration> = {
   '0001_init': m0001,
@@ -25,6 +26,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '0008_sso_trust_email': m0008,
   '0009_authority': m0009,
   '0010_sso_policy': m0010,
+  '0011_roles': m0011,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

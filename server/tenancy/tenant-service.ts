@@ -84,6 +84,8 @@ export class TenantService {
           ...(name ? { name } : {}),
           ...(displayName ? { displayName } : {}),
           emails: [{ value: input.adminEmail, type: 'work', primary: true }],
+          // The primary admin is always an admin (resources/roles.ts).
+          roles: [{ value: 'admin', primary: true }],
           active: true,
         },
         {},

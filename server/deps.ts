@@ -46,6 +46,7 @@ import { DbSessionStore } from './front-door/session-store';
 import { sessionStack, SessionStack } from './front-door/sessions';
 import { SignInService } from './front-door/sign-in';
 import { accessRoutes } from './admin/access';
+import { userRoutes } from './admin/users';
 import { changesWhoIsEmpowered } from './resources/authority';
 import type { ResourceRow } from './store/resource-repo';
 import { AfterResponse, BackgroundWork } from './http/after-response';
@@ -219,6 +220,7 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
       permissionsRoutes({ knex: db.knex }),
       ssoConnectionRoutes({ knex: db.knex, sso, clock, audit, links: ssoLinks, resolver, logger }),
       accessRoutes({ admin: accounts.admin }),
+      userRoutes({ service, users: catalog.users, people, admin: accounts.admin, passwords }),
       identityAdminRoutes({ links: ssoLinks }),
     ],
     capabilities,

@@ -36,13 +36,21 @@ export const SCIM_TYPE_STATUS: Record<ScimType, number> = {
   invalidCount: 400,
 };
 
+/** One field of a form-like request (the admin API's users) and what is wrong with it. */
+export interface FieldError {
+  field: string;
+  detail: string;
+}
+
 export class ScimError extends Error {
   readonly status: number;
   readonly scimType?: ScimType;
   /** Extra response headers (e.g. WWW-Authenticate on 401, Allow on 405, Retry-After on 429). */
   readonly headers: Record<string, string>;
+  /** Per-field errors, rendered as `errors` beside `detail`, so a form can show each next to its field. */
+  readonly fields?: FieldError[];
 
-  constructor(status: number, detail: string, scimType?: ScimType, headers: Record<string, string> = {}) {
+  constructor(status: number, detail: string, scimType?: ScimType, headers: Record<string, string> = {}, fields?: FieldError[]) {
     super(detail);
     if (!Number.isInteger(status) || status < 400 || status > 599) throw new Error(`ScimError status must be 4xx or 5xx, got ${status}`);
     if (scimType !== undefined && SCIM_TYPE_STATUS[scimType] !== status) throw new Error(`scimType "${scimType}" goes with ${SCIM_TYPE_STATUS[scimType]}, not ${status} (RFC 7644 §3.12)`);
@@ -50,6 +58,7 @@ export class ScimError extends Error {
     this.status = status;
     this.scimType = scimType;
     this.headers = headers;
+    if (fields?.length) this.fields = fields;
   }
 }
 
@@ -66,6 +75,12 @@ export const invalidCursor = keyword('invalidCursor');
 export const expiredCursor = keyword('expiredCursor');
 export const invalidCount = keyword('invalidCount');
 export const uniqueness = keyword('uniqueness');
+
+/** 400 invalidValue naming each field at fault (docs/admin-api.md, "Field errors"). */
+export const invalidFields = (fields: FieldError[]) =>
+  new ScimError(400, fields.length === 1 ? `${fields[0].field}: ${fields[0].detail}` : `${fields.length} fields are not right: ${fields.map((f) => f.field).join(', ')}`, 'invalidValue', {}, fields);
+/** The same error, its status and keyword kept, pinned to one field of a form. */
+export const onField = (err: ScimError, field: string) => new ScimError(err.status, err.message, err.scimType, err.headers, [{ field, detail: err.message }]);
 
 /** 400 without a keyword: the request is wrong in a way no keyword names (an aborted upload). */
 export const badRequest = (detail: string) => new ScimError(400, detail);

@@ -3,7 +3,7 @@
 // in one tenant transaction that first asks who the actor may see (another sub-account's people
 // are 404, as if absent) and then the authority rule (resources/authority.ts: the primary admin,
 // and sub-account credentials only over people they fully administer: 403).
-import { conflict, invalidValue, notFound } from '../errors';
+import { conflict, invalidFields, invalidValue, notFound } from '../errors';
 import type { Actor } from '../resources/actor';
 import { assertMayChangePeople } from '../resources/authority';
 import type { AuditRepo } from '../store/audit-repo';
@@ -85,6 +85,28 @@ export class AdminAccess {
       await this.deps.mail.temporaryPassword(trx, { tenantId, userId, to: p.email, language: languageOf(p.data, p.tenant.settings), tenantName: p.tenant.name }, p.userName, password);
       await this.record(trx, tenantId, actor, 'user.password.adminReset', userId, now);
       return { sentTo: p.email };
+    });
+  }
+
+  /**
+   * An admin sets a temporary password (the console's "set a temporary password"): it must pass
+   * the policy (400 on the `password` field otherwise), the person must change it at the next
+   * sign-in, and every session of theirs ends. Never the primary admin by someone else; never
+   * someone whose organisation signs them in (requireSso, 409).
+   */
+  async setTemporaryPassword(tenantId: string, userId: string, actor: Actor, password: unknown): Promise<void> {
+    await inTenant(this.knex, tenantId, async (trx) => {
+      const p = await this.find(trx, tenantId, userId, actor);
+      await assertMayChangePeople(trx, tenantId, actor, [{ id: p.userId, primaryAdmin: p.primaryAdmin }], 'given a password');
+      if (p.activationState !== 'active') throw conflict('This user has not activated the account yet; send the activation email instead');
+      if (await this.deps.people.passwordBarred(p, trx)) throw conflict("SSO is required for this user's email domain: they sign in with their organisation's identity provider, so no password can be set");
+      const problem = typeof password !== 'string' || !password ? 'is required' : this.deps.passwords.problem(password, p.email);
+      if (problem) throw invalidFields([{ field: 'password', detail: problem }]);
+      const now = this.deps.clock();
+      await saveCredentials(trx, tenantId, userId, { password_hash: await hashPassword(password as string), must_change: true, password_changed_at: now }, now);
+      await endSessions(trx, tenantId, [userId]);
+      await revokeLinks(trx, tenantId, [userId], ['reset']);
+      await this.record(trx, tenantId, actor, 'user.password.adminSet', userId, now);
     });
   }
 

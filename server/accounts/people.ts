@@ -5,6 +5,7 @@
 // not kept out by deactivated sub-accounts.
 import type { Knex } from 'knex';
 import * as accounts from '../store/accounts-repo';
+import { saveCredentials } from '../store/credentials-repo';
 import { activeSubAccountsOf } from '../store/authority-repo';
 import { asOwner, Db, inTenant } from '../store/scope';
 import * as tenancy from '../store/tenancy-repo';
@@ -113,6 +114,16 @@ export class People {
   /** How many users and groups the tenant has (the console's landing page). */
   async tenantCounts(tenantId: string): Promise<{ users: number; groups: number }> {
     return inTenant(this.deps.knex, tenantId, (trx) => accounts.tenantCounts(trx, tenantId));
+  }
+
+  /** Records a sign-in, whatever the way in (the users list shows it). */
+  async recordSignIn(tenantId: string, userId: string, at: Date): Promise<void> {
+    await inTenant(this.deps.knex, tenantId, (trx) => saveCredentials(trx, tenantId, userId, { last_sign_in_at: at }, at));
+  }
+
+  /** When each of these people last signed in. */
+  async lastSignIns(tenantId: string, userIds: string[]): Promise<Map<string, Date>> {
+    return inTenant(this.deps.knex, tenantId, (trx) => accounts.lastSignIns(trx, tenantId, userIds));
   }
 
   /** What the account page lists as the person's services today: their ordinary groups. */

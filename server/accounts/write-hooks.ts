@@ -13,7 +13,7 @@ import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { invalidValue } from '../errors';
 import type { Scope } from '../resources/actor';
-import type { KindHooks } from '../resources/kinds';
+import type { KindHooks, WriteContext } from '../resources/kinds';
 import * as accountsRepo from '../store/accounts-repo';
 import { saveCredentials } from '../store/credentials-repo';
 import type { ResourceRepo, ResourceRow } from '../store/resource-repo';
@@ -37,8 +37,8 @@ export interface AccountHooksDeps {
 export class AccountHooks implements KindHooks {
   constructor(private readonly deps: AccountHooksDeps) {}
 
-  async written(trx: Knex.Transaction, scope: Scope, before: ResourceRow | undefined, after: ResourceRow, body: unknown): Promise<ResourceRow | void> {
-    if (!before) return this.created(trx, scope, after, body);
+  async written(trx: Knex.Transaction, scope: Scope, before: ResourceRow | undefined, after: ResourceRow, body: unknown, context?: WriteContext): Promise<ResourceRow | void> {
+    if (!before) return this.created(trx, scope, after, body, context);
     const tenantId = scope.tenantId;
     const userIds = [after.id];
     if (before.active !== false && after.active === false) {
@@ -67,7 +67,7 @@ export class AccountHooks implements KindHooks {
     return { name: t?.name ?? '', settings: t?.settings ?? {} };
   }
 
-  private async created(trx: Knex.Transaction, scope: Scope, row: ResourceRow, body: unknown): Promise<ResourceRow> {
+  private async created(trx: Knex.Transaction, scope: Scope, row: ResourceRow, body: unknown, context?: WriteContext): Promise<ResourceRow> {
     const tenantId = scope.tenantId;
     const tenant = await this.tenant(trx, tenantId);
     const settings = tenant.settings;
@@ -82,6 +82,8 @@ export class AccountHooks implements KindHooks {
         this.deps.logger.info({ tenant: tenantId, user: row.id }, 'user created pending without a sign-in email: no activation email sent');
         return row;
       }
+      // "Activate later" (the admin API): pending, and the email waits for POST /users/{id}/activation.
+      if (context?.sendActivationEmail === false) return row;
       await this.deps.mail.activation(trx, { tenantId, userId: row.id, to: email, language, tenantName: tenant.name }, now, true);
       return row;
     }
@@ -98,7 +100,7 @@ export class AccountHooks implements KindHooks {
       if (setBy) await saveCredentials(trx, tenantId, row.id, { email_set_by_sub_account: setBy }, now);
       return row;
     }
-    const password = this.deps.passwords.generate();
+    const password = context?.generatedPassword ?? this.deps.passwords.generate();
     const activated = (await this.deps.users.update(trx, tenantId, row.id, { activation_state: 'active' }, now)) ?? row;
     await saveCredentials(trx, tenantId, row.id, { password_hash: await hashPassword(password), must_change: true, verified_email: email ?? null, email_set_by_sub_account: setBy }, now);
     await this.deps.mail.credentials(trx, { tenantId, userId: row.id, to, language, tenantName: tenant.name }, String(row.data.userName), password);

@@ -30,15 +30,17 @@ export class SignInService implements SignIn {
   async complete(req: Request, res: Response, who: { tenantId: string; userId: string; method: SignInMethod; verifiedEmail?: string }): Promise<void> {
     const f = await this.deps.people.mayEnter(who.tenantId, who.userId);
     if (!f) return this.fail(req, res, 'This account cannot sign in.', 403);
-    // Password sign-ins of pending people never reach here (People.checkPassword, accounts/people.ts); a
-    // pending person arriving through their IdP finishes activation on the privacy page.
+    // Password sign-ins of pending people never reach here (People.checkPassword in
+    // accounts/people.ts); a pending person arriving through their IdP finishes activation on the privacy page.
     if (who.method === 'password' && f.activationState !== 'active') return this.fail(req, res, 'This account cannot sign in.', 403);
     await regenerate(req);
     req.session.user = { tenantId: who.tenantId, userId: who.userId, method: who.method, signedInAt: this.deps.clock().getTime() };
     req.session.mustChangePassword = who.method === 'password' && f.mustChangePassword;
     req.session.mustAcceptPrivacy = f.activationState !== 'active' || needsPrivacy(f);
     if (who.method === 'oidc' && who.verifiedEmail) req.session.loginEmail = who.verifiedEmail;
-    await startSession(req); // issue 9 point 10: only sign-in creates a session row
+    // Only this step creates a signed-in session row (a request in flight never revives one ended).
+    await startSession(req);
+    await this.deps.people.recordSignIn(who.tenantId, who.userId, this.deps.clock());
     this.deps.logger.info({ tenant: who.tenantId, user: who.userId, method: who.method }, 'signed in');
     res.redirect(303, await this.landing(req));
   }

@@ -19,6 +19,7 @@ export function errorBody(err: ScimError): Record<string, unknown> {
     status: String(err.status),
     ...(err.scimType ? { scimType: err.scimType } : {}),
     detail: err.message || 'Error',
+    ...(err.fields ? { errors: err.fields } : {}),
   };
 }
 

@@ -60,6 +60,15 @@ function checkUserAddresses(r: JsonObject, existing?: ResourceRow): void {
 export const GROUP_KINDS = ['group', 'subAccount', 'company'] as const;
 export type GroupKind = (typeof GROUP_KINDS)[number];
 
+/**
+ * What the caller of a create tells the kind's hooks (the admin API's choices for a new user:
+ * send no activation email yet; use this generated password, which it answers once).
+ */
+export interface WriteContext {
+  sendActivationEmail?: boolean;
+  generatedPassword?: string;
+}
+
 /** What other parts do in the transaction of a write to a resource of a kind (registered in deps.ts). */
 export interface KindHooks {
   /**
@@ -67,7 +76,7 @@ export interface KindHooks {
    * `body` is the request's resource as sent. May return the row as it now stands, when the hook
    * changed server-owned columns (a user activated with generated credentials).
    */
-  written?(trx: Knex.Transaction, scope: Scope, before: ResourceRow | undefined, after: ResourceRow, body: unknown): Promise<ResourceRow | void>;
+  written?(trx: Knex.Transaction, scope: Scope, before: ResourceRow | undefined, after: ResourceRow, body: unknown, context?: WriteContext): Promise<ResourceRow | void>;
   /** After the write's transaction committed (caches to forget). */
   committed?(scope: Scope, before: ResourceRow | undefined, after: ResourceRow | undefined): void;
 }

@@ -20,7 +20,7 @@ import type { Scope } from './actor';
 import { isUuid, MemberRef, parseMemberRefs } from '../scim/members';
 import { groupRefsFromListed, MembersRepo } from '../store/members-repo';
 import { ResourceRow } from '../store/resource-repo';
-import { ResourceKind } from './kinds';
+import { ResourceKind, WriteContext } from './kinds';
 
 export type { Actor, Scope } from './actor';
 
@@ -42,6 +42,8 @@ export interface CreateOptions {
   trx?: Knex.Transaction;
   /** Server-owned columns (e.g. is_primary_admin) set on the new row. */
   columns?: Record<string, unknown>;
+  /** What the caller tells the kind's hooks about this write (the admin API's activation choice). */
+  context?: WriteContext;
 }
 
 /** Most operations in one PATCH; member changes inside one operation's value are not limited here. */
@@ -243,9 +245,9 @@ export class ResourceService {
   }
 
   /** Runs the kind's hooks on a written row; returns the row as they leave it. */
-  private async written(trx: Knex.Transaction, scope: Scope, kind: ResourceKind, before: ResourceRow | undefined, after: ResourceRow, body: unknown): Promise<ResourceRow> {
+  private async written(trx: Knex.Transaction, scope: Scope, kind: ResourceKind, before: ResourceRow | undefined, after: ResourceRow, body: unknown, context?: WriteContext): Promise<ResourceRow> {
     let row = after;
-    for (const hook of kind.hooks) row = (await hook.written?.(trx, scope, before, row, body)) ?? row;
+    for (const hook of kind.hooks) row = (await hook.written?.(trx, scope, before, row, body, context)) ?? row;
     return row;
   }
 
@@ -293,7 +295,7 @@ export class ResourceService {
         await this.writeMembers(trx, scope, id, members, false);
       }
       await this.joinSubAccount(trx, scope, kind, id);
-      row = await this.written(trx, scope, kind, undefined, row, body);
+      row = await this.written(trx, scope, kind, undefined, row, body, opts.context);
       await kind.verify(trx, scope, id, resource);
       await this.audit(trx, scope, kind, 'create', id, { set: resource, ...(members ? { members: { added: [...members.userIds, ...members.groupIds] } } : {}) }, now);
       // A user that has just been created belongs to no group (unless a sub-account-bound
@@ -463,13 +465,44 @@ export class ResourceService {
       if (!existing) throw notFound(`${kind.name} ${id} not found`);
       if (ifMatch && !etagMatches(ifMatch, String(existing.version))) throw preconditionFailed();
       await kind.authorize(trx, scope, existing, undefined, true);
-      // The groups that lose this member change representation: bump their versions.
-      await this.deps.members.touchGroupsContaining(trx, scope.tenantId, kind.asMember(existing.id), this.deps.clock());
-      await kind.repo.delete(trx, scope.tenantId, existing.id);
-      await this.audit(trx, scope, kind, 'delete', existing.id, {}, this.deps.clock());
+      await this.remove(trx, scope, kind, existing);
       return existing;
     });
     this.committed(scope, kind, before, undefined);
+  }
+
+  /**
+   * Deletes all of these or none (the console's bulk delete): every id must name a resource the
+   * credential sees (else 404 naming the missing ones) and may delete (else the authority rule's
+   * 403) — checked for all before anything is deleted, in one transaction. Returns how many.
+   */
+  async deleteAll(scope: Scope, kind: ResourceKind, ids: string[]): Promise<number> {
+    const unique = [...new Set(ids.map((i) => i.toLowerCase()))];
+    const bad = unique.filter((i) => !isUuid(i));
+    if (bad.length) throw notFound(`No such ${kind.name.toLowerCase()}: ${bad.join(', ')}`);
+    const removed = await inTenant(this.knex, scope.tenantId, async (trx) => {
+      const rows: ResourceRow[] = [];
+      const missing: string[] = [];
+      for (const id of unique) {
+        const row = await this.findVisible(trx, scope, kind, id);
+        if (row) rows.push(row);
+        else missing.push(id);
+      }
+      if (missing.length) throw notFound(`No such ${kind.name.toLowerCase()}: ${missing.join(', ')}`);
+      for (const row of rows) await kind.authorize(trx, scope, row, undefined, true);
+      for (const row of rows) await this.remove(trx, scope, kind, row);
+      return rows;
+    });
+    for (const row of removed) this.committed(scope, kind, row, undefined);
+    return removed.length;
+  }
+
+  /** Deletes a row the caller found and authorised, with its audit entry. */
+  private async remove(trx: Knex.Transaction, scope: Scope, kind: ResourceKind, existing: ResourceRow): Promise<void> {
+    // The groups that lose this member change representation: bump their versions.
+    await this.deps.members.touchGroupsContaining(trx, scope.tenantId, kind.asMember(existing.id), this.deps.clock());
+    await kind.repo.delete(trx, scope.tenantId, existing.id);
+    await this.audit(trx, scope, kind, 'delete', existing.id, {}, this.deps.clock());
   }
 
   /** A list or search (RFC 7644 §3.4.2) with index or cursor paging (RFC 9865). */

@@ -84,6 +84,13 @@ export async function groupNamesOf(db: Db, tenantId: string, userId: string, lim
   return res.rows.map((r: { display_name: string }) => r.display_name);
 }
 
+/** When each of these people last signed in (absent: never). */
+export async function lastSignIns(db: Db, tenantId: string, userIds: string[]): Promise<Map<string, Date>> {
+  if (!userIds.length) return new Map();
+  const res = await db.raw('SELECT user_id, last_sign_in_at FROM user_credentials WHERE tenant_id = ? AND user_id = ANY(?::uuid[]) AND last_sign_in_at IS NOT NULL', [tenantId, userIds]);
+  return new Map(res.rows.map((r: { user_id: string; last_sign_in_at: Date }) => [r.user_id, new Date(r.last_sign_in_at)]));
+}
+
 /** How many users and groups the tenant has. */
 export async function tenantCounts(db: Db, tenantId: string): Promise<{ users: number; groups: number }> {
   return (await db.raw('SELECT (SELECT count(*) FROM users WHERE tenant_id = ?)::int AS users, (SELECT count(*) FROM groups WHERE tenant_id = ?)::int AS groups', [tenantId, tenantId])).rows[0];

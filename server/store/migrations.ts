@@ -14,6 +14,7 @@ import * as m0008 from '../../migrations/0008_sso_trust_email';
 import * as m0009 from '../../migrations/0009_authority';
 import * as m0010 from '../../migrations/0010_sso_policy';
 import * as m0011 from '../../migrations/0011_roles';
+import * as m0016 from '../../migrations/0016_last_sign_in';
 
 const MIGRATIONS: Record<string, Knex.Migration> = {
   '0001_init': m0001,
@@ -27,6 +28,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '0009_authority': m0009,
   '0010_sso_policy': m0010,
   '0011_roles': m0011,
+  '0016_last_sign_in': m0016,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -140,7 +140,6 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
   });
   const members = new MembersRepo();
   const audit = new AuditRepo();
-  const ssoLinks = new IdentityLinks({ knex: db.knex, repo: ssoRepo, audit, clock });
   const passwords = new PasswordPolicy();
   // requireSso (sso/policy.ts): the one rule every password path of the account half asks.
   const ssoPolicy = new SsoPolicy({ knex: db.knex, repo: ssoRepo });
@@ -148,13 +147,15 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
   const accountMail = new AccountMail({ mail: mail.outbox, publicUrl: config.publicUrl, activationLinkDays: config.activationLinkDays });
   // User writes on every path (SCIM, Bulk, tenant creation, admin API) send activation mail and
   // end sessions in their own transaction (accounts/write-hooks.ts).
-  catalog.users.hooks.push(new AccountHooks({ clock, logger, mail: accountMail, passwords, users: catalog.users.repo, bar: ssoPolicy }));
+  catalog.users.hooks.push(new AccountHooks({ clock, logger, mail: accountMail, passwords, users: catalog.users.repo, bar: ssoPolicy, audit }));
   const accounts = {
     people,
     self: new SelfService({ people, mail: accountMail, audit, passwords, users: catalog.users.repo, clock, logger }),
     admin: new AdminAccess({ people, mail: accountMail, audit, passwords, clock }),
     passwords,
   };
+  // Identity links and unlinks, each audited; a new link sends the person a security notice.
+  const ssoLinks = new IdentityLinks({ knex: db.knex, repo: ssoRepo, audit, clock, onLinked: (trx, link, at) => accounts.self.identityLinked(trx, link, at) });
   const sessions = new DbSessionStore({ knex: db.knex, clock, idleMs: config.sessionIdleMinutes * 60_000 });
   const stack = sessionStack({
     store: sessions,

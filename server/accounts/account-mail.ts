@@ -3,7 +3,10 @@
 // new sign-in email, generated credentials, a temporary password and a reset link. Links are
 // built on PUBLIC_URL; how long each lasts is decided here.
 import type { Knex } from 'knex';
-import type { Language } from './person';
+import { isObject, JsonObject } from '../scim/normalize';
+import { parseAddress } from '../scim/email-address';
+import { PROVISIO_USER_URN } from '../scim/urns';
+import { Language, languageOf } from './person';
 import { issueLink, newLink, supersedeLinks } from './links';
 import type { AlongWith } from '../store/outbox-repo';
 
@@ -26,6 +29,24 @@ export interface AccountMailDeps {
 const DAY_MS = 86_400_000;
 export const RESET_LINK_MS = 60 * 60 * 1000;
 export const VERIFY_LINK_MS = 7 * DAY_MS;
+
+/** A security notice's event (issue 10): the template and what it says. */
+export type Notice =
+  | { template: 'password-changed' }
+  | { template: 'email-changed'; newEmail: string }
+  | { template: 'account-deactivated' }
+  | { template: 'identity-linked'; issuer: string };
+
+/** Who a security notice is about: their data (for the notification email and language). */
+export interface NoticeSubject {
+  tenantId: string;
+  userId: string;
+  data: JsonObject;
+  tenantName: string;
+  tenantSettings: Record<string, unknown>;
+  /** Where it goes without a notification email (the sign-in email; the old one for an email change); undefined: nowhere. */
+  fallback?: string;
+}
 
 /** Who an email is about and where it goes. */
 export interface Recipient {
@@ -63,6 +84,25 @@ export class AccountMail {
     const expiresAt = new Date(now.getTime() + ttl).toISOString();
     await this.send(trx, r, 'activation', { link: this.link('/activate', link.token), expiresAt }, link.statement);
     return { expiresAt };
+  }
+
+  /**
+   * A security notice (issue 10): to the person's notification email when set, else to
+   * `fallback`. An address that mail cannot go to (stored before the address rule) sends nothing:
+   * a notice never makes the change it reports fail. Returns where it went.
+   */
+  async notice(trx: Knex.Transaction, s: NoticeSubject, notice: Notice, at: Date): Promise<string | undefined> {
+    const ext = isObject(s.data[PROVISIO_USER_URN]) ? (s.data[PROVISIO_USER_URN] as JsonObject) : {};
+    for (const candidate of [ext.notificationEmail, s.fallback]) {
+      if (typeof candidate !== 'string' || !candidate) continue;
+      const parsed = parseAddress(candidate);
+      if (!parsed.ok) continue;
+      const r = { tenantId: s.tenantId, userId: s.userId, to: parsed.address, language: languageOf(s.data, s.tenantSettings), tenantName: s.tenantName };
+      const { template, ...params } = notice;
+      await this.send(trx, r, template, { ...params, at: at.toISOString() });
+      return parsed.address;
+    }
+    return undefined;
   }
 
   /** One email of the account half, to `r.to`, in its language. */

@@ -15,7 +15,7 @@ import type { AccountMail } from './account-mail';
 import { revokeLinks } from './links';
 import { hashPassword, PasswordPolicy } from './passwords';
 import type { People } from './people';
-import { languageOf, Person } from './person';
+import { languageOf, noticeSubject, Person } from './person';
 
 export interface AdminAccessDeps {
   people: People;
@@ -82,6 +82,8 @@ export class AdminAccess {
       await saveCredentials(trx, tenantId, userId, { password_hash: await hashPassword(password), must_change: true, password_changed_at: now }, now);
       await endSessions(trx, tenantId, [userId]);
       await revokeLinks(trx, tenantId, [userId], ['reset']);
+      // The temporary password itself goes to the sign-in email; a notification email set apart hears of it too.
+      await this.deps.mail.notice(trx, noticeSubject(p, undefined), { template: 'password-changed' }, now);
       await this.deps.mail.temporaryPassword(trx, { tenantId, userId, to: p.email, language: languageOf(p.data, p.tenant.settings), tenantName: p.tenant.name }, p.userName, password);
       await this.record(trx, tenantId, actor, 'user.password.adminReset', userId, now);
       return { sentTo: p.email };
@@ -106,6 +108,7 @@ export class AdminAccess {
       await saveCredentials(trx, tenantId, userId, { password_hash: await hashPassword(password as string), must_change: true, password_changed_at: now }, now);
       await endSessions(trx, tenantId, [userId]);
       await revokeLinks(trx, tenantId, [userId], ['reset']);
+      await this.deps.mail.notice(trx, noticeSubject(p), { template: 'password-changed' }, now);
       await this.record(trx, tenantId, actor, 'user.password.adminSet', userId, now);
     });
   }

@@ -94,8 +94,44 @@ export interface PasswordBar {
   passwordBarred(tenantId: string, person: { email?: string; primaryAdmin: boolean }, trx?: Db): Promise<boolean>;
 }
 
+/** A person as the subject of a security notice (accounts/account-mail.ts), going to `fallback` without a notification email. */
+export const noticeSubject = (p: Person, fallback: string | undefined = p.email) => ({
+  tenantId: p.tenantId,
+  userId: p.userId,
+  data: p.data,
+  tenantName: p.tenant.name,
+  tenantSettings: p.tenant.settings,
+  fallback,
+});
+
 /** Whether this person still has to accept the current privacy policy. */
 export const needsPrivacy = (p: Person) => p.acceptedPolicyVersion !== p.policyVersion;
+
+/**
+ * The `password` an IdP pushed with a write, in whichever form it came: a create or replace body's
+ * `password`, a PATCH operation on the `password` path, or a path-less PATCH value carrying it
+ * (Okta's password sync). Undefined when there is none. Never logged or stored as sent.
+ */
+export function pushedPassword(body: unknown): string | undefined {
+  if (!isObject(body)) return undefined;
+  const key = (o: JsonObject, name: string) => Object.keys(o).find((k) => k.toLowerCase() === name);
+  const opsKey = key(body, 'operations');
+  if (opsKey) {
+    let found: string | undefined;
+    for (const op of Array.isArray(body[opsKey]) ? (body[opsKey] as unknown[]) : []) {
+      if (!isObject(op)) continue;
+      const kind = String(op[key(op, 'op') ?? 'op'] ?? '').toLowerCase();
+      if (kind !== 'add' && kind !== 'replace') continue;
+      const path = op[key(op, 'path') ?? 'path'];
+      const value = op[key(op, 'value') ?? 'value'];
+      if (typeof path === 'string' && path.trim().toLowerCase() === 'password' && typeof value === 'string') found = value;
+      else if (path === undefined && isObject(value) && typeof value[key(value, 'password') ?? 'password'] === 'string') found = value[key(value, 'password')!] as string;
+    }
+    return found;
+  }
+  const k = key(body, 'password');
+  return k && typeof body[k] === 'string' && body[k] !== '' ? (body[k] as string) : undefined;
+}
 
 /** What a user's extension says about where generated credentials go. */
 export function credentialsEmailOf(data: JsonObject): string | undefined {

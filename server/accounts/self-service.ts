@@ -8,13 +8,13 @@ import { mayProveAddress } from '../resources/authority';
 import type { AuditRepo } from '../store/audit-repo';
 import { saveCredentials } from '../store/credentials-repo';
 import type { ResourceRepo } from '../store/resource-repo';
-import { Db, inTenant } from '../store/scope';
+import { Db, inTenant, Tx } from '../store/scope';
 import { endSessions } from '../store/sessions-repo';
 import type { AccountMail } from './account-mail';
 import { LinkPurpose, LinkRow, peekLink, revokeLinks, useLink } from './links';
 import { hashPassword, PasswordPolicy, verifyPassword } from './passwords';
 import type { People } from './people';
-import { languageOf, Person, SSO_REQUIRED_MESSAGE } from './person';
+import { languageOf, noticeSubject, Person, SSO_REQUIRED_MESSAGE } from './person';
 
 export interface SelfServiceDeps {
   people: People;
@@ -76,7 +76,7 @@ export class SelfService {
     purpose: 'activation' | 'reset',
     password: string,
     dead: string,
-    apply: (trx: Db, link: LinkRow, seen: Person, hash: string, now: Date) => Promise<void>,
+    apply: (trx: Tx, link: LinkRow, seen: Person, hash: string, now: Date) => Promise<void>,
     precheck?: () => string | undefined,
   ): Promise<LinkOutcome> {
     const seen = await this.peek(token, purpose);
@@ -122,9 +122,10 @@ export class SelfService {
 
   /** Self-service reset (POST of the reset page): the link proves the address too; every session of the person ends. */
   completeReset(token: string, password: string): Promise<LinkOutcome> {
-    return this.withPasswordLink(token, 'reset', password, 'This reset link is no longer valid. Ask for a new one.', async (trx, link, _user, hash, now) => {
+    return this.withPasswordLink(token, 'reset', password, 'This reset link is no longer valid. Ask for a new one.', async (trx, link, user, hash, now) => {
       await saveCredentials(trx, link.tenantId, link.userId, { password_hash: hash, must_change: false, verified_email: link.email, password_changed_at: now }, now);
       await endSessions(trx, link.tenantId, [link.userId]);
+      await this.deps.mail.notice(trx, noticeSubject(user), { template: 'password-changed' }, now);
       await this.record(trx, link, 'user.password.reset', now);
     });
   }
@@ -166,6 +167,12 @@ export class SelfService {
     });
   }
 
+  /** A new sign-in identity was linked to the person (sso/identities.ts): their security notice. */
+  async identityLinked(trx: Tx, link: { tenantId: string; userId: string; issuer: string }, at: Date): Promise<void> {
+    const p = await this.deps.people.read(trx, link.tenantId, link.userId);
+    if (p) await this.deps.mail.notice(trx, noticeSubject(p), { template: 'identity-linked', issuer: link.issuer }, at);
+  }
+
   /** A signed-in person changes their password; every other session of theirs ends. */
   async changePassword(tenantId: string, userId: string, current: string | undefined, next: string, keepSid: string): Promise<string | undefined> {
     const p = await this.deps.people.user(tenantId, userId);
@@ -181,6 +188,7 @@ export class SelfService {
     await inTenant(this.knex, tenantId, async (trx) => {
       await saveCredentials(trx, tenantId, userId, { password_hash: hash, must_change: false, password_changed_at: now }, now);
       await endSessions(trx, tenantId, [userId], keepSid);
+      await this.deps.mail.notice(trx, noticeSubject(p), { template: 'password-changed' }, now);
       await this.record(trx, { tenantId, userId }, 'user.password.change', now);
     });
     return undefined;

@@ -8,20 +8,25 @@
 // - a sign-in email change kills every link sent to the old address; a pending person gets a new
 //   activation email, an active one a link to confirm the new address;
 // - which credential set the sign-in email is recorded, so a later link proves it only while that
-//   credential still has authority over the person (resources/authority.ts, point 2).
+//   credential still has authority over the person (resources/authority.ts, point 2);
+// - security notices (deactivation, a changed sign-in email, a password the IdP pushed) go to the
+//   notification email, else the sign-in email (the old one for an email change) — issue 10;
+// - with the tenant's passwordSync setting, a password the IdP pushes becomes the person's.
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { invalidValue } from '../errors';
 import type { Scope } from '../resources/actor';
 import type { KindHooks, WriteContext } from '../resources/kinds';
+import { assertMayChangeUser } from '../resources/authority';
+import type { AuditRepo } from '../store/audit-repo';
 import * as accountsRepo from '../store/accounts-repo';
 import { saveCredentials } from '../store/credentials-repo';
 import type { ResourceRepo, ResourceRow } from '../store/resource-repo';
 import { endSessions } from '../store/sessions-repo';
-import type { AccountMail } from './account-mail';
+import type { AccountMail, NoticeSubject } from './account-mail';
 import { revokeLinks } from './links';
-import { hashPassword, PasswordPolicy } from './passwords';
-import { ActivationMode, credentialsEmailOf, languageOf, PasswordBar, requestedMode, signInEmail } from './person';
+import { hashPassword, PasswordPolicy, verifyPassword } from './passwords';
+import { ActivationMode, credentialsEmailOf, languageOf, PasswordBar, pushedPassword, requestedMode, signInEmail } from './person';
 
 export interface AccountHooksDeps {
   clock: () => Date;
@@ -32,6 +37,7 @@ export interface AccountHooksDeps {
   users: ResourceRepo;
   /** requireSso: people whose organisation signs them in get no generated password. */
   bar: PasswordBar;
+  audit: AuditRepo;
 }
 
 export class AccountHooks implements KindHooks {
@@ -41,25 +47,68 @@ export class AccountHooks implements KindHooks {
     if (!before) return this.created(trx, scope, after, body, context);
     const tenantId = scope.tenantId;
     const userIds = [after.id];
+    const now = this.deps.clock();
+    // The tenant's name and settings, read once and only when an email or a setting needs them.
+    let tenant: Awaited<ReturnType<AccountHooks['tenant']>> | undefined;
+    const tenantOnce = async () => (tenant ??= await this.tenant(trx, tenantId));
+    const subject = async (fallback: string | undefined) => {
+      const t = await tenantOnce();
+      return { tenantId, userId: after.id, data: after.data, tenantName: t.name, tenantSettings: t.settings, fallback };
+    };
+    const oldEmail = signInEmail(before.data.userName);
+    const newEmail = signInEmail(after.data.userName);
     if (before.active !== false && after.active === false) {
       // test/api/front-door.test.ts, "deactivation ends sessions"
       await endSessions(trx, tenantId, userIds);
       await revokeLinks(trx, tenantId, userIds);
+      await this.deps.mail.notice(trx, await subject(newEmail), { template: 'account-deactivated' }, now);
     }
-    const oldEmail = signInEmail(before.data.userName);
-    const newEmail = signInEmail(after.data.userName);
+    const pushed = pushedPassword(body);
+    if (pushed !== undefined && (await tenantOnce()).settings.passwordSync === true) {
+      // A password counts as a change to the person, even when nothing else changed.
+      await assertMayChangeUser(trx, tenantId, scope.actor, before, true);
+      await this.syncPassword(trx, scope, after, pushed, now, await subject(newEmail));
+    }
     if (oldEmail === newEmail) return;
     // An email change never lets the new address take over (issue 5): every pending link dies (it
     // was sent to the old address), and the new address must be proven before a password signs in
     // with it. test/api/front-door.test.ts
     await revokeLinks(trx, tenantId, userIds);
-    const now = this.deps.clock();
     await saveCredentials(trx, tenantId, after.id, { email_set_by_sub_account: scope.actor.subAccountId ?? null }, now);
+    // The old address (or the notification email) learns of the change: it may not be theirs.
+    await this.deps.mail.notice(trx, await subject(oldEmail), { template: 'email-changed', newEmail: String(after.data.userName) }, now);
     if (!newEmail) return;
-    const tenant = await this.tenant(trx, tenantId);
-    const recipient = { tenantId, userId: after.id, to: newEmail, language: languageOf(after.data, tenant.settings), tenantName: tenant.name };
+    const t = await tenantOnce();
+    const recipient = { tenantId, userId: after.id, to: newEmail, language: languageOf(after.data, t.settings), tenantName: t.name };
     if (after.activation_state === 'pending') await this.deps.mail.activation(trx, recipient, now);
     else if (after.active !== false) await this.deps.mail.verifyEmail(trx, recipient, now);
+  }
+
+  /**
+   * The tenant's `passwordSync` setting (issue 10): a password the IdP pushes (Okta's password
+   * sync) becomes the person's, after the same policy as every password (400 invalidValue on the
+   * `password` attribute otherwise, and the write fails). Hashed, never stored as sent, never
+   * logged. The same password again changes nothing; a new one ends their sessions and sends a
+   * notice. Someone whose organisation signs them in (requireSso) has no password: ignored.
+   */
+  private async syncPassword(trx: Knex.Transaction, scope: Scope, row: ResourceRow, password: string, now: Date, subject: NoticeSubject): Promise<boolean> {
+    const tenantId = scope.tenantId;
+    const email = signInEmail(row.data.userName);
+    if (await this.deps.bar.passwordBarred(tenantId, { email, primaryAdmin: row.is_primary_admin === true }, trx)) {
+      this.deps.logger.info({ tenant: tenantId, user: row.id }, 'pushed password ignored: SSO is required for their domain');
+      return false;
+    }
+    const problem = this.deps.passwords.problem(password, email);
+    if (problem) throw invalidValue(`password: ${problem}`);
+    const current = await accountsRepo.person(trx, tenantId, row.id);
+    if (current?.password_hash && (await verifyPassword(current.password_hash, password))) return true;
+    await saveCredentials(trx, tenantId, row.id, { password_hash: await hashPassword(password), must_change: false, password_changed_at: now, ...(email && !current?.verified_email ? { verified_email: email } : {}) }, now);
+    await this.deps.audit.record(trx, tenantId, now, { actorType: scope.actor.type, actorId: scope.actor.id, action: 'user.password.sync', targetType: 'User', targetId: row.id, changes: {} });
+    if (current?.password_hash) {
+      await endSessions(trx, tenantId, [row.id]);
+      await this.deps.mail.notice(trx, subject, { template: 'password-changed' }, now);
+    }
+    return true;
   }
 
   private async tenant(trx: Knex.Transaction, tenantId: string): Promise<{ name: string; settings: Record<string, unknown> }> {
@@ -76,6 +125,16 @@ export class AccountHooks implements KindHooks {
     const language = languageOf(row.data, settings);
     const now = this.deps.clock();
     const setBy = scope.actor.subAccountId ?? null;
+    // Password sync (the tenant's passwordSync setting): the IdP's password makes the person
+    // active at once; they still accept the privacy policy at their first sign-in.
+    const pushed = pushedPassword(body);
+    if (pushed !== undefined && settings.passwordSync === true) {
+      const subject = { tenantId, userId: row.id, data: row.data, tenantName: tenant.name, tenantSettings: settings, fallback: email };
+      if (await this.syncPassword(trx, scope, row, pushed, now, subject)) {
+        if (setBy) await saveCredentials(trx, tenantId, row.id, { email_set_by_sub_account: setBy }, now);
+        return (await this.deps.users.update(trx, tenantId, row.id, { activation_state: 'active' }, now)) ?? row;
+      }
+    }
     if (mode === 'activationEmail') {
       if (setBy) await saveCredentials(trx, tenantId, row.id, { email_set_by_sub_account: setBy }, now);
       if (!email) {

@@ -14,7 +14,7 @@ import { AdminRequest, handle, tenantWideOnly } from './admin-router';
 import { ACTIVATION_MODES, ActivationMode } from '../accounts/person';
 import { requireAddress } from '../scim/email-address';
 
-const SETTINGS = ['groupKindRules', 'activationMode', 'credentialsEmail', 'language', 'privacyPolicyVersion'];
+const SETTINGS = ['groupKindRules', 'activationMode', 'credentialsEmail', 'language', 'privacyPolicyVersion', 'passwordSync'];
 const LANGUAGES = ['en', 'fr'];
 
 /** The settings as the API shows them, with their defaults. */
@@ -30,6 +30,9 @@ function view(s: Record<string, unknown>) {
     // The privacy policy version people of this tenant accept; null: the server's
     // (PRIVACY_POLICY_VERSION). Raising it asks everyone to accept again at their next sign-in.
     privacyPolicyVersion: s.privacyPolicyVersion ?? null,
+    // Whether a password an IdP pushes over SCIM (Okta's password sync) becomes the person's
+    // (accounts/write-hooks.ts); off: `password` is ignored, as RFC 7643 lets a server do.
+    passwordSync: s.passwordSync === true,
   };
 }
 
@@ -69,6 +72,10 @@ export function settingsRoutes(deps: { knex: Knex; audit: AuditRepo; clock: () =
           const v = body.privacyPolicyVersion;
           if (v !== null && (typeof v !== 'string' || v.trim() === '' || v.length > 50)) throw invalidValue('privacyPolicyVersion must be a non-empty string of at most 50 characters, or null');
           patch.privacyPolicyVersion = typeof v === 'string' ? v.trim() : null;
+        }
+        if ('passwordSync' in body) {
+          if (typeof body.passwordSync !== 'boolean') throw invalidValue('passwordSync must be true or false');
+          patch.passwordSync = body.passwordSync;
         }
         if ('language' in body) {
           if (!LANGUAGES.includes(body.language as string)) throw invalidValue(`language must be one of ${LANGUAGES.join(', ')}`);

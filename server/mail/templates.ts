@@ -19,7 +19,17 @@
 export type Language = 'en' | 'fr';
 export const LANGUAGES: readonly Language[] = ['en', 'fr'];
 
-export type TemplateName = 'activation' | 'credentials' | 'temporary-password' | 'password-reset' | 'verify-email';
+export type TemplateName =
+  | 'activation'
+  | 'credentials'
+  | 'temporary-password'
+  | 'password-reset'
+  | 'verify-email'
+  // Security notices (issue 10): to the notification email when set, else the sign-in email.
+  | 'password-changed'
+  | 'email-changed'
+  | 'account-deactivated'
+  | 'identity-linked';
 
 /** The parameters each template needs; all are strings, all are required. */
 export const TEMPLATE_PARAMS: Readonly<Record<TemplateName, readonly string[]>> = {
@@ -28,6 +38,10 @@ export const TEMPLATE_PARAMS: Readonly<Record<TemplateName, readonly string[]>> 
   'temporary-password': ['tenantName', 'userName', 'password', 'loginUrl'],
   'password-reset': ['tenantName', 'link', 'expiresAt'],
   'verify-email': ['tenantName', 'link', 'expiresAt'],
+  'password-changed': ['tenantName', 'at'],
+  'email-changed': ['tenantName', 'newEmail', 'at'],
+  'account-deactivated': ['tenantName', 'at'],
+  'identity-linked': ['tenantName', 'issuer', 'at'],
 };
 
 export const TEMPLATE_NAMES = Object.keys(TEMPLATE_PARAMS) as TemplateName[];
@@ -39,11 +53,11 @@ export interface RenderedMail {
 }
 
 /** Parameters whose text the organisation or its people chose: quoted and marked (above). */
-export const USER_TEXT_PARAMS: ReadonlySet<string> = new Set(['tenantName', 'userName']);
+export const USER_TEXT_PARAMS: ReadonlySet<string> = new Set(['tenantName', 'userName', 'newEmail', 'issuer']);
 /** Parameters that are put in an href, checked to be absolute http(s) URLs. */
 const URL_PARAMS = new Set(['link', 'loginUrl']);
 /** Parameters that are dates (ISO 8601), formatted for the language in UTC. */
-const DATE_PARAMS = new Set(['expiresAt']);
+const DATE_PARAMS = new Set(['expiresAt', 'at']);
 
 /** A body is a list of blocks; text and HTML are both made from it, so they never drift apart. */
 type Block =
@@ -199,8 +213,73 @@ const TEMPLATES: Record<TemplateName, Record<Language, Definition>> = {
         { kind: 'small', text: 'Si vous n’attendiez pas ce message, contactez votre administrateur.' },
       ],
     },
+  },  // A security notice says what happened and when, and what to do if it was not you.
+  'password-changed': {
+    en: {
+      subject: (p) => `Your ${p.tenantName} password was changed`,
+      body: (p) => [
+        { kind: 'p', text: `The password of your ${p.tenantName} account was changed on ${p.at}.` },
+        { kind: 'small', text: 'If you did not do this, contact your administrator at once.' },
+      ],
+    },
+    fr: {
+      subject: (p) => `Votre mot de passe ${p.tenantName} a été modifié`,
+      body: (p) => [
+        { kind: 'p', text: `Le mot de passe de votre compte ${p.tenantName} a été modifié le ${p.at}.` },
+        { kind: 'small', text: 'Si vous n’êtes pas à l’origine de ce changement, contactez sans attendre votre administrateur.' },
+      ],
+    },
+  },
+  'email-changed': {
+    en: {
+      subject: (p) => `The sign-in email of your ${p.tenantName} account changed`,
+      body: (p) => [
+        { kind: 'p', text: `On ${p.at}, the sign-in email of your ${p.tenantName} account became ${p.newEmail}.` },
+        { kind: 'small', text: 'If you did not expect this, contact your administrator at once.' },
+      ],
+    },
+    fr: {
+      subject: (p) => `L’e-mail de connexion de votre compte ${p.tenantName} a changé`,
+      body: (p) => [
+        { kind: 'p', text: `Le ${p.at}, l’e-mail de connexion de votre compte ${p.tenantName} est devenu ${p.newEmail}.` },
+        { kind: 'small', text: 'Si vous ne vous y attendiez pas, contactez sans attendre votre administrateur.' },
+      ],
+    },
+  },
+  'account-deactivated': {
+    en: {
+      subject: (p) => `Your ${p.tenantName} account was switched off`,
+      body: (p) => [
+        { kind: 'p', text: `Your ${p.tenantName} account was switched off on ${p.at}: you can no longer sign in, and your open sessions have ended.` },
+        { kind: 'small', text: 'If you think this is a mistake, contact your administrator.' },
+      ],
+    },
+    fr: {
+      subject: (p) => `Votre compte ${p.tenantName} a été désactivé`,
+      body: (p) => [
+        { kind: 'p', text: `Votre compte ${p.tenantName} a été désactivé le ${p.at}${NB}: vous ne pouvez plus vous connecter et vos sessions ouvertes ont pris fin.` },
+        { kind: 'small', text: 'Si vous pensez qu’il s’agit d’une erreur, contactez votre administrateur.' },
+      ],
+    },
+  },
+  'identity-linked': {
+    en: {
+      subject: (p) => `A sign-in was linked to your ${p.tenantName} account`,
+      body: (p) => [
+        { kind: 'p', text: `On ${p.at}, an account at your organisation's identity provider ${p.issuer} was linked to your ${p.tenantName} account: it can sign you in from now on.` },
+        { kind: 'small', text: 'If you did not do this, contact your administrator at once.' },
+      ],
+    },
+    fr: {
+      subject: (p) => `Une connexion a été liée à votre compte ${p.tenantName}`,
+      body: (p) => [
+        { kind: 'p', text: `Le ${p.at}, un compte du fournisseur d’identité de votre organisation ${p.issuer} a été lié à votre compte ${p.tenantName}${NB}: il peut désormais vous connecter.` },
+        { kind: 'small', text: 'Si vous n’êtes pas à l’origine de ce lien, contactez sans attendre votre administrateur.' },
+      ],
+    },
   },
 };
+
 
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);

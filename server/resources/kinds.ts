@@ -72,8 +72,10 @@ export interface WriteContext {
 /** What other parts do in the transaction of a write to a resource of a kind (registered in deps.ts). */
 export interface KindHooks {
   /**
-   * After the row was created (`before` undefined) or changed, in the write's transaction;
-   * `body` is the request's resource as sent. May return the row as it now stands, when the hook
+   * After the row was created (`before` undefined) or written — changed or not: the request may
+   * carry what a hook acts on beside the resource — in the write's transaction; `body` is the
+   * request's resource (or PatchOp) as sent. A hook that changes something on an unchanged write
+   * asks the authority rule itself. May return the row as it now stands, when the hook
    * changed server-owned columns (a user activated with generated credentials).
    */
   written?(trx: Knex.Transaction, scope: Scope, before: ResourceRow | undefined, after: ResourceRow, body: unknown, context?: WriteContext): Promise<ResourceRow | void>;

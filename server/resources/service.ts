@@ -378,6 +378,10 @@ export class ResourceService {
           row = await this.written(trx, scope, kind, existing, row, body);
           await kind.verify(trx, scope, existing.id, resource);
           await this.audit(trx, scope, kind, 'replace', existing.id, { ...diffAttributes(existing.data, resource), ...(members ? { members: { replacedWith: [...members.userIds, ...members.groupIds] } } : {}) }, now);
+        } else {
+          // Hooks hear of unchanged writes too: the request may carry what they act on beside the
+          // resource (a password an IdP pushes, accounts/write-hooks.ts).
+          row = await this.written(trx, scope, kind, existing, existing, body);
         }
         const [represented] = await this.represent(trx, scope, kind, [row], projection);
         return { out: { resource: represented, version: String(row.version) }, before: existing, after: row };
@@ -424,6 +428,9 @@ export class ResourceService {
           await kind.authorize(trx, scope, existing, result.resource, true);
           row = await kind.repo.update(trx, scope.tenantId, existing.id, this.rowValues(kind, result.resource, existing), now);
           if (row) row = await this.written(trx, scope, kind, existing, row, body);
+        } else {
+          // As on PUT: hooks hear of a PATCH that changes no attribute (a pushed password).
+          row = await this.written(trx, scope, kind, existing, existing, body);
         }
         if (result.members) {
           const d = result.members;

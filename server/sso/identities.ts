@@ -19,6 +19,8 @@ export interface IdentityLinksDeps {
   repo: SsoRepo;
   audit: Pick<AuditRepo, 'record'>;
   clock: () => Date;
+  /** Told of every new link, in its transaction (the person's security notice, issue 10). */
+  onLinked?: (trx: Tx, link: { tenantId: string; userId: string; issuer: string }, at: Date) => Promise<void>;
 }
 
 const self = (userId: string): Actor => ({ type: 'user', id: userId, admin: false });
@@ -34,6 +36,10 @@ export class IdentityLinks {
 
   private async record(trx: Tx, tenantId: string, at: Date, actor: Actor, action: 'user.identity.link' | 'user.identity.unlink', userId: string, changes: Record<string, unknown>) {
     await this.deps.audit.record(trx, tenantId, at, { actorType: actor.type, actorId: actor.id, action, targetType: 'User', targetId: userId, changes });
+    if (action === 'user.identity.link' && this.deps.onLinked) {
+      const issuer = (await this.deps.repo.get(trx, tenantId, String(changes.connectionId)))?.issuer;
+      if (issuer) await this.deps.onLinked(trx, { tenantId, userId, issuer }, at);
+    }
   }
 
   /**

@@ -20,8 +20,8 @@ afterAll(() => h.close());
 
 const api = (token = t.token) => ({
   get: (path: string) => h.http.get(`/api/v1${path}`).set('Authorization', `Bearer ${token}`),
-  post: (path: string, body?: unknown) => h.http.post(`/api/v1${path}`).set('Authorization', `Bearer ${token}`).send(body ?? {}),
-  patch: (path: string, body: unknown) => h.http.patch(`/api/v1${path}`).set('Authorization', `Bearer ${token}`).send(body),
+  post: (path: string, body?: object) => h.http.post(`/api/v1${path}`).set('Authorization', `Bearer ${token}`).send(body ?? {}),
+  patch: (path: string, body: object) => h.http.patch(`/api/v1${path}`).set('Authorization', `Bearer ${token}`).send(body),
   delete: (path: string) => h.http.delete(`/api/v1${path}`).set('Authorization', `Bearer ${token}`),
 });
 

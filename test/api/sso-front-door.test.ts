@@ -8,7 +8,7 @@
 // test/api/sso.test.ts.
 import { csrfOf } from '../support/browser';
 import { startTestDns, TestDns } from '../support/dns-server';
-import { createTenant, Harness, LOOPBACK_IDP_ENV, scim, startHarness, TestTenant, USER } from '../support/harness';
+import { createTenant, Harness, LOOPBACK_IDP_ENV, OPERATOR_TOKEN, scim, startHarness, TestTenant, USER } from '../support/harness';
 import { CookieJar, startTestIdp, TestIdp } from '../support/oidc-idp';
 import { activate, listen, loginStep, Web } from '../support/web';
 
@@ -135,6 +135,10 @@ describe('people of the tenant sign in through the IdP', () => {
     const user = await scim(h, t).get(`/Users/${id}`);
     expect(user.body['urn:provisio:params:scim:schemas:extension:2.0:User']).toMatchObject({ activationState: 'active', privacyPolicyAcceptedAt: expect.any(String) });
     expect(await links(id)).toEqual([{ subject: 'idp-ann', linked_by: 'first-sign-in' }]);
+    // The new link is a security notice to the person (issue 10), naming the IdP.
+    const kept = await h.http.get('/operator/v1/mail').query({ to: 'ann@acme-sso.test' }).set('Authorization', `Bearer ${OPERATOR_TOKEN}`);
+    const notice = kept.body.messages.find((m: { template: string }) => m.template === 'identity-linked');
+    expect(notice?.text).toContain(idp.issuer);
 
     const out = await h.http.post(`/api/v1/users/${id}/force-logout`).set('Authorization', `Bearer ${t.token}`).send({});
     expect(out.status).toBe(200);

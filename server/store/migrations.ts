@@ -13,6 +13,8 @@ import * as m0007 from '../../migrations/0007_front_door';
 import * as m0008 from '../../migrations/0008_sso_trust_email';
 import * as m0009 from '../../migrations/0009_authority';
 import * as m0010 from '../../migrations/0010_sso_policy';
+import * as m0012 from '../../migrations/0012_oauth_clients';
+import * as m0013 from '../../migrations/0013_scim_issuers';
 
 const MIGRATIONS: Record<string, Knex.Migration> = {
   '0001_init': m0001,
@@ -25,6 +27,9 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '0008_sso_trust_email': m0008,
   '0009_authority': m0009,
   '0010_sso_policy': m0010,
+  // 0011 is issue 10's.
+  '0012_oauth_clients': m0012,
+  '0013_scim_issuers': m0013,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -12,6 +12,8 @@ import { createFrontDoorRouter, meRouter } from './front-door/router';
 import { oidcRoutes } from './front-door/oidc-routes';
 import { ping } from './store/db';
 import { identityRoutes } from './front-door/identity-routes';
+import { createOAuthRouter } from './http/oauth-router';
+import { createMetricsRouter } from './operator/metrics-router';
 
 export function createApp(deps: Deps): Express {
   const app = express();
@@ -21,6 +23,9 @@ export function createApp(deps: Deps): Express {
   app.set('etag', false);
   app.set('query parser', 'simple');
   app.use(requestLogger(deps.logger));
+  // Every answer counted and timed under its route template (metrics/metrics.ts).
+  const metrics = deps.metrics;
+  app.use(metrics.middleware());
   const https = deps.config.publicUrl.startsWith('https:');
   // Security headers on every answer (issue 5, "Sessions"). The pages run no scripts at all.
   // form-action is left out: the sign-in form's answer redirects to the tenant's IdP, whose origin
@@ -50,7 +55,13 @@ export function createApp(deps: Deps): Express {
       .catch(() => res.status(503).json({ status: 'unavailable', database: deps.db.kind }));
   });
 
+  // GET /metrics behind the operator token, unless METRICS_PORT serves it apart (main.ts).
+  if (deps.config.operatorToken && deps.config.metricsPort === undefined) {
+    app.use(createMetricsRouter({ metrics, logger: deps.logger, operatorToken: deps.config.operatorToken }));
+  }
+
   if (deps.config.operatorToken) {
+    app.use('/operator/v1', metrics.base('/operator/v1'));
     app.use(
       '/operator/v1',
       createOperatorRouter({
@@ -59,10 +70,24 @@ export function createApp(deps: Deps): Express {
         logger: deps.logger,
         maxBodyBytes: deps.config.maxBodyBytes,
         mail: { list: (filter) => deps.mail.outbox.listForOperator(deps.db.knex, filter) },
+        signingKeys: deps.oauth.keys,
       }),
     );
   }
 
+  // OAuth 2.0 client credentials for SCIM clients, the signing keys and the metadata (issue 13).
+  app.use(
+    createOAuthRouter({
+      publicUrl: deps.config.publicUrl,
+      clients: deps.oauth.clients,
+      keys: deps.oauth.keys,
+      limiter: deps.oauth.limiter,
+      logger: deps.logger,
+      onRefused: () => metrics.rateLimited('oauth_client'),
+    }),
+  );
+
+  app.use('/scim/v2/:tenantId', metrics.base('/scim/v2/:tenantId'));
   app.use(
     '/scim/v2/:tenantId',
     createScimRouter({
@@ -96,9 +121,10 @@ export function createApp(deps: Deps): Express {
       privacyPolicyUrl: deps.config.privacyPolicyUrl,
       privacyPolicyVersion: deps.config.privacyPolicyVersion,
       ssoForEmail: async (email) => (await deps.sso.forEmail(email))?.connectionId,
+      metrics,
       // OIDC sign-in, and the person's own links to their IdP account (issue 9 point 5).
       extraRoutes: [
-        oidcRoutes({ sso: deps.sso, flows: deps.ssoFlows, secure: https, signIn: fd.signIn, links: deps.ssoLinks, logger: deps.logger, clock: deps.clock }),
+        oidcRoutes({ sso: deps.sso, flows: deps.ssoFlows, secure: https, signIn: fd.signIn, links: deps.ssoLinks, logger: deps.logger, clock: deps.clock, metrics }),
         identityRoutes({
           sso: deps.sso,
           flows: deps.ssoFlows,
@@ -113,8 +139,10 @@ export function createApp(deps: Deps): Express {
     }),
   );
   // The signed-in person, by session cookie: before the admin API, which wants a bearer token.
+  app.use('/api/v1/me', metrics.base('/api/v1/me'));
   app.use('/api/v1/me', meRouter({ stack: fd.stack, people: deps.accounts.people, logger: deps.logger }));
 
+  app.use('/api/v1', metrics.base('/api/v1'));
   app.use(
     '/api/v1',
     createAdminRouter({

@@ -53,6 +53,14 @@ export interface Config {
   ssoAllowInsecureIssuers: boolean;
   /** Issuers and IdP endpoints on private, loopback or CGNAT addresses (SSO_ALLOW_PRIVATE_ISSUERS). */
   ssoAllowPrivateIssuers: boolean;
+  /** A separate listener for GET /metrics, without a token (METRICS_PORT); undefined: on the main port behind the operator token. */
+  metricsPort?: number;
+  /** The address that listener binds to (METRICS_HOST, default 127.0.0.1). */
+  metricsHost: string;
+  /** Days after which the hourly check replaces the OAuth signing key (OAUTH_KEY_ROTATION_DAYS; 0: only when the operator asks). */
+  oauthKeyRotationDays: number;
+  /** Least time between two fetches of an external issuer's JWKS for an unknown key id (SCIM_JWKS_COOLDOWN_SECONDS). */
+  scimJwksCooldownSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -165,6 +173,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const ssoAllowInsecureIssuers = flag(env, 'SSO_ALLOW_INSECURE_ISSUERS');
   const ssoAllowPrivateIssuers = flag(env, 'SSO_ALLOW_PRIVATE_ISSUERS');
 
+  let metricsPort: number | undefined;
+  if (env.METRICS_PORT !== undefined && env.METRICS_PORT.trim() !== '') metricsPort = integer(env, 'METRICS_PORT', 0, 1, 65535);
+  const metricsHost = env.METRICS_HOST?.trim() || '127.0.0.1';
+  if (isIP(metricsHost) === 0 && metricsHost !== 'localhost') throw new ConfigError(`METRICS_HOST must be an IP address (such as 127.0.0.1, 0.0.0.0 or ::) or localhost, got "${metricsHost}"`);
+  if (metricsPort !== undefined && metricsPort === port) throw new ConfigError('METRICS_PORT must differ from PORT');
+
   return {
     port,
     publicUrl: publicUrl.href.replace(/\/+$/, ''),
@@ -188,5 +202,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dnsServers: dns,
     ssoAllowInsecureIssuers,
     ssoAllowPrivateIssuers,
+    metricsPort,
+    metricsHost,
+    oauthKeyRotationDays: integer(env, 'OAUTH_KEY_ROTATION_DAYS', 90, 0, 3650),
+    scimJwksCooldownSeconds: integer(env, 'SCIM_JWKS_COOLDOWN_SECONDS', 30, 0, 3600),
   };
 }

@@ -50,6 +50,14 @@ import { userRoutes } from './admin/users';
 import { changesWhoIsEmpowered } from './resources/authority';
 import type { ResourceRow } from './store/resource-repo';
 import { AfterResponse, BackgroundWork } from './http/after-response';
+import { SigningKeys } from './oauth/signing-keys';
+import { ScimClients } from './oauth/clients';
+import { ExternalIssuers } from './oauth/external';
+import { ClientAuthLimiter } from './oauth/client-limit';
+import { otherCredentials, scimClientRoutes } from './admin/scim-clients';
+import { scimIssuerRoutes } from './admin/scim-issuer';
+import { Metrics } from './metrics/metrics';
+import { poolStats } from './store/db';
 
 export interface Deps {
   config: Config;
@@ -76,7 +84,7 @@ export interface Deps {
   /** The DNS the server asks (DNS_SERVERS): domain proofs and IdP host names. */
   resolver: NameResolver;
   /** Scheduled work (main.ts runs it on a timer; tests call it with their own clock). */
-  jobs: { purgeSubAccounts(now?: Date): ReturnType<typeof purgeSubAccounts> };
+  jobs: { purgeSubAccounts(now?: Date): ReturnType<typeof purgeSubAccounts>; maintainSigningKeys(): ReturnType<SigningKeys['maintain']> };
   /** Email (docs/emails.md): enqueue in a tenant transaction; main.ts starts the worker, tests call runOnce. */
   mail: { outbox: Outbox; worker: MailWorker; transport: MailTransport };
   /** The account half (accounts/, docs/architecture.md): reading people, self-service, admin access. */
@@ -85,6 +93,10 @@ export interface Deps {
   frontDoor: { signIn: SignInService; sessions: DbSessionStore; stack: SessionStack; limiter: SignInLimiter; devices: DeviceCookies };
   /** Work done after a request was answered (forgot-password's lookup and email, http/after-response.ts). */
   later: AfterResponse;
+  /** OAuth for SCIM (oauth/): the signing keys, SCIM clients, the external issuers, the token endpoint's limit. */
+  oauth: { keys: SigningKeys; clients: ScimClients; issuers: ExternalIssuers; limiter: ClientAuthLimiter };
+  /** This instance's Prometheus registry and counters (metrics/metrics.ts). */
+  metrics: Metrics;
   close(): Promise<void>;
 }
 
@@ -170,7 +182,19 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
   const signIn = new SignInService({ people, clock, logger, csrfToken: stack.csrfToken });
   const service = new ResourceService({ knex: db.knex, members, audit, clock, cursorTimeoutSeconds: CURSOR_TIMEOUT_SECONDS });
   const tokens = new TokensRepo();
-  const authenticator = new Authenticator(db.knex, tokens, clock);
+  // OAuth for SCIM (issue 13): our signing keys, SCIM clients' access tokens, and the external
+  // issuer a tenant may trust; the authenticator hands them every JWT-shaped bearer token.
+  const signingKeys = new SigningKeys({ knex: db.knex, box: keys.box, clock, logger, rotationDays: config.oauthKeyRotationDays });
+  const tenantScimUrl = (id: string) => scimBaseUrl(config.publicUrl, id);
+  const clients = new ScimClients({ knex: db.knex, keys: signingKeys, clock, logger, publicUrl: config.publicUrl, scimBaseUrl: tenantScimUrl });
+  const egress = { resolver, allowInsecure: config.ssoAllowInsecureIssuers, allowPrivate: config.ssoAllowPrivateIssuers };
+  const issuers = new ExternalIssuers({ knex: db.knex, clock, logger, egress, cooldownMs: config.scimJwksCooldownSeconds * 1000 });
+  const authenticator = new Authenticator(db.knex, tokens, clock, undefined, undefined, { clients, issuers, scimBaseUrl: tenantScimUrl });
+  const metrics = new Metrics({
+    pool: () => poolStats(db.knex),
+    outbox: () => mail.outbox.backlog(db.knex, clock()),
+    scimEndpoints: Object.fromEntries(catalog.kinds.map((k) => [k.endpoint, k.name])),
+  });
   // Token lookups are cached: a write that can take a token's power away forgets them at once.
   const forgetTokens = { committed: (_scope: unknown, before?: ResourceRow, after?: ResourceRow) => changesWhoIsEmpowered(before, after) && authenticator.forget() };
   for (const kind of catalog.kinds) kind.hooks.push(forgetTokens);
@@ -215,7 +239,9 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
     // Admin API features (issue 4): price lists, API tokens.
     adminRoutes: [
       priceListRoutes({ knex: db.knex, priceLists: new PriceListsRepo(), clock, audit }),
-      tokenRoutes({ knex: db.knex, tokens, authenticator, clock, audit }),
+      tokenRoutes({ knex: db.knex, tokens, authenticator, clock, audit, others: (req) => otherCredentials(db.knex, req, config.publicUrl) }),
+      scimClientRoutes({ knex: db.knex, clients, clock, publicUrl: config.publicUrl, audit }),
+      scimIssuerRoutes({ knex: db.knex, issuers, egress, clock, logger, audit }),
       auditRoutes({ knex: db.knex, audit }),
       settingsRoutes({ knex: db.knex, audit, clock }),
       permissionsRoutes({ knex: db.knex }),
@@ -229,17 +255,19 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
     ssoLinks,
     ssoFlows: new FlowSeal(keys.box, clock),
     resolver,
-    jobs: { purgeSubAccounts: (now = clock()) => purgeSubAccounts(db.knex, audit, now, logger) },
+    jobs: { purgeSubAccounts: (now = clock()) => purgeSubAccounts(db.knex, audit, now, logger), maintainSigningKeys: () => signingKeys.maintain() },
     mail,
     accounts,
     frontDoor: {
       signIn,
       sessions,
       stack,
-      limiter: new SignInLimiter(db.knex),
+      limiter: new SignInLimiter(db.knex, undefined, (limit) => metrics.rateLimited(limit)),
       devices: new DeviceCookies({ secret: keys.deviceSecret, secure: config.publicUrl.startsWith('https:'), clock }),
     },
     later,
+    oauth: { keys: signingKeys, clients, issuers, limiter: new ClientAuthLimiter(db.knex) },
+    metrics,
     close: async () => {
       // Work after answers (a reset email being queued) finishes before the pool closes.
       await later.idle();

@@ -104,3 +104,32 @@ export const clientError = (status: number, detail: string) => new ScimError(sta
 export const internalError = () => new ScimError(500, 'Internal server error');
 export const notImplemented = (detail: string) => new ScimError(501, detail);
 export const unavailable = (detail = 'The database is unavailable; try again shortly') => new ScimError(503, detail);
+
+/**
+ * The error codes of an OAuth 2.0 token endpoint (RFC 6749 §5.2), plus temporarily_unavailable
+ * (registered for the authorization endpoint, §4.1.2.1) for a client address that failed too
+ * often. An OAuthError is a ScimError, so every handler converts it like any other; the token
+ * endpoint (http/oauth-router.ts) renders it as RFC 6749 §5.2 JSON: {error, error_description}.
+ */
+export type OAuthErrorCode = 'invalid_request' | 'invalid_client' | 'invalid_grant' | 'unauthorized_client' | 'unsupported_grant_type' | 'invalid_scope' | 'temporarily_unavailable';
+
+export class OAuthError extends ScimError {
+  constructor(
+    status: number,
+    readonly error: OAuthErrorCode,
+    description: string,
+    headers: Record<string, string> = {},
+  ) {
+    super(status, description, undefined, headers);
+    this.name = 'OAuthError';
+  }
+}
+
+export const oauthInvalidRequest = (description: string) => new OAuthError(400, 'invalid_request', description);
+/** RFC 6749 §5.2: 401 with WWW-Authenticate of the scheme the client may use (Basic, §2.3.1). */
+export const oauthInvalidClient = (description = 'Client authentication failed') =>
+  new OAuthError(401, 'invalid_client', description, { 'WWW-Authenticate': 'Basic realm="provisio", charset="UTF-8"' });
+export const oauthUnsupportedGrantType = (description: string) => new OAuthError(400, 'unsupported_grant_type', description);
+export const oauthInvalidScope = (description: string) => new OAuthError(400, 'invalid_scope', description);
+export const oauthTooManyFailures = (description: string, retryAfterSeconds: number) =>
+  new OAuthError(429, 'temporarily_unavailable', description, { 'Retry-After': String(retryAfterSeconds) });

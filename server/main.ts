@@ -5,9 +5,13 @@ import { createApp } from './app';
 import { ConfigError, loadConfig } from './config';
 import { createDeps, Deps } from './deps';
 import { createLogger } from './logger';
+import { collectDefaultMetrics } from 'prom-client';
+import { createMetricsApp } from './operator/metrics-router';
 
 export interface Running {
   server: Server;
+  /** The separate metrics listener, when METRICS_PORT is set. */
+  metricsServer?: Server;
   deps: Deps;
   stop(): Promise<void>;
 }
@@ -27,6 +31,21 @@ export async function start(): Promise<Running> {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   logger.info({ port, publicUrl: config.publicUrl, database: deps.db.kind, operatorApi: !!config.operatorToken }, 'provisio listening');
+  // Process metrics (CPU, memory, event loop, GC) on this instance's own registry.
+  collectDefaultMetrics({ register: deps.metrics.registry, prefix: 'provisio_' });
+  // METRICS_PORT: /metrics on its own listener without a token, bound to METRICS_HOST (127.0.0.1
+  // unless the operator chooses), so it is reachable by the scraper's network only.
+  let metricsServer: Server | undefined;
+  if (config.metricsPort !== undefined) {
+    const m = createMetricsApp({ metrics: deps.metrics, logger }).listen(config.metricsPort, config.metricsHost);
+    await new Promise<void>((resolve, reject) => {
+      m.once('listening', resolve);
+      m.once('error', reject);
+    });
+    metricsServer = m;
+    const a = m.address();
+    logger.info({ host: config.metricsHost, port: typeof a === 'object' && a ? a.port : config.metricsPort }, 'metrics listening');
+  }
 
   // Scheduled work: the sub-account purge, hourly (and once shortly after start). Several
   // instances may run it at once: each purge re-checks its row under a lock, so none is done twice.
@@ -37,6 +56,8 @@ export async function start(): Promise<Running> {
       deps.frontDoor.sessions.purgeExpired().catch((err) => logger.error({ err: { message: err?.message } }, 'session purge failed')),
       // Sent and failed mail is kept 30 days for operators, then deleted (docs/emails.md).
       deps.mail.outbox.purgeOld(deps.db.knex, new Date(Date.now() - OUTBOX_KEEP_MS)).catch((err) => logger.error({ err: { message: err?.message } }, 'outbox purge failed')),
+      // The OAuth signing key is replaced once OAUTH_KEY_ROTATION_DAYS old; keys no longer published are forgotten.
+      deps.jobs.maintainSigningKeys().catch((err) => logger.error({ err: { message: err?.message } }, 'signing key maintenance failed')),
     ]);
   const purgeTimer = setInterval(runPurge, 60 * 60 * 1000);
   purgeTimer.unref();
@@ -52,6 +73,8 @@ export async function start(): Promise<Running> {
       // Stops polling now; a send in progress finishes (awaited below) before the pool closes.
       const mailStopped = deps.mail.worker.stop();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      metricsServer?.close();
+      metricsServer?.closeAllConnections();
       server.closeIdleConnections();
       const grace = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownGraceMs).unref());
       await Promise.race([closed, grace]);
@@ -60,7 +83,7 @@ export async function start(): Promise<Running> {
       await deps.close();
       logger.info('stopped');
     })());
-  return { server, deps, stop };
+  return { server, metricsServer, deps, stop };
 }
 
 if (require.main === module) {

@@ -51,14 +51,14 @@ async function authenticate(deps: AdminRouterDeps, req: AdminRequest): Promise<v
     }
   }
   if (!token) throw unauthorized();
-  const cred = await deps.authenticator.authenticate(token);
+  const cred = await deps.authenticator.authenticate(token, { api: 'admin' });
   if (!cred) throw unauthorized('The bearer token is not valid');
   if (!cred.scopes.includes('admin')) throw forbidden('This token does not have the "admin" scope');
   req.tenantId = cred.tenantId;
   req.scope = {
     tenantId: cred.tenantId,
     baseUrl: deps.scimBaseUrl(cred.tenantId),
-    actor: { type: 'token', id: cred.tokenId, subAccountId: cred.subAccountId, admin: true },
+    actor: { type: cred.kind, id: cred.tokenId, subAccountId: cred.subAccountId, admin: true },
   };
 }
 

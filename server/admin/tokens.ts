@@ -42,6 +42,8 @@ export interface TokenRoutesDeps {
   clock: () => Date;
   /** Where changes are recorded, in the transaction that makes them. */
   audit?: Pick<AuditRepo, 'record'>;
+  /** The other credential kinds GET /tokens lists beside the tokens (admin/scim-clients.ts otherCredentials). */
+  others?: (req: AdminRequest) => Promise<Record<string, unknown>>;
 }
 
 export const TOKEN_SCOPES = ['scim', 'admin'] as const;
@@ -169,7 +171,7 @@ export function tokenRoutes(deps: TokenRoutesDeps): (router: Router) => void {
       '/tokens',
       handle(async (req, res) => {
         const rows = await inTenant(knex, req.tenantId!, (trx) => tokens.list(trx, req.tenantId!, boundTo(req)));
-        res.json({ tokens: rows.map(tokenJson) });
+        res.json({ tokens: rows.map(tokenJson), ...(deps.others ? await deps.others(req) : {}) });
       }),
     );
 

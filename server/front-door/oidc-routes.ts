@@ -45,6 +45,8 @@ export interface OidcRoutesDeps extends OidcFlowDeps {
   links: IdentityLinks;
   logger: Logger;
   clock?: () => Date;
+  /** Counts refused sign-ins (metrics/metrics.ts). */
+  metrics?: { signInFailed(method: 'oidc'): void };
   /**
    * Where these routes are mounted relative to the router given: '/login/oidc' on the app (the
    * default), '/oidc' inside a router mounted at /login. The IdP always returns to
@@ -91,6 +93,7 @@ export function oidcRoutes(deps: OidcRoutesDeps): (router: Router) => void {
 
   const refuse = (req: Request, res: Response, r: Refusal, context: Record<string, unknown>) => {
     logger[r.level]({ ...context, reason: r.reason }, 'oidc sign-in refused');
+    deps.metrics?.signInFailed('oidc');
     signIn.fail(req, res, OIDC_FAILURE_MESSAGE, r.status);
   };
 

@@ -74,7 +74,12 @@ export class SignInLimiter {
   private readonly resets: RateLimiterPostgres;
   private readonly resetAddresses: RateLimiterPostgres;
 
-  constructor(knex: Knex, limits: Limits = DEFAULT_LIMITS) {
+  constructor(
+    knex: Knex,
+    limits: Limits = DEFAULT_LIMITS,
+    /** Told of every refusal (metrics: provisio_rate_limit_refusals_total). */
+    private readonly onRefused?: (limit: 'sign_in' | 'reset') => void,
+  ) {
     const common = { storeClient: knex, storeType: 'knex', tableName: 'rate_limits', tableCreated: true, duration: limits.windowSeconds };
     const blocking = { blockDuration: limits.windowSeconds };
     this.pairs = new RateLimiterPostgres({ ...common, ...blocking, keyPrefix: 'pair', points: limits.pairAttempts });
@@ -110,6 +115,19 @@ export class SignInLimiter {
    * pair's point back, so only checked attempts count against it).
    */
   async beforeSignIn(a: Attempt): Promise<void> {
+    return this.counted('sign_in', () => this.spendSignIn(a));
+  }
+
+  private async counted(limit: 'sign_in' | 'reset', spend: () => Promise<void>): Promise<void> {
+    try {
+      await spend();
+    } catch (err) {
+      if (err instanceof TooManyAttempts) this.onRefused?.(limit);
+      throw err;
+    }
+  }
+
+  private async spendSignIn(a: Attempt): Promise<void> {
     const k = SignInLimiter.keys(a);
     if (a.device) return SignInLimiter.take(this.devices, k.device);
     await SignInLimiter.take(this.addresses, k.address);
@@ -130,7 +148,9 @@ export class SignInLimiter {
 
   /** Forgot-password, activation and reset submissions: per account and per address. */
   async beforeReset(subject: string, address: string): Promise<void> {
-    await SignInLimiter.take(this.resets, key('reset-acct', subject));
-    await SignInLimiter.take(this.resetAddresses, key('reset-ip', address));
+    return this.counted('reset', async () => {
+      await SignInLimiter.take(this.resets, key('reset-acct', subject));
+      await SignInLimiter.take(this.resetAddresses, key('reset-ip', address));
+    });
   }
 }

@@ -35,6 +35,8 @@ export interface FrontDoorDeps {
   privacyPolicyVersion: string;
   /** The id of the SSO connection that signs in this email's domain, if any (sso/oidc.ts). */
   ssoForEmail(email: string): Promise<string | undefined>;
+  /** Counts refused sign-ins (metrics/metrics.ts). */
+  metrics?: { signInFailed(method: 'password'): void };
   /** More routes under the front door's session stack (OIDC start and callback). */
   extraRoutes?: ((router: Router) => void)[];
 }
@@ -141,6 +143,7 @@ export function createFrontDoorRouter(d: FrontDoorDeps): Router {
       const result = await d.people.checkPassword(email, password);
       if (!result.ok) {
         d.logger.info({ reason: result.reason }, 'password sign-in refused');
+        d.metrics?.signInFailed('password');
         return void res.status(401).type('html').send(pages.loginPasswordPage(csrf(req, res), email, GENERIC_FAILURE));
       }
       await d.limiter.succeeded(attempt);

@@ -1,6 +1,8 @@
 // The SCIM HTTP surface of one tenant: {PUBLIC_URL}/scim/v2/{tenantId}/… (RFC 7644 §3).
 // One generic handler per verb serves every resource type; discovery is served from schemas/.
-// Authentication: a bearer token of that tenant with the `scim` scope, else 401.
+// Authentication: a bearer token of that tenant with the `scim` scope, else 401: an API token, a
+// SCIM client's access token (OAuth client credentials), or a token of the tenant's external
+// issuer (tenancy/authenticator.ts).
 import express, { NextFunction, Request, Response, Router } from 'express';
 import { forbidden, invalidValue, methodNotAllowed, notFound, notImplemented, unauthorized } from '../errors';
 import { Tagged } from '../logger';
@@ -46,13 +48,13 @@ async function authenticate(authenticator: Authenticator, publicUrl: string, req
   const tenantId = String(req.params.tenantId ?? '').toLowerCase();
   const token = bearerToken(req.headers.authorization);
   if (!token) throw unauthorized();
-  const cred = await authenticator.authenticate(token);
+  const cred = await authenticator.authenticate(token, { api: 'scim', tenantId });
   // A token of tenant A on tenant B's URL is 401, exactly like an unknown token.
   if (!cred || !isUuid(tenantId) || cred.tenantId !== tenantId) throw unauthorized('The bearer token is not valid for this tenant');
   if (!cred.scopes.includes('scim')) throw forbidden('This token does not have the "scim" scope');
   req.tenantId = cred.tenantId;
   req.credential = cred;
-  req.scope = { tenantId: cred.tenantId, baseUrl: scimBaseUrl(publicUrl, cred.tenantId), actor: { type: 'token', id: cred.tokenId, subAccountId: cred.subAccountId, admin: cred.scopes.includes('admin') } };
+  req.scope = { tenantId: cred.tenantId, baseUrl: scimBaseUrl(publicUrl, cred.tenantId), actor: { type: cred.kind, id: cred.tokenId, subAccountId: cred.subAccountId, admin: cred.scopes.includes('admin') } };
 }
 
 function projectionOf(req: Request): Projection {

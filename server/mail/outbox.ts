@@ -9,7 +9,7 @@ import type { Knex } from 'knex';
 import { v7 as uuidv7 } from 'uuid';
 import type { SecretBox } from '../security/keys';
 import { asOwner } from '../store/scope';
-import { AlongWith, insertMail, listForOperator, purgeFinished } from '../store/outbox-repo';
+import { AlongWith, insertMail, listForOperator, pendingBacklog, purgeFinished } from '../store/outbox-repo';
 import { Language, render, TemplateName } from './templates';
 import { addressError, parseAddress } from '../scim/email-address';
 
@@ -94,6 +94,12 @@ export class Outbox {
    */
   async purgeOld(knex: Knex, before: Date): Promise<number> {
     return asOwner(knex, (trx) => purgeFinished(trx, before));
+  }
+
+  /** Pending mail across tenants and the age of the oldest in seconds (metrics; as the owner). */
+  async backlog(knex: Knex, now: Date): Promise<{ pending: number; oldestAgeSeconds: number }> {
+    const b = await asOwner(knex, (trx) => pendingBacklog(trx));
+    return { pending: b.pending, oldestAgeSeconds: b.oldest ? Math.max(0, (now.getTime() - b.oldest.getTime()) / 1000) : 0 };
   }
 
   /**

@@ -9,11 +9,22 @@ import { handle } from '../http/handle';
 import { bearerToken } from '../secrets';
 import { parseNewTenant, TenantService } from '../tenancy/tenant-service';
 import type { OperatorMail, OperatorMailFilter } from '../mail/outbox';
+import type { SigningKeys } from '../oauth/signing-keys';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
 export const MAIL_PAGE = { defaultLimit: 50, maxLimit: 500 };
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Lets through only requests with the operator token, compared in constant time (also GET /metrics). */
+export function operatorTokenCheck(operatorToken: string) {
+  const expected = digest(operatorToken);
+  return (req: Request, _res: Response, next: NextFunction) => {
+    const token = bearerToken(req.headers.authorization);
+    if (!token || !timingSafeEqual(digest(token), expected)) return next(unauthorized('A valid operator token is required'));
+    next();
+  };
+}
 
 export function createOperatorRouter(deps: {
   operatorToken: string;
@@ -22,14 +33,11 @@ export function createOperatorRouter(deps: {
   maxBodyBytes: number;
   /** The outbox, for GET /mail (mail/outbox.ts listForOperator). */
   mail?: { list(filter: OperatorMailFilter): Promise<OperatorMail[]> };
+  /** The OAuth signing keys (oauth/signing-keys.ts), for GET /signing-keys and POST /signing-keys/rotate. */
+  signingKeys?: Pick<SigningKeys, 'describe' | 'rotate'>;
 }): Router {
   const router = express.Router();
-  const expected = digest(deps.operatorToken);
-  router.use((req: Request, _res: Response, next: NextFunction) => {
-    const token = bearerToken(req.headers.authorization);
-    if (!token || !timingSafeEqual(digest(token), expected)) return next(unauthorized('A valid operator token is required'));
-    next();
-  });
+  router.use(operatorTokenCheck(deps.operatorToken));
   // The body is read only after the token checked out (issue 9, point 13;
   // test/api/operator.test.ts, "authenticates before it reads the body").
   router.use(express.json({ type: () => true, limit: deps.maxBodyBytes }));
@@ -78,6 +86,26 @@ export function createOperatorRouter(deps: {
         const messages = await mail.list({ to, tenantId: tenantId?.toLowerCase(), limit });
         res.setHeader('Cache-Control', 'no-store');
         res.json({ messages });
+      }),
+    );
+  }
+  // The server's OAuth signing keys (docs/operations.md, "OAuth signing keys"): the published
+  // ones, and a rotation now — the new key signs at once, the old one stays published until every
+  // token it signed has expired.
+  const keys = deps.signingKeys;
+  if (keys) {
+    router.all('/signing-keys/rotate', (req, _res, next) => next(req.method === 'POST' ? undefined : methodNotAllowed(['POST'])));
+    router.get(
+      '/signing-keys',
+      handle(async (_req, res) => {
+        res.json({ keys: await keys.describe() });
+      }),
+    );
+    router.post(
+      '/signing-keys/rotate',
+      handle(async (_req, res) => {
+        const r = await keys.rotate();
+        res.json({ kid: r.kid, retired: r.retired ?? null, retiredPublishedUntil: r.publishUntil?.toISOString() ?? null, keys: await keys.describe() });
       }),
     );
   }

@@ -2,7 +2,8 @@
 // authority rule (resources/authority.ts) decides what an actor may change.
 
 export interface Actor {
-  type: 'token' | 'operator' | 'user' | 'system';
+  /** scimClient: an OAuth access token of a SCIM client; externalIssuer: a token of the tenant's trusted issuer (oauth/). */
+  type: 'token' | 'operator' | 'user' | 'system' | 'scimClient' | 'externalIssuer';
   id: string;
   /** A credential bound to one sub-account sees and changes only that subtree. */
   subAccountId?: string | null;

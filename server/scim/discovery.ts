@@ -38,7 +38,7 @@ export function serviceProviderConfig(baseUrl: string, caps: Capabilities, docsU
       {
         type: 'oauthbearertoken',
         name: 'OAuth Bearer Token',
-        description: 'A tenant API token sent as "Authorization: Bearer <token>" (RFC 6750).',
+        description: 'A tenant API token, a SCIM client\'s OAuth 2.0 access token (client credentials), or a token of the tenant\'s trusted issuer, sent as "Authorization: Bearer <token>" (RFC 6750).',
         specUri: 'https://www.rfc-editor.org/info/rfc6750',
         primary: true,
       },

@@ -195,3 +195,10 @@ export const isUniqueViolation = (err: unknown, constraint?: string) =>
 
 /** PostgreSQL foreign_key_violation. */
 export const isForeignKeyViolation = (err: unknown) => !!err && (err as { code?: string }).code === '23503';
+
+/** The pool's connections now (tarn, knex's pool), for the metrics; undefined before the pool exists. */
+export function poolStats(knex: Knex): { used: number; free: number; pendingAcquires: number; pendingCreates: number; max: number } | undefined {
+  const pool = (knex.client as { pool?: { numUsed(): number; numFree(): number; numPendingAcquires(): number; numPendingCreates(): number; max: number } }).pool;
+  if (!pool) return undefined;
+  return { used: pool.numUsed(), free: pool.numFree(), pendingAcquires: pool.numPendingAcquires(), pendingCreates: pool.numPendingCreates(), max: pool.max };
+}

@@ -15,6 +15,8 @@ import * as m0009 from '../../migrations/0009_authority';
 import * as m0010 from '../../migrations/0010_sso_policy';
 import * as m0011 from '../../migrations/0011_roles';
 import * as m0016 from '../../migrations/0016_last_sign_in';
+import * as m0012 from '../../migrations/0012_oauth_clients';
+import * as m0013 from '../../migrations/0013_scim_issuers';
 
 const MIGRATIONS: Record<string, Knex.Migration> = {
   '0001_init': m0001,
@@ -29,6 +31,8 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '0010_sso_policy': m0010,
   '0011_roles': m0011,
   '0016_last_sign_in': m0016,
+  '0012_oauth_clients': m0012,
+  '0013_scim_issuers': m0013,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

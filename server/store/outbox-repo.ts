@@ -127,3 +127,9 @@ export async function listForOperator(db: Db, filter: { to?: string; tenantId?: 
   );
   return res.rows;
 }
+
+/** Pending mail of every tenant and when the oldest was queued (the metrics scrape). */
+export async function pendingBacklog(db: Db): Promise<{ pending: number; oldest: Date | null }> {
+  const res = await db.raw(`SELECT count(*)::int AS pending, min(created_at) AS oldest FROM outbox /* cross-tenant: the metrics count every tenant's pending mail */ WHERE status = 'pending'`);
+  return { pending: Number(res.rows[0].pending), oldest: res.rows[0].oldest ? new Date(res.rows[0].oldest) : null };
+}

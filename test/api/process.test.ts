@@ -170,3 +170,26 @@ describe('configuration errors', () => {
     expect(err).toMatch(/PORT must be a whole number/);
   }, 30_000);
 });
+
+describe('METRICS_PORT', () => {
+  it('serves /metrics on its own listener on 127.0.0.1 without a token (with process metrics), and not on the main port', async () => {
+    const db = await dbEnv();
+    const metricsPort = await freePort();
+    const proc = await startProcess({ ...db.env, METRICS_PORT: String(metricsPort) });
+    try {
+      const res = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+      expect(res.status).toBe(200);
+      const text = await res.text();
+      expect(text).toContain('provisio_http_requests_total');
+      expect(text).toContain('provisio_process_resident_memory_bytes');
+      const main = await fetch(`http://127.0.0.1:${proc.port}/metrics`, { headers: { Authorization: `Bearer ${OPERATOR}` } });
+      expect(main.status).toBe(404);
+      const line = proc.out.map((l) => JSON.parse(l.startsWith('{') ? l : '{}')).find((l) => l.msg === 'metrics listening');
+      expect(line).toMatchObject({ host: '127.0.0.1', port: metricsPort });
+    } finally {
+      proc.child.kill('SIGTERM');
+      expect(await proc.exited).toBe(0);
+      await db.cleanup();
+    }
+  }, 60_000);
+});

@@ -22,6 +22,8 @@ const TABLES = [
   'tenants', 'api_tokens', 'users', 'groups', 'group_user_members', 'group_group_members', 'price_lists', 'audit_log',
   // The front door (migration 0007): credentials, links, SSO, sessions, the outbox.
   'user_credentials', 'one_time_links', 'sso_connections', 'sso_domains', 'sso_identities', 'sessions', 'outbox',
+  // OAuth for SCIM (migrations 0012, 0013): SCIM clients and the trusted external issuer.
+  'scim_clients', 'scim_issuers',
 ];
 
 it('every table with a tenant_id column is in the list above (a new tenant table cannot miss its policy)', async () => {
@@ -32,6 +34,16 @@ it('every table with a tenant_id column is in the list above (a new tenant table
 
 it('the application role cannot read the server keys', async () => {
   await expect(h.db.knex.raw('SELECT value FROM server_keys')).rejects.toThrow(/permission denied/);
+});
+
+it('the application role reads the public half of the OAuth signing keys, never the sealed private half', async () => {
+  await h.http.get('/.well-known/jwks.json').expect(200);
+  expect((await h.db.knex.raw('SELECT kid, public_jwk FROM oauth_signing_keys')).rows.length).toBeGreaterThan(0);
+  await expect(h.db.knex.raw('SELECT private_sealed FROM oauth_signing_keys')).rejects.toThrow(/permission denied/);
+  // Stored sealed even for the owner: no private JWK member in clear.
+  const sealed = (await h.owner((db) => db.raw('SELECT private_sealed FROM oauth_signing_keys'))).rows[0].private_sealed as string;
+  expect(sealed).toMatch(/^v1\./);
+  expect(sealed).not.toMatch(/"d"/);
 });
 
 it('the pool works as a role that owns no table, and every tenant table forces row-level security', async () => {

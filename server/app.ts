@@ -59,6 +59,7 @@ export function createApp(deps: Deps): Express {
         logger: deps.logger,
         maxBodyBytes: deps.config.maxBodyBytes,
         mail: { list: (filter) => deps.mail.outbox.listForOperator(deps.db.knex, filter) },
+        permissions: deps.config.permissions,
       }),
     );
   }

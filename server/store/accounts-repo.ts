@@ -72,16 +72,6 @@ export async function tenantOfPerson(db: Db, tenantId: string, userId: string): 
   return r ? { name: r.name, primaryAdmin: r.is_primary_admin === true } : undefined;
 }
 
-/** The names of the ordinary groups (kind "group") a person belongs to directly, for the account page. */
-export async function groupNamesOf(db: Db, tenantId: string, userId: string, limit = 200): Promise<string[]> {
-  const res = await db.raw(
-    `SELECT g.display_name FROM group_user_members m JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
-      WHERE m.tenant_id = ? AND m.user_id = ? AND g.kind = 'group' ORDER BY g.display_name_ci LIMIT ${Math.max(1, Math.floor(limit))}`,
-    [tenantId, userId],
-  );
-  return res.rows.map((r: { display_name: string }) => r.display_name);
-}
-
 /** How many users and groups the tenant has. */
 export async function tenantCounts(db: Db, tenantId: string): Promise<{ users: number; groups: number }> {
   return (await db.raw('SELECT (SELECT count(*) FROM users WHERE tenant_id = ?)::int AS users, (SELECT count(*) FROM groups WHERE tenant_id = ?)::int AS groups', [tenantId, tenantId])).rows[0];

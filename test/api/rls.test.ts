@@ -22,6 +22,8 @@ const TABLES = [
   'tenants', 'api_tokens', 'users', 'groups', 'group_user_members', 'group_group_members', 'price_lists', 'audit_log',
   // The front door (migration 0007): credentials, links, SSO, sessions, the outbox.
   'user_credentials', 'one_time_links', 'sso_connections', 'sso_domains', 'sso_identities', 'sessions', 'outbox',
+  // Services and permission profiles (migrations 0014, 0015).
+  'services', 'permission_profiles',
 ];
 
 it('every table with a tenant_id column is in the list above (a new tenant table cannot miss its policy)', async () => {

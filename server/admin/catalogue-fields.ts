@@ -41,9 +41,11 @@ export function checkSameKey(sent: unknown, key: string, what: string): void {
   }
 }
 
+export type Audit = Pick<AuditRepo, 'record' | 'recordMany'>;
+
 /** Records a change in the audit log, in the transaction that makes it. */
 export async function auditIn(
-  audit: Pick<AuditRepo, 'record'> | undefined,
+  audit: Audit | undefined,
   trx: Tx,
   req: AdminRequest,
   at: Date,
@@ -54,4 +56,16 @@ export async function auditIn(
   if (!audit) return;
   const actor = req.scope!.actor;
   await audit.record(trx, req.tenantId!, at, { actorType: actor.type, actorId: actor.id, action, targetType: target.type, targetId: target.id, changes });
+}
+
+/** One `user.patch` entry per user a catalogue change rewrote, in one batch. */
+export async function auditUsers(audit: Audit | undefined, trx: Tx, req: AdminRequest, at: Date, users: { id: string; changes: Record<string, unknown> }[]): Promise<void> {
+  if (!audit || !users.length) return;
+  const actor = req.scope!.actor;
+  await audit.recordMany(
+    trx,
+    req.tenantId!,
+    at,
+    users.map((u) => ({ actorType: actor.type, actorId: actor.id, action: 'user.patch', targetType: 'User', targetId: u.id, changes: u.changes })),
+  );
 }

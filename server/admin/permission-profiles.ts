@@ -20,14 +20,13 @@ import type { Knex } from 'knex';
 import type { Response, Router } from 'express';
 import { conflict, invalidValue, methodNotAllowed, notFound, uniqueness } from '../errors';
 import { isUniqueViolation } from '../store/db';
-import type { AuditRepo } from '../store/audit-repo';
 import { ENTERPRISE_PROFILE, PermissionProfilesRepo, ProfileRow } from '../store/permission-profiles-repo';
 import { inTenant } from '../store/scope';
 import { PROVISIO_USER_URN } from '../scim/urns';
 import { grantedPermissions, parseKey } from '../resources/assignments';
 import type { Permission } from '../permission-catalogue';
 import { handle, requireTenantWide } from './admin-router';
-import { auditIn, checkSameKey, parseBody, parseDescription, parseName } from './catalogue-fields';
+import { Audit, auditIn, auditUsers, checkSameKey, parseBody, parseDescription, parseName } from './catalogue-fields';
 
 export interface ProfileRoutesDeps {
   knex: Knex;
@@ -35,7 +34,7 @@ export interface ProfileRoutesDeps {
   /** The operator's permission catalogue (config: PERMISSIONS_FILE). */
   permissions: readonly Permission[];
   clock: () => Date;
-  audit?: Pick<AuditRepo, 'record'>;
+  audit?: Audit;
 }
 
 const notFoundProfile = (key: string) => notFound(`Permission profile ${key} not found`);
@@ -193,9 +192,8 @@ export function permissionProfileRoutes(deps: ProfileRoutesDeps): (router: Route
           const to = (await profiles.list(trx, req.tenantId!)).find((p) => p.is_default)!.key;
           const moved = await profiles.moveUsers(trx, req.tenantId!, existing.key, to, at);
           await profiles.delete(trx, req.tenantId!, existing.key);
-          for (const id of moved) {
-            await auditIn(deps.audit, trx, req, at, 'user.patch', { type: 'User', id }, { set: { [`${PROVISIO_USER_URN}:permissionProfile`]: to }, cause: { permissionProfileDeleted: existing.key } });
-          }
+          const changes = { set: { [`${PROVISIO_USER_URN}:permissionProfile`]: to }, cause: { permissionProfileDeleted: existing.key } };
+          await auditUsers(deps.audit, trx, req, at, moved.map((id) => ({ id, changes })));
           await auditIn(deps.audit, trx, req, at, 'permissionProfile.delete', target(existing.key), { name: existing.name, usersMoved: moved.length, movedTo: to });
         });
         res.status(204).end();

@@ -16,18 +16,17 @@ import type { Knex } from 'knex';
 import type { Response, Router } from 'express';
 import { invalidValue, methodNotAllowed, notFound, uniqueness } from '../errors';
 import { isUniqueViolation } from '../store/db';
-import type { AuditRepo } from '../store/audit-repo';
 import { ServiceRow, ServicesRepo } from '../store/services-repo';
 import { inTenant } from '../store/scope';
 import { parseKey, SERVICES_ATTRIBUTE } from '../resources/assignments';
 import { AdminRequest, handle, requireTenantWide } from './admin-router';
-import { auditIn, checkSameKey, parseBody, parseDescription, parseName } from './catalogue-fields';
+import { Audit, auditIn, auditUsers, checkSameKey, parseBody, parseDescription, parseName } from './catalogue-fields';
 
 export interface ServiceRoutesDeps {
   knex: Knex;
   services: ServicesRepo;
   clock: () => Date;
-  audit?: Pick<AuditRepo, 'record'>;
+  audit?: Audit;
 }
 
 export function serviceJson(row: ServiceRow) {
@@ -136,10 +135,16 @@ export function serviceRoutes(deps: ServiceRoutesDeps): (router: Router) => void
           if (!existing) throw notFoundService(key);
           const changed = await services.detachUsers(trx, req.tenantId!, existing.key, at);
           await services.delete(trx, req.tenantId!, existing.key);
-          for (const u of changed) {
-            const change = u.entitlements ? { set: { [SERVICES_ATTRIBUTE]: u.entitlements } } : { removed: [SERVICES_ATTRIBUTE] };
-            await auditIn(deps.audit, trx, req, at, 'user.patch', { type: 'User', id: u.id }, { ...change, cause: { serviceDeleted: existing.key } });
-          }
+          await auditUsers(
+            deps.audit,
+            trx,
+            req,
+            at,
+            changed.map((u) => ({
+              id: u.id,
+              changes: { ...(u.entitlements ? { set: { [SERVICES_ATTRIBUTE]: u.entitlements } } : { removed: [SERVICES_ATTRIBUTE] }), cause: { serviceDeleted: existing.key } },
+            })),
+          );
           await auditIn(deps.audit, trx, req, at, 'service.delete', target(existing.key), { name: existing.name, usersChanged: changed.length });
         });
         res.status(204).end();

@@ -27,7 +27,7 @@ export async function assignmentsOf(db: Db, tenantId: string, userId: string): P
   const res = await db.raw(
     `SELECT p.key AS profile_key, p.name AS profile_name, p.built_in, p.permissions,
             (SELECT coalesce(jsonb_agg(jsonb_build_object('key', s.key, 'name', s.name) ORDER BY s.name, s.key), '[]'::jsonb)
-               FROM services s WHERE s.tenant_id = u.tenant_id AND s.key IN (${SERVICE_KEYS})) AS services
+               FROM services s WHERE s.tenant_id = u.tenant_id AND s.key = ANY (ARRAY(${SERVICE_KEYS}))) AS services
        FROM users u
        LEFT JOIN permission_profiles p ON p.tenant_id = u.tenant_id
             AND p.key = coalesce(lower(u.data -> '${PROVISIO_USER_URN}' ->> 'permissionProfile'),
@@ -46,7 +46,7 @@ export async function assignmentsOf(db: Db, tenantId: string, userId: string): P
 /** The names of the services a person holds, by name (the account page). */
 export async function serviceNamesOf(db: Db, tenantId: string, userId: string): Promise<string[]> {
   const res = await db.raw(
-    `SELECT s.name FROM users u JOIN services s ON s.tenant_id = u.tenant_id AND s.key IN (${SERVICE_KEYS})
+    `SELECT s.name FROM users u JOIN services s ON s.tenant_id = u.tenant_id AND s.key = ANY (ARRAY(${SERVICE_KEYS}))
       WHERE u.tenant_id = ? AND u.id = ? ORDER BY s.name, s.key`,
     [tenantId, userId],
   );

@@ -252,6 +252,14 @@ describe('a user’s services: SCIM entitlements', () => {
     });
   });
 
+  it('a credential bound to a sub-account assigns services to the people it administers', async () => {
+    const bound = scim(h, { ...t, token: await boundAdminToken() });
+    const made = await bound.post('/Users', { schemas: [USER], userName: `bound${++seq}@services.test`, entitlements: [{ value: 'crm' }] }).expect(201);
+    expect(made.body.entitlements).toEqual([service('crm')]);
+    const changed = await bound.patch(`/Users/${made.body.id}`, { schemas: [PATCH], Operations: [{ op: 'add', path: 'entitlements', value: [{ value: 'm365' }] }] }).expect(200);
+    expect(changed.body.entitlements).toEqual([service('crm'), service('m365')]);
+  });
+
   it('Bulk applies the same rules to each operation', async () => {
     const res = await scim(h, t).post('/Bulk', {
       schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'],

@@ -71,6 +71,7 @@ export function createApp(deps: Deps): Express {
         maxBodyBytes: deps.config.maxBodyBytes,
         mail: { list: (filter) => deps.mail.outbox.listForOperator(deps.db.knex, filter) },
         signingKeys: deps.oauth.keys,
+        permissions: deps.config.permissions,
       }),
     );
   }

@@ -1,7 +1,10 @@
 // Configuration: the only module that reads process.env. Every key is validated at start so a
 // bad value stops the process with a message that names the key (docs/configuration.md).
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
+import shippedPermissions from '../config/permissions.json';
+import { parsePermissionCatalogue, Permission } from './permission-catalogue';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -61,6 +64,11 @@ export interface Config {
   oauthKeyRotationDays: number;
   /** Least time between two fetches of an external issuer's JWKS for an unknown key id (SCIM_JWKS_COOLDOWN_SECONDS). */
   scimJwksCooldownSeconds: number;
+  /**
+   * The platform's permission catalogue (issue 10): PERMISSIONS_FILE, else the shipped
+   * config/permissions.json. Permission profiles grant subsets of it.
+   */
+  permissions: Permission[];
 }
 
 export class ConfigError extends Error {
@@ -126,6 +134,34 @@ export function dnsServers(raw: string | undefined): string[] | undefined {
   });
 }
 
+/**
+ * PERMISSIONS_FILE: the path of a JSON permission catalogue (server/permission-catalogue.ts),
+ * relative to the working directory; unset: the catalogue shipped in config/permissions.json.
+ * A file that cannot be read, is not JSON or is not a catalogue stops the process, naming the key.
+ */
+export function permissionCatalogue(raw: string | undefined): Permission[] {
+  const file = raw?.trim();
+  if (!file) return parsePermissionCatalogue(shippedPermissions);
+  const where = `PERMISSIONS_FILE "${file}"`;
+  let text: string;
+  try {
+    text = readFileSync(path.resolve(file), 'utf8');
+  } catch (err) {
+    throw new ConfigError(`${where} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`${where} is not valid JSON: ${(err as Error).message}`);
+  }
+  try {
+    return parsePermissionCatalogue(json);
+  } catch (err) {
+    throw new ConfigError(`${where} ${(err as Error).message}`);
+  }
+}
+
 /** Reads and validates the configuration; throws ConfigError naming the first bad key. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const port = integer(env, 'PORT', 8080, 0, 65535);
@@ -172,6 +208,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const dns = dnsServers(env.DNS_SERVERS);
   const ssoAllowInsecureIssuers = flag(env, 'SSO_ALLOW_INSECURE_ISSUERS');
   const ssoAllowPrivateIssuers = flag(env, 'SSO_ALLOW_PRIVATE_ISSUERS');
+  const permissions = permissionCatalogue(env.PERMISSIONS_FILE);
 
   let metricsPort: number | undefined;
   if (env.METRICS_PORT !== undefined && env.METRICS_PORT.trim() !== '') metricsPort = integer(env, 'METRICS_PORT', 0, 1, 65535);
@@ -206,5 +243,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metricsHost,
     oauthKeyRotationDays: integer(env, 'OAUTH_KEY_ROTATION_DAYS', 90, 0, 3650),
     scimJwksCooldownSeconds: integer(env, 'SCIM_JWKS_COOLDOWN_SECONDS', 30, 0, 3600),
+    permissions,
   };
 }

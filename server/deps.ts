@@ -21,6 +21,11 @@ import { TenantService } from './tenancy/tenant-service';
 import { scimBaseUrl } from './http/scim-router';
 import { PriceListsRepo } from './store/price-lists-repo';
 import { priceListRoutes } from './admin/price-lists';
+import { ServicesRepo } from './store/services-repo';
+import { serviceRoutes } from './admin/services';
+import { PermissionProfilesRepo } from './store/permission-profiles-repo';
+import { permissionProfileRoutes } from './admin/permission-profiles';
+import { Assignments } from './accounts/assignments';
 import { tokenRoutes } from './admin/tokens';
 import { loadServerKeys, ServerKeys } from './security/keys';
 import { OidcConnections } from './sso/oidc';
@@ -88,7 +93,7 @@ export interface Deps {
   /** Email (docs/emails.md): enqueue in a tenant transaction; main.ts starts the worker, tests call runOnce. */
   mail: { outbox: Outbox; worker: MailWorker; transport: MailTransport };
   /** The account half (accounts/, docs/architecture.md): reading people, self-service, admin access. */
-  accounts: { people: People; self: SelfService; admin: AdminAccess; passwords: PasswordPolicy };
+  accounts: { people: People; self: SelfService; admin: AdminAccess; passwords: PasswordPolicy; assignments: Assignments };
   /** Sign-in pages and sessions (front-door/, docs/sign-in.md). */
   frontDoor: { signIn: SignInService; sessions: DbSessionStore; stack: SessionStack; limiter: SignInLimiter; devices: DeviceCookies };
   /** Work done after a request was answered (forgot-password's lookup and email, http/after-response.ts). */
@@ -165,6 +170,8 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
     self: new SelfService({ people, mail: accountMail, audit, passwords, users: catalog.users.repo, clock, logger }),
     admin: new AdminAccess({ people, mail: accountMail, audit, passwords, clock }),
     passwords,
+    // A person's permission profile and services (issue 10), over the operator's catalogue.
+    assignments: new Assignments({ knex: db.knex, permissions: config.permissions }),
   };
   // Identity links and unlinks, each audited; a new link sends the person a security notice.
   const ssoLinks = new IdentityLinks({ knex: db.knex, repo: ssoRepo, audit, clock, onLinked: (trx, link, at) => accounts.self.identityLinked(trx, link, at) });
@@ -239,6 +246,8 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
     // Admin API features (issue 4): price lists, API tokens.
     adminRoutes: [
       priceListRoutes({ knex: db.knex, priceLists: new PriceListsRepo(), clock, audit }),
+      serviceRoutes({ knex: db.knex, services: new ServicesRepo(), clock, audit }),
+      permissionProfileRoutes({ knex: db.knex, profiles: new PermissionProfilesRepo(), permissions: config.permissions, clock, audit }),
       tokenRoutes({ knex: db.knex, tokens, authenticator, clock, audit, others: (req) => otherCredentials(db.knex, req, config.publicUrl) }),
       scimClientRoutes({ knex: db.knex, clients, clock, publicUrl: config.publicUrl, audit }),
       scimIssuerRoutes({ knex: db.knex, issuers, egress, clock, logger, audit }),

@@ -6,6 +6,7 @@
 import type { Knex } from 'knex';
 import * as accounts from '../store/accounts-repo';
 import { saveCredentials } from '../store/credentials-repo';
+import { serviceNamesOf } from '../store/assignments-repo';
 import { activeSubAccountsOf } from '../store/authority-repo';
 import { asOwner, Db, inTenant } from '../store/scope';
 import * as tenancy from '../store/tenancy-repo';
@@ -126,8 +127,8 @@ export class People {
     return inTenant(this.deps.knex, tenantId, (trx) => accounts.lastSignIns(trx, tenantId, userIds));
   }
 
-  /** What the account page lists as the person's services today: their ordinary groups. */
+  /** The names of the services assigned to the person (their `entitlements`), for the account page (issue 10). */
   async services(tenantId: string, userId: string): Promise<string[]> {
-    return inTenant(this.deps.knex, tenantId, (trx) => accounts.groupNamesOf(trx, tenantId, userId));
+    return inTenant(this.deps.knex, tenantId, (trx) => serviceNamesOf(trx, tenantId, userId));
   }
 }

@@ -1,4 +1,5 @@
-// Operator API (/operator/v1): create and list tenants; read the mail outbox (docs/emails.md).
+// Operator API (/operator/v1): create and list tenants; read the mail outbox (docs/emails.md);
+// read the platform's permission catalogue (PERMISSIONS_FILE, docs/configuration.md).
 // Enabled only when OPERATOR_TOKEN is set; the token is compared in constant time.
 import { timingSafeEqual, createHash } from 'node:crypto';
 import express, { NextFunction, Request, Response, Router } from 'express';
@@ -10,6 +11,7 @@ import { bearerToken } from '../secrets';
 import { parseNewTenant, TenantService } from '../tenancy/tenant-service';
 import type { OperatorMail, OperatorMailFilter } from '../mail/outbox';
 import type { SigningKeys } from '../oauth/signing-keys';
+import type { Permission } from '../permission-catalogue';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
@@ -35,6 +37,8 @@ export function createOperatorRouter(deps: {
   mail?: { list(filter: OperatorMailFilter): Promise<OperatorMail[]> };
   /** The OAuth signing keys (oauth/signing-keys.ts), for GET /signing-keys and POST /signing-keys/rotate. */
   signingKeys?: Pick<SigningKeys, 'describe' | 'rotate'>;
+  /** The permission catalogue the server started with (issue 10). */
+  permissions?: readonly Permission[];
 }): Router {
   const router = express.Router();
   router.use(operatorTokenCheck(deps.operatorToken));
@@ -66,6 +70,15 @@ export function createOperatorRouter(deps: {
       res.json(t);
     }),
   );
+  // The permissions profiles are made of, as the server read them at start (issue 10):
+  // changing them is changing PERMISSIONS_FILE and restarting. test/api/permission-profiles.test.ts
+  const permissions = deps.permissions;
+  if (permissions) {
+    router.all('/permissions', (req, _res, next) => next(req.method === 'GET' ? undefined : methodNotAllowed(['GET'])));
+    router.get('/permissions', (_req, res) => {
+      res.json({ permissions });
+    });
+  }
   // The outbox across tenants, newest first; text and html only while the sealed content is kept
   // (no SMTP_URL, or not sent yet).
   // Bodies hold links and passwords: never cached (test/api/mail.test.ts, "kept mail").

@@ -18,6 +18,7 @@ import { assertMayChangeSubAccount, assertMayChangeUser } from './authority';
 import { DEFAULT_ROLE, normalizeRoles, roleOf } from './roles';
 import { checkDisplayName, checkGroupRules, deactivatedAt, verifyAdminsAreMembers } from './group-rules';
 import { requireAddress } from '../scim/email-address';
+import { checkAssignments } from './assignments';
 
 /** Attributes only tenant-wide credentials and tenant admins may set (issue 4, "Licence management"). */
 const TENANT_WIDE_ONLY = ['canManageLicences', 'priceList'];
@@ -37,6 +38,8 @@ async function checkUserRules(trx: Knex.Transaction, scope: Scope, r: JsonObject
   if (ext.priceList !== undefined && ext.priceList !== before.priceList && !(await priceListExists(trx, scope.tenantId, ext.priceList))) {
     throw invalidValue(`${PROVISIO_USER_URN}:priceList must be the id of one of the tenant's price lists`);
   }
+  // Services (entitlements) and the permission profile (issue 10): resources/assignments.ts.
+  await checkAssignments(trx, scope.tenantId, r, existing);
 }
 
 /**

@@ -74,16 +74,6 @@ export async function tenantOfPerson(db: Db, tenantId: string, userId: string): 
   return r ? { name: r.name, tenantAdmin: r.admin === true } : undefined;
 }
 
-/** The names of the ordinary groups (kind "group") a person belongs to directly, for the account page. */
-export async function groupNamesOf(db: Db, tenantId: string, userId: string, limit = 200): Promise<string[]> {
-  const res = await db.raw(
-    `SELECT g.display_name FROM group_user_members m JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
-      WHERE m.tenant_id = ? AND m.user_id = ? AND g.kind = 'group' ORDER BY g.display_name_ci LIMIT ${Math.max(1, Math.floor(limit))}`,
-    [tenantId, userId],
-  );
-  return res.rows.map((r: { display_name: string }) => r.display_name);
-}
-
 /** When each of these people last signed in (absent: never). */
 export async function lastSignIns(db: Db, tenantId: string, userIds: string[]): Promise<Map<string, Date>> {
   if (!userIds.length) return new Map();

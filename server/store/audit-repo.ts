@@ -50,6 +50,26 @@ export class AuditRepo {
     });
   }
 
+  /**
+   * Many entries at once (the users a deleted service or profile changed, issue 10): one insert
+   * per thousand rows instead of one per entry, so taking a service from 5,000 people does not
+   * cost 5,000 round trips.
+   */
+  async recordMany(db: Db, tenantId: string, at: Date, entries: AuditEntry[]): Promise<void> {
+    const rows = entries.map((e) => ({
+      tenant_id: tenantId,
+      id: uuidv7({ msecs: at.getTime() }),
+      at,
+      actor_type: e.actorType,
+      actor_id: e.actorId,
+      action: e.action,
+      target_type: e.targetType,
+      target_id: e.targetId ?? null,
+      changes: JSON.stringify(e.changes ?? {}),
+    }));
+    for (let i = 0; i < rows.length; i += 1000) await db('audit_log').insert(rows.slice(i, i + 1000));
+  }
+
   /** Newest first. */
   async list(db: Db, tenantId: string, q: AuditQuery): Promise<AuditRow[]> {
     const query = db('audit_log')

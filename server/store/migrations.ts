@@ -14,9 +14,11 @@ import * as m0008 from '../../migrations/0008_sso_trust_email';
 import * as m0009 from '../../migrations/0009_authority';
 import * as m0010 from '../../migrations/0010_sso_policy';
 import * as m0011 from '../../migrations/0011_roles';
-import * as m0016 from '../../migrations/0016_last_sign_in';
 import * as m0012 from '../../migrations/0012_oauth_clients';
 import * as m0013 from '../../migrations/0013_scim_issuers';
+import * as m0014 from '../../migrations/0014_services';
+import * as m0015 from '../../migrations/0015_permission_profiles';
+import * as m0016 from '../../migrations/0016_last_sign_in';
 
 const MIGRATIONS: Record<string, Knex.Migration> = {
   '0001_init': m0001,
@@ -30,9 +32,11 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '0009_authority': m0009,
   '0010_sso_policy': m0010,
   '0011_roles': m0011,
-  '0016_last_sign_in': m0016,
   '0012_oauth_clients': m0012,
   '0013_scim_issuers': m0013,
+  '0014_services': m0014,
+  '0015_permission_profiles': m0015,
+  '0016_last_sign_in': m0016,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

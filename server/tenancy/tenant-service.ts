@@ -1,7 +1,7 @@
 // Creating and listing tenants (the operator API and CLI share it). A tenant is born with its
 // primary admin (a user whose userName and work email are the admin email) and a first API token
-// with both scopes, shown once and stored as a hash, and its default price list "Standard" — all
-// in one transaction.
+// with both scopes, shown once and stored as a hash, its default price list "Standard", and its
+// built-in permission profile `enterprise`, the default (issue 10) — all in one transaction.
 import type { Knex } from 'knex';
 import { v7 as uuidv7 } from 'uuid';
 import { invalidValue } from '../errors';
@@ -13,6 +13,7 @@ import { generateToken, hashToken } from '../secrets';
 import { asOwner } from '../store/scope';
 import { requireAddress } from '../scim/email-address';
 import { DEFAULT_PRICE_LIST_NAME, PriceListsRepo } from '../store/price-lists-repo';
+import { PermissionProfilesRepo } from '../store/permission-profiles-repo';
 
 export interface NewTenant {
   name: string;
@@ -74,6 +75,8 @@ export class TenantService {
       await tokens.insert(trx, id, { id: uuidv7(), name: 'Initial token', tokenHash: hashToken(token), scopes: ['scim', 'admin'] });
       // Every tenant has exactly one default price list from birth (issue 4, "Price lists").
       await new PriceListsRepo().insert(trx, id, { id: uuidv7(), name: DEFAULT_PRICE_LIST_NAME, isDefault: true });
+      // …and `enterprise`, before the primary admin, who gets the default profile like anyone.
+      await new PermissionProfilesRepo().insertEnterprise(trx, id);
       const name = input.adminName && (input.adminName.givenName || input.adminName.familyName) ? { ...input.adminName } : undefined;
       const displayName = name ? [name.givenName, name.familyName].filter(Boolean).join(' ') : undefined;
       const admin = await service.create(

@@ -258,9 +258,9 @@ describe('DELETE /api/v1/price-lists/{id}', () => {
       expect(JSON.stringify(r.data)).not.toMatch(/priceList/);
       expect(JSON.stringify(r.folded)).not.toMatch(/priceList/);
     }
-    // The extension with nothing left in it is gone, as normalization stores it.
-    expect(rows.find((r: { id: string }) => r.id === onlyList.id).data[PROVISIO_USER]).toBeUndefined();
-    expect(rows.find((r: { id: string }) => r.id === withOther.id).folded[PROVISIO_USER]).toEqual({ notificationEmail: 'notify@acme.test' });
+    // The rest of the extension stays: every user holds a permission profile (issue 10).
+    expect(rows.find((r: { id: string }) => r.id === onlyList.id).data[PROVISIO_USER]).toEqual({ permissionProfile: 'enterprise' });
+    expect(rows.find((r: { id: string }) => r.id === withOther.id).folded[PROVISIO_USER]).toEqual({ notificationEmail: 'notify@acme.test', permissionProfile: 'enterprise' });
     expect((await api.get('/Users').query({ filter }).expect(200)).body.totalResults).toBe(0);
     // Recorded in the audit log, with the actor.
     const audit = await h.owner((db) =>

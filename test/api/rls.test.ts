@@ -24,6 +24,8 @@ const TABLES = [
   'user_credentials', 'one_time_links', 'sso_connections', 'sso_domains', 'sso_identities', 'sessions', 'outbox',
   // OAuth for SCIM (migrations 0012, 0013): SCIM clients and the trusted external issuer.
   'scim_clients', 'scim_issuers',
+  // Services and permission profiles (migrations 0014, 0015).
+  'services', 'permission_profiles',
 ];
 
 it('every table with a tenant_id column is in the list above (a new tenant table cannot miss its policy)', async () => {

@@ -1,0 +1,154 @@
+// Admin API: the tenant's services (issue 10, "Services (assigned to people)") — /api/v1/services.
+//
+//   POST   /services        {"key", "name", "description"?}  → 201 the service
+//   GET    /services                                          → {"services": [...]}, by name
+//   GET    /services/{key}                                    → the service
+//   PATCH  /services/{key}  {"name"?, "description"?}         → 200 the service (`key` is immutable)
+//   DELETE /services/{key}                                    → 204, taken away from every user
+//
+// A user holds a service as a SCIM `entitlements` element {"type": "service", "value": <key>}
+// (resources/assignments.ts). Keys are slugs (ASSIGNMENT_KEY), unique per tenant ignoring case,
+// kept lower-cased. Writes need a tenant-wide credential (a bound one gets 403 before anything is
+// read); reads are open to bound credentials too, which assign services to their people. Deleting
+// a service removes it from every user who has it, in the same transaction, each user changed
+// audited. Another tenant's service is 404 like a missing one. test/api/services.test.ts
+import type { Knex } from 'knex';
+import type { Response, Router } from 'express';
+import { invalidValue, methodNotAllowed, notFound, uniqueness } from '../errors';
+import { isUniqueViolation } from '../store/db';
+import { ServiceRow, ServicesRepo } from '../store/services-repo';
+import { inTenant } from '../store/scope';
+import { parseKey, SERVICES_ATTRIBUTE } from '../resources/assignments';
+import { AdminRequest, handle, requireTenantWide } from './admin-router';
+import { Audit, auditIn, auditUsers, checkSameKey, parseBody, parseDescription, parseName } from './catalogue-fields';
+
+export interface ServiceRoutesDeps {
+  knex: Knex;
+  services: ServicesRepo;
+  clock: () => Date;
+  audit?: Audit;
+}
+
+export function serviceJson(row: ServiceRow) {
+  return {
+    key: row.key,
+    name: row.name,
+    description: row.description ?? null,
+    createdAt: new Date(row.created_at).toISOString(),
+    updatedAt: new Date(row.updated_at).toISOString(),
+  };
+}
+
+const notFoundService = (key: string) => notFound(`Service ${key} not found`);
+const duplicate = (key: string) => uniqueness(`A service with the key "${key}" already exists in this tenant`);
+
+export function serviceRoutes(deps: ServiceRoutesDeps): (router: Router) => void {
+  const { knex, services, clock } = deps;
+  const target = (key: string) => ({ type: 'Service', id: key });
+
+  return (router) => {
+    router.all('/services', (req, _res, next) => next(['GET', 'POST'].includes(req.method) ? undefined : methodNotAllowed(['GET', 'POST'])));
+    router.all('/services/:key', (req, _res, next) =>
+      next(['GET', 'PATCH', 'DELETE'].includes(req.method) ? undefined : methodNotAllowed(['GET', 'PATCH', 'DELETE'])),
+    );
+
+    router.get(
+      '/services',
+      handle(async (req, res) => {
+        const rows = await inTenant(knex, req.tenantId!, (trx) => services.list(trx, req.tenantId!));
+        res.json({ services: rows.map(serviceJson) });
+      }),
+    );
+
+    router.post(
+      '/services',
+      handle(async (req, res: Response) => {
+        requireTenantWide(req);
+        const body = parseBody(req.body, ['key', 'name', 'description']);
+        const key = parseKey(body.key, 'key');
+        const name = parseName(body.name);
+        const description = body.description === undefined ? null : parseDescription(body.description);
+        const at = clock();
+        let row: ServiceRow;
+        try {
+          row = await inTenant(knex, req.tenantId!, async (trx) => {
+            if (await services.get(trx, req.tenantId!, key)) throw duplicate(key);
+            const created = await services.insert(trx, req.tenantId!, { key, name, description, at });
+            await auditIn(deps.audit, trx, req, at, 'service.create', target(key), { set: { key, name, description } });
+            return created;
+          });
+        } catch (err) {
+          // A concurrent create of the same key.
+          if (isUniqueViolation(err)) throw duplicate(key);
+          throw err;
+        }
+        res.status(201).setHeader('Location', `/api/v1/services/${row.key}`);
+        res.json(serviceJson(row));
+      }),
+    );
+
+    router.get(
+      '/services/:key',
+      handle(async (req, res) => {
+        const key = String(req.params.key);
+        const row = await inTenant(knex, req.tenantId!, (trx) => services.get(trx, req.tenantId!, key));
+        if (!row) throw notFoundService(key);
+        res.json(serviceJson(row));
+      }),
+    );
+
+    router.patch(
+      '/services/:key',
+      handle(async (req: AdminRequest, res) => {
+        requireTenantWide(req);
+        const key = String(req.params.key).toLowerCase();
+        const body = parseBody(req.body, ['key', 'name', 'description']);
+        const set: { name?: string; description?: string | null } = {};
+        if (body.name !== undefined) set.name = parseName(body.name);
+        if (body.description !== undefined) set.description = parseDescription(body.description);
+        if (!Object.keys(set).length && body.key === undefined) throw invalidValue('Nothing to change: send name and/or description');
+        const at = clock();
+        const row = await inTenant(knex, req.tenantId!, async (trx) => {
+          const existing = await services.get(trx, req.tenantId!, key, 'UPDATE');
+          if (!existing) throw notFoundService(key);
+          checkSameKey(body.key, existing.key, 'service');
+          const changed = Object.fromEntries(Object.entries(set).filter(([k, v]) => (existing as unknown as Record<string, unknown>)[k] !== v));
+          if (!Object.keys(changed).length) return existing;
+          const updated = await services.update(trx, req.tenantId!, existing.key, changed, at);
+          await auditIn(deps.audit, trx, req, at, 'service.update', target(existing.key), { set: changed });
+          return updated!;
+        });
+        res.json(serviceJson(row));
+      }),
+    );
+
+    router.delete(
+      '/services/:key',
+      handle(async (req, res) => {
+        requireTenantWide(req);
+        const key = String(req.params.key).toLowerCase();
+        const at = clock();
+        await inTenant(knex, req.tenantId!, async (trx) => {
+          // FOR UPDATE: waits for user writes that validated this service (existingServiceKeys),
+          // whose users the statement below then sees.
+          const existing = await services.get(trx, req.tenantId!, key, 'UPDATE');
+          if (!existing) throw notFoundService(key);
+          const changed = await services.detachUsers(trx, req.tenantId!, existing.key, at);
+          await services.delete(trx, req.tenantId!, existing.key);
+          await auditUsers(
+            deps.audit,
+            trx,
+            req,
+            at,
+            changed.map((u) => ({
+              id: u.id,
+              changes: { ...(u.entitlements ? { set: { [SERVICES_ATTRIBUTE]: u.entitlements } } : { removed: [SERVICES_ATTRIBUTE] }), cause: { serviceDeleted: existing.key } },
+            })),
+          );
+          await auditIn(deps.audit, trx, req, at, 'service.delete', target(existing.key), { name: existing.name, usersChanged: changed.length });
+        });
+        res.status(204).end();
+      }),
+    );
+  };
+}

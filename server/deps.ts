@@ -253,7 +253,7 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
       scimIssuerRoutes({ knex: db.knex, issuers, egress, clock, logger, audit }),
       auditRoutes({ knex: db.knex, audit }),
       settingsRoutes({ knex: db.knex, audit, clock }),
-      permissionsRoutes({ knex: db.knex }),
+      permissionsRoutes({ knex: db.knex, assignments: accounts.assignments }),
       ssoConnectionRoutes({ knex: db.knex, sso, clock, audit, links: ssoLinks, resolver, logger }),
       accessRoutes({ admin: accounts.admin }),
       userRoutes({ service, users: catalog.users, people, admin: accounts.admin, passwords }),

@@ -108,7 +108,7 @@ export class People {
       const t = await accounts.tenantOfPerson(trx, tenantId, userId);
       if (!t) return [];
       const subs = await activeSubAccountsOf(trx, tenantId, userId);
-      return [{ id: tenantId, name: t.name, kind: 'tenant' as const, admin: t.tenantAdmin }, ...subs.map((s) => ({ ...s, kind: 'subAccount' as const }))];
+      return [{ id: tenantId, name: t.name, kind: 'tenant' as const, admin: t.tenantAdmin }, ...subs.map((s) => ({ id: s.id, name: s.name, admin: s.admin, kind: 'subAccount' as const }))];
     });
   }
 

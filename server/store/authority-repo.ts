@@ -110,11 +110,16 @@ export async function isSubAccountAdmin(db: Db, tenantId: string, userId: string
  * The sub-accounts a person belongs to that are active with every sub-account above them, with
  * whether the person is listed among their admins; by name.
  */
-export async function activeSubAccountsOf(db: Db, tenantId: string, userId: string): Promise<{ id: string; name: string; admin: boolean }[]> {
+export async function activeSubAccountsOf(
+  db: Db,
+  tenantId: string,
+  userId: string,
+): Promise<{ id: string; name: string; admin: boolean; dailyLimit: number | null; monthlyLimit: number | null }[]> {
   const res = await db.raw(
     `WITH RECURSIVE mine AS (
        SELECT g.id, g.display_name, g.display_name_ci,
-              (g.data -> ? -> 'admins') @> jsonb_build_array(jsonb_build_object('value', ?::text)) AS admin
+              (g.data -> ? -> 'admins') @> jsonb_build_array(jsonb_build_object('value', ?::text)) AS admin,
+              (g.data -> ? ->> 'dailyLimit')::numeric AS daily_limit, (g.data -> ? ->> 'monthlyLimit')::numeric AS monthly_limit
          FROM group_user_members m JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
         WHERE m.tenant_id = ? AND m.user_id = ? AND g.kind = 'subAccount'),
      chain(start, id, depth) AS (
@@ -122,11 +127,18 @@ export async function activeSubAccountsOf(db: Db, tenantId: string, userId: stri
        UNION
        SELECT c.start, (g.data -> ? ->> 'parent')::uuid, c.depth + 1 FROM chain c JOIN groups g ON g.tenant_id = ? AND g.id = c.id
         WHERE g.data -> ? ->> 'parent' IS NOT NULL AND c.depth < ${MAX_DEPTH})
-     SELECT mine.id, mine.display_name, mine.admin FROM mine
+     SELECT mine.id, mine.display_name, mine.admin, mine.daily_limit, mine.monthly_limit FROM mine
       WHERE NOT EXISTS (SELECT 1 FROM chain c LEFT JOIN groups g ON g.tenant_id = ? AND g.id = c.id
                          WHERE c.start = mine.id AND (g.id IS NULL OR g.deactivated_at IS NOT NULL))
       ORDER BY mine.display_name_ci, mine.id`,
-    [GROUP_EXT, userId, tenantId, userId, GROUP_EXT, tenantId, GROUP_EXT, tenantId],
+    [GROUP_EXT, userId, GROUP_EXT, GROUP_EXT, tenantId, userId, GROUP_EXT, tenantId, GROUP_EXT, tenantId],
   );
-  return res.rows.map((r: { id: string; display_name: string; admin: boolean | null }) => ({ id: r.id, name: r.display_name, admin: r.admin === true }));
+  const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+  return res.rows.map((r: { id: string; display_name: string; admin: boolean | null; daily_limit: unknown; monthly_limit: unknown }) => ({
+    id: r.id,
+    name: r.display_name,
+    admin: r.admin === true,
+    dailyLimit: num(r.daily_limit),
+    monthlyLimit: num(r.monthly_limit),
+  }));
 }

@@ -43,9 +43,13 @@ export async function countUserMembers(db: Db, tenantId: string, groupId: string
 }
 
 /** The facts licence permissions are made of: primary admin, canManageLicences, its companies. */
-export async function licenceFacts(db: Db, tenantId: string, userId: string): Promise<{ primaryAdmin: boolean; canManage: boolean; companies: { id: string; displayName: string }[] } | undefined> {
+export async function licenceFacts(
+  db: Db,
+  tenantId: string,
+  userId: string,
+): Promise<{ primaryAdmin: boolean; role: 'admin' | 'user'; canManage: boolean; companies: { id: string; displayName: string }[] } | undefined> {
   const user = (
-    await db.raw(`SELECT is_primary_admin, (data -> ? ->> 'canManageLicences')::boolean AS can FROM users WHERE tenant_id = ? AND id = ?`, [USER_EXT, tenantId, userId])
+    await db.raw(`SELECT is_primary_admin, role, (data -> ? ->> 'canManageLicences')::boolean AS can FROM users WHERE tenant_id = ? AND id = ?`, [USER_EXT, tenantId, userId])
   ).rows[0];
   if (!user) return undefined;
   const rows = user.is_primary_admin
@@ -59,6 +63,7 @@ export async function licenceFacts(db: Db, tenantId: string, userId: string): Pr
       ).rows;
   return {
     primaryAdmin: user.is_primary_admin === true,
+    role: user.role === 'admin' || user.is_primary_admin ? 'admin' : 'user',
     canManage: user.can === true,
     companies: rows.map((c: { id: string; display_name: string }) => ({ id: c.id, displayName: c.display_name })),
   };

@@ -144,8 +144,8 @@ describe('licence permissions', () => {
     await api.post('/Groups', { displayName: 'Not a company', members: [{ value: managerWith }] }).expect(201);
 
     const perms = async (id: string) => (await adminApi('get', `/users/${id}/permissions`).expect(200)).body;
-    expect(await perms(managerWith)).toEqual({ companies: [{ id: co2, displayName: 'Beta Ltd', manageLicences: true }] });
-    expect(await perms(managerWithout)).toEqual({ companies: [{ id: co2, displayName: 'Beta Ltd', manageLicences: false }] });
+    expect((await perms(managerWith)).companies).toEqual([{ id: co2, displayName: 'Beta Ltd', manageLicences: true }]);
+    expect((await perms(managerWithout)).companies).toEqual([{ id: co2, displayName: 'Beta Ltd', manageLicences: false }]);
     const adminPerms = await perms(t.primaryAdminId);
     expect(adminPerms.companies).toEqual(expect.arrayContaining([{ id: co1, displayName: 'Acme Corp', manageLicences: true }, { id: co2, displayName: 'Beta Ltd', manageLicences: true }]));
     expect(adminPerms.companies.every((c: { manageLicences: boolean }) => c.manageLicences)).toBe(true);

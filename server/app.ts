@@ -95,6 +95,7 @@ export function createApp(deps: Deps): Express {
       publicUrl: deps.config.publicUrl,
       service: deps.service,
       bulk: deps.bulk,
+      assignable: deps.assignable,
       authenticator: deps.authenticator,
       kinds: deps.catalog.kinds,
       resourceTypes: deps.catalog.resourceTypes,

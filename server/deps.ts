@@ -1,5 +1,7 @@
 // The composition root: the only place that constructs the database, repositories, services and
 // the clock. Nothing else in the server holds module-level state.
+import { AssignableValues } from './resources/assignable-values';
+import { SERVICE_TYPE } from './resources/assignments';
 import type { Logger } from 'pino';
 import type { Router } from 'express';
 import { Config } from './config';
@@ -74,6 +76,8 @@ export interface Deps {
   catalog: Catalog;
   service: ResourceService;
   bulk: BulkService;
+  /** /Roles and /Entitlements: what a tenant accepts in roles and entitlements. */
+  assignable: AssignableValues;
   authenticator: Authenticator;
   tenants: TenantService;
   limits: PagingLimits;
@@ -230,6 +234,13 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
       maxPageSize: PAGING.maxPageSize,
       cursorTimeout: CURSOR_TIMEOUT_SECONDS,
     },
+    // /Roles and /Entitlements (resources/assignable-values.ts). A person has one role (admin when
+    // any value is admin: resources/roles.ts), Entra's "primary" is accepted and kept, a role's
+    // "type" is kept but means nothing; entitlements are services, any number, typed "service".
+    rolesAndEntitlements: {
+      roles: { supported: true, multipleRolesSupported: false, primarySupported: true, typeSupported: false },
+      entitlements: { supported: true, multipleEntitlementsSupported: true, primarySupported: false, typeSupported: true, types: [SERVICE_TYPE] },
+    },
   };
   return {
     config,
@@ -240,6 +251,14 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
     catalog,
     service,
     bulk: new BulkService(service, catalog.kinds),
+    assignable: new AssignableValues({
+      knex: db.knex,
+      services: new ServicesRepo(),
+      roleSchema: catalog.roles,
+      entitlementSchema: catalog.entitlements,
+      clock,
+      cursorTimeoutSeconds: CURSOR_TIMEOUT_SECONDS,
+    }),
     authenticator,
     tenants,
     limits: PAGING,

@@ -13,6 +13,7 @@ import { ResourceTypeDef, SchemaDef } from '../scim/schema';
 import { isUuid } from '../scim/members';
 import { ResourceKind } from '../resources/kinds';
 import { BulkService } from '../resources/bulk';
+import { AssignableValues } from '../resources/assignable-values';
 import { BULK_RESPONSE_URN } from '../scim/urns';
 import { etagMatches, etagOf, ResourceService, Scope } from '../resources/service';
 import { Authenticator, Credential } from '../tenancy/authenticator';
@@ -28,6 +29,7 @@ export interface ScimRouterDeps {
   publicUrl: string;
   service: ResourceService;
   bulk: BulkService;
+  assignable: AssignableValues;
   authenticator: Authenticator;
   kinds: ResourceKind[];
   resourceTypes: ResourceTypeDef[];
@@ -179,6 +181,43 @@ export function createScimRouter(deps: ScimRouterDeps): Router {
       if (!s) throw notFound(`Schema ${req.params.urn} not found`);
       sendScim(res, 200, schemaDocument(scope(req).baseUrl, s));
     }),
+  );
+
+  // ---- Roles and entitlements a tenant accepts (draft-ietf-scim-roles-entitlements-01) ----
+  // Read-only lists with the same query parameters as /Users (filter, sortBy, attributes, index
+  // and cursor paging). Writes are 405: roles are fixed, services are managed in the admin API.
+  // test/api/roles-entitlements.test.ts
+  only('/Roles', ['GET']);
+  router.get(
+    '/Roles',
+    h((req, res) => sendScim(res, 200, deps.assignable.listRoles(scope(req), parseListQuery(req.query as Record<string, unknown>, deps.limits)))),
+  );
+  only('/Roles/.search', ['POST']);
+  router.post(
+    '/Roles/.search',
+    h((req, res) => sendScim(res, 200, deps.assignable.listRoles(scope(req), parseSearchRequest(req.body, deps.limits)))),
+  );
+  only('/Roles/:id', ['GET']);
+  router.get(
+    '/Roles/:id',
+    h((req, res) => sendScim(res, 200, deps.assignable.role(scope(req), String(req.params.id), projectionOf(req)))),
+  );
+  only('/Entitlements', ['GET']);
+  router.get(
+    '/Entitlements',
+    h(async (req, res) =>
+      sendScim(res, 200, await deps.assignable.listEntitlements(scope(req), parseListQuery(req.query as Record<string, unknown>, deps.limits))),
+    ),
+  );
+  only('/Entitlements/.search', ['POST']);
+  router.post(
+    '/Entitlements/.search',
+    h(async (req, res) => sendScim(res, 200, await deps.assignable.listEntitlements(scope(req), parseSearchRequest(req.body, deps.limits)))),
+  );
+  only('/Entitlements/:id', ['GET']);
+  router.get(
+    '/Entitlements/:id',
+    h(async (req, res) => sendScim(res, 200, await deps.assignable.entitlement(scope(req), String(req.params.id), projectionOf(req)))),
   );
 
   // ---- Root search and Bulk ----

@@ -5,8 +5,10 @@ import groupSchema from '../../schemas/Group.json';
 import enterpriseSchema from '../../schemas/EnterpriseUser.json';
 import provisioUserSchema from '../../schemas/ProvisioUser.json';
 import provisioGroupSchema from '../../schemas/ProvisioGroup.json';
+import roleSchema from '../../schemas/Role.json';
+import entitlementSchema from '../../schemas/Entitlement.json';
 import resourceTypes from '../../schemas/ResourceTypes.json';
-import { ResourceTypeDef, SchemaDef } from '../scim/schema';
+import { ResourceSchema, ResourceTypeDef, SchemaDef } from '../scim/schema';
 import { groupKind, ResourceKind, userKind } from './kinds';
 
 export interface Catalog {
@@ -14,11 +16,15 @@ export interface Catalog {
   resourceTypes: ResourceTypeDef[];
   users: ResourceKind;
   groups: ResourceKind;
+  /** The stored, writable types: User and Group. */
   kinds: ResourceKind[];
+  /** The read-only value lists of draft-ietf-scim-roles-entitlements-01 (resources/assignable-values.ts). */
+  roles: ResourceSchema;
+  entitlements: ResourceSchema;
 }
 
 export function loadCatalog(): Catalog {
-  const schemas = [userSchema, groupSchema, enterpriseSchema, provisioUserSchema, provisioGroupSchema] as unknown as SchemaDef[];
+  const schemas = [userSchema, groupSchema, enterpriseSchema, provisioUserSchema, provisioGroupSchema, roleSchema, entitlementSchema] as unknown as SchemaDef[];
   const types = resourceTypes as unknown as ResourceTypeDef[];
   const rt = (id: string) => {
     const t = types.find((x) => x.id === id);
@@ -27,5 +33,13 @@ export function loadCatalog(): Catalog {
   };
   const users = userKind(rt('User'), schemas);
   const groups = groupKind(rt('Group'), schemas);
-  return { schemas, resourceTypes: types, users, groups, kinds: [users, groups] };
+  return {
+    schemas,
+    resourceTypes: types,
+    users,
+    groups,
+    kinds: [users, groups],
+    roles: new ResourceSchema(rt('Role'), schemas),
+    entitlements: new ResourceSchema(rt('Entitlement'), schemas),
+  };
 }

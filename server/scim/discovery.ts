@@ -19,6 +19,11 @@ export interface Capabilities {
     maxPageSize: number;
     cursorTimeout: number;
   };
+  /** draft-ietf-scim-roles-entitlements-01 §3.1: the "RolesAndEntitlements" object, as advertised. */
+  rolesAndEntitlements: {
+    roles: { supported: boolean; multipleRolesSupported: boolean; primarySupported: boolean; typeSupported: boolean };
+    entitlements: { supported: boolean; multipleEntitlementsSupported: boolean; primarySupported: boolean; typeSupported: boolean; types: string[] };
+  };
 }
 
 import { LIST_RESPONSE_URN, RESOURCE_TYPE_URN as RT_URN, SCHEMA_URN, SERVICE_PROVIDER_CONFIG_URN as SPC_URN } from './urns';
@@ -34,6 +39,10 @@ export function serviceProviderConfig(baseUrl: string, caps: Capabilities, docsU
     sort: { supported: caps.sort },
     etag: { supported: caps.etag },
     pagination: { ...caps.pagination },
+    RolesAndEntitlements: {
+      roles: { ...caps.rolesAndEntitlements.roles },
+      entitlements: { ...caps.rolesAndEntitlements.entitlements, types: [...caps.rolesAndEntitlements.entitlements.types] },
+    },
     authenticationSchemes: [
       {
         type: 'oauthbearertoken',

@@ -144,12 +144,17 @@ export function matchesElement(attr: AttributeDef, el: Json, f: Filter): boolean
     case 'compare': {
       const sub = attr.subAttributes?.find((s) => s.name.toLowerCase() === f.path.toLowerCase());
       if (!sub) throw invalidPath(`Unknown sub-attribute "${f.path}" in path filter`);
-      return compare(sub, el[sub.name], f.op, f.value);
+      return compareValue(sub, el[sub.name], f.op, f.value);
     }
   }
 }
 
-function compare(def: AttributeDef, actual: Json | undefined, op: string, expected: Json): boolean {
+/**
+ * One SCIM comparison (RFC 7644 §3.4.2.2) of a stored value against a filter's, in memory: case by
+ * the attribute's caseExact, dateTimes as instants, Entra's "True" for booleans. Also the in-memory
+ * lists of scim/value-list.ts.
+ */
+export function compareValue(def: AttributeDef, actual: Json | undefined, op: string, expected: Json): boolean {
   if (expected === null) return op === 'eq' ? actual === undefined : op === 'ne' ? actual !== undefined : false;
   if (actual === undefined) return op === 'ne';
   let a: Json = actual;

@@ -5,6 +5,9 @@ export const GROUP_URN = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 export const ENTERPRISE_URN = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 export const PROVISIO_USER_URN = 'urn:provisio:params:scim:schemas:extension:2.0:User';
 export const PROVISIO_GROUP_URN = 'urn:provisio:params:scim:schemas:extension:2.0:Group';
+// draft-ietf-scim-roles-entitlements-01 §3.2, §3.3: the values a tenant accepts in roles and entitlements.
+export const ROLE_URN = 'urn:ietf:params:scim:schemas:core:2.0:Role';
+export const ENTITLEMENT_URN = 'urn:ietf:params:scim:schemas:core:2.0:Entitlement';
 
 export const SERVICE_PROVIDER_CONFIG_URN = 'urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig';
 export const RESOURCE_TYPE_URN = 'urn:ietf:params:scim:schemas:core:2.0:ResourceType';

@@ -15,6 +15,10 @@ const caps = (over: Partial<Capabilities> = {}): Capabilities => ({
   sort: true,
   etag: true,
   pagination: { cursor: true, index: true, defaultPaginationMethod: 'index', defaultPageSize: 100, maxPageSize: 1000, cursorTimeout: 3600 },
+  rolesAndEntitlements: {
+    roles: { supported: true, multipleRolesSupported: false, primarySupported: true, typeSupported: false },
+    entitlements: { supported: true, multipleEntitlementsSupported: true, primarySupported: false, typeSupported: true, types: ['service'] },
+  },
   ...over,
 });
 
@@ -40,6 +44,15 @@ describe('ServiceProviderConfig (RFC 7643 §5)', () => {
       maxPageSize: 1000,
       cursorTimeout: 3600,
     });
+  });
+
+  it('RolesAndEntitlements is the object of draft-ietf-scim-roles-entitlements-01 §3.1, as the server advertises it', () => {
+    expect(spc.RolesAndEntitlements).toEqual({
+      roles: { supported: true, multipleRolesSupported: false, primarySupported: true, typeSupported: false },
+      entitlements: { supported: true, multipleEntitlementsSupported: true, primarySupported: false, typeSupported: true, types: ['service'] },
+    });
+    const off = serviceProviderConfig(BASE, caps({ rolesAndEntitlements: { roles: { supported: false, multipleRolesSupported: false, primarySupported: false, typeSupported: false }, entitlements: { supported: false, multipleEntitlementsSupported: false, primarySupported: false, typeSupported: false, types: [] } } }));
+    expect((off.RolesAndEntitlements as JsonObject).roles).toMatchObject({ supported: false });
   });
 
   it('authenticationSchemes names the bearer token (RFC 7643 §5)', () => {

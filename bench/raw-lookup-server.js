@@ -1,4 +1,4 @@
-// Baseline for GET /Users?filter=userName eq "…": the smallest express + pg endpoint doing the same
+// Baselines measured in the same run as the server. GET /lookup, for GET /Users?filter=userName eq "…": the smallest express + pg endpoint doing the same
 // indexed lookup (users (tenant_id, user_name_ci), the lower-cased userName) with the same pool size as the server.
 // Started by bench/run.js as a child process (its own event loop, like the SCIM server), on
 // 127.0.0.1 at a random port which it reports over IPC. Not part of the product.
@@ -16,6 +16,16 @@ app.get('/lookup', async (req, res) => {
       [tenantId, String(req.query.u ?? '').toLowerCase()],
     );
     res.json({ totalResults: r.rows.length, Resources: r.rows });
+  } catch (err) {
+    res.status(500).json({ detail: err.message });
+  }
+});
+// Baseline for GET /api/v1/users/{id}/permissions: the user's row by primary key, one statement.
+app.get('/by-id', async (req, res) => {
+  try {
+    const r = await pool.query('SELECT id, data, version, created_at, updated_at FROM users WHERE tenant_id = $1 AND id = $2', [tenantId, String(req.query.id ?? '')]);
+    if (!r.rows.length) return res.status(404).json({ detail: 'not found' });
+    res.json(r.rows[0]);
   } catch (err) {
     res.status(500).json({ detail: err.message });
   }

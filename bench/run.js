@@ -37,6 +37,7 @@ const CFG = {
   patchRequests: int('BENCH_PATCH_REQUESTS', 500),
   patch100Requests: int('BENCH_PATCH100_REQUESTS', 100),
   cursorPages: int('BENCH_CURSOR_PAGES', 300),
+  permissionUsers: Math.max(1, int('BENCH_PERMISSION_USERS', 200)),
   maxMinutes: int('BENCH_MAX_MINUTES', 25),
   // dist: node dist/server/main.js (built by npm install); tsx: node --import tsx server/main.ts;
   // auto (default): dist, unless a file under server/ is newer than it (then the sources, via tsx).
@@ -383,6 +384,56 @@ async function main() {
   F.filterConcurrent = await scimLoad(limit(CFG.loadSeconds));
   log(`  raw ${F.rawLookup.rate} req/s, server ${F.filterConcurrent.rate} req/s`);
 
+  // ---- 3b. The permissions answer (issue 10): GET /api/v1/users/{id}/permissions ----
+  // The product's hot path: role, profile and its permissions, services, price list, licence rights
+  // per company and sub-account limits in one call. People set up like real ones (a custom profile,
+  // two services, an assigned price list, a company and two nested sub-accounts), against the
+  // baseline of the same row read by primary key in one statement, same pool, same run.
+  rss.setPhase('permissions');
+  const api = async (method, p, body, want) => {
+    const r = await seq.request(method, p, { headers: auth, body });
+    if (r.status !== want) throw new Error(`${method} ${p} → ${r.status} ${String(r.body).slice(0, 200)}`);
+    return r.body ? JSON.parse(r.body) : undefined;
+  };
+  await api('POST', '/api/v1/permission-profiles', { key: 'bench-viewer', name: 'Viewer', permissions: [] }, 201);
+  for (const key of ['bench-m365', 'bench-crm']) await api('POST', '/api/v1/services', { key, name: key }, 201);
+  const gold = await api('POST', '/api/v1/price-lists', { name: 'Bench Gold' }, 201);
+  const PROVISIO_USER = 'urn:provisio:params:scim:schemas:extension:2.0:User';
+  const PROVISIO_GROUP = 'urn:provisio:params:scim:schemas:extension:2.0:Group';
+  const people = [];
+  for (let i = 0; i < CFG.permissionUsers; i++) {
+    const body = {
+      ...newUser('perm', i),
+      entitlements: [{ type: 'service', value: 'bench-m365' }, { type: 'service', value: 'bench-crm' }],
+      [PROVISIO_USER]: { permissionProfile: 'bench-viewer', priceList: gold.id, canManageLicences: true },
+    };
+    people.push((await api('POST', scimPath(big, '/Users'), body, 201)).id);
+  }
+  const members = people.map((value) => ({ value }));
+  const group = (displayName, ext) => api('POST', scimPath(big, '/Groups'), { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName, members, [PROVISIO_GROUP]: ext }, 201);
+  await group('Bench company', { kind: 'company' });
+  const parentSub = await group('Bench region', { kind: 'subAccount', dailyLimit: 100, monthlyLimit: 2000 });
+  await group('Bench office', { kind: 'subAccount', parent: parentSub.id, dailyLimit: 10 });
+  const person = () => people[Math.floor(Math.random() * people.length)];
+  const permPath = (id) => `/api/v1/users/${id}/permissions`;
+  const sample = JSON.parse((await seq.request('GET', permPath(people[0]), { headers: auth })).body);
+  if (sample.companies?.length !== 1 || sample.subAccounts?.length !== 2 || sample.services?.length !== 2) throw new Error(`unexpected permissions answer: ${JSON.stringify(sample)}`);
+  await sequential(100, limit(20), async () => expect(200)(await seq.request('GET', permPath(person()), { headers: auth }))); // warm-up
+  log(`GET /api/v1/users/{id}/permissions: ${CFG.seqRequests} sequential, ${CFG.permissionUsers} people`);
+  F.permissionsSeq = await sequential(CFG.seqRequests, limit(60), async () => expect(200)(await seq.request('GET', permPath(person()), { headers: auth })));
+  const rawById = await startRawLookup(big.id);
+  const byIdLoad = (seconds) => load({ port: rawById.port, connections: CFG.connections, seconds, amount: 5_000_000, path: '/by-id', setup: (req) => ({ ...req, path: `/by-id?id=${person()}` }) });
+  await byIdLoad(2);
+  log(`raw express+pg row by id at ${CFG.connections} connections, ${CFG.loadSeconds} s`);
+  F.rawById = await byIdLoad(limit(CFG.loadSeconds));
+  await stopChild(rawById.child);
+  const permLoad = (seconds) =>
+    load({ port: CFG.port, connections: CFG.connections, seconds, amount: 5_000_000, path: permPath(people[0]), headers: auth, setup: (req) => ({ ...req, path: permPath(person()) }) });
+  await permLoad(2);
+  log(`GET /api/v1/users/{id}/permissions at ${CFG.connections} connections, ${CFG.loadSeconds} s`);
+  F.permissionsConcurrent = await permLoad(limit(CFG.loadSeconds));
+  log(`  sequential p50 ${F.permissionsSeq.p50} p99 ${F.permissionsSeq.p99} ms; raw by id ${F.rawById.rate} req/s, server ${F.permissionsConcurrent.rate} req/s (non-2xx ${F.permissionsConcurrent.non2xx})`);
+
   // ---- 4. POST /Users with 1M users in the table ----
   rss.setPhase('POST /Users big');
   log(`POST /Users at ${CFG.connections} connections, tenant with ${CFG.users.toLocaleString('en')} users, ${CFG.loadSeconds} s`);
@@ -518,6 +569,9 @@ function report(results) {
   add('GET filter emails eq, hit, sequential', `p50 ${fmt(F.filterEmailSeq?.p50)} / max ${fmt(F.filterEmailSeq?.max, ' ms')} (${F.filterEmailSeq?.n ?? 0} requests)`, '', undefined, '(informational)');
   add(`raw express+pg lookup, ${results.config.connections} connections`, fmt(F.rawLookup?.rate, ' req/s'), '', undefined, 'baseline');
   add(`GET filter userName eq, ${results.config.connections} connections`, `${fmt(F.filterConcurrent?.rate, ' req/s')} (p99 ${fmt(F.filterConcurrent?.latency.p99, ' ms')})`, 'raw lookup', ratio(F.filterConcurrent?.rate, F.rawLookup?.rate), '≥ 0.50 × raw', F.filterConcurrent && F.rawLookup ? F.filterConcurrent.rate / F.rawLookup.rate >= 0.5 : undefined);
+  add(`raw express+pg row by id, ${results.config.connections} connections`, fmt(F.rawById?.rate, ' req/s'), '', undefined, 'baseline');
+  add('GET /users/{id}/permissions, sequential', `p50 ${fmt(F.permissionsSeq?.p50)} / p99 ${fmt(F.permissionsSeq?.p99, ' ms')}`, '', undefined, 'p99 ≤ 10 ms', F.permissionsSeq?.p99 !== undefined ? F.permissionsSeq.p99 <= 10 : undefined);
+  add(`GET /users/{id}/permissions, ${results.config.connections} connections`, `${fmt(F.permissionsConcurrent?.rate, ' req/s')} (p99 ${fmt(F.permissionsConcurrent?.latency.p99, ' ms')})`, 'raw row by id', ratio(F.permissionsConcurrent?.rate, F.rawById?.rate), '(informational)');
   const m = results.config.groupMembers.toLocaleString('en');
   if (na(F.patch1Big)) {
     add(`PATCH add 1 member, ${m}-member group`, na(F.patch1Big), '', undefined, 'p99 ≤ 5 ms, ≤ 1.5 × 5-member');

@@ -5,7 +5,7 @@
 // operator's PERMISSIONS_FILE), so this layer reads no configuration. test/api/assignments.test.ts
 import type { Knex } from 'knex';
 import { grantedPermissions } from '../resources/assignments';
-import { assignmentsOf } from '../store/assignments-repo';
+import { AssignmentsRow, assignmentsOf } from '../store/assignments-repo';
 import { Db, inTenant } from '../store/scope';
 
 export interface AssignedProfile {
@@ -31,7 +31,11 @@ export class Assignments {
   /** In the caller's tenant transaction (the permissions answer reads more in the same one). */
   async read(trx: Db, tenantId: string, userId: string): Promise<Assigned | undefined> {
     const row = await assignmentsOf(trx, tenantId, userId);
-    if (!row) return undefined;
+    return row && this.present(row);
+  }
+
+  /** A stored profile and services as the product reads them: what the profile grants now. */
+  present(row: AssignmentsRow): Assigned {
     return {
       profile: row.profile && { key: row.profile.key, name: row.profile.name, permissions: grantedPermissions(row.profile, this.catalogue) },
       services: row.services,

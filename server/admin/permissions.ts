@@ -8,13 +8,12 @@ import type { Router } from 'express';
 import { notFound } from '../errors';
 import { isUuid } from '../scim/members';
 import { inTenant } from '../store/scope';
-import * as tenancy from '../store/tenancy-repo';
-import { defaultPriceList } from '../store/price-lists-repo';
+import { priceListOf } from '../store/tenancy-repo';
+import { permissionFactsOf } from '../store/permissions-repo';
 import { AdminRequest, handle, tenantWideOnly } from './admin-router';
 import type { Assignments } from '../accounts/assignments';
-import { activeSubAccountsOf } from '../store/authority-repo';
 
-export function permissionsRoutes(deps: { knex: Knex; assignments: Pick<Assignments, 'read'> }) {
+export function permissionsRoutes(deps: { knex: Knex; assignments: Pick<Assignments, 'present'> }) {
   return (router: Router) => {
     tenantWideOnly(router, '/users/:id/price-list');
     // Which price list applies to a user (issue 4, "Price lists"): its own, else the default.
@@ -24,10 +23,8 @@ export function permissionsRoutes(deps: { knex: Knex; assignments: Pick<Assignme
         const id = String(req.params.id).toLowerCase();
         if (!isUuid(id)) throw notFound(`User ${req.params.id} not found`);
         const out = await inTenant(deps.knex, req.tenantId!, async (trx) => {
-          const own = await tenancy.assignedPriceList(trx, req.tenantId!, id);
-          if (own === undefined) return undefined;
-          if (own) return { priceList: { id: own.id, name: own.name }, source: 'assigned' };
-          return { priceList: (await defaultPriceList(trx, req.tenantId!)) ?? null, source: 'default' };
+          const applied = await priceListOf(trx, req.tenantId!, id);
+          return applied && { priceList: applied.id === null ? null : { id: applied.id, name: applied.name }, source: applied.source };
         });
         if (!out) throw notFound(`User ${req.params.id} not found`);
         res.json(out);
@@ -43,23 +40,16 @@ export function permissionsRoutes(deps: { knex: Knex; assignments: Pick<Assignme
         const id = String(req.params.id).toLowerCase();
         if (!isUuid(id)) throw notFound(`User ${req.params.id} not found`);
         const tenantId = req.tenantId!;
-        const out = await inTenant(deps.knex, tenantId, async (trx) => {
-          const licences = await tenancy.licenceFacts(trx, tenantId, id);
-          if (!licences) return undefined;
-          const assigned = await deps.assignments.read(trx, tenantId, id);
-          const own = await tenancy.assignedPriceList(trx, tenantId, id);
-          const priceList = own ? { id: own.id, name: own.name, source: 'assigned' } : { ...((await defaultPriceList(trx, tenantId)) ?? { id: null, name: null }), source: 'default' };
-          const subAccounts = await activeSubAccountsOf(trx, tenantId, id);
-          const manage = licences.primaryAdmin || licences.canManage;
-          return {
-            role: licences.role,
-            profile: assigned?.profile ?? null,
-            services: assigned?.services ?? [],
-            priceList,
-            companies: licences.companies.map((c) => ({ ...c, manageLicences: manage })),
-            subAccounts: subAccounts.map((s) => ({ id: s.id, name: s.name, dailyLimit: s.dailyLimit, monthlyLimit: s.monthlyLimit })),
-          };
-        });
+        // One statement (store/permissions-repo.ts): this is the product's hot path.
+        const facts = await inTenant(deps.knex, tenantId, (trx) => permissionFactsOf(trx, tenantId, id));
+        const manage = facts && (facts.primaryAdmin || facts.canManageLicences);
+        const out = facts && {
+          role: facts.role,
+          ...deps.assignments.present(facts.assignments),
+          priceList: facts.priceList,
+          companies: facts.companies.map((c) => ({ ...c, manageLicences: manage })),
+          subAccounts: facts.subAccounts.map((s) => ({ id: s.id, name: s.name, dailyLimit: s.dailyLimit, monthlyLimit: s.monthlyLimit })),
+        };
         if (!out) throw notFound(`User ${req.params.id} not found`);
         res.json(out);
       }),

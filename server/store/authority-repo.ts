@@ -2,6 +2,7 @@
 // people a sub-account's credentials fully administer, whether a sub-account and every one above
 // it are active, and who administers a sub-account. Every statement filters on the tenant.
 import { PROVISIO_GROUP_URN as GROUP_EXT } from '../scim/urns';
+import type { Sql } from './filter-sql';
 import type { Db } from './scope';
 import { subtreeSql } from './visibility';
 
@@ -107,16 +108,14 @@ export async function isSubAccountAdmin(db: Db, tenantId: string, userId: string
 }
 
 /**
- * The sub-accounts a person belongs to that are active with every sub-account above them, with
- * whether the person is listed among their admins; by name.
+ * The sub-accounts a person belongs to that are active with every sub-account above them, as a
+ * query (columns id, display_name, display_name_ci, admin — whether the person is listed among
+ * their admins —, daily_limit, monthly_limit; by name): one home for the rule, run alone here and
+ * inside the one-statement permissions answer (store/permissions-repo.ts).
  */
-export async function activeSubAccountsOf(
-  db: Db,
-  tenantId: string,
-  userId: string,
-): Promise<{ id: string; name: string; admin: boolean; dailyLimit: number | null; monthlyLimit: number | null }[]> {
-  const res = await db.raw(
-    `WITH RECURSIVE mine AS (
+export function activeSubAccountsQuery(tenantId: string, userId: string): Sql {
+  return {
+    sql: `WITH RECURSIVE mine AS (
        SELECT g.id, g.display_name, g.display_name_ci,
               (g.data -> ? -> 'admins') @> jsonb_build_array(jsonb_build_object('value', ?::text)) AS admin,
               (g.data -> ? ->> 'dailyLimit')::numeric AS daily_limit, (g.data -> ? ->> 'monthlyLimit')::numeric AS monthly_limit
@@ -127,18 +126,29 @@ export async function activeSubAccountsOf(
        UNION
        SELECT c.start, (g.data -> ? ->> 'parent')::uuid, c.depth + 1 FROM chain c JOIN groups g ON g.tenant_id = ? AND g.id = c.id
         WHERE g.data -> ? ->> 'parent' IS NOT NULL AND c.depth < ${MAX_DEPTH})
-     SELECT mine.id, mine.display_name, mine.admin, mine.daily_limit, mine.monthly_limit FROM mine
+     SELECT mine.id, mine.display_name, mine.display_name_ci, mine.admin, mine.daily_limit, mine.monthly_limit FROM mine
       WHERE NOT EXISTS (SELECT 1 FROM chain c LEFT JOIN groups g ON g.tenant_id = ? AND g.id = c.id
                          WHERE c.start = mine.id AND (g.id IS NULL OR g.deactivated_at IS NOT NULL))
       ORDER BY mine.display_name_ci, mine.id`,
-    [GROUP_EXT, userId, GROUP_EXT, GROUP_EXT, tenantId, userId, GROUP_EXT, tenantId, GROUP_EXT, tenantId],
-  );
+    bindings: [GROUP_EXT, userId, GROUP_EXT, GROUP_EXT, tenantId, userId, GROUP_EXT, tenantId, GROUP_EXT, tenantId],
+  };
+}
+
+export interface ActiveSubAccount {
+  id: string;
+  name: string;
+  admin: boolean;
+  dailyLimit: number | null;
+  monthlyLimit: number | null;
+}
+
+/** One row of activeSubAccountsQuery, as read from pg or from jsonb. */
+export function activeSubAccountFrom(r: { id: string; display_name: string; admin: boolean | null; daily_limit: unknown; monthly_limit: unknown }): ActiveSubAccount {
   const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
-  return res.rows.map((r: { id: string; display_name: string; admin: boolean | null; daily_limit: unknown; monthly_limit: unknown }) => ({
-    id: r.id,
-    name: r.display_name,
-    admin: r.admin === true,
-    dailyLimit: num(r.daily_limit),
-    monthlyLimit: num(r.monthly_limit),
-  }));
+  return { id: r.id, name: r.display_name, admin: r.admin === true, dailyLimit: num(r.daily_limit), monthlyLimit: num(r.monthly_limit) };
+}
+
+export async function activeSubAccountsOf(db: Db, tenantId: string, userId: string): Promise<ActiveSubAccount[]> {
+  const q = activeSubAccountsQuery(tenantId, userId);
+  return (await db.raw(q.sql, q.bindings)).rows.map(activeSubAccountFrom);
 }

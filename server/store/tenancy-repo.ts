@@ -1,6 +1,7 @@
 // SQL of the tenancy rules (issue 4): tenant settings, sub-account checks, licence permissions,
 // the price list that applies and the sub-account purge. Every function takes the tenant (the
 // purge's cross-tenant "what is due" is the one exception, run as the schema owner).
+import type { Sql } from './filter-sql';
 import type { Db } from './scope';
 
 import { PROVISIO_GROUP_URN as GROUP_EXT, PROVISIO_USER_URN as USER_EXT } from '../scim/urns';
@@ -42,39 +43,56 @@ export async function countUserMembers(db: Db, tenantId: string, groupId: string
   ).rows[0].n;
 }
 
-/** The facts licence permissions are made of: primary admin, canManageLicences, its companies. */
-export async function licenceFacts(
-  db: Db,
-  tenantId: string,
-  userId: string,
-): Promise<{ primaryAdmin: boolean; role: 'admin' | 'user'; canManage: boolean; companies: { id: string; displayName: string }[] } | undefined> {
-  const user = (
-    await db.raw(`SELECT is_primary_admin, role, (data -> ? ->> 'canManageLicences')::boolean AS can FROM users WHERE tenant_id = ? AND id = ?`, [USER_EXT, tenantId, userId])
-  ).rows[0];
-  if (!user) return undefined;
-  const rows = user.is_primary_admin
-    ? (await db.raw(`SELECT id, display_name FROM groups WHERE tenant_id = ? AND kind = 'company' ORDER BY display_name_ci, id`, [tenantId])).rows
-    : (
-        await db.raw(
-          `SELECT g.id, g.display_name FROM groups g JOIN group_user_members m ON m.tenant_id = g.tenant_id AND m.group_id = g.id
-            WHERE g.tenant_id = ? AND g.kind = 'company' AND m.user_id = ? ORDER BY g.display_name_ci, g.id`,
-          [tenantId, userId],
-        )
-      ).rows;
+/**
+ * The companies whose licences a person may manage, as a query (columns id, display_name,
+ * display_name_ci; by name): every company for the tenant's primary admin, otherwise those they
+ * are a member of. Each branch's condition is evaluated once (an uncorrelated EXISTS), so a member
+ * is looked up from their memberships, not by scanning the tenant's companies.
+ */
+export function companiesQuery(tenantId: string, userId: string): Sql {
+  const primary = 'EXISTS (SELECT 1 FROM users pa WHERE pa.tenant_id = ? AND pa.id = ? AND pa.is_primary_admin)';
   return {
-    primaryAdmin: user.is_primary_admin === true,
-    role: user.role === 'admin' || user.is_primary_admin ? 'admin' : 'user',
-    canManage: user.can === true,
-    companies: rows.map((c: { id: string; display_name: string }) => ({ id: c.id, displayName: c.display_name })),
+    sql: `SELECT g.id, g.display_name, g.display_name_ci FROM groups g
+           WHERE g.tenant_id = ? AND g.kind = 'company' AND ${primary}
+          UNION ALL
+          SELECT g.id, g.display_name, g.display_name_ci FROM group_user_members m JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
+           WHERE m.tenant_id = ? AND m.user_id = ? AND g.kind = 'company' AND NOT ${primary}
+          ORDER BY display_name_ci, id`,
+    bindings: [tenantId, tenantId, userId, tenantId, userId, tenantId, userId],
   };
 }
 
-/** The user's own price list, if it has one that exists; null when it has none; undefined when no such user. */
-export async function assignedPriceList(db: Db, tenantId: string, userId: string): Promise<{ id: string; name: string } | null | undefined> {
-  const user = (await db.raw(`SELECT data -> ? ->> 'priceList' AS list FROM users WHERE tenant_id = ? AND id = ?`, [USER_EXT, tenantId, userId])).rows[0];
-  if (!user) return undefined;
-  if (!user.list) return null;
-  return (await db.raw('SELECT id, name FROM price_lists WHERE tenant_id = ? AND id = ?', [tenantId, user.list])).rows[0] ?? null;
+/**
+ * The price list that applies to a person, as a query of at most one row (id, name, source): the
+ * one assigned to them (Provisio User extension `priceList`) when it exists, else the tenant's
+ * default. No row when the tenant has no such user.
+ */
+export function priceListQuery(tenantId: string, userId: string): Sql {
+  return {
+    sql: `SELECT x.id, x.name, x.source FROM users u CROSS JOIN LATERAL (
+            SELECT p.id, p.name, 'assigned' AS source, 0 AS rank FROM price_lists p
+             WHERE p.tenant_id = u.tenant_id AND p.id::text = lower(u.data -> ? ->> 'priceList')
+            UNION ALL
+            SELECT p.id, p.name, 'default', 1 FROM price_lists p WHERE p.tenant_id = u.tenant_id AND p.is_default
+            UNION ALL
+            SELECT NULL, NULL, 'default', 2
+            ORDER BY rank LIMIT 1) x
+           WHERE u.tenant_id = ? AND u.id = ?`,
+    bindings: [USER_EXT, tenantId, userId],
+  };
+}
+
+export interface AppliedPriceList {
+  /** Null only in a tenant without a default price list, which tenant creation never leaves. */
+  id: string | null;
+  name: string | null;
+  source: 'assigned' | 'default';
+}
+
+/** The price list that applies to a person; undefined when the tenant has no such user. */
+export async function priceListOf(db: Db, tenantId: string, userId: string): Promise<AppliedPriceList | undefined> {
+  const q = priceListQuery(tenantId, userId);
+  return (await db.raw(q.sql, q.bindings)).rows[0];
 }
 
 /** Sub-accounts deactivated at or before the cutoff, in every tenant (run as the schema owner). */

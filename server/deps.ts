@@ -204,7 +204,8 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
   const metrics = new Metrics({
     pool: () => poolStats(db.knex),
     outbox: () => mail.outbox.backlog(db.knex, clock()),
-    scimEndpoints: Object.fromEntries(catalog.kinds.map((k) => [k.endpoint, k.name])),
+    // The read-only value lists count too (resources/assignable-values.ts).
+    scimEndpoints: { ...Object.fromEntries(catalog.kinds.map((k) => [k.endpoint, k.name])), Roles: 'Role', Entitlements: 'Entitlement' },
   });
   // Token lookups are cached: a write that can take a token's power away forgets them at once.
   const forgetTokens = { committed: (_scope: unknown, before?: ResourceRow, after?: ResourceRow) => changesWhoIsEmpowered(before, after) && authenticator.forget() };

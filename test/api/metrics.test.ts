@@ -74,6 +74,13 @@ it('counts SCIM requests by route template and operation, with no tenant id, res
     expect(v).not.toContain(created.body.id);
     expect(v).not.toContain('@');
   }
+  // The read-only value lists are counted as their resource types, by template.
+  await scim(h, t).get('/Entitlements').expect(200);
+  await scim(h, t).get('/Roles/admin').expect(200);
+  const lists = await scrape();
+  expect(sample(lists, 'provisio_scim_operations_total', { resource_type: 'Entitlement', operation: 'list', status: '200' })).toBeGreaterThanOrEqual(1);
+  expect(sample(lists, 'provisio_scim_operations_total', { resource_type: 'Role', operation: 'get', status: '200' })).toBeGreaterThanOrEqual(1);
+  expect(sample(lists, 'provisio_http_requests_total', { route: '/scim/v2/:tenantId/Roles/:id', method: 'GET', status: '200' })).toBeGreaterThanOrEqual(1);
   // A request that authentication refused is counted under its mount's template, not its path.
   await h.http.get(`${t.path}/Users`).expect(401);
   expect(sample(await scrape(), 'provisio_http_requests_total', { route: '/scim/v2/:tenantId/*', method: 'GET', status: '401' })).toBeGreaterThanOrEqual(1);

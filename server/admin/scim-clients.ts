@@ -17,7 +17,6 @@ import type { Router } from 'express';
 import { v7 as uuidv7 } from 'uuid';
 import { forbidden, invalidValue, methodNotAllowed, notFound } from '../errors';
 import { isUuid } from '../scim/members';
-import { isObject } from '../scim/normalize';
 import type { AuditRepo } from '../store/audit-repo';
 import * as repo from '../store/oauth-repo';
 import * as tenancy from '../store/tenancy-repo';
@@ -25,7 +24,7 @@ import { inTenant, Tx } from '../store/scope';
 import { CLIENT_SCOPES, CLIENT_SECRET_PREFIX, MAX_TOKEN_MINUTES, MIN_TOKEN_MINUTES, ScimClients } from '../oauth/clients';
 import { generateToken, hashToken, TOKEN_PREFIX } from '../secrets';
 import { AdminRequest, handle } from './admin-router';
-import { MAX_TOKEN_NAME } from './tokens';
+import { parseCredentialBody } from './tokens';
 
 export interface ScimClientRoutesDeps {
   knex: Knex;
@@ -63,23 +62,8 @@ export interface NewScimClient {
 }
 
 /** Validates a creation body; throws invalidValue naming the field at fault. */
-export function parseNewScimClient(body: unknown): NewScimClient {
-  if (!isObject(body)) throw invalidValue('The body must be a JSON object with name and scopes');
-  const unknown = Object.keys(body).filter((k) => !FIELDS.includes(k));
-  if (unknown.length) throw invalidValue(`Unknown attribute ${unknown.map((k) => `"${k}"`).join(', ')}; accepted: ${FIELDS.join(', ')}`);
-  if (typeof body.name !== 'string' || !body.name.trim()) throw invalidValue('name is required and must be a non-empty string');
-  const name = body.name.trim();
-  if ([...name].length > MAX_TOKEN_NAME) throw invalidValue(`name must be at most ${MAX_TOKEN_NAME} characters`);
-  const given = body.scopes;
-  if (!Array.isArray(given) || given.length === 0) throw invalidValue(`scopes is required: a non-empty array of ${CLIENT_SCOPES.map((s) => `"${s}"`).join(', ')}`);
-  for (const s of given) {
-    if (typeof s !== 'string' || !(CLIENT_SCOPES as readonly string[]).includes(s)) throw invalidValue(`scopes: ${JSON.stringify(s)} is not a scope; use ${CLIENT_SCOPES.map((x) => `"${x}"`).join(', ')}`);
-  }
-  let subAccountId: string | undefined;
-  if (body.subAccount !== undefined && body.subAccount !== null) {
-    if (!isUuid(body.subAccount)) throw invalidValue('subAccount must be the id of a sub-account group of this tenant');
-    subAccountId = body.subAccount.toLowerCase();
-  }
+export function parseNewScimClient(raw: unknown): NewScimClient {
+  const { body, name, scopes, subAccountId } = parseCredentialBody(raw, FIELDS, CLIENT_SCOPES);
   let tokenMinutes = MIN_TOKEN_MINUTES;
   if (body.tokenLifetimeMinutes !== undefined && body.tokenLifetimeMinutes !== null) {
     const m = body.tokenLifetimeMinutes;
@@ -88,7 +72,7 @@ export function parseNewScimClient(body: unknown): NewScimClient {
     }
     tokenMinutes = m;
   }
-  return { name, scopes: CLIENT_SCOPES.filter((s) => given.includes(s)), subAccountId, tokenMinutes };
+  return { name, scopes, subAccountId, tokenMinutes };
 }
 
 /** A client secret: like an API token's, with its own prefix so the two are never confused. */

@@ -85,31 +85,43 @@ export function tokenJson(row: TokenInfo) {
   };
 }
 
-/** Validates a creation body; throws invalidValue naming the field at fault. */
-export function parseNewToken(body: unknown, now: Date): NewToken {
+/**
+ * What every credential's creation body has (API tokens here, SCIM OAuth clients in
+ * scim-clients.ts): a JSON object with only `fields`, a non-empty `name`, `scopes` from `allowed`
+ * (returned in `allowed`'s order), and an optional `subAccount` id. Throws invalidValue naming the
+ * field at fault.
+ */
+export function parseCredentialBody<S extends string>(
+  body: unknown,
+  fields: readonly string[],
+  allowed: readonly S[],
+): { body: Record<string, unknown>; name: string; scopes: S[]; subAccountId?: string } {
   if (!isObject(body)) throw invalidValue('The body must be a JSON object with name and scopes');
-  const unknown = Object.keys(body).filter((k) => !FIELDS.includes(k));
-  if (unknown.length) throw invalidValue(`Unknown attribute ${unknown.map((k) => `"${k}"`).join(', ')}; accepted: ${FIELDS.join(', ')}`);
+  const unknown = Object.keys(body).filter((k) => !fields.includes(k));
+  if (unknown.length) throw invalidValue(`Unknown attribute ${unknown.map((k) => `"${k}"`).join(', ')}; accepted: ${fields.join(', ')}`);
 
   if (typeof body.name !== 'string' || !body.name.trim()) throw invalidValue('name is required and must be a non-empty string');
   const name = body.name.trim();
   if ([...name].length > MAX_TOKEN_NAME) throw invalidValue(`name must be at most ${MAX_TOKEN_NAME} characters`);
 
   const given = body.scopes;
-  if (!Array.isArray(given) || given.length === 0) throw invalidValue(`scopes is required: a non-empty array of ${TOKEN_SCOPES.map((s) => `"${s}"`).join(', ')}`);
+  const list = allowed.map((x) => `"${x}"`).join(', ');
+  if (!Array.isArray(given) || given.length === 0) throw invalidValue(`scopes is required: a non-empty array of ${list}`);
   for (const s of given) {
-    if (typeof s !== 'string' || !(TOKEN_SCOPES as readonly string[]).includes(s)) {
-      throw invalidValue(`scopes: ${JSON.stringify(s)} is not a scope; use ${TOKEN_SCOPES.map((x) => `"${x}"`).join(', ')}`);
-    }
+    if (typeof s !== 'string' || !(allowed as readonly string[]).includes(s)) throw invalidValue(`scopes: ${JSON.stringify(s)} is not a scope; use ${list}`);
   }
-  const scopes = TOKEN_SCOPES.filter((s) => given.includes(s));
 
   let subAccountId: string | undefined;
   if (body.subAccount !== undefined && body.subAccount !== null) {
     if (!isUuid(body.subAccount)) throw invalidValue('subAccount must be the id of a sub-account group of this tenant');
     subAccountId = body.subAccount.toLowerCase();
   }
+  return { body, name, scopes: allowed.filter((s) => given.includes(s)), subAccountId };
+}
 
+/** Validates a creation body; throws invalidValue naming the field at fault. */
+export function parseNewToken(raw: unknown, now: Date): NewToken {
+  const { body, name, scopes, subAccountId } = parseCredentialBody(raw, FIELDS, TOKEN_SCOPES);
   let expiresAt: Date | undefined;
   if (body.expiresAt !== undefined && body.expiresAt !== null) {
     const t = parseDateTime(body.expiresAt);

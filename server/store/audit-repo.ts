@@ -37,17 +37,7 @@ export interface AuditQuery {
 
 export class AuditRepo {
   async record(db: Db, tenantId: string, at: Date, e: AuditEntry): Promise<void> {
-    await db('audit_log').insert({
-      tenant_id: tenantId,
-      id: uuidv7({ msecs: at.getTime() }),
-      at,
-      actor_type: e.actorType,
-      actor_id: e.actorId,
-      action: e.action,
-      target_type: e.targetType,
-      target_id: e.targetId ?? null,
-      changes: JSON.stringify(e.changes ?? {}),
-    });
+    await this.recordMany(db, tenantId, at, [e]);
   }
 
   /**

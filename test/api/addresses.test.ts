@@ -4,11 +4,8 @@
 // credentialsEmail, the operator's adminEmail (API and CLI) — and a bad one is 400 invalidValue
 // naming the attribute, with nothing stored and no mail queued. Before, these reached the
 // outbox's own check and answered 500.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { runCli } from '../../server/cli';
-import { createTenant, expectScimError, freshDatabase, Harness, OPERATOR_TOKEN, PROVISIO_USER, scim, startHarness, TestTenant, USER } from '../support/harness';
+import { createTenant, expectScimError, Harness, OPERATOR_TOKEN, PROVISIO_USER, scim, startHarness, TestTenant, USER, withCliDatabase } from '../support/harness';
 
 const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 const BULK = 'urn:ietf:params:scim:api:messages:2.0:BulkRequest';
@@ -171,30 +168,15 @@ describe('the operator’s adminEmail', () => {
   });
 
   it('the CLI refuses it with the same words and creates nothing', async () => {
-    const fresh = await freshDatabase();
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'provisio-cli-'));
-    const saved = { ...process.env };
-    if (fresh.url) process.env.DATABASE_URL = fresh.url;
-    else {
-      await fresh.drop();
-      process.env.DATA_DIR = dir;
-      delete process.env.DATABASE_URL;
-    }
-    process.env.LOG_LEVEL = 'silent';
-    const out: string[] = [];
-    try {
-      expect(await runCli(['migrate'], (s) => out.push(s))).toBe(0);
-      await expect(runCli(['tenants', 'create', '--name', 'Cli Co', '--admin-email', 'two@@cli.example'], (s) => out.push(s))).rejects.toMatchObject({
+    await withCliDatabase(async (out, print) => {
+      expect(await runCli(['migrate'], print)).toBe(0);
+      await expect(runCli(['tenants', 'create', '--name', 'Cli Co', '--admin-email', 'two@@cli.example'], print)).rejects.toMatchObject({
         status: 400,
         scimType: 'invalidValue',
         message: expect.stringMatching(/^adminEmail must be an email address .*exactly one '@'/),
-      });
-      expect(await runCli(['tenants', 'list'], (s) => out.push(s))).toBe(0);
-      expect(JSON.parse(out[out.length - 1])).toEqual([]);
-    } finally {
-      process.env = saved;
-      if (fresh.url) await fresh.drop();
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    });
+    expect(await runCli(['tenants', 'list'], print)).toBe(0);
+    expect(JSON.parse(out[out.length - 1])).toEqual([]);
+    });
   }, 60_000);
 });

@@ -1,7 +1,7 @@
 // Operator API (/operator/v1) and CLI: the contract other parts and scripts rely on.
 import { hashToken } from '../../server/secrets';
 import { runCli } from '../../server/cli';
-import { freshDatabase, Harness, OPERATOR_TOKEN, startHarness, USER } from '../support/harness';
+import { Harness, OPERATOR_TOKEN, startHarness, USER, withCliDatabase } from '../support/harness';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -125,32 +125,17 @@ describe('without OPERATOR_TOKEN', () => {
 
 describe('CLI', () => {
   it('migrates, creates and lists tenants on the configured database', async () => {
-    const fresh = await freshDatabase();
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'provisio-cli-'));
     // The CLI reads the same environment as the server.
-    const saved = { ...process.env };
-    if (fresh.url) process.env.DATABASE_URL = fresh.url;
-    else {
-      await fresh.drop();
-      process.env.DATA_DIR = dir;
-      delete process.env.DATABASE_URL;
-    }
-    process.env.LOG_LEVEL = 'silent';
-    const out: string[] = [];
-    try {
-      expect(await runCli(['migrate'], (s) => out.push(s))).toBe(0);
-      expect(await runCli(['tenants', 'create', '--name', 'Cli Co', '--admin-email', 'ops@cli.example'], (s) => out.push(s))).toBe(0);
+    await withCliDatabase(async (out, print) => {
+      expect(await runCli(['migrate'], print)).toBe(0);
+      expect(await runCli(['tenants', 'create', '--name', 'Cli Co', '--admin-email', 'ops@cli.example'], print)).toBe(0);
       const created = JSON.parse(out[1]);
       expect(created).toMatchObject({ name: 'Cli Co', token: expect.stringMatching(/^pvs_/) });
-      expect(await runCli(['tenants', 'list'], (s) => out.push(s))).toBe(0);
+      expect(await runCli(['tenants', 'list'], print)).toBe(0);
       expect(JSON.parse(out[2])).toEqual([expect.objectContaining({ id: created.id, name: 'Cli Co' })]);
-      expect(await runCli(['tenants', 'create', '--name'], (s) => out.push(s)).catch((e) => e.message)).toMatch(/--name needs a value/);
-      expect(await runCli(['frobnicate'], (s) => out.push(s))).toBe(2);
-    } finally {
-      process.env = saved;
-      if (fresh.url) await fresh.drop();
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+      expect(await runCli(['tenants', 'create', '--name'], print).catch((e) => e.message)).toMatch(/--name needs a value/);
+      expect(await runCli(['frobnicate'], print)).toBe(2);
+    });
   }, 60_000);
 });
 

@@ -11,7 +11,7 @@ import path from 'node:path';
 import request from 'supertest';
 import * as m0015 from '../../migrations/0015_permission_profiles';
 import { Assignments } from '../../server/accounts/assignments';
-import { createTenant, ERROR, expectScimError, GROUP, Harness, OPERATOR_TOKEN, PROVISIO_GROUP, PROVISIO_USER, scim, startHarness, TestTenant, USER } from '../support/harness';
+import { adminApi, createTenant, expectJsonError, expectScimError, GROUP, Harness, OPERATOR_TOKEN, PROVISIO_GROUP, PROVISIO_USER, scim, startHarness, TestTenant, USER } from '../support/harness';
 
 const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 const CATALOGUE = ['servers.manage', 'servers.view', 'billing.view', 'billing.manage', 'licences.manage', 'users.manage', 'support.open'];
@@ -29,21 +29,8 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
-const admin = (tenant: TestTenant, token = tenant.token) => {
-  const auth = (r: request.Test) => r.set('Authorization', `Bearer ${token}`);
-  return {
-    get: (p: string) => auth(h.http.get(`/api/v1${p}`)),
-    post: (p: string, body?: unknown) => auth(h.http.post(`/api/v1${p}`)).send(body as object),
-    patch: (p: string, body: unknown) => auth(h.http.patch(`/api/v1${p}`)).send(body as object),
-    delete: (p: string) => auth(h.http.delete(`/api/v1${p}`)),
-  };
-};
+const admin = (tenant: TestTenant, token = tenant.token) => adminApi(h, tenant, token);
 
-function expectJsonError(res: request.Response, status: number, scimType?: string, detail?: RegExp) {
-  expect({ status: res.status, type: res.headers['content-type'], body: res.body }).toMatchObject({ status, type: expect.stringMatching(/^application\/json/), body: { schemas: [ERROR], status: String(status) } });
-  if (scimType) expect(res.body.scimType).toBe(scimType);
-  if (detail) expect(res.body.detail).toMatch(detail);
-}
 
 interface Profile {
   key: string;

@@ -2,10 +2,9 @@
 // database — one default per tenant from birth, names unique per tenant case-insensitively, the
 // default moved in one transaction, deleting a list in use moves its users to the default, and
 // another tenant's list is 404. Also the helpers other code validates a user's priceList with.
-import request from 'supertest';
 import { defaultPriceList, priceListExists } from '../../server/store/price-lists-repo';
 import { inTenant } from '../../server/store/scope';
-import { createTenant, ERROR, Harness, PROVISIO_USER, scim, startHarness, TestTenant, USER } from '../support/harness';
+import { adminApi, createTenant, expectJsonError, Harness, PROVISIO_USER, scim, startHarness, TestTenant, USER } from '../support/harness';
 
 let h: Harness;
 let t: TestTenant;
@@ -26,24 +25,9 @@ interface PriceList {
   createdAt: string;
 }
 
-const admin = (tenant: TestTenant) => {
-  const auth = (r: request.Test) => r.set('Authorization', `Bearer ${tenant.token}`);
-  return {
-    get: (p: string) => auth(h.http.get(`/api/v1${p}`)),
-    post: (p: string, body: unknown) => auth(h.http.post(`/api/v1${p}`)).send(body as object),
-    patch: (p: string, body: unknown) => auth(h.http.patch(`/api/v1${p}`)).send(body as object),
-    put: (p: string, body: unknown) => auth(h.http.put(`/api/v1${p}`)).send(body as object),
-    delete: (p: string) => auth(h.http.delete(`/api/v1${p}`)),
-  };
-};
+const admin = (tenant: TestTenant, token = tenant.token) => adminApi(h, tenant, token);
 
 /** Asserts an admin API error: JSON with the SCIM error shape, this status and scimType. */
-function expectJsonError(res: request.Response, status: number, scimType?: string, detail?: RegExp) {
-  expect({ status: res.status, type: res.headers['content-type'] }).toEqual({ status, type: expect.stringMatching(/^application\/json/) });
-  expect(res.body).toMatchObject({ schemas: [ERROR], status: String(status), detail: expect.any(String) });
-  if (scimType) expect(res.body.scimType).toBe(scimType);
-  if (detail) expect(res.body.detail).toMatch(detail);
-}
 
 async function lists(tenant: TestTenant = t): Promise<PriceList[]> {
   const res = await admin(tenant).get('/price-lists').expect(200);

@@ -3,7 +3,7 @@
 // /ResourceTypes and /Schemas; the same query parameters as /Users; read-only; tenant-scoped; and
 // what they list is exactly what a user write accepts.
 import request from 'supertest';
-import { createTenant, expectScimError, GROUP, Harness, scim, startHarness, TestTenant, USER } from '../support/harness';
+import { adminApi, createTenant, expectScimError, GROUP, Harness, scim, startHarness, TestTenant, USER } from '../support/harness';
 
 const LIST = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
 const ROLE = 'urn:ietf:params:scim:schemas:core:2.0:Role';
@@ -24,14 +24,7 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
-function admin(tenant: TestTenant) {
-  const auth = (r: request.Test) => r.set('Authorization', `Bearer ${tenant.token}`);
-  return {
-    get: (p: string) => auth(h.http.get(`/api/v1${p}`)),
-    post: (p: string, body?: unknown) => auth(h.http.post(`/api/v1${p}`)).send(body as object),
-    delete: (p: string) => auth(h.http.delete(`/api/v1${p}`)),
-  };
-}
+const admin = (tenant: TestTenant) => adminApi(h, tenant);
 
 const values = (res: request.Response) => (res.body.Resources as { value: string }[]).map((r) => r.value);
 

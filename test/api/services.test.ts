@@ -4,9 +4,8 @@
 // user's services as SCIM `entitlements` of type `service`, checked and normalized on create,
 // PUT, PATCH (Okta's and Entra's forms) and Bulk; filters; deleting a service takes it from
 // everyone in the same transaction; the account page lists a person's services by name.
-import request from 'supertest';
 import { browser, linkToken } from '../support/browser';
-import { createTenant, ERROR, expectScimError, GROUP, Harness, OPERATOR_TOKEN, scim, startHarness, TestTenant, USER } from '../support/harness';
+import { adminApi, createTenant, expectJsonError, expectScimError, GROUP, Harness, OPERATOR_TOKEN, scim, startHarness, TestTenant, USER } from '../support/harness';
 
 const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 let h: Harness;
@@ -27,22 +26,8 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
-const admin = (tenant: TestTenant, token = tenant.token) => {
-  const auth = (r: request.Test) => r.set('Authorization', `Bearer ${token}`);
-  return {
-    get: (p: string) => auth(h.http.get(`/api/v1${p}`)),
-    post: (p: string, body?: unknown) => auth(h.http.post(`/api/v1${p}`)).send(body as object),
-    patch: (p: string, body: unknown) => auth(h.http.patch(`/api/v1${p}`)).send(body as object),
-    put: (p: string, body: unknown) => auth(h.http.put(`/api/v1${p}`)).send(body as object),
-    delete: (p: string) => auth(h.http.delete(`/api/v1${p}`)),
-  };
-};
+const admin = (tenant: TestTenant, token = tenant.token) => adminApi(h, tenant, token);
 
-function expectJsonError(res: request.Response, status: number, scimType?: string, detail?: RegExp) {
-  expect({ status: res.status, type: res.headers['content-type'], body: res.body }).toMatchObject({ status, type: expect.stringMatching(/^application\/json/), body: { schemas: [ERROR], status: String(status) } });
-  if (scimType) expect(res.body.scimType).toBe(scimType);
-  if (detail) expect(res.body.detail).toMatch(detail);
-}
 
 const keys = async (tenant = t) => ((await admin(tenant).get('/services').expect(200)).body.services as { key: string }[]).map((s) => s.key);
 

@@ -25,7 +25,7 @@ import { OIDC_FAILURE_MESSAGE, oidcRoutes } from '../../server/front-door/oidc-r
 import { CLIENT_SECRET_LABEL } from '../../server/sso/oidc';
 import { inTenant } from '../../server/store/scope';
 import { blockedBySubAccounts } from '../../server/store/tenancy-repo';
-import { createTenant, ERROR, Harness, LOOPBACK_IDP_ENV, scim, startHarness, TestTenant, USER } from '../support/harness';
+import { adminApi, createTenant, ERROR, Harness, LOOPBACK_IDP_ENV, scim, startHarness, TestTenant, USER } from '../support/harness';
 import { CookieJar, followLogin, FollowResult, startTestIdp, TestIdp } from '../support/oidc-idp';
 
 const PUBLIC_URL = 'http://provisio.test';
@@ -85,15 +85,7 @@ function testSignIn(): SignIn {
   };
 }
 
-const admin = (tenant: TestTenant, token = tenant.token) => {
-  const auth = (r: request.Test) => r.set('Authorization', `Bearer ${token}`);
-  return {
-    get: (p: string) => auth(h.http.get(`/api/v1${p}`)),
-    post: (p: string, body: unknown) => auth(h.http.post(`/api/v1${p}`)).send(body as object),
-    patch: (p: string, body: unknown) => auth(h.http.patch(`/api/v1${p}`)).send(body as object),
-    delete: (p: string) => auth(h.http.delete(`/api/v1${p}`)),
-  };
-};
+const admin = (tenant: TestTenant, token = tenant.token) => adminApi(h, tenant, token);
 
 function expectJsonError(res: request.Response, status: number, detail?: RegExp) {
   expect({ status: res.status, type: res.headers['content-type'] }).toEqual({ status, type: expect.stringMatching(/^application\/json/) });

@@ -2,6 +2,9 @@
 // PGlite, or a fresh PostgreSQL database created for the test file and dropped after — chosen by
 // TEST_DB (set per jest project). Nothing of our own is mocked.
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { Express } from 'express';
 import knexFactory from 'knex';
 import request from 'supertest';
@@ -152,6 +155,26 @@ export const PROVISIO_USER = 'urn:provisio:params:scim:schemas:extension:2.0:Use
 export const PROVISIO_GROUP = 'urn:provisio:params:scim:schemas:extension:2.0:Group';
 export const ERROR = 'urn:ietf:params:scim:api:messages:2.0:Error';
 
+/** A small admin API client (/api/v1) with a tenant's token (or another token of it). */
+export function adminApi(h: Harness, t: TestTenant, token = t.token) {
+  const auth = (r: request.Test) => r.set('Authorization', `Bearer ${token}`);
+  return {
+    get: (p: string) => auth(h.http.get(`/api/v1${p}`)),
+    post: (p: string, body?: unknown) => auth(h.http.post(`/api/v1${p}`)).send(body as object),
+    put: (p: string, body: unknown) => auth(h.http.put(`/api/v1${p}`)).send(body as object),
+    patch: (p: string, body: unknown) => auth(h.http.patch(`/api/v1${p}`)).send(body as object),
+    delete: (p: string) => auth(h.http.delete(`/api/v1${p}`)),
+  };
+}
+
+/** Asserts an admin API error: JSON, the SCIM error shape, this status (and scimType, detail). */
+export function expectJsonError(res: request.Response, status: number, scimType?: string, detail?: RegExp) {
+  expect({ status: res.status, type: res.headers['content-type'] }).toEqual({ status, type: expect.stringMatching(/^application\/json/) });
+  expect(res.body).toMatchObject({ schemas: [ERROR], status: String(status), detail: expect.any(String) });
+  if (scimType) expect(res.body.scimType).toBe(scimType);
+  if (detail) expect(res.body.detail).toMatch(detail);
+}
+
 /** Asserts a response is a RFC 7644 §3.12 error with this status (and scimType, if given). */
 export function expectScimError(res: request.Response, status: number, scimType?: string) {
   expect({ status: res.status, type: res.headers['content-type'] }).toEqual({ status, type: expect.stringMatching(/^application\/scim\+json/) });
@@ -160,4 +183,30 @@ export function expectScimError(res: request.Response, status: number, scimType?
   expect(typeof res.body.detail).toBe('string');
   expect(res.body.detail.length).toBeGreaterThan(0);
   if (scimType) expect(res.body.scimType).toBe(scimType);
+}
+
+/**
+ * Runs `fn` with the environment the CLI reads pointing at a fresh database of this run's kind
+ * (DATABASE_URL on PostgreSQL, DATA_DIR on PGlite), silent logs, and the lines it prints
+ * collected in `out`; restores the environment and drops the database afterwards.
+ */
+export async function withCliDatabase(fn: (out: string[], print: (line: string) => void) => Promise<void>): Promise<void> {
+  const fresh = await freshDatabase();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'provisio-cli-'));
+  const saved = { ...process.env };
+  if (fresh.url) process.env.DATABASE_URL = fresh.url;
+  else {
+    await fresh.drop();
+    process.env.DATA_DIR = dir;
+    delete process.env.DATABASE_URL;
+  }
+  process.env.LOG_LEVEL = 'silent';
+  const out: string[] = [];
+  try {
+    await fn(out, (line) => out.push(line));
+  } finally {
+    process.env = saved;
+    if (fresh.url) await fresh.drop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }

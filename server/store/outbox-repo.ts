@@ -31,15 +31,8 @@ export interface ClaimedRow {
   attempts: number;
 }
 
-export interface OperatorRow {
-  tenant_id: string;
-  id: string;
-  template: string;
-  recipient: string;
-  subject: string;
-  sealed: string | null;
+export interface OperatorRow extends ClaimedRow {
   status: 'pending' | 'sent' | 'failed';
-  attempts: number;
   created_at: Date;
   sent_at: Date | null;
   last_error: string | null;

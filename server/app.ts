@@ -14,6 +14,9 @@ import { ping } from './store/db';
 import { identityRoutes } from './front-door/identity-routes';
 import { createOAuthRouter } from './http/oauth-router';
 import { createMetricsRouter } from './operator/metrics-router';
+import path from 'node:path';
+import { createConsoleRouter } from './console/console-router';
+import { languageRoutes } from './web/language-routes';
 
 export function createApp(deps: Deps): Express {
   const app = express();
@@ -34,7 +37,13 @@ export function createApp(deps: Deps): Express {
     helmet({
       contentSecurityPolicy: {
         useDefaults: true,
-        directives: { 'script-src': ["'none'"], 'form-action': null, 'upgrade-insecure-requests': https ? [] : null },
+        // The console may load its own small scripts (issue 11: progressive enhancement, never
+        // inline); every other page runs none.
+        directives: {
+          'script-src': [(req) => ((req as express.Request).originalUrl?.startsWith('/console') ? "'self'" : "'none'")],
+          'form-action': null,
+          'upgrade-insecure-requests': https ? [] : null,
+        },
       },
       strictTransportSecurity: https,
     }),
@@ -107,8 +116,41 @@ export function createApp(deps: Deps): Express {
     }),
   );
 
-  // The front door: /login and the pages around it, sessions in the database (front-door/).
+  // The pages' stylesheet and scripts (public/), and the language switch of every page's footer.
+  app.use('/assets', express.static(path.join(deps.web.root, 'public'), { index: false, maxAge: '1h', fallthrough: true }));
   const fd = deps.frontDoor;
+  app.use(languageRoutes({ stack: fd.stack, secure: https }));
+
+  // The admin API's router: mounted at /api/v1 below, and the console's way to it (in-process).
+  const adminRouter = createAdminRouter({
+    authenticator: deps.authenticator,
+    logger: deps.logger,
+    maxBodyBytes: deps.config.maxBodyBytes,
+    scimBaseUrl: (id) => scimBaseUrl(deps.config.publicUrl, id),
+    routes: deps.adminRoutes,
+    // The console calls the admin API with its session (and X-CSRF-Token on changes).
+    session: { middleware: fd.stack.session, csrfValid: fd.stack.csrfValid, actor: (req) => fd.signIn.adminActor(req) },
+  });
+
+  // The partner console (console/), on the admin API.
+  deps.consoleAdmin.attach(adminRouter);
+  app.use('/console', metrics.base('/console'));
+  app.use(
+    '/console',
+    createConsoleRouter({
+      people: deps.accounts.people,
+      stack: fd.stack,
+      views: deps.web.views,
+      i18n: deps.web.i18n,
+      admin: deps.consoleAdmin,
+      logger: deps.logger,
+      pages: deps.consolePages,
+      landing: (req) => fd.signIn.landing(req),
+      rememberAccount: (tenantId, userId, accountId) => deps.accounts.people.rememberAccount(tenantId, userId, accountId),
+    }),
+  );
+
+  // The front door: /login and the pages around it, sessions in the database (front-door/).
   app.use(
     createFrontDoorRouter({
       people: deps.accounts.people,
@@ -145,18 +187,7 @@ export function createApp(deps: Deps): Express {
   app.use('/api/v1/me', meRouter({ stack: fd.stack, people: deps.accounts.people, logger: deps.logger }));
 
   app.use('/api/v1', metrics.base('/api/v1'));
-  app.use(
-    '/api/v1',
-    createAdminRouter({
-      authenticator: deps.authenticator,
-      logger: deps.logger,
-      maxBodyBytes: deps.config.maxBodyBytes,
-      scimBaseUrl: (id) => scimBaseUrl(deps.config.publicUrl, id),
-      routes: deps.adminRoutes,
-      // The console calls the admin API with its session (and X-CSRF-Token on changes).
-      session: { middleware: fd.stack.session, csrfValid: fd.stack.csrfValid, actor: (req) => fd.signIn.adminActor(req) },
-    }),
-  );
+  app.use('/api/v1', adminRouter);
 
   app.use((req, _res, next) => next(notFound(`Nothing at ${req.method} ${req.path}`)));
   app.use(jsonErrorHandler(deps.logger));

@@ -1,5 +1,12 @@
 // The composition root: the only place that constructs the database, repositories, services and
 // the clock. Nothing else in the server holds module-level state.
+import path from 'node:path';
+import { CONSOLE_PAGES } from './console/pages';
+import type { ConsolePage } from './console/kit';
+import { AdminClient } from './console/admin-client';
+import { loadTranslations, Translator } from './web/i18n';
+import { projectRoot } from './web/project-root';
+import { Views } from './web/views';
 import { AssignableValues } from './resources/assignable-values';
 import { SERVICE_TYPE } from './resources/assignments';
 import type { Logger } from 'pino';
@@ -106,6 +113,11 @@ export interface Deps {
   oauth: { keys: SigningKeys; clients: ScimClients; issuers: ExternalIssuers; limiter: ClientAuthLimiter };
   /** This instance's Prometheus registry and counters (metrics/metrics.ts). */
   metrics: Metrics;
+  /** Server-rendered pages: templates and the words in French and English (web/). */
+  web: { views: Views; i18n: Translator; root: string };
+  /** The console's pages (console/pages/index.ts), and its client of the admin API (app.ts attaches the router). */
+  consolePages: ConsolePage[];
+  consoleAdmin: AdminClient;
   close(): Promise<void>;
 }
 
@@ -243,6 +255,13 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
       entitlements: { supported: true, multipleEntitlementsSupported: true, primarySupported: false, typeSupported: true, types: [SERVICE_TYPE] },
     },
   };
+  // Pages (issue 11): templates and message files read once at start from the project's views/
+  // and locales/ directories.
+  const root = projectRoot();
+  const i18n = loadTranslations(path.join(root, 'locales'));
+  const web = { root, i18n, views: new Views({ dir: path.join(root, 'views'), i18n, cache: true }) };
+  const consoleAdmin = new AdminClient();
+
   return {
     config,
     logger,
@@ -297,7 +316,11 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
     later,
     oauth: { keys: signingKeys, clients, issuers, limiter: new ClientAuthLimiter(db.knex) },
     metrics,
+    web,
+    consolePages: CONSOLE_PAGES,
+    consoleAdmin,
     close: async () => {
+      await consoleAdmin.close();
       // Work after answers (a reset email being queued) finishes before the pool closes.
       await later.idle();
       await mail.worker.stop();

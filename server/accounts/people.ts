@@ -104,12 +104,14 @@ export class People {
    * is no longer theirs to administer (issue 9, point 3).
    */
   async accounts(tenantId: string, userId: string): Promise<Account[]> {
-    return inTenant(this.deps.knex, tenantId, async (trx) => {
-      const t = await accounts.tenantOfPerson(trx, tenantId, userId);
-      if (!t) return [];
-      const subs = await activeSubAccountsOf(trx, tenantId, userId);
-      return [{ id: tenantId, name: t.name, kind: 'tenant' as const, admin: t.tenantAdmin }, ...subs.map((s) => ({ id: s.id, name: s.name, admin: s.admin, kind: 'subAccount' as const }))];
-    });
+    return inTenant(this.deps.knex, tenantId, (trx) => this.accountsIn(trx, tenantId, userId));
+  }
+
+  private async accountsIn(trx: Db, tenantId: string, userId: string): Promise<Account[]> {
+    const t = await accounts.tenantOfPerson(trx, tenantId, userId);
+    if (!t) return [];
+    const subs = await activeSubAccountsOf(trx, tenantId, userId);
+    return [{ id: tenantId, name: t.name, kind: 'tenant' as const, admin: t.tenantAdmin }, ...subs.map((s) => ({ id: s.id, name: s.name, admin: s.admin, kind: 'subAccount' as const }))];
   }
 
   /** How many users and groups the tenant has (the console's landing page). */
@@ -120,6 +122,25 @@ export class People {
   /** Records a sign-in, whatever the way in (the users list shows it). */
   async recordSignIn(tenantId: string, userId: string, at: Date): Promise<void> {
     await inTenant(this.deps.knex, tenantId, (trx) => saveCredentials(trx, tenantId, userId, { last_sign_in_at: at }, at));
+  }
+
+  /** Remembers the account the person works in (undefined: the tenant), where their next sign-in lands. */
+  async rememberAccount(tenantId: string, userId: string, accountId: string | undefined): Promise<void> {
+    const now = new Date();
+    await inTenant(this.deps.knex, tenantId, (trx) => saveCredentials(trx, tenantId, userId, { last_account_id: accountId ?? null }, now));
+  }
+
+  /**
+   * The account a signed-in person starts in (issue 11): the one they last worked in while it is
+   * still theirs to administer, else the first account they administer, else the tenant.
+   */
+  async startingAccount(tenantId: string, userId: string): Promise<string | undefined> {
+    return inTenant(this.deps.knex, tenantId, async (trx) => {
+      const mine = await this.accountsIn(trx, tenantId, userId);
+      const last = await accounts.lastAccount(trx, tenantId, userId);
+      const chosen = mine.find((a) => a.admin && a.id === last) ?? mine.find((a) => a.admin);
+      return chosen && chosen.kind === 'subAccount' ? chosen.id : undefined;
+    });
   }
 
   /** When each of these people last signed in. */

@@ -38,15 +38,23 @@ export function signInEmail(userName: unknown): string | undefined {
   return typeof userName === 'string' && userName.includes('@') ? userName.trim().toLowerCase() : undefined;
 }
 
-/** The language of a person's emails: preferredLanguage, else locale, else the tenant's; French or English. */
-export function languageOf(data: JsonObject, tenantSettings: Record<string, unknown>): Language {
-  for (const v of [data.preferredLanguage, data.locale, tenantSettings.language]) {
+/**
+ * The language a person or their tenant stated: preferredLanguage, else locale, else the tenant's
+ * setting; French or English ("fr-CA", "fr_FR" and "FR" are French). Undefined when none says.
+ */
+export function statedLanguage(data: JsonObject | undefined, tenantSettings: Record<string, unknown> | undefined): Language | undefined {
+  for (const v of [data?.preferredLanguage, data?.locale, tenantSettings?.language]) {
     if (typeof v === 'string') {
       const l = v.trim().toLowerCase().slice(0, 2);
       if (l === 'fr' || l === 'en') return l;
     }
   }
-  return 'en';
+  return undefined;
+}
+
+/** The language of a person's emails: the one stated (statedLanguage), else English. */
+export function languageOf(data: JsonObject, tenantSettings: Record<string, unknown>): Language {
+  return statedLanguage(data, tenantSettings) ?? 'en';
 }
 
 /** The writeOnly `activationMode` of a create request, in either of the forms SCIM clients send. */

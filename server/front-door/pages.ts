@@ -184,14 +184,3 @@ ${v.identities.length ? html`<table><tr><th>Identity provider</th><th>State</th>
     { wide: true },
   );
 }
-
-export function consolePage(v: { csrf: string; tenantName: string; userName: string; account: string; users: number; groups: number }): string {
-  return layout(
-    'Console',
-    html`${nav(v.csrf, true)}<h1>${v.tenantName}</h1>
-<p>Signed in as ${v.userName}, working in <strong>${v.account}</strong>.</p>
-<table><tr><th>Users</th><td>${v.users}</td></tr><tr><th>Groups</th><td>${v.groups}</td></tr></table>
-<p class="note">The console's pages (users, sub-accounts, bulk actions) are not built yet; the admin API (/api/v1) does what they will do.</p>`,
-    { wide: true },
-  );
-}

@@ -41,7 +41,7 @@ export interface FrontDoorDeps {
   extraRoutes?: ((router: Router) => void)[];
 }
 
-const FRONT_DOOR_PATHS = /^\/(login|logout|activate|reset-password|forgot-password|verify-email|accept-privacy|account|console|privacy)(\/|$)/;
+const FRONT_DOOR_PATHS = /^\/(login|logout|activate|reset-password|forgot-password|verify-email|accept-privacy|account|privacy)(\/|$)/;
 const EMAIL = /^[^\s@]{1,200}@[^\s@]{1,200}\.[^\s@]{1,63}$/;
 const GENERIC_FAILURE = 'The email or password is not right, or this account cannot sign in with a password yet.';
 
@@ -340,20 +340,6 @@ export function createFrontDoorRouter(d: FrontDoorDeps): Router {
       req.session.user = { ...u, accountId: target === u.tenantId ? undefined : target };
       await saveSession(req);
       res.redirect(303, '/account');
-    }),
-  );
-
-  router.get(
-    '/console',
-    signedIn(),
-    wrap(async (req, res) => {
-      const u = req.session.user!;
-      const accounts = await d.people.accounts(u.tenantId, u.userId);
-      if (!accounts.some((a) => a.admin)) return void res.redirect(303, '/account');
-      const f = await d.people.user(u.tenantId, u.userId);
-      const counts = await d.people.tenantCounts(u.tenantId);
-      const current = accounts.find((a) => a.id === (u.accountId ?? u.tenantId)) ?? accounts[0];
-      res.type('html').send(pages.consolePage({ csrf: csrf(req, res), tenantName: accounts[0].name, userName: f?.userName ?? '', account: current.name, users: counts.users, groups: counts.groups }));
     }),
   );
 

@@ -34,7 +34,9 @@ export class SignInService implements SignIn {
     // accounts/people.ts); a pending person arriving through their IdP finishes activation on the privacy page.
     if (who.method === 'password' && f.activationState !== 'active') return this.fail(req, res, 'This account cannot sign in.', 403);
     await regenerate(req);
-    req.session.user = { tenantId: who.tenantId, userId: who.userId, method: who.method, signedInAt: this.deps.clock().getTime() };
+    // People start in the account they last worked in, if they still administer it (issue 11).
+    const accountId = await this.deps.people.startingAccount(who.tenantId, who.userId);
+    req.session.user = { tenantId: who.tenantId, userId: who.userId, method: who.method, signedInAt: this.deps.clock().getTime(), accountId };
     req.session.mustChangePassword = who.method === 'password' && f.mustChangePassword;
     req.session.mustAcceptPrivacy = f.activationState !== 'active' || needsPrivacy(f);
     if (who.method === 'oidc' && who.verifiedEmail) req.session.loginEmail = who.verifiedEmail;

@@ -74,6 +74,11 @@ export async function tenantOfPerson(db: Db, tenantId: string, userId: string): 
   return r ? { name: r.name, tenantAdmin: r.admin === true } : undefined;
 }
 
+/** The account the person last worked in (the console's switcher); null: the tenant or never switched. */
+export async function lastAccount(db: Db, tenantId: string, userId: string): Promise<string | null> {
+  return (await db.raw('SELECT last_account_id FROM user_credentials WHERE tenant_id = ? AND user_id = ?', [tenantId, userId])).rows[0]?.last_account_id ?? null;
+}
+
 /** When each of these people last signed in (absent: never). */
 export async function lastSignIns(db: Db, tenantId: string, userIds: string[]): Promise<Map<string, Date>> {
   if (!userIds.length) return new Map();

@@ -17,9 +17,9 @@ export interface Credentials {
   email_set_by_sub_account: string | null;
 }
 
-export type CredentialChanges = Partial<Credentials> & { password_changed_at?: Date; last_sign_in_at?: Date };
+export type CredentialChanges = Partial<Credentials> & { password_changed_at?: Date; last_sign_in_at?: Date; last_account_id?: string | null };
 
-const COLUMNS = new Set(['password_hash', 'must_change', 'verified_email', 'privacy_policy_version', 'email_set_by_sub_account', 'password_changed_at', 'last_sign_in_at']);
+const COLUMNS = new Set(['password_hash', 'must_change', 'verified_email', 'privacy_policy_version', 'email_set_by_sub_account', 'password_changed_at', 'last_sign_in_at', 'last_account_id']);
 
 /** Sets these columns of the person's credentials row, creating it when absent. */
 export async function saveCredentials(db: Db, tenantId: string, userId: string, set: CredentialChanges, now: Date): Promise<void> {

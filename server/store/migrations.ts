@@ -19,6 +19,7 @@ import * as m0013 from '../../migrations/0013_scim_issuers';
 import * as m0014 from '../../migrations/0014_services';
 import * as m0015 from '../../migrations/0015_permission_profiles';
 import * as m0016 from '../../migrations/0016_last_sign_in';
+import * as m0017 from '../../migrations/0017_last_account';
 
 const MIGRATIONS: Record<string, Knex.Migration> = {
   '0001_init': m0001,
@@ -37,6 +38,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '0014_services': m0014,
   '0015_permission_profiles': m0015,
   '0016_last_sign_in': m0016,
+  '0017_last_account': m0017,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -127,13 +127,15 @@ export interface TestTenant {
   /** Path prefix of the tenant's SCIM API (relative to the app), e.g. /scim/v2/<id>. */
   path: string;
   primaryAdminId: string;
+  /** The primary admin's sign-in email. */
+  adminEmail: string;
 }
 
 export async function createTenant(h: Harness, name = 'Acme', adminEmail = `admin-${randomBytes(4).toString('hex')}@acme.test`): Promise<TestTenant> {
   const res = await h.http.post('/operator/v1/tenants').set('Authorization', `Bearer ${OPERATOR_TOKEN}`).send({ name, adminEmail });
   if (res.status !== 201) throw new Error(`tenant creation failed: ${res.status} ${JSON.stringify(res.body)}`);
   const base: string = res.body.scimBaseUrl;
-  return { id: res.body.id, token: res.body.token, base, path: new URL(base).pathname, primaryAdminId: res.body.primaryAdminId };
+  return { id: res.body.id, token: res.body.token, base, path: new URL(base).pathname, primaryAdminId: res.body.primaryAdminId, adminEmail };
 }
 
 /** A small SCIM client bound to one tenant. */

@@ -1,0 +1,6 @@
+// The console's pages, in one list (console-router.ts mounts them and builds the navigation from
+// their `nav` entries, so a page not built is not offered).
+import type { ConsolePage } from '../kit';
+import { overviewPage } from './overview';
+
+export const CONSOLE_PAGES: ConsolePage[] = [overviewPage];

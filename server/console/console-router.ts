@@ -30,8 +30,11 @@ export interface ConsoleDeps {
   rememberAccount(tenantId: string, userId: string, accountId: string | undefined): Promise<void>;
 }
 
-/** Notices a redirect may ask the next page to show: only keys of this form, never free text. */
-const NOTICE = /^[a-z][a-zA-Z]*\.[a-z][a-zA-Z]*$/;
+/**
+ * Notices a redirect may ask the next page to show: `<area>.<key>`, the message
+ * `<area>:notices.<key>` of that area's message file — only keys, never free text.
+ */
+const NOTICE = /^([a-z][a-zA-Z-]*)\.([a-z][a-zA-Z]*)$/;
 
 export function createConsoleRouter(d: ConsoleDeps): Router {
   const router = express.Router();
@@ -48,7 +51,8 @@ export function createConsoleRouter(d: ConsoleDeps): Router {
       const c = ctx(res);
       const notice = typeof req.query.notice === 'string' && NOTICE.test(req.query.notice) ? req.query.notice : undefined;
       const count = typeof req.query.count === 'string' && /^\d{1,6}$/.test(req.query.count) ? Number(req.query.count) : undefined;
-      const noticeText = notice && c.t(`notices.${notice}`, { count: count ?? 1, defaultValue: '' });
+      const m = notice ? NOTICE.exec(notice) : null;
+      const noticeText = m ? c.t(`${m[1]}:notices.${m[2]}`, { count: count ?? 1, defaultValue: '' }) : undefined;
       res
         .status(status)
         .type('html')
@@ -138,7 +142,7 @@ export function createConsoleRouter(d: ConsoleDeps): Router {
       req.session.user = { ...req.session.user!, accountId };
       await saveSession(req);
       await d.rememberAccount(c.tenantId, c.userId, accountId);
-      kit.done(res, '', 'account.switched');
+      kit.done(res, '', 'common.accountSwitched');
     }),
   );
 

@@ -60,7 +60,10 @@ export interface ConsoleKit {
   render(req: Request, res: Response, view: string, data?: Record<string, unknown>, status?: number): void;
   /** The server-rendered confirmation step of a destructive action (works without scripts). */
   confirm(req: Request, res: Response, c: Confirmation): void;
-  /** Redirects (303) to a console path with a notice the next page shows: notices.<key> with {count}. */
+  /**
+   * Redirects (303) to a console path with a notice the next page shows: `notice` is
+   * '<area>.<key>', shown as the message <area>:notices.<key> with {count}.
+   */
   done(res: Response, path: string, notice: string, count?: number): void;
   /** An admin API refusal as the form shows it: per field, and one message. */
   problems(res: Response, answer: ApiAnswer): { fields: Record<string, string>; message: string };

@@ -94,4 +94,14 @@ export class TenantAwarePgClient extends ClientPG {
     await simple(conn, 'COMMIT');
     return result;
   }
+
+  // A stream outside a transaction would run as the login user behind a transaction pooler (a
+  // stream cannot be wrapped like a query above); nothing streams today, and nothing may do so
+  // unnoticed.
+  _stream(conn: RawConn, obj: unknown, stream: unknown, options: unknown) {
+    if (behindTransactionPooler(this as unknown as { config?: Record<string, unknown> }) && !conn.__knexTxId) {
+      return Promise.reject(new Error('behind a transaction pooler, stream only inside a transaction'));
+    }
+    return super._stream(conn, obj, stream, options);
+  }
 }

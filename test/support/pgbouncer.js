@@ -43,7 +43,7 @@ function canConnect(port) {
 }
 
 /**
- * @param {{ upstreamPort?: number }} [opts]
+ * @param {{ upstreamPort?: number, poolSize?: number }} [opts] poolSize: default POOL_SIZE (the bench sizes it)
  * @returns {Promise<{ port: number, dir: string, stop(): Promise<void> }>}
  */
 async function startPgBouncer(opts = {}) {
@@ -67,7 +67,7 @@ async function startPgBouncer(opts = {}) {
       'auth_type = trust',
       `auth_file = ${path.join(dir, 'userlist.txt')}`,
       'pool_mode = transaction',
-      `default_pool_size = ${POOL_SIZE}`,
+      `default_pool_size = ${opts.poolSize ?? POOL_SIZE}`,
       'max_client_conn = 500',
       // The test reaches the console (SHOW, RECONNECT) as postgres.
       'admin_users = postgres',

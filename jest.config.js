@@ -12,7 +12,7 @@ const common = {
   testEnvironment: 'node',
   moduleFileExtensions: ['ts', 'js', 'json', 'cjs', 'mjs'],
 };
-const PGBOUNCER_FILES = ['rls', 'isolation', 'users', 'groups', 'patch', 'bulk', 'front-door', 'mail', 'sub-accounts'];
+const PGBOUNCER_FILES = ['rls', 'isolation', 'users', 'groups', 'patch', 'bulk', 'front-door', 'mail', 'sub-accounts', 'process'];
 module.exports = {
   testTimeout: 60000,
   projects: [
@@ -35,7 +35,8 @@ module.exports = {
       // test/support/pgbouncer-global.js. Chosen for what a pooler can break: the tenant set per
       // transaction (rls, isolation), named statements on the hot reads and member writes (users,
       // groups, patch, bulk), sessions and sign-in (front-door), the outbox worker (mail), the
-      // tenancy paths (sub-accounts); and test/pooler/, which shows what breaks without the setting.
+      // tenancy paths (sub-accounts), the server process started with the setting (process); and
+      // test/pooler/, which shows what breaks without the setting.
       ...common,
       displayName: 'api:pgbouncer',
       testMatch: [...PGBOUNCER_FILES.map((f) => `<rootDir>/test/api/${f}.test.ts`), '<rootDir>/test/pooler/**/*.test.ts'],

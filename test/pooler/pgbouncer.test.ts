@@ -11,12 +11,14 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import knexFactory, { Knex } from 'knex';
 import { Client } from 'pg';
+import { loadConfig } from '../../server/config';
+import { createDeps } from '../../server/deps';
 import { createLogger } from '../../server/logger';
 import { openDatabase, Database } from '../../server/store/db';
 import type { PoolerMode } from '../../server/store/pg-client';
 import { StatementNames } from '../../server/store/prepared';
 import { asOwner, inTenant } from '../../server/store/scope';
-import { ADMIN_URL, pooledUrl } from '../support/harness';
+import { ADMIN_URL, NO_DNS, pooledUrl } from '../support/harness';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { POOL_SIZE } = require('../support/pgbouncer') as { POOL_SIZE: number };
 
@@ -133,6 +135,17 @@ describe('DATABASE_POOLER=transaction', () => {
     const db = await open('transaction');
     await roles(db);
     expect(await rolesOnServerConnections()).not.toContain('provisio_app');
+  });
+
+  it('reaches the pool from the environment, as the server reads it (config.ts → deps.ts → db.ts)', async () => {
+    const config = loadConfig({ DATABASE_URL: url, DATABASE_POOLER: 'transaction', PUBLIC_URL: 'http://provisio.test', DNS_SERVERS: NO_DNS });
+    const deps = await createDeps(config, createLogger('silent'));
+    try {
+      await renewServerConnections();
+      expect(await roles(deps.db)).toEqual({ inTx: 'provisio_app', outside: 'provisio_app', serverKeys: 'permission denied' });
+    } finally {
+      await deps.close();
+    }
   });
 
   it('two instances running the same statements meet no prepared-statement error', async () => {

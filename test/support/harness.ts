@@ -61,8 +61,13 @@ export function pooledUrl(directUrl: string): string {
   return u.href;
 }
 
-/** The pooler setting a test file's server gets unless it says otherwise: transaction behind PgBouncer. */
-export const defaultPooler = (): PoolerMode => (process.env.TEST_POOLER === 'pgbouncer' ? 'transaction' : 'none');
+/**
+ * The pooler setting a test file's server gets unless it says otherwise: transaction behind
+ * PgBouncer. TEST_DATABASE_POOLER=none runs the api:pgbouncer project without it, to see what
+ * breaks (docs/operations.md, "Through PgBouncer").
+ */
+export const defaultPooler = (): PoolerMode =>
+  (process.env.TEST_DATABASE_POOLER as PoolerMode | undefined) ?? (process.env.TEST_POOLER === 'pgbouncer' ? 'transaction' : 'none');
 
 /**
  * Opens a fresh database of the kind this jest project tests. On PostgreSQL it is created over the

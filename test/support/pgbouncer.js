@@ -95,8 +95,12 @@ async function startPgBouncer(opts = {}) {
     stderr = (stderr + d).slice(-4000);
   });
   let exited = null;
+  // If the test run dies without its teardown, PgBouncer goes with it rather than staying behind.
+  const orphanGuard = () => child.kill('SIGTERM');
+  process.once('exit', orphanGuard);
   child.once('exit', (code, signal) => {
     exited = { code, signal };
+    process.removeListener('exit', orphanGuard);
   });
   for (let i = 0; i < 100 && !(await canConnect(port)); i++) {
     if (exited) break;

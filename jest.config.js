@@ -12,6 +12,7 @@ const common = {
   testEnvironment: 'node',
   moduleFileExtensions: ['ts', 'js', 'json', 'cjs', 'mjs'],
 };
+const PGBOUNCER_FILES = ['rls', 'isolation', 'users', 'groups', 'patch', 'bulk', 'front-door', 'mail', 'sub-accounts', 'process'];
 module.exports = {
   testTimeout: 60000,
   projects: [
@@ -27,6 +28,21 @@ module.exports = {
       displayName: 'api:postgres',
       testMatch: ['<rootDir>/test/api/**/*.test.ts'],
       setupFiles: ['<rootDir>/test/support/env-postgres.js'],
+    },
+    {
+      // A representative part of the API suite through PgBouncer in transaction pooling
+      // (DATABASE_POOLER=transaction, docs/operations.md), started for the run by
+      // test/support/pgbouncer-global.js. Chosen for what a pooler can break: the tenant set per
+      // transaction (rls, isolation), named statements on the hot reads and member writes (users,
+      // groups, patch, bulk), sessions and sign-in (front-door), the outbox worker (mail), the
+      // tenancy paths (sub-accounts), the server process started with the setting (process); and
+      // test/pooler/, which shows what breaks without the setting.
+      ...common,
+      displayName: 'api:pgbouncer',
+      testMatch: [...PGBOUNCER_FILES.map((f) => `<rootDir>/test/api/${f}.test.ts`), '<rootDir>/test/pooler/**/*.test.ts'],
+      setupFiles: ['<rootDir>/test/support/env-pgbouncer.js'],
+      globalSetup: '<rootDir>/test/support/pgbouncer-global.js',
+      globalTeardown: '<rootDir>/test/support/pgbouncer-teardown.js',
     },
     {
       ...common,

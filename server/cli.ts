@@ -40,7 +40,7 @@ export async function runCli(argv: string[], out: (s: string) => void = (s) => p
   const config = loadConfig();
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, undefined);
   // Migrate first: building the services reads the schema (the server's keys, security/keys.ts).
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize, logger });
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, pooler: config.databasePooler, dataDir: config.dataDir, poolSize: config.dbPoolSize, logger });
   let deps: Deps | undefined;
   try {
     const ran = await db.migrate();

@@ -5,6 +5,7 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import shippedPermissions from '../config/permissions.json';
 import { parsePermissionCatalogue, Permission } from './permission-catalogue';
+import type { PoolerMode } from './store/pg-client';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -14,6 +15,12 @@ export interface Config {
   publicUrl: string;
   /** postgres:// URL, or undefined for the embedded PGlite database under dataDir. */
   databaseUrl?: string;
+  /**
+   * 'transaction' when DATABASE_URL goes through a pooler in transaction pooling (PgBouncer
+   * pool_mode = transaction): the server then keeps no session state and names no statements
+   * (store/pg-client.ts, docs/operations.md).
+   */
+  databasePooler: PoolerMode;
   dataDir: string;
   /** Enables /operator/v1 when set. */
   operatorToken?: string;
@@ -79,6 +86,7 @@ export class ConfigError extends Error {
 }
 
 const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const POOLER_MODES: PoolerMode[] = ['none', 'transaction'];
 
 function integer(env: NodeJS.ProcessEnv, key: string, fallback: number, min: number, max: number): number {
   const raw = env[key];
@@ -178,6 +186,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     url('DATABASE_URL', databaseUrl, ['postgres:', 'postgresql:']);
   }
 
+  const poolerRaw = env.DATABASE_POOLER?.trim().toLowerCase() || 'none';
+  if (!POOLER_MODES.includes(poolerRaw as PoolerMode)) {
+    throw new ConfigError(`DATABASE_POOLER must be one of ${POOLER_MODES.join(', ')}, got "${env.DATABASE_POOLER}"`);
+  }
+  const databasePooler = poolerRaw as PoolerMode;
+  // The embedded database has no pooler; a setting that would change nothing is a mistake to say.
+  if (databasePooler !== 'none' && databaseUrl === undefined) throw new ConfigError('DATABASE_POOLER applies to DATABASE_URL, which is not set');
+
   const logLevel = (env.LOG_LEVEL?.trim().toLowerCase() || 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
@@ -220,6 +236,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port,
     publicUrl: publicUrl.href.replace(/\/+$/, ''),
     databaseUrl,
+    databasePooler,
     dataDir: path.resolve(env.DATA_DIR?.trim() || './data'),
     operatorToken,
     logLevel,

@@ -140,6 +140,7 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
     over.db ??
     (await openDatabase({
       databaseUrl: config.databaseUrl,
+      pooler: config.databasePooler,
       dataDir: config.dataDir,
       poolSize: config.dbPoolSize,
       logger,

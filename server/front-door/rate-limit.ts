@@ -24,6 +24,7 @@
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
+import { rateLimitStore } from '../store/rate-limit-store';
 
 export interface Limits {
   /** Password sign-in attempts for one email from one client address; then that pair waits out the window. */
@@ -80,7 +81,8 @@ export class SignInLimiter {
     /** Told of every refusal (metrics: provisio_rate_limit_refusals_total). */
     private readonly onRefused?: (limit: 'sign_in' | 'reset') => void,
   ) {
-    const common = { storeClient: knex, storeType: 'knex', tableName: 'rate_limits', tableCreated: true, duration: limits.windowSeconds };
+    // Through our knex client, not around it: store/rate-limit-store.ts says why.
+    const common = { storeClient: rateLimitStore(knex), storeType: 'pool', tableName: 'rate_limits', tableCreated: true, duration: limits.windowSeconds };
     const blocking = { blockDuration: limits.windowSeconds };
     this.pairs = new RateLimiterPostgres({ ...common, ...blocking, keyPrefix: 'pair', points: limits.pairAttempts });
     this.accounts = new RateLimiterPostgres({ ...common, keyPrefix: 'acct', points: limits.accountAttempts });

@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
+import { rateLimitStore } from '../store/rate-limit-store';
 
 export const CLIENT_AUTH_LIMIT = { failures: 10, windowSeconds: 15 * 60 };
 
@@ -21,8 +22,9 @@ export class ClientAuthLimiter {
     private readonly limits = CLIENT_AUTH_LIMIT,
   ) {
     this.limiter = new RateLimiterPostgres({
-      storeClient: knex,
-      storeType: 'knex',
+      // Through our knex client, not around it (store/rate-limit-store.ts).
+      storeClient: rateLimitStore(knex),
+      storeType: 'pool',
       tableName: 'rate_limits',
       tableCreated: true,
       keyPrefix: 'oauth-client',

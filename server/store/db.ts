@@ -8,7 +8,7 @@ import knexFactory, { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { migrateLatest } from './migrations';
 import { APP_ROLE } from './scope';
-import { TenantAwarePgClient } from './pg-client';
+import { PoolerMode, POOLER_KEY, TenantAwarePgClient } from './pg-client';
 
 export interface Database {
   /** The application pool: every connection works as the role provisio_app (row-level security). */
@@ -25,6 +25,11 @@ export interface DatabaseOptions {
   /** Directory for the embedded database; undefined keeps it in memory (tests). */
   dataDir?: string;
   poolSize: number;
+  /**
+   * 'transaction' when DATABASE_URL reaches PostgreSQL through a pooler in transaction pooling
+   * (PgBouncer pool_mode = transaction): no session state, no named statements (store/pg-client.ts).
+   */
+  pooler?: PoolerMode;
   logger: Logger;
 }
 
@@ -32,21 +37,24 @@ export interface DatabaseOptions {
 const ACQUIRE_TIMEOUT_MS = 5000;
 
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
-  if (opts.databaseUrl) return openPostgres(opts.databaseUrl, opts.poolSize, opts.logger);
+  if (opts.databaseUrl) return openPostgres(opts.databaseUrl, opts.poolSize, opts.pooler ?? 'none', opts.logger);
   return openEmbedded(opts.dataDir, opts.logger);
 }
 
 type PgConn = { on(ev: string, fn: (e: Error) => void): void; query(sql: string, cb: (err: Error | null) => void): void };
 
 /**
- * The pool every request uses. Each new connection switches to the application role, which
- * owns no table, so row-level security applies even when DATABASE_URL names the schema owner
- * or a superuser (PGlite always runs as one).
+ * The pool every request uses. Its work runs as the application role, which owns no table, so
+ * row-level security applies even when DATABASE_URL names the schema owner or a superuser (PGlite
+ * always runs as one): each new connection switches to it, or, behind a transaction pooler where a
+ * connection's session is not ours to keep, each transaction does (store/pg-client.ts).
  */
-function appPool(connectionString: string, max: number, acquireTimeoutMs: number, logger: Logger): Knex {
-  return knexFactory({
+function appPool(connectionString: string, max: number, acquireTimeoutMs: number, pooler: PoolerMode, logger: Logger): Knex {
+  const config: Knex.Config & { [POOLER_KEY]: PoolerMode } = {
     client: TenantAwarePgClient as unknown as typeof Knex.Client,
     connection: { connectionString, application_name: 'provisio' },
+    // Read by the client (store/pg-client.ts); knex keeps its configuration whole.
+    [POOLER_KEY]: pooler,
     pool: {
       min: 0,
       max,
@@ -54,12 +62,14 @@ function appPool(connectionString: string, max: number, acquireTimeoutMs: number
         // An idle client whose server went away emits 'error'; without a listener the process
         // would crash on a database restart. knex marks the connection disposed; we only log.
         conn.on('error', (err: Error) => logger.warn({ err: { message: err.message } }, 'database connection error'));
+        if (pooler === 'transaction') return done(null, conn);
         conn.query(`SET ROLE ${APP_ROLE}`, (err) => done(err, conn));
       },
     },
     acquireConnectionTimeout: acquireTimeoutMs,
     log: knexLog(logger),
-  });
+  };
+  return knexFactory(config);
 }
 
 /** Runs migrations as the connection's own user (the schema owner), then disconnects. */
@@ -72,8 +82,11 @@ async function migrateAsOwner(connectionString: string, logger: Logger): Promise
   }
 }
 
-function openPostgres(connectionString: string, poolSize: number, logger: Logger): Database {
-  const knex = appPool(connectionString, poolSize, ACQUIRE_TIMEOUT_MS, logger);
+function openPostgres(connectionString: string, poolSize: number, pooler: PoolerMode, logger: Logger): Database {
+  // Migrations go through the same URL, pooler or not: knex's migration lock is a row in
+  // knex_migrations_lock taken in a transaction (no advisory lock), each migration runs in one
+  // transaction, and none sets anything for the session (docs/operations.md).
+  const knex = appPool(connectionString, poolSize, ACQUIRE_TIMEOUT_MS, pooler, logger);
   return { knex, kind: 'postgres', migrate: () => migrateAsOwner(connectionString, logger), close: () => knex.destroy() };
 }
 
@@ -98,7 +111,7 @@ async function openEmbedded(dataDir: string | undefined, logger: Logger): Promis
   logger.info({ dataDir: pgDir ?? 'memory' }, 'embedded database (PGlite) started');
   const url = `postgres://postgres@${address}/postgres`;
   // PGlite serves one connection; queries queue in the pool.
-  const knex = appPool(url, 1, 60_000, logger);
+  const knex = appPool(url, 1, 60_000, 'none', logger);
   return {
     knex,
     kind: 'pglite',

@@ -58,7 +58,7 @@ async function dbEnv(): Promise<{ env: Record<string, string>; cleanup(): Promis
   if (process.env.TEST_DB === 'postgres') {
     const fresh = await freshDatabase();
     // The process opens its own pool; keep the database, drop it after.
-    return { env: { DATABASE_URL: fresh.url! }, cleanup: () => fresh.drop() };
+    return { env: { DATABASE_URL: fresh.url!, DATABASE_POOLER: fresh.pooler }, cleanup: () => fresh.drop() };
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'provisio-test-'));
   return { env: { DATA_DIR: dir }, cleanup: async () => fs.rmSync(dir, { recursive: true, force: true }) };

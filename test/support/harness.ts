@@ -15,6 +15,7 @@ import { createDeps, Deps } from '../../server/deps';
 import type { AfterResponse } from '../../server/http/after-response';
 import { createLogger } from '../../server/logger';
 import { openDatabase, Database } from '../../server/store/db';
+import type { PoolerMode } from '../../server/store/pg-client';
 import { asOwner, Tx } from '../../server/store/scope';
 import { unscopedStatement } from './sql-scope';
 
@@ -46,17 +47,47 @@ export interface HarnessOptions {
   later?: AfterResponse;
 }
 
-/** Opens a fresh database of the kind this jest project tests. */
-export async function freshDatabase(logger = createLogger('silent')): Promise<{ db: Database; drop(): Promise<void>; url?: string }> {
+/**
+ * In the api:pgbouncer project, the same database through the run's PgBouncer
+ * (test/support/pgbouncer-global.js); otherwise the URL itself.
+ */
+export function pooledUrl(directUrl: string): string {
+  if (process.env.TEST_POOLER !== 'pgbouncer') return directUrl;
+  const port = process.env.TEST_PGBOUNCER_PORT;
+  if (!port) throw new Error('TEST_POOLER=pgbouncer but no PgBouncer was started (jest globalSetup test/support/pgbouncer-global.js)');
+  const u = new URL(directUrl);
+  u.hostname = '127.0.0.1';
+  u.port = port;
+  return u.href;
+}
+
+/**
+ * The pooler setting a test file's server gets unless it says otherwise: transaction behind
+ * PgBouncer. TEST_DATABASE_POOLER=none runs the api:pgbouncer project without it, to see what
+ * breaks (docs/operations.md, "Through PgBouncer").
+ */
+export const defaultPooler = (): PoolerMode =>
+  (process.env.TEST_DATABASE_POOLER as PoolerMode | undefined) ?? (process.env.TEST_POOLER === 'pgbouncer' ? 'transaction' : 'none');
+
+/**
+ * Opens a fresh database of the kind this jest project tests. On PostgreSQL it is created over the
+ * direct connection; the server's URL (`url`) goes through PgBouncer in the api:pgbouncer project.
+ */
+export async function freshDatabase(
+  logger = createLogger('silent'),
+  opts: { pooler?: PoolerMode } = {},
+): Promise<{ db: Database; drop(): Promise<void>; url?: string; pooler: PoolerMode }> {
   if (process.env.TEST_DB === 'postgres') {
     const name = `provisio_test_${randomBytes(6).toString('hex')}`;
     const admin = knexFactory({ client: 'pg', connection: ADMIN_URL, pool: { min: 0, max: 1 } });
     await admin.raw(`CREATE DATABASE ${name}`);
-    const url = ADMIN_URL.replace(/\/[^/]*$/, `/${name}`);
-    const db = await openDatabase({ databaseUrl: url, poolSize: 10, logger });
+    const url = pooledUrl(ADMIN_URL.replace(/\/[^/]*$/, `/${name}`));
+    const pooler = opts.pooler ?? defaultPooler();
+    const db = await openDatabase({ databaseUrl: url, poolSize: 10, pooler, logger });
     return {
       db,
       url,
+      pooler,
       drop: async () => {
         await db.close();
         await admin.raw(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
@@ -65,7 +96,7 @@ export async function freshDatabase(logger = createLogger('silent')): Promise<{ 
     };
   }
   const db = await openDatabase({ poolSize: 1, logger });
-  return { db, drop: () => db.close() };
+  return { db, pooler: 'none', drop: () => db.close() };
 }
 
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
@@ -79,8 +110,10 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const logger = createLogger('info', sink);
   // DNS goes to a loopback port nothing listens on unless a test runs its own server there
   // (test/support/dns-server.ts): no test can ever ask a real resolver.
-  const config = loadConfig({ PUBLIC_URL: 'http://provisio.test', OPERATOR_TOKEN, LOG_LEVEL: 'info', DNS_SERVERS: NO_DNS, ...opts.env });
-  const fresh = await freshDatabase(logger);
+  const pooler = opts.env?.DATABASE_POOLER as PoolerMode | undefined;
+  const fresh = await freshDatabase(logger, { pooler });
+  const database = fresh.url ? { DATABASE_URL: fresh.url, DATABASE_POOLER: fresh.pooler } : {};
+  const config = loadConfig({ PUBLIC_URL: 'http://provisio.test', OPERATOR_TOKEN, LOG_LEVEL: 'info', DNS_SERVERS: NO_DNS, ...opts.env, ...database });
   const deps = await createDeps(config, logger, { db: fresh.db, clock: opts.clock, later: opts.later });
   const app = createApp(deps);
   // Every statement the server sends through its pool must filter on the tenant or say why it
@@ -196,8 +229,10 @@ export async function withCliDatabase(fn: (out: string[], print: (line: string) 
   const fresh = await freshDatabase();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'provisio-cli-'));
   const saved = { ...process.env };
-  if (fresh.url) process.env.DATABASE_URL = fresh.url;
-  else {
+  if (fresh.url) {
+    process.env.DATABASE_URL = fresh.url;
+    process.env.DATABASE_POOLER = fresh.pooler;
+  } else {
     await fresh.drop();
     process.env.DATA_DIR = dir;
     delete process.env.DATABASE_URL;

@@ -25,6 +25,8 @@ describe('loadConfig', () => {
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of/],
     [{ OPERATOR_TOKEN: 'short' }, /OPERATOR_TOKEN must be at least 16 characters/],
     [{ DB_POOL_SIZE: '0' }, /DB_POOL_SIZE must be between 1 and 500/],
+    [{ DATABASE_URL: 'postgres://u@h/db', DATABASE_POOLER: 'statement' }, /DATABASE_POOLER must be one of none, transaction, got "statement"/],
+    [{ DATABASE_POOLER: 'transaction' }, /DATABASE_POOLER applies to DATABASE_URL, which is not set/],
   ])('rejects %j', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
@@ -33,6 +35,13 @@ describe('loadConfig', () => {
   it('accepts postgres and postgresql URLs', () => {
     expect(loadConfig({ DATABASE_URL: 'postgres://u@h/db' }).databaseUrl).toBe('postgres://u@h/db');
     expect(loadConfig({ DATABASE_URL: 'postgresql://u@h/db' }).databaseUrl).toBe('postgresql://u@h/db');
+  });
+
+  it('reads DATABASE_POOLER: none unless told, transaction for a transaction pooler (any case)', () => {
+    expect(loadConfig({}).databasePooler).toBe('none');
+    expect(loadConfig({ DATABASE_URL: 'postgres://u@h/db' }).databasePooler).toBe('none');
+    expect(loadConfig({ DATABASE_URL: 'postgres://u@h:6432/db', DATABASE_POOLER: ' Transaction ' }).databasePooler).toBe('transaction');
+    expect(loadConfig({ DATABASE_URL: 'postgres://u@h/db', DATABASE_POOLER: 'none' }).databasePooler).toBe('none');
   });
 });
 

@@ -70,7 +70,7 @@ it('the overview, in English then French, with no serious accessibility violatio
 
 it('fits a 390 px phone screen: nothing scrolls sideways', async () => {
   const page = await signedInPage(390);
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  const overflow = (await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth')) as number;
   expect(overflow).toBeLessThanOrEqual(0);
   await page.screenshot({ path: '/tmp/provisio-console-overview-390.png', fullPage: true });
 });

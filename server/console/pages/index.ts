@@ -3,5 +3,6 @@
 import type { ConsolePage } from '../kit';
 import { overviewPage } from './overview';
 import { tokensPage } from './tokens';
+import { auditPage } from './audit';
 
-export const CONSOLE_PAGES: ConsolePage[] = [overviewPage, tokensPage];
+export const CONSOLE_PAGES: ConsolePage[] = [overviewPage, tokensPage, auditPage];

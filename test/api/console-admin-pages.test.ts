@@ -41,7 +41,7 @@ async function subAccount(name: string, adminIds: string[]): Promise<string> {
 /** The field's error paragraph, as the field partial renders it beside the field. */
 const fieldError = (html: string, name: string) => new RegExp(`id="f-${name}"[^>]*aria-invalid="true"[\\s\\S]{0,400}?id="f-${name}-error">([^<]+)<`).exec(html)?.[1];
 const inputValue = (html: string, name: string) => new RegExp(`id="f-${name}" name="${name}"[^>]* value="([^"]*)"`).exec(html)?.[1];
-const TENANT_WIDE = ['/audit'];
+const TENANT_WIDE = ['/audit', '/settings'];
 const french = (b: Browser, path: string) => b.agent.get(path).set('Accept-Language', 'fr-FR,fr;q=0.9');
 
 describe('API tokens', () => {
@@ -154,6 +154,60 @@ describe('Audit log', () => {
     expect(inputValue(res.text, 'action')).toBe('user.delete');
     const nobody = await admin.get('/console/audit?actor=nobody%40acme.test');
     expect(fieldError(nobody.text, 'actor')).toContain('nobody@acme.test');
+  });
+});
+
+describe('Settings', () => {
+  it('renders in English and French with the tenant’s settings', async () => {
+    const en = await admin.get('/console/settings');
+    expect(en.status).toBe(200);
+    expect(en.text).toContain('<h1>Settings</h1>');
+    expect(en.text).toMatch(/<option value="activationEmail" selected>/);
+    const fr = await french(admin, '/console/settings');
+    expect(fr.text).toContain('<h1>Paramètres</h1>');
+  });
+
+  it('saves what changed, group-kind rules included, and says so', async () => {
+    await admin.get('/console/settings');
+    const res = await admin.agent
+      .post('/console/settings')
+      .type('form')
+      .send(
+        new URLSearchParams([
+          ['_csrf', /name="_csrf" value="([^"]+)"/.exec((await admin.get('/console/settings')).text)![1]],
+          ['credentialsEmail', 'it@acme.test'],
+          ['activationMode', 'generatedCredentials'],
+          ['privacyPolicyVersion', '2026-12'],
+          ['language', 'fr'],
+          ['ruleKind', 'company'], ['ruleMatch', 'prefix'], ['ruleValue', 'CO-'],
+          ['ruleKind', 'subAccount'], ['ruleMatch', 'pattern'], ['ruleValue', 'Dept * (EU)'],
+        ]).toString(),
+      );
+    expect(res.status).toBe(303);
+    expect(res.headers.location).toBe('/console/settings?notice=settings.saved');
+    expect((await adminApi(h, t).get('/settings')).body).toMatchObject({
+      credentialsEmail: 'it@acme.test',
+      activationMode: 'generatedCredentials',
+      privacyPolicyVersion: '2026-12',
+      language: 'fr',
+      groupKindRules: [{ kind: 'company', prefix: 'CO-' }, { kind: 'subAccount', pattern: 'Dept * (EU)' }],
+    });
+    // Back to the defaults (empty fields are null for the API), so the other tests keep English mail.
+    const back = await admin.post('/console/settings', { credentialsEmail: '', activationMode: 'activationEmail', privacyPolicyVersion: '', language: 'en' });
+    expect(back.status).toBe(303);
+    expect((await adminApi(h, t).get('/settings')).body).toMatchObject({ credentialsEmail: null, privacyPolicyVersion: null, language: 'en', groupKindRules: [] });
+  });
+
+  it('a bad value is shown beside its field, keeping what was typed; nothing changes', async () => {
+    const before = (await adminApi(h, t).get('/settings')).body;
+    await admin.get('/console/settings');
+    const res = await admin.post('/console/settings', { credentialsEmail: 'not an address', activationMode: 'activationEmail', privacyPolicyVersion: 'v9', language: 'en', ruleKind: 'company', ruleMatch: 'prefix', ruleValue: 'CO-' });
+    expect(res.status).toBe(400);
+    expect(fieldError(res.text, 'credentialsEmail')).toMatch(/credentialsEmail must be an email address/);
+    expect(inputValue(res.text, 'credentialsEmail')).toBe('not an address');
+    expect(inputValue(res.text, 'privacyPolicyVersion')).toBe('v9');
+    expect(res.text).toContain('name="ruleValue" value="CO-"');
+    expect((await adminApi(h, t).get('/settings')).body).toEqual(before);
   });
 });
 

@@ -4,5 +4,6 @@ import type { ConsolePage } from '../kit';
 import { overviewPage } from './overview';
 import { tokensPage } from './tokens';
 import { auditPage } from './audit';
+import { settingsPage } from './settings';
 
-export const CONSOLE_PAGES: ConsolePage[] = [overviewPage, tokensPage, auditPage];
+export const CONSOLE_PAGES: ConsolePage[] = [overviewPage, tokensPage, auditPage, settingsPage];

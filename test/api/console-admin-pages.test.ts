@@ -41,7 +41,7 @@ async function subAccount(name: string, adminIds: string[]): Promise<string> {
 /** The field's error paragraph, as the field partial renders it beside the field. */
 const fieldError = (html: string, name: string) => new RegExp(`id="f-${name}"[^>]*aria-invalid="true"[\\s\\S]{0,400}?id="f-${name}-error">([^<]+)<`).exec(html)?.[1];
 const inputValue = (html: string, name: string) => new RegExp(`id="f-${name}" name="${name}"[^>]* value="([^"]*)"`).exec(html)?.[1];
-const TENANT_WIDE = ['/audit', '/settings'];
+const TENANT_WIDE = ['/audit', '/settings', '/price-lists'];
 const french = (b: Browser, path: string) => b.agent.get(path).set('Accept-Language', 'fr-FR,fr;q=0.9');
 
 describe('API tokens', () => {
@@ -208,6 +208,76 @@ describe('Settings', () => {
     expect(inputValue(res.text, 'privacyPolicyVersion')).toBe('v9');
     expect(res.text).toContain('name="ruleValue" value="CO-"');
     expect((await adminApi(h, t).get('/settings')).body).toEqual(before);
+  });
+});
+
+describe('Price lists', () => {
+  const lists = async () => (await adminApi(h, t).get('/price-lists')).body.priceLists as Array<{ id: string; name: string; default: boolean }>;
+
+  it('renders in English and French', async () => {
+    const en = await admin.get('/console/price-lists');
+    expect(en.status).toBe(200);
+    expect(en.text).toContain('<h1>Price lists</h1>');
+    expect(en.text).toContain('Standard');
+    expect((await french(admin, '/console/price-lists')).text).toContain('<h1>Listes de prix</h1>');
+  });
+
+  it('creates, renames and makes a list the default (exactly one default)', async () => {
+    await admin.get('/console/price-lists');
+    const made = await admin.post('/console/price-lists', { name: 'Gold partners' });
+    expect(made.status).toBe(303);
+    expect((await admin.get(made.headers.location)).text).toContain('Price list created.');
+    const gold = (await lists()).find((l) => l.name === 'Gold partners')!;
+    await admin.get(`/console/price-lists/${gold.id}`);
+    expect((await admin.post(`/console/price-lists/${gold.id}`, { name: 'Gold' })).status).toBe(303);
+    await admin.get('/console/price-lists');
+    expect((await admin.post(`/console/price-lists/${gold.id}/default`, {})).status).toBe(303);
+    const now = await lists();
+    expect(now.filter((l) => l.default).map((l) => l.name)).toEqual(['Gold']);
+    // The default offers no Delete; the others do.
+    const page = await admin.get('/console/price-lists');
+    expect(page.text).not.toContain(`/console/price-lists/${gold.id}/delete`);
+    expect(page.text).toContain(`/console/price-lists/${now.find((l) => l.name === 'Standard')!.id}/delete`);
+    // Back to Standard, for the tests that follow.
+    expect((await admin.post(`/console/price-lists/${now.find((l) => l.name === 'Standard')!.id}/default`, {})).status).toBe(303);
+  });
+
+  it('a bad or taken name is shown beside the field, keeping what was typed', async () => {
+    await admin.get('/console/price-lists');
+    const taken = await admin.post('/console/price-lists', { name: 'standard' });
+    expect(taken.status).toBe(409);
+    expect(fieldError(taken.text, 'name')).toMatch(/already exists/);
+    expect(inputValue(taken.text, 'name')).toBe('standard');
+    const long = await admin.post('/console/price-lists', { name: 'x'.repeat(201) });
+    expect(long.status).toBe(400);
+    expect(fieldError(long.text, 'name')).toMatch(/at most 200/);
+    expect(inputValue(long.text, 'name')).toBe('x'.repeat(201));
+    const gold = (await lists()).find((l) => l.name === 'Gold')!;
+    await admin.get(`/console/price-lists/${gold.id}`);
+    const blank = await admin.post(`/console/price-lists/${gold.id}`, { name: '  ' });
+    expect(blank.status).toBe(400);
+    expect(fieldError(blank.text, 'name')).toMatch(/name is required/);
+  });
+
+  it('deleting asks first and says the users move to the default', async () => {
+    const list = (await adminApi(h, t).post('/price-lists', { name: `Old ${++seq}` })).body;
+    const user = await pendingUser();
+    await adminApi(h, t).patch(`/users/${user.id}`, { priceList: list.id });
+    await admin.get('/console/price-lists');
+    const ask = await admin.post(`/console/price-lists/${list.id}/delete`, {});
+    expect(ask.status).toBe(200);
+    expect(ask.text).toContain(`Its users move to the default price list, “Standard”.`);
+    expect((await lists()).some((l) => l.id === list.id)).toBe(true);
+    const done = await admin.post(`/console/price-lists/${list.id}/delete`, { confirm: 'yes' });
+    expect(done.status).toBe(303);
+    expect((await lists()).some((l) => l.id === list.id)).toBe(false);
+    expect((await adminApi(h, t).get(`/users/${user.id}/price-list`)).body.source).toBe('default');
+    // A forged delete of the default is the admin API's refusal, as a page.
+    const standard = (await lists()).find((l) => l.default)!;
+    await admin.get('/console/price-lists');
+    const forged = await admin.post(`/console/price-lists/${standard.id}/delete`, { confirm: 'yes' });
+    expect(forged.status).toBe(409);
+    expect((await lists()).some((l) => l.id === standard.id)).toBe(true);
   });
 });
 

@@ -27,15 +27,16 @@ export function fieldProblems(
 }
 
 /**
- * A read the admin API refused (403 for a credential bound to a sub-account on a tenant-wide
- * part, 404 for an object that is not this tenant's): the console's error page with the API's
+ * A request the admin API refused (403 for a credential bound to a sub-account on a tenant-wide
+ * part, 404 for an object that is not this tenant's, 409 for what the model forbids, such as
+ * deleting the default price list): the console's error page with the API's
  * own words and status — the page can do nothing the API would refuse.
  */
 export function refused(kit: ConsoleKit, req: Request, res: Response, answer: ApiAnswer): void {
   const t = kit.ctx(res).t;
-  const status = answer.status === 404 ? 404 : 403;
+  const status = [403, 404, 409].includes(answer.status) ? answer.status : 400;
   const message = kit.problems(res, answer).message;
-  kit.render(req, res, 'console/error', { title: t(status === 404 ? 'errors.notFoundTitle' : 'console-admin:refusedTitle'), message }, status);
+  kit.render(req, res, 'console/error', { title: t(status === 404 ? 'errors.notFoundTitle' : status === 409 ? 'console-admin:conflictTitle' : 'console-admin:refusedTitle'), message }, status);
 }
 
 /** A date-time of the API (ISO 8601, UTC) as the reader's language writes it, in UTC. */
@@ -48,3 +49,6 @@ export function when(iso: string | null | undefined, lang: string): string {
 
 /** A date (yyyy-mm-dd) from a date input as the API's date-time at midnight UTC, or undefined when empty. */
 export const dateInput = (v: string): string | undefined => (v.trim() ? (/^\d{4}-\d{2}-\d{2}$/.test(v.trim()) ? `${v.trim()}T00:00:00Z` : v.trim()) : undefined);
+
+/** A path segment taken from the URL for the admin API: only ids and keys, never `..` or a slash. */
+export const segment = (v: unknown): string | undefined => (typeof v === 'string' && /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(v) && !v.includes('..') ? v : undefined);

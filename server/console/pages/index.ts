@@ -5,5 +5,6 @@ import { overviewPage } from './overview';
 import { tokensPage } from './tokens';
 import { auditPage } from './audit';
 import { settingsPage } from './settings';
+import { priceListsPage } from './price-lists';
 
-export const CONSOLE_PAGES: ConsolePage[] = [overviewPage, tokensPage, auditPage, settingsPage];
+export const CONSOLE_PAGES: ConsolePage[] = [overviewPage, tokensPage, auditPage, settingsPage, priceListsPage];

@@ -41,7 +41,11 @@ async function subAccount(name: string, adminIds: string[]): Promise<string> {
 /** The field's error paragraph, as the field partial renders it beside the field. */
 const fieldError = (html: string, name: string) => new RegExp(`id="f-${name}"[^>]*aria-invalid="true"[\\s\\S]{0,400}?id="f-${name}-error">([^<]+)<`).exec(html)?.[1];
 const inputValue = (html: string, name: string) => new RegExp(`id="f-${name}" name="${name}"[^>]* value="([^"]*)"`).exec(html)?.[1];
-const TENANT_WIDE = ['/audit', '/settings', '/price-lists'];
+/** Pages the admin API refuses outright to a sub-account-bound person. */
+const TENANT_WIDE_READS = ['/audit', '/settings', '/price-lists'];
+/** Pages whose lists a bound person may read (they assign these to people) but not change. */
+const TENANT_WIDE_WRITES: Array<[string, Record<string, string>]> = [['/services', { key: 'forged', name: 'Forged' }]];
+const TENANT_WIDE = [...TENANT_WIDE_READS, ...TENANT_WIDE_WRITES.map(([p]) => p)];
 const french = (b: Browser, path: string) => b.agent.get(path).set('Accept-Language', 'fr-FR,fr;q=0.9');
 
 describe('API tokens', () => {
@@ -281,6 +285,46 @@ describe('Price lists', () => {
   });
 });
 
+describe('Services', () => {
+  it('renders in English and French', async () => {
+    const en = await admin.get('/console/services');
+    expect(en.status).toBe(200);
+    expect(en.text).toContain('<h1>Services</h1>');
+    expect((await french(admin, '/console/services')).text).toContain('Créer un service');
+  });
+
+  it('creates and changes a service; bad fields are shown beside them, keeping what was typed', async () => {
+    await admin.get('/console/services');
+    const bad = await admin.post('/console/services', { key: 'Not a key!', name: 'CRM seat', description: 'Sales <team>' });
+    expect(bad.status).toBe(400);
+    expect(fieldError(bad.text, 'key')).toMatch(/key must be/);
+    expect(inputValue(bad.text, 'name')).toBe('CRM seat');
+    expect(inputValue(bad.text, 'description')).toBe('Sales &lt;team&gt;');
+    const made = await admin.post('/console/services', { key: 'crm', name: 'CRM seat', description: '' });
+    expect(made.status).toBe(303);
+    const dup = await admin.post('/console/services', { key: 'CRM', name: 'Again', description: '' });
+    expect(dup.status).toBe(409);
+    expect(fieldError(dup.text, 'key')).toBeDefined();
+    await admin.get('/console/services/crm');
+    const blankName = await admin.post('/console/services/crm', { name: '', description: 'Kept' });
+    expect(blankName.status).toBe(400);
+    expect(fieldError(blankName.text, 'name')).toMatch(/name is required/);
+    expect(inputValue(blankName.text, 'description')).toBe('Kept');
+    expect((await admin.post('/console/services/crm', { name: 'CRM', description: 'Sales' })).status).toBe(303);
+    expect((await adminApi(h, t).get('/services/crm')).body).toMatchObject({ name: 'CRM', description: 'Sales' });
+  });
+
+  it('deleting asks first, then takes the service from its users', async () => {
+    await adminApi(h, t).post('/services', { key: 'backup', name: 'Backup' });
+    await admin.get('/console/services');
+    const ask = await admin.post('/console/services/backup/delete', {});
+    expect(ask.text).toContain('taken from every user who has it');
+    expect((await adminApi(h, t).get('/services/backup')).status).toBe(200);
+    expect((await admin.post('/console/services/backup/delete', { confirm: 'yes' })).status).toBe(303);
+    expect((await adminApi(h, t).get('/services/backup')).status).toBe(404);
+  });
+});
+
 describe('a sub-account admin', () => {
   let sub: Browser;
   let dept: string;
@@ -295,11 +339,24 @@ describe('a sub-account admin', () => {
     const page = await sub.get('/console/tokens');
     expect(page.text).toContain('href="/console/tokens"');
     for (const path of TENANT_WIDE) expect(page.text).not.toContain(`href="/console${path}"`);
-    for (const path of TENANT_WIDE) {
+    for (const path of TENANT_WIDE_READS) {
       const res = await sub.get(`/console${path}`);
       expect([path, res.status]).toEqual([path, 403]);
       expect(res.text).toContain('needs a tenant-wide credential');
     }
+    for (const [path, fields] of TENANT_WIDE_WRITES) {
+      await sub.get('/console/tokens');
+      const res = await sub.post(`/console${path}`, fields);
+      expect([path, res.status]).toEqual([path, 403]);
+      expect(res.text).toContain('needs a tenant-wide credential');
+      expect((await adminApi(h, t).get(`${path}/forged`)).status).toBe(404);
+    }
+    // A forged settings change and price list are refused too, and change nothing.
+    await sub.get('/console/tokens');
+    expect((await sub.post('/console/settings', { language: 'fr', activationMode: 'activationEmail' })).status).toBe(403);
+    expect((await sub.post('/console/price-lists', { name: 'Forged list' })).status).toBe(403);
+    expect((await adminApi(h, t).get('/settings')).body.language).toBe('en');
+    expect((await adminApi(h, t).get('/price-lists')).body.priceLists.some((l: { name: string }) => l.name === 'Forged list')).toBe(false);
   });
 
   it('works with their sub-account’s tokens only, and creates tokens bound to it', async () => {

@@ -6,5 +6,6 @@ import { tokensPage } from './tokens';
 import { auditPage } from './audit';
 import { settingsPage } from './settings';
 import { priceListsPage } from './price-lists';
+import { servicesPage } from './services';
 
-export const CONSOLE_PAGES: ConsolePage[] = [overviewPage, tokensPage, auditPage, settingsPage, priceListsPage];
+export const CONSOLE_PAGES: ConsolePage[] = [overviewPage, tokensPage, auditPage, settingsPage, priceListsPage, servicesPage];

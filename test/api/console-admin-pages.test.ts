@@ -44,7 +44,10 @@ const inputValue = (html: string, name: string) => new RegExp(`id="f-${name}" na
 /** Pages the admin API refuses outright to a sub-account-bound person. */
 const TENANT_WIDE_READS = ['/audit', '/settings', '/price-lists'];
 /** Pages whose lists a bound person may read (they assign these to people) but not change. */
-const TENANT_WIDE_WRITES: Array<[string, Record<string, string>]> = [['/services', { key: 'forged', name: 'Forged' }]];
+const TENANT_WIDE_WRITES: Array<[string, Record<string, string>]> = [
+  ['/services', { key: 'forged', name: 'Forged' }],
+  ['/permission-profiles', { key: 'forged', name: 'Forged' }],
+];
 const TENANT_WIDE = [...TENANT_WIDE_READS, ...TENANT_WIDE_WRITES.map(([p]) => p)];
 const french = (b: Browser, path: string) => b.agent.get(path).set('Accept-Language', 'fr-FR,fr;q=0.9');
 
@@ -322,6 +325,65 @@ describe('Services', () => {
     expect((await adminApi(h, t).get('/services/backup')).status).toBe(200);
     expect((await admin.post('/console/services/backup/delete', { confirm: 'yes' })).status).toBe(303);
     expect((await adminApi(h, t).get('/services/backup')).status).toBe(404);
+  });
+});
+
+describe('Permission profiles', () => {
+  it('renders in English and French, saying that Enterprise grants every permission', async () => {
+    const en = await admin.get('/console/permission-profiles');
+    expect(en.status).toBe(200);
+    expect(en.text).toContain('<h1>Permission profiles</h1>');
+    expect(en.text).toContain('“Enterprise” grants every permission');
+    expect(en.text).toContain('Every permission');
+    // The catalogue's permissions are offered as boxes.
+    expect(en.text).toContain('name="permissions" value="servers.view"');
+    const fr = await french(admin, '/console/permission-profiles');
+    expect(fr.text).toContain('<h1>Profils de droits</h1>');
+    expect(fr.text).toContain('« Enterprise » accorde tous les droits');
+    // Enterprise's own page: no permission boxes, the warning instead.
+    const ent = await admin.get('/console/permission-profiles/enterprise');
+    expect(ent.text).not.toContain('name="permissions"');
+    expect(ent.text).toContain('“Enterprise” grants every permission');
+  });
+
+  it('creates with permissions from the catalogue, changes it and makes it the default; bad fields stay beside them', async () => {
+    await admin.get('/console/permission-profiles');
+    const bad = await admin.post('/console/permission-profiles', { key: '', name: 'Support desk', permissions: 'support.open' });
+    expect(bad.status).toBe(400);
+    expect(fieldError(bad.text, 'key')).toMatch(/key/);
+    expect(inputValue(bad.text, 'name')).toBe('Support desk');
+    expect(bad.text).toMatch(/name="permissions" value="support.open" checked/);
+    const body = new URLSearchParams([
+      ['_csrf', /name="_csrf" value="([^"]+)"/.exec(bad.text)![1]],
+      ['key', 'support'], ['name', 'Support desk'], ['description', ''],
+      ['permissions', 'support.open'], ['permissions', 'servers.view'],
+    ]);
+    const made = await admin.agent.post('/console/permission-profiles').type('form').send(body.toString());
+    expect(made.status).toBe(303);
+    expect((await adminApi(h, t).get('/permission-profiles/support')).body.permissions).toEqual(['servers.view', 'support.open']);
+    await admin.get('/console/permission-profiles/support');
+    expect((await admin.post('/console/permission-profiles/support', { name: 'Support', description: 'First line', permissions: 'billing.view' })).status).toBe(303);
+    expect((await adminApi(h, t).get('/permission-profiles/support')).body).toMatchObject({ name: 'Support', permissions: ['billing.view'] });
+    await admin.get('/console/permission-profiles');
+    expect((await admin.post('/console/permission-profiles/support/default', {})).status).toBe(303);
+    expect((await adminApi(h, t).get('/permission-profiles/support')).body.default).toBe(true);
+    // Enterprise's name can change; the form sends no permissions for it.
+    await admin.get('/console/permission-profiles/enterprise');
+    expect((await admin.post('/console/permission-profiles/enterprise', { name: 'Enterprise', description: 'All', builtIn: 'yes' })).status).toBe(303);
+    await admin.get('/console/permission-profiles');
+    expect((await admin.post('/console/permission-profiles/enterprise/default', {})).status).toBe(303);
+  });
+
+  it('deleting asks first and says its people move to the default', async () => {
+    await adminApi(h, t).post('/permission-profiles', { key: 'temp', name: 'Temporary', permissions: [] });
+    await admin.get('/console/permission-profiles');
+    const ask = await admin.post('/console/permission-profiles/temp/delete', {});
+    expect(ask.text).toContain('move to the default profile, “Enterprise”');
+    expect((await adminApi(h, t).get('/permission-profiles/temp')).status).toBe(200);
+    expect((await admin.post('/console/permission-profiles/temp/delete', { confirm: 'yes' })).status).toBe(303);
+    expect((await adminApi(h, t).get('/permission-profiles/temp')).status).toBe(404);
+    const page = await admin.get('/console/permission-profiles');
+    expect(page.text).not.toContain('/console/permission-profiles/enterprise/delete');
   });
 });
 

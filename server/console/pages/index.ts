@@ -7,5 +7,6 @@ import { auditPage } from './audit';
 import { settingsPage } from './settings';
 import { priceListsPage } from './price-lists';
 import { servicesPage } from './services';
+import { permissionProfilesPage } from './permission-profiles';
 
-export const CONSOLE_PAGES: ConsolePage[] = [overviewPage, tokensPage, auditPage, settingsPage, priceListsPage, servicesPage];
+export const CONSOLE_PAGES: ConsolePage[] = [overviewPage, tokensPage, auditPage, settingsPage, priceListsPage, servicesPage, permissionProfilesPage];

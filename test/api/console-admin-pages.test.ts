@@ -6,19 +6,31 @@
 // PGlite and PostgreSQL.
 import type { Browser } from '../support/browser';
 import { activatedBrowser, primaryAdmin } from '../support/console';
-import { adminApi, createTenant, GROUP, Harness, PROVISIO_GROUP, scim, startHarness, TestTenant, USER } from '../support/harness';
+import { startTestDns, TestDns } from '../support/dns-server';
+import { adminApi, createTenant, GROUP, Harness, LOOPBACK_IDP_ENV, PROVISIO_GROUP, scim, startHarness, TestTenant, USER } from '../support/harness';
+import { startTestIdp, TestIdp } from '../support/oidc-idp';
 
 let h: Harness;
+// SSO: an IdP and a DNS server of this file, both on 127.0.0.1 (the server reads TXT records
+// through DNS_SERVERS; loopback issuers need the development settings).
+let dns: TestDns;
+let idp: TestIdp;
 let t: TestTenant;
 let admin: Browser;
 let seq = 0;
 
 beforeAll(async () => {
-  h = await startHarness();
+  dns = await startTestDns();
+  idp = await startTestIdp();
+  h = await startHarness({ env: { DNS_SERVERS: dns.address, ...LOOPBACK_IDP_ENV } });
   t = await createTenant(h, 'Acme Partners', `owner-${Date.now() % 100000}@acme.test`);
   admin = await primaryAdmin(h, t);
 });
-afterAll(async () => h.close());
+afterAll(async () => {
+  await idp?.close();
+  await h?.close();
+  await dns?.close();
+});
 
 async function pendingUser(): Promise<{ id: string; email: string }> {
   const email = `person${++seq}-${Date.now() % 100000}@acme.test`;
@@ -42,7 +54,7 @@ async function subAccount(name: string, adminIds: string[]): Promise<string> {
 const fieldError = (html: string, name: string) => new RegExp(`id="f-${name}"[^>]*aria-invalid="true"[\\s\\S]{0,400}?id="f-${name}-error">([^<]+)<`).exec(html)?.[1];
 const inputValue = (html: string, name: string) => new RegExp(`id="f-${name}" name="${name}"[^>]* value="([^"]*)"`).exec(html)?.[1];
 /** Pages the admin API refuses outright to a sub-account-bound person. */
-const TENANT_WIDE_READS = ['/audit', '/settings', '/price-lists'];
+const TENANT_WIDE_READS = ['/audit', '/settings', '/price-lists', '/sso'];
 /** Pages whose lists a bound person may read (they assign these to people) but not change. */
 const TENANT_WIDE_WRITES: Array<[string, Record<string, string>]> = [
   ['/services', { key: 'forged', name: 'Forged' }],
@@ -165,6 +177,15 @@ describe('Audit log', () => {
 });
 
 describe('Settings', () => {
+  // A tenant of its own: the tenant's language, once stated, outranks the browser's (the other
+  // tests read French pages through Accept-Language).
+  let t: TestTenant;
+  let admin: Browser;
+  beforeAll(async () => {
+    t = await createTenant(h, 'Settings Co', `owner-${Date.now() % 100000}@settings.test`);
+    admin = await primaryAdmin(h, t);
+  });
+
   it('renders in English and French with the tenant’s settings', async () => {
     const en = await admin.get('/console/settings');
     expect(en.status).toBe(200);
@@ -384,6 +405,86 @@ describe('Permission profiles', () => {
     expect((await adminApi(h, t).get('/permission-profiles/temp')).status).toBe(404);
     const page = await admin.get('/console/permission-profiles');
     expect(page.text).not.toContain('/console/permission-profiles/enterprise/delete');
+  });
+});
+
+describe('Single sign-on', () => {
+  const SECRET = 'client-secret-never-shown-42';
+
+  it('renders in English and French', async () => {
+    const en = await admin.get('/console/sso');
+    expect(en.status).toBe(200);
+    expect(en.text).toContain('<h1>Single sign-on</h1>');
+    expect((await french(admin, '/console/sso')).text).toContain('<h1>Authentification unique</h1>');
+  });
+
+  it('a bad field is shown beside it, keeping what was typed but never the secret', async () => {
+    await admin.get('/console/sso');
+    const bad = await admin.post('/console/sso', { issuer: 'not a url', clientId: 'portal', clientSecret: SECRET, emailDomains: 'sso-one.test' });
+    expect(bad.status).toBe(400);
+    expect(fieldError(bad.text, 'issuer')).toMatch(/issuer must be an absolute URL/);
+    expect(inputValue(bad.text, 'clientId')).toBe('portal');
+    expect(inputValue(bad.text, 'emailDomains')).toBe('sso-one.test');
+    expect(bad.text).not.toContain(SECRET);
+    const publicDomain = await admin.post('/console/sso', { issuer: idp.issuer, clientId: 'portal', clientSecret: SECRET, emailDomains: 'gmail.com' });
+    expect(publicDomain.status).toBe(400);
+    expect(fieldError(publicDomain.text, 'emailDomains')).toMatch(/public email domain/);
+    expect(publicDomain.text).not.toContain(SECRET);
+    expect((await adminApi(h, t).get('/sso-connections')).body.ssoConnections).toEqual([]);
+  });
+
+  it('creates a connection, shows the TXT record per domain, proves it with "Check now", requires SSO after confirming, changes and deletes it', async () => {
+    await admin.get('/console/sso');
+    const made = await admin.post('/console/sso', { issuer: idp.issuer, clientId: 'portal', clientSecret: SECRET, emailDomains: 'sso-one.test, sso-two.test' });
+    expect(made.status).toBe(303);
+    const conn = (await adminApi(h, t).get('/sso-connections')).body.ssoConnections[0];
+    const record = conn.domains[0].record;
+    let page = await admin.get('/console/sso');
+    expect(page.text).toContain(record.name);
+    expect(page.text).toContain(record.value);
+    expect(page.text).toContain(conn.redirectUri);
+    expect(page.text).not.toContain(SECRET);
+
+    // Check now, before the record is published: the API's words beside the domain.
+    const early = await admin.post(`/console/sso/${conn.id}/domains/sso-one.test/verify`, {});
+    expect(early.status).toBe(400);
+    expect(early.text).toMatch(/id="verify-0-sso-one.test" role="alert">[^<]+</);
+    dns.setTxt(record.name, [record.value]);
+    const proven = await admin.post(`/console/sso/${conn.id}/domains/sso-one.test/verify`, {});
+    expect(proven.status).toBe(303);
+    page = await admin.get(proven.headers.location);
+    expect(page.text).toContain('Domain proven.');
+    expect((await adminApi(h, t).get(`/sso-connections/${conn.id}`)).body.domains[0].verified).toBe(true);
+
+    // Require SSO: confirmed first.
+    const ask = await admin.post(`/console/sso/${conn.id}/require`, { requireSso: 'yes' });
+    expect(ask.text).toContain('their passwords here stop working');
+    expect((await adminApi(h, t).get(`/sso-connections/${conn.id}`)).body.requireSso).toBe(false);
+    expect((await admin.post(`/console/sso/${conn.id}/require`, { requireSso: 'yes', confirm: 'yes' })).status).toBe(303);
+    expect((await adminApi(h, t).get(`/sso-connections/${conn.id}`)).body.requireSso).toBe(true);
+    await admin.get('/console/sso');
+    expect((await admin.post(`/console/sso/${conn.id}/require`, { requireSso: 'no' })).status).toBe(303);
+    expect((await adminApi(h, t).get(`/sso-connections/${conn.id}`)).body.requireSso).toBe(false);
+
+    // Change: the secret field is empty (kept); a bad domain stays beside its field.
+    const edit = await admin.get(`/console/sso/${conn.id}`);
+    expect(inputValue(edit.text, 'clientSecret')).toBe('');
+    expect(inputValue(edit.text, 'emailDomains')).toBe('sso-one.test, sso-two.test');
+    const badEdit = await admin.post(`/console/sso/${conn.id}`, { issuer: idp.issuer, clientId: 'portal-2', clientSecret: SECRET, emailDomains: 'not/a/domain' });
+    expect(badEdit.status).toBe(400);
+    expect(fieldError(badEdit.text, 'emailDomains')).toMatch(/not a domain name/);
+    expect(inputValue(badEdit.text, 'clientId')).toBe('portal-2');
+    expect(badEdit.text).not.toContain(SECRET);
+    expect((await admin.post(`/console/sso/${conn.id}`, { issuer: idp.issuer, clientId: 'portal-2', clientSecret: '', emailDomains: 'sso-one.test' })).status).toBe(303);
+    expect((await adminApi(h, t).get(`/sso-connections/${conn.id}`)).body).toMatchObject({ clientId: 'portal-2', emailDomains: ['sso-one.test'] });
+
+    // Delete: confirmed first.
+    await admin.get('/console/sso');
+    const del = await admin.post(`/console/sso/${conn.id}/delete`, {});
+    expect(del.text).toContain('will no longer sign in through');
+    expect((await adminApi(h, t).get(`/sso-connections/${conn.id}`)).status).toBe(200);
+    expect((await admin.post(`/console/sso/${conn.id}/delete`, { confirm: 'yes' })).status).toBe(303);
+    expect((await adminApi(h, t).get(`/sso-connections/${conn.id}`)).status).toBe(404);
   });
 });
 

@@ -8,5 +8,6 @@ import { settingsPage } from './settings';
 import { priceListsPage } from './price-lists';
 import { servicesPage } from './services';
 import { permissionProfilesPage } from './permission-profiles';
+import { ssoPage } from './sso';
 
-export const CONSOLE_PAGES: ConsolePage[] = [overviewPage, tokensPage, auditPage, settingsPage, priceListsPage, servicesPage, permissionProfilesPage];
+export const CONSOLE_PAGES: ConsolePage[] = [overviewPage, tokensPage, auditPage, settingsPage, priceListsPage, servicesPage, permissionProfilesPage, ssoPage];

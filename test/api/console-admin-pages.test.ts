@@ -126,11 +126,15 @@ describe('API tokens', () => {
 });
 
 describe('Audit log', () => {
-  it('renders in English and French, naming people by their sign-in email', async () => {
+  it('renders in English and French, naming people by their sign-in email and tokens by their name', async () => {
+    await adminApi(h, t).post('/tokens', { name: `Named ${++seq}`, scopes: ['scim'] });
     const en = await admin.get('/console/audit');
     expect(en.status).toBe(200);
     expect(en.text).toContain('<h1>Audit log</h1>');
-    expect(en.text).toContain('token.create');
+    expect(en.text).toContain('<code>token.create</code>');
+    expect(en.text).toContain(`Token: Named ${seq}`);
+    // Tokens are named, not shown by id.
+    expect(en.text).toContain('Token: Initial token');
     const fr = await french(admin, '/console/audit');
     expect(fr.text).toContain('<h1>Journal d&#39;audit</h1>');
   });

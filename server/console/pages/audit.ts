@@ -70,6 +70,12 @@ async function show(kit: ConsoleKit, req: Request, res: Response) {
       if (u.ok && u.body.email) people.set(id, u.body.email);
     }),
   );
+  // Tokens and SCIM clients by name (GET /tokens lists both, revoked ones included).
+  const names = new Map<string, string>();
+  if (entries.some((e) => e.actor?.type === 'token' || e.actor?.type === 'scimClient' || e.target?.type === 'Token' || e.target?.type === 'ScimClient')) {
+    const creds = await api.get('/tokens');
+    if (creds.ok) for (const k of [...(creds.body.tokens ?? []), ...(creds.body.scimClients ?? [])]) names.set(k.id, k.name);
+  }
   const query = (extra: Record<string, string>) => new URLSearchParams({ ...Object.fromEntries(Object.entries(filters).filter(([, v]) => v)), ...extra }).toString();
   kit.render(
     req,
@@ -81,7 +87,7 @@ async function show(kit: ConsoleKit, req: Request, res: Response) {
       errors,
       message,
       entries,
-      people: Object.fromEntries(people),
+      people: Object.fromEntries([...names, ...people]),
       when: (iso: string) => when(iso, c.lang),
       nextHref: next ? `/console/audit?${query({ before: next })}` : undefined,
       firstHref: before ? `/console/audit?${query({})}` : undefined,

@@ -439,9 +439,11 @@ describe('Single sign-on', () => {
 
   it('creates a connection, shows the TXT record per domain, proves it with "Check now", requires SSO after confirming, changes and deletes it', async () => {
     await admin.get('/console/sso');
-    const made = await admin.post('/console/sso', { issuer: idp.issuer, clientId: 'portal', clientSecret: SECRET, emailDomains: 'sso-one.test, sso-two.test' });
+    // A forged requireSso on creation is ignored: SSO is required only through the confirmed switch.
+    const made = await admin.post('/console/sso', { issuer: idp.issuer, clientId: 'portal', clientSecret: SECRET, emailDomains: 'sso-one.test, sso-two.test', requireSso: 'yes' });
     expect(made.status).toBe(303);
     const conn = (await adminApi(h, t).get('/sso-connections')).body.ssoConnections[0];
+    expect(conn.requireSso).toBe(false);
     const record = conn.domains[0].record;
     let page = await admin.get('/console/sso');
     expect(page.text).toContain(record.name);

@@ -18,21 +18,19 @@ interface Values {
   clientId: string;
   emailDomains: string;
   trustEmail: boolean;
-  requireSso: boolean;
 }
 interface Form {
   values: Values;
   errors: Record<string, string>;
   message?: string;
 }
-const blank = (): Form => ({ values: { issuer: '', clientId: '', emailDomains: '', trustEmail: false, requireSso: false }, errors: {} });
+const blank = (): Form => ({ values: { issuer: '', clientId: '', emailDomains: '', trustEmail: false }, errors: {} });
 /** What was typed, never the client secret (issue 11: keep what was typed, never a secret). */
 const values = (req: Request): Values => ({
   issuer: formValue(req, 'issuer'),
   clientId: formValue(req, 'clientId'),
   emailDomains: formValue(req, 'emailDomains'),
   trustEmail: formValue(req, 'trustEmail') === 'yes',
-  requireSso: formValue(req, 'requireSso') === 'yes',
 });
 const domainList = (v: string) => v.split(/[\s,;]+/).filter(Boolean);
 
@@ -55,7 +53,7 @@ async function editPage(kit: ConsoleKit, req: Request, res: Response, id: string
   const answer = await kit.api(req).get(`/sso-connections/${id}`);
   if (!answer.ok) return refused(kit, req, res, answer);
   const s = answer.body;
-  const f = form ?? { values: { issuer: s.issuer, clientId: s.clientId, emailDomains: s.emailDomains.join(', '), trustEmail: s.trustEmail, requireSso: s.requireSso }, errors: {} };
+  const f = form ?? { values: { issuer: s.issuer, clientId: s.clientId, emailDomains: s.emailDomains.join(', '), trustEmail: s.trustEmail }, errors: {} };
   kit.render(req, res, 'console/sso/edit', { title: kit.ctx(res).t('sso:edit.title', { issuer: s.issuer }), connection: s, form: f }, status);
 }
 
@@ -77,7 +75,8 @@ export const ssoPage: ConsolePage = {
           clientSecret: formValue(req, 'clientSecret'),
           emailDomains: domainList(v.emailDomains),
           trustEmail: v.trustEmail,
-          requireSso: v.requireSso,
+          // Never on creation: requiring SSO takes passwords away, so it goes through the confirmed switch.
+          requireSso: false,
         });
         if (!answer.ok) {
           if (![400, 409].includes(answer.status)) return refused(kit, req, res, answer);

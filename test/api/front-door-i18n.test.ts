@@ -220,6 +220,22 @@ describe('kept out: why, and whom to contact, in their language', () => {
     expect(plain.text).not.toContain('id="kept"');
   });
 
+  it("the console, too: a sub-account admin whose sub-account is switched off is told why on the console's next page", async () => {
+    const p = await provision(t, { preferredLanguage: 'fr' });
+    const sub = await scim(h, t).post('/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: `Filiale ${seq}`, members: [{ value: p.id }], 'urn:provisio:params:scim:schemas:extension:2.0:Group': { kind: 'subAccount', admins: [{ value: p.id }] } });
+    expect(sub.status).toBe(201);
+    await h.deps.later.idle();
+    const b = await activatedBrowser(h, p.email);
+    expect((await b.get('/console')).status).toBe(200);
+    await scim(h, t).patch(`/Groups/${sub.body.id}`, { schemas: [PATCH], Operations: [{ op: 'replace', path: 'urn:provisio:params:scim:schemas:extension:2.0:Group:active', value: false }] });
+    const page = await b.get('/console');
+    expect(page.status).toBe(403);
+    expect(lang(page).html).toBe('fr');
+    expect(page.text).toContain('La partie de Acme à laquelle appartient votre compte a été désactivée');
+    expect(page.text).toContain('contactez un administrateur de Acme');
+    expect((await b.me()).status).toBe(401);
+  });
+
   it('a signed-in person whose sub-account is switched off is told so at their next page, then signed out', async () => {
     const p = await provision(t, { preferredLanguage: 'fr' });
     await h.deps.later.idle();

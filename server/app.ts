@@ -150,6 +150,7 @@ export function createApp(deps: Deps): Express {
       logger: deps.logger,
       pages: deps.consolePages,
       landing: (req) => fd.signIn.landing(req),
+      keptOut: (req, res, kept) => fd.pages.keptOut(req, res, kept),
       rememberAccount: (tenantId, userId, accountId) => deps.accounts.people.rememberAccount(tenantId, userId, accountId),
     }),
   );

@@ -8,7 +8,7 @@ import { requestLogger } from './logger';
 import { createOperatorRouter } from './operator/operator-router';
 import { notFound } from './errors';
 import helmet from 'helmet';
-import { createFrontDoorRouter, meRouter } from './front-door/router';
+import { createFrontDoorRouter, FRONT_DOOR_PATHS, meRouter } from './front-door/router';
 import { oidcRoutes } from './front-door/oidc-routes';
 import { ping } from './store/db';
 import { identityRoutes } from './front-door/identity-routes';
@@ -17,6 +17,9 @@ import { createMetricsRouter } from './operator/metrics-router';
 import path from 'node:path';
 import { createConsoleRouter } from './console/console-router';
 import { languageRoutes } from './web/language-routes';
+
+/** Answers whose pages load our own scripts from /assets: the console and the front door. */
+const ownScripts = (path: string) => path === '/console' || path.startsWith('/console/') || FRONT_DOOR_PATHS.test(path);
 
 export function createApp(deps: Deps): Express {
   const app = express();
@@ -37,10 +40,11 @@ export function createApp(deps: Deps): Express {
     helmet({
       contentSecurityPolicy: {
         useDefaults: true,
-        // The console may load its own small scripts (issue 11: progressive enhancement, never
-        // inline); every other page runs none.
+        // The console and the front door's pages may load their own small scripts (issue 11:
+        // progressive enhancement, never inline — the front door's fills in the suggested
+        // password, public/front-door.js); every other answer runs none.
         directives: {
-          'script-src': [(req) => ((req as express.Request).originalUrl?.startsWith('/console') ? "'self'" : "'none'")],
+          'script-src': [(req) => (ownScripts((req as express.Request).path ?? '') ? "'self'" : "'none'")],
           'form-action': null,
           'upgrade-insecure-requests': https ? [] : null,
         },
@@ -146,6 +150,7 @@ export function createApp(deps: Deps): Express {
       logger: deps.logger,
       pages: deps.consolePages,
       landing: (req) => fd.signIn.landing(req),
+      keptOut: (req, res, kept) => fd.pages.keptOut(req, res, kept),
       rememberAccount: (tenantId, userId, accountId) => deps.accounts.people.rememberAccount(tenantId, userId, accountId),
     }),
   );
@@ -162,19 +167,19 @@ export function createApp(deps: Deps): Express {
       stack: fd.stack,
       later: deps.later,
       logger: deps.logger,
-      privacyPolicyUrl: deps.config.privacyPolicyUrl,
-      privacyPolicyVersion: deps.config.privacyPolicyVersion,
+      pages: fd.pages,
+      ownPrivacyUrl: `${deps.config.publicUrl.replace(/\/+$/, '')}/privacy`,
       ssoForEmail: async (email) => (await deps.sso.forEmail(email))?.connectionId,
       metrics,
       // OIDC sign-in, and the person's own links to their IdP account (issue 9 point 5).
       extraRoutes: [
-        oidcRoutes({ sso: deps.sso, flows: deps.ssoFlows, secure: https, signIn: fd.signIn, links: deps.ssoLinks, logger: deps.logger, clock: deps.clock, metrics }),
+        oidcRoutes({ sso: deps.sso, flows: deps.ssoFlows, secure: https, signIn: fd.signIn, pages: fd.pages, links: deps.ssoLinks, logger: deps.logger, clock: deps.clock, metrics }),
         identityRoutes({
           sso: deps.sso,
           flows: deps.ssoFlows,
           secure: https,
           links: deps.ssoLinks,
-          stack: fd.stack,
+          pages: fd.pages,
           mayEnter: (tenantId, userId) => deps.accounts.people.mayEnter(tenantId, userId),
           isAdmin: async (tenantId, userId) => (await deps.accounts.people.accounts(tenantId, userId)).some((a) => a.admin),
           logger: deps.logger,

@@ -59,6 +59,7 @@ import { DeviceCookies } from './front-door/device-cookie';
 import { DbSessionStore } from './front-door/session-store';
 import { sessionStack, SessionStack } from './front-door/sessions';
 import { SignInService } from './front-door/sign-in';
+import { FrontPages } from './front-door/front-pages';
 import { accessRoutes } from './admin/access';
 import { userRoutes } from './admin/users';
 import { changesWhoIsEmpowered } from './resources/authority';
@@ -106,7 +107,7 @@ export interface Deps {
   /** The account half (accounts/, docs/architecture.md): reading people, self-service, admin access. */
   accounts: { people: People; self: SelfService; admin: AdminAccess; passwords: PasswordPolicy; assignments: Assignments };
   /** Sign-in pages and sessions (front-door/, docs/sign-in.md). */
-  frontDoor: { signIn: SignInService; sessions: DbSessionStore; stack: SessionStack; limiter: SignInLimiter; devices: DeviceCookies };
+  frontDoor: { pages: FrontPages; signIn: SignInService; sessions: DbSessionStore; stack: SessionStack; limiter: SignInLimiter; devices: DeviceCookies };
   /** Work done after a request was answered (forgot-password's lookup and email, http/after-response.ts). */
   later: AfterResponse;
   /** OAuth for SCIM (oauth/): the signing keys, SCIM clients, the external issuers, the token endpoint's limit. */
@@ -203,7 +204,13 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
     clock,
     logger,
   });
-  const signIn = new SignInService({ people, clock, logger, csrfToken: stack.csrfToken });
+  // Pages (issue 11): templates and message files read once at start from the project's views/
+  // and locales/ directories.
+  const root = projectRoot();
+  const i18n = loadTranslations(path.join(root, 'locales'));
+  const web = { root, i18n, views: new Views({ dir: path.join(root, 'views'), i18n, cache: true }) };
+  const frontPages = new FrontPages({ views: web.views, i18n, csrfToken: stack.csrfToken, privacyPolicyUrl: config.privacyPolicyUrl, privacyPolicyVersion: config.privacyPolicyVersion });
+  const signIn = new SignInService({ people, clock, logger, pages: frontPages });
   const service = new ResourceService({ knex: db.knex, members, audit, clock, cursorTimeoutSeconds: CURSOR_TIMEOUT_SECONDS });
   const tokens = new TokensRepo();
   // OAuth for SCIM (issue 13): our signing keys, SCIM clients' access tokens, and the external
@@ -256,11 +263,6 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
       entitlements: { supported: true, multipleEntitlementsSupported: true, primarySupported: false, typeSupported: true, types: [SERVICE_TYPE] },
     },
   };
-  // Pages (issue 11): templates and message files read once at start from the project's views/
-  // and locales/ directories.
-  const root = projectRoot();
-  const i18n = loadTranslations(path.join(root, 'locales'));
-  const web = { root, i18n, views: new Views({ dir: path.join(root, 'views'), i18n, cache: true }) };
   const consoleAdmin = new AdminClient();
 
   return {
@@ -308,6 +310,7 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
     mail,
     accounts,
     frontDoor: {
+      pages: frontPages,
       signIn,
       sessions,
       stack,

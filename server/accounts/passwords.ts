@@ -25,22 +25,29 @@ export class PasswordPolicy {
   }
 
   /**
-   * Why a password is refused, or undefined when it is acceptable (NIST SP 800-63B §5.1.1.2:
+   * Why a password is refused, as a stable code the pages translate (front-door: locales/<lang>/front.json
+   * `problems.<code>`, issue 11), or undefined when it is acceptable (NIST SP 800-63B §5.1.1.2:
    * a minimum length, no composition rules, refuse values from breach lists and context-specific
    * words such as the account's own email). test/unit/passwords.test.ts
    */
-  problem(password: string, email?: string): string | undefined {
-    if (password.length < MIN_LENGTH) return `Use at least ${MIN_LENGTH} characters.`;
-    if (password.length > MAX_LENGTH) return `Use at most ${MAX_LENGTH} characters.`;
+  problemCode(password: string, email?: string): PasswordProblem | undefined {
+    if (password.length < MIN_LENGTH) return { code: 'passwordTooShort', params: { min: MIN_LENGTH } };
+    if (password.length > MAX_LENGTH) return { code: 'passwordTooLong', params: { max: MAX_LENGTH } };
     const lower = password.toLowerCase();
-    if (this.common.has(lower)) return 'This password is too common: it appears in lists of leaked passwords.';
-    if (/^(.)\1+$/.test(password)) return 'Do not repeat a single character.';
+    if (this.common.has(lower)) return { code: 'passwordCommon' };
+    if (/^(.)\1+$/.test(password)) return { code: 'passwordRepeated' };
     if (email) {
       const e = email.toLowerCase();
       const local = e.split('@')[0];
-      if (lower.includes(e) || (local.length >= 4 && lower.includes(local))) return 'Do not use your email address in your password.';
+      if (lower.includes(e) || (local.length >= 4 && lower.includes(local))) return { code: 'passwordHasEmail' };
     }
     return undefined;
+  }
+
+  /** The same in English: the admin API's and SCIM's words (errors there stay English). */
+  problem(password: string, email?: string): string | undefined {
+    const p = this.problemCode(password, email);
+    return p && englishProblem(p);
   }
 
   /** A passphrase of six diceware words and a number (≈ 84 bits), offered on every password form. */
@@ -54,6 +61,25 @@ export class PasswordPolicy {
     const alphabet = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789';
     return Array.from({ length: 20 }, () => alphabet[randomInt(alphabet.length)]).join('');
   }
+}
+
+/** A refused password or self-service step: a code pages translate, and its values. */
+export interface PasswordProblem {
+  code: string;
+  params?: Record<string, string | number>;
+}
+
+const ENGLISH: Record<string, (p: Record<string, string | number>) => string> = {
+  passwordTooShort: (p) => `Use at least ${p.min} characters.`,
+  passwordTooLong: (p) => `Use at most ${p.max} characters.`,
+  passwordCommon: () => 'This password is too common: it appears in lists of leaked passwords.',
+  passwordRepeated: () => 'Do not repeat a single character.',
+  passwordHasEmail: () => 'Do not use your email address in your password.',
+};
+
+/** A password problem's English words (the admin API, SCIM, the log). */
+export function englishProblem(p: PasswordProblem): string {
+  return ENGLISH[p.code]?.(p.params ?? {}) ?? p.code;
 }
 
 export function hashPassword(password: string): Promise<string> {

@@ -75,11 +75,26 @@ export class People {
   }
 
   /**
+   * Why a signed-in person may no longer enter (mayEnter said no): their account was deactivated,
+   * the sub-account they belong to was switched off, or it is gone. The front door tells them so
+   * in their language rather than sending them silently back to /login (issue 11).
+   */
+  async keptOut(tenantId: string, userId: string): Promise<KeptOut | undefined> {
+    return inTenant(this.deps.knex, tenantId, async (trx) => {
+      const p = await this.read(trx, tenantId, userId);
+      if (!p) return { reason: 'gone' };
+      if (!p.active) return { reason: 'inactive', person: p };
+      if (await tenancy.blockedBySubAccounts(trx, tenantId, userId)) return { reason: 'subAccountOff', person: p };
+      return undefined;
+    });
+  }
+
+  /**
    * Local sign-in: the person if the password is right and the account may sign in with it.
    * Always spends one Argon2 verification, so a missing account answers as slowly as a wrong
    * password. The reason is for the log only; the page says the same thing in every case.
    */
-  async checkPassword(email: string, password: string): Promise<{ ok: true; user: Person } | { ok: false; reason: string }> {
+  async checkPassword(email: string, password: string): Promise<{ ok: true; user: Person } | { ok: false; reason: string; kept?: KeptOut }> {
     const found = await this.findByEmail(email);
     const p = found ? await this.user(found.tenantId, found.userId) : undefined;
     const stored = p?.passwordHash;
@@ -88,12 +103,14 @@ export class People {
     if (!stored) return { ok: false, reason: 'no password set' };
     if (!good) return { ok: false, reason: 'wrong password' };
     if (p.activationState !== 'active') return { ok: false, reason: 'pending activation' };
-    if (await this.passwordBarred(p)) return { ok: false, reason: 'SSO is required for this email domain' };
+    // From here on the password was right: the page may say why this person is kept out (issue
+    // 11), since whoever reads it proved they know the password (test/api/front-door.test.ts).
+    if (await this.passwordBarred(p)) return { ok: false, reason: 'SSO is required for this email domain', kept: { reason: 'ssoRequired', person: p } };
     // A userName changed to a new address signs in with a password only once that address is
     // proven (verify-email link); until then the old proof does not carry over. test/api/front-door.test.ts
     if (p.verifiedEmail !== p.email) return { ok: false, reason: 'email not verified' };
     const may = await this.mayEnter(p.tenantId, p.userId);
-    if (!may) return { ok: false, reason: p.active ? 'blocked by deactivated sub-accounts' : 'inactive' };
+    if (!may) return { ok: false, reason: p.active ? 'blocked by deactivated sub-accounts' : 'inactive', kept: { reason: p.active ? 'subAccountOff' : 'inactive', person: p } };
     return { ok: true, user: may };
   }
 
@@ -152,4 +169,10 @@ export class People {
   async services(tenantId: string, userId: string): Promise<string[]> {
     return inTenant(this.deps.knex, tenantId, (trx) => serviceNamesOf(trx, tenantId, userId));
   }
+}
+
+/** Why a person who proved who they are may not enter, and who they are (for their language and tenant). */
+export interface KeptOut {
+  reason: 'inactive' | 'subAccountOff' | 'ssoRequired' | 'gone';
+  person?: Person;
 }

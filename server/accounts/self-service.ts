@@ -12,7 +12,7 @@ import { Db, inTenant, Tx } from '../store/scope';
 import { endSessions } from '../store/sessions-repo';
 import type { AccountMail } from './account-mail';
 import { LinkPurpose, LinkRow, peekLink, revokeLinks, useLink } from './links';
-import { hashPassword, PasswordPolicy, verifyPassword } from './passwords';
+import { englishProblem, hashPassword, PasswordPolicy, PasswordProblem, verifyPassword } from './passwords';
 import type { People } from './people';
 import { languageOf, noticeSubject, Person, SSO_REQUIRED_MESSAGE } from './person';
 
@@ -26,7 +26,29 @@ export interface SelfServiceDeps {
   logger: Logger;
 }
 
-export type LinkOutcome = { ok: true; user: Person } | { ok: false; message: string };
+/**
+ * Why a self-service step was refused: a stable code the pages translate (locales/<lang>/front.json
+ * `problems.<code>`, issue 11) with its values, and the English words for the log and tests.
+ */
+export type SelfProblem = PasswordProblem & { message: string };
+
+const ENGLISH: Record<string, string> = {
+  activationLinkDead: 'This activation link is no longer valid. Ask your administrator for a new one.',
+  resetLinkDead: 'This reset link is no longer valid. Ask for a new one.',
+  privacyRequired: 'Please accept the privacy policy to continue.',
+  ssoRequired: SSO_REQUIRED_MESSAGE,
+  accountGone: 'Your account no longer exists.',
+  currentWrong: 'Your current password is not right.',
+  passwordUnchanged: 'Choose a password different from the current one.',
+};
+
+/** A self-service problem from its code (or a password policy problem), with its English words. */
+export function selfProblem(p: PasswordProblem | string): SelfProblem {
+  const problem = typeof p === 'string' ? { code: p } : p;
+  return { ...problem, message: ENGLISH[problem.code] ?? englishProblem(problem) };
+}
+
+export type LinkOutcome = { ok: true; user: Person } | ({ ok: false } & SelfProblem);
 
 export class SelfService {
   constructor(private readonly deps: SelfServiceDeps) {}
@@ -75,22 +97,22 @@ export class SelfService {
     token: string,
     purpose: 'activation' | 'reset',
     password: string,
-    dead: string,
+    dead: 'activationLinkDead' | 'resetLinkDead',
     apply: (trx: Tx, link: LinkRow, seen: Person, hash: string, now: Date) => Promise<void>,
-    precheck?: () => string | undefined,
+    precheck?: () => PasswordProblem | undefined,
   ): Promise<LinkOutcome> {
     const seen = await this.peek(token, purpose);
-    if (!seen) return { ok: false, message: dead };
-    const refused = precheck?.() ?? this.deps.passwords.problem(password, seen.user.email);
-    if (refused) return { ok: false, message: refused };
+    if (!seen) return { ok: false, ...selfProblem(dead) };
+    const refused = precheck?.() ?? this.deps.passwords.problemCode(password, seen.user.email);
+    if (refused) return { ok: false, ...selfProblem(refused) };
     const hash = await hashPassword(password);
     const now = this.deps.clock();
     const { tenantId } = seen.link;
     return inTenant(this.knex, tenantId, async (trx) => {
       // Checked again in the transaction that uses the link: the person may have moved since the page.
-      if (!(await this.live(trx, seen.link))) return { ok: false as const, message: dead };
+      if (!(await this.live(trx, seen.link))) return { ok: false as const, ...selfProblem(dead) };
       const link = await useLink(trx, tenantId, token, purpose, now);
-      if (!link) return { ok: false as const, message: dead };
+      if (!link) return { ok: false as const, ...selfProblem(dead) };
       await apply(trx, link, seen.user, hash, now);
       return { ok: true as const, user: (await this.deps.people.read(trx, tenantId, link.userId))! };
     });
@@ -103,12 +125,12 @@ export class SelfService {
   async activate(token: string, password: string, acceptedPrivacy: boolean): Promise<LinkOutcome> {
     // Someone whose organisation signs them in activates through it, never with a password.
     const seen = await this.peek(token, 'activation');
-    if (seen && (await this.deps.people.passwordBarred(seen.user))) return { ok: false, message: SSO_REQUIRED_MESSAGE };
+    if (seen && (await this.deps.people.passwordBarred(seen.user))) return { ok: false, ...selfProblem('ssoRequired') };
     return this.withPasswordLink(
       token,
       'activation',
       password,
-      'This activation link is no longer valid. Ask your administrator for a new one.',
+      'activationLinkDead',
       async (trx, link, user, hash, now) => {
         const { tenantId, userId } = link;
         const version = user.policyVersion;
@@ -116,13 +138,13 @@ export class SelfService {
         await saveCredentials(trx, tenantId, userId, { password_hash: hash, must_change: false, verified_email: link.email, privacy_policy_version: version, password_changed_at: now }, now);
         await this.record(trx, link, 'user.activate', now, { privacyPolicyVersion: version });
       },
-      () => (acceptedPrivacy ? undefined : 'Please accept the privacy policy to continue.'),
+      () => (acceptedPrivacy ? undefined : { code: 'privacyRequired' }),
     );
   }
 
   /** Self-service reset (POST of the reset page): the link proves the address too; every session of the person ends. */
   completeReset(token: string, password: string): Promise<LinkOutcome> {
-    return this.withPasswordLink(token, 'reset', password, 'This reset link is no longer valid. Ask for a new one.', async (trx, link, user, hash, now) => {
+    return this.withPasswordLink(token, 'reset', password, 'resetLinkDead', async (trx, link, user, hash, now) => {
       await saveCredentials(trx, link.tenantId, link.userId, { password_hash: hash, must_change: false, verified_email: link.email, password_changed_at: now }, now);
       await endSessions(trx, link.tenantId, [link.userId]);
       await this.deps.mail.notice(trx, noticeSubject(user), { template: 'password-changed' }, now);
@@ -174,15 +196,15 @@ export class SelfService {
   }
 
   /** A signed-in person changes their password; every other session of theirs ends. */
-  async changePassword(tenantId: string, userId: string, current: string | undefined, next: string, keepSid: string): Promise<string | undefined> {
+  async changePassword(tenantId: string, userId: string, current: string | undefined, next: string, keepSid: string): Promise<SelfProblem | undefined> {
     const p = await this.deps.people.user(tenantId, userId);
-    if (!p) return 'Your account no longer exists.';
-    if (await this.deps.people.passwordBarred(p)) return SSO_REQUIRED_MESSAGE;
+    if (!p) return selfProblem('accountGone');
+    if (await this.deps.people.passwordBarred(p)) return selfProblem('ssoRequired');
     // Forced changes (temporary password) were just proven by signing in; others re-prove it.
-    if (!p.mustChangePassword && !(await verifyPassword(p.passwordHash, current ?? ''))) return 'Your current password is not right.';
-    const problem = this.deps.passwords.problem(next, p.email);
-    if (problem) return problem;
-    if (await verifyPassword(p.passwordHash, next)) return 'Choose a password different from the current one.';
+    if (!p.mustChangePassword && !(await verifyPassword(p.passwordHash, current ?? ''))) return selfProblem('currentWrong');
+    const problem = this.deps.passwords.problemCode(next, p.email);
+    if (problem) return selfProblem(problem);
+    if (await verifyPassword(p.passwordHash, next)) return selfProblem('passwordUnchanged');
     const hash = await hashPassword(next);
     const now = this.deps.clock();
     await inTenant(this.knex, tenantId, async (trx) => {

@@ -14,8 +14,21 @@ import { AdminRequest, handle, tenantWideOnly } from './admin-router';
 import { ACTIVATION_MODES, ActivationMode } from '../accounts/person';
 import { requireAddress } from '../scim/email-address';
 
-const SETTINGS = ['groupKindRules', 'activationMode', 'credentialsEmail', 'language', 'privacyPolicyVersion', 'passwordSync'];
+const SETTINGS = ['groupKindRules', 'activationMode', 'credentialsEmail', 'language', 'privacyPolicyVersion', 'privacyPolicyUrl', 'privacyPolicyText', 'passwordSync'];
+/** A tenant's own privacy policy text, shown as plain text on the front door's pages. */
+export const PRIVACY_TEXT_MAX = 20_000;
 const LANGUAGES = ['en', 'fr'];
+
+/** An absolute http(s) URL without credentials: a link people follow from our pages. */
+function isWebUrl(v: unknown): v is string {
+  if (typeof v !== 'string' || v.trim() === '' || v.length > 2000) return false;
+  try {
+    const u = new URL(v.trim());
+    return (u.protocol === 'https:' || u.protocol === 'http:') && !u.username && !u.password;
+  } catch {
+    return false;
+  }
+}
 
 /** The settings as the API shows them, with their defaults. */
 function view(s: Record<string, unknown>) {
@@ -30,6 +43,10 @@ function view(s: Record<string, unknown>) {
     // The privacy policy version people of this tenant accept; null: the server's
     // (PRIVACY_POLICY_VERSION). Raising it asks everyone to accept again at their next sign-in.
     privacyPolicyVersion: s.privacyPolicyVersion ?? null,
+    // The tenant's own policy (issue 11): a link to it, or its text shown on /privacy, on the
+    // activation page and on the privacy acceptance page; null: the operator's (PRIVACY_POLICY_URL).
+    privacyPolicyUrl: s.privacyPolicyUrl ?? null,
+    privacyPolicyText: s.privacyPolicyText ?? null,
     // Whether a password an IdP pushes over SCIM (Okta's password sync) becomes the person's
     // (accounts/write-hooks.ts); off: `password` is ignored, as RFC 7643 lets a server do.
     passwordSync: s.passwordSync === true,
@@ -72,6 +89,16 @@ export function settingsRoutes(deps: { knex: Knex; audit: AuditRepo; clock: () =
           const v = body.privacyPolicyVersion;
           if (v !== null && (typeof v !== 'string' || v.trim() === '' || v.length > 50)) throw invalidValue('privacyPolicyVersion must be a non-empty string of at most 50 characters, or null');
           patch.privacyPolicyVersion = typeof v === 'string' ? v.trim() : null;
+        }
+        if ('privacyPolicyUrl' in body) {
+          const v = body.privacyPolicyUrl;
+          if (v !== null && !isWebUrl(v)) throw invalidValue('privacyPolicyUrl must be an absolute http or https URL of at most 2000 characters, or null');
+          patch.privacyPolicyUrl = typeof v === 'string' ? v.trim() : null;
+        }
+        if ('privacyPolicyText' in body) {
+          const v = body.privacyPolicyText;
+          if (v !== null && (typeof v !== 'string' || v.trim() === '' || v.length > PRIVACY_TEXT_MAX)) throw invalidValue(`privacyPolicyText must be a non-empty string of at most ${PRIVACY_TEXT_MAX} characters, or null`);
+          patch.privacyPolicyText = typeof v === 'string' ? v.trim() : null;
         }
         if ('passwordSync' in body) {
           if (typeof body.passwordSync !== 'boolean') throw invalidValue('passwordSync must be true or false');

@@ -5,7 +5,7 @@
 // page. The pages themselves are modules (pages/index.ts).
 import express, { NextFunction, Request, Response, Router } from 'express';
 import type { Logger } from 'pino';
-import type { Account, People } from '../accounts/people';
+import type { Account, KeptOut, People } from '../accounts/people';
 import { statedLanguage } from '../accounts/person';
 import { handle } from '../http/handle';
 import type { SessionStack } from '../front-door/sessions';
@@ -26,6 +26,11 @@ export interface ConsoleDeps {
   pages: ConsolePage[];
   /** Where a signed-in person goes when the console is not for them (front-door/sign-in.ts landing). */
   landing(req: Request): Promise<string>;
+  /**
+   * The front door's page saying why someone is kept out and whom to contact, in their language
+   * (front-door/front-pages.ts keptOut, issue 11); without it, a redirect to /login?kept=1.
+   */
+  keptOut?(req: Request, res: Response, kept: KeptOut | undefined): void;
   /** Remembers the account a person last worked in, where they land at their next sign-in. */
   rememberAccount(tenantId: string, userId: string, accountId: string | undefined): Promise<void>;
 }
@@ -99,7 +104,9 @@ export function createConsoleRouter(d: ConsoleDeps): Router {
       if (req.session.mustChangePassword || req.session.mustAcceptPrivacy) return res.redirect(303, await d.landing(req));
       const person = await d.people.mayEnter(u.tenantId, u.userId);
       if (!person) {
+        const kept = d.keptOut && (await d.people.keptOut(u.tenantId, u.userId));
         await destroySession(req);
+        if (d.keptOut) return d.keptOut(req, res, kept);
         return res.redirect(303, '/login?kept=1');
       }
       const accounts = await d.people.accounts(u.tenantId, u.userId);

@@ -42,6 +42,6 @@ export interface SignIn {
   findEligible(tenantId: string, email: string): Promise<EligibleUser | undefined>;
   /** Starts a fresh session (new id) for this person and answers with the redirect onward. */
   complete(req: Request, res: Response, who: { tenantId: string; userId: string; method: SignInMethod; verifiedEmail?: string }): Promise<void>;
-  /** Answers the sign-in page again with a message that never tells whether an email exists. */
-  fail(req: Request, res: Response, message: string, status?: number): void;
+  /** Answers the sign-in page again with a message (front.json `login.<code>`) that never tells whether an email exists. */
+  fail(req: Request, res: Response, code: 'oidcFailed' | 'cannotSignIn', status?: number): void;
 }

@@ -20,12 +20,11 @@ import { IssuerError } from '../sso/oidc';
 import { inTenant } from '../store/scope';
 import type { Person } from '../accounts/person';
 import { OidcFlowDeps, startFlow } from './oidc-routes';
-import * as pages from './pages';
-import type { SessionStack } from './sessions';
+import type { FrontPages } from './front-pages';
 
 export interface IdentityRoutesDeps extends OidcFlowDeps {
   links: IdentityLinks;
-  stack: Pick<SessionStack, 'csrfToken'>;
+  pages: FrontPages;
   /** The person if they may be signed in now (accounts/people.ts mayEnter). */
   mayEnter(tenantId: string, userId: string): Promise<Pick<Person, 'email' | 'primaryAdmin'> | undefined>;
   /** Whether the person administers an account (the console link in the navigation). */
@@ -33,10 +32,18 @@ export interface IdentityRoutesDeps extends OidcFlowDeps {
   logger: Logger;
 }
 
-const MESSAGES: Record<string, string> = {
-  linked: 'Your identity provider account is linked: you can sign in with your organisation now.',
-  unlinked: 'Unlinked.',
-};
+/** The notices a redirect back to the page names (?linked=1, ?unlinked=1): front.json `identities.<key>`. */
+const NOTICES = ['linked', 'unlinked'];
+
+/** One SSO connection as the person's sign-in settings show it. */
+export interface IdentityView {
+  connectionId: string;
+  issuer: string;
+  /** 'self': linked by the person; 'first-sign-in': linked automatically; undefined: not linked. */
+  linkedBy?: 'self' | 'first-sign-in';
+  /** The person's email domain is one of the connection's: linking is possible. */
+  canLink: boolean;
+}
 
 export function identityRoutes(d: IdentityRoutesDeps): (router: Router) => void {
   const { sso, links } = d;
@@ -49,25 +56,26 @@ export function identityRoutes(d: IdentityRoutesDeps): (router: Router) => void 
     d.mayEnter(u.tenantId, u.userId).then((f) => {
       if (!f) return res.redirect(303, '/login');
       res.locals.person = f;
+      res.locals.reader = f;
       next();
     }, next);
   };
 
   /** The tenant's connection for the person's domain, and every connection they are linked at. */
-  const view = async (tenantId: string, userId: string, email: string | undefined): Promise<pages.IdentityView[]> => {
+  const view = async (tenantId: string, userId: string, email: string | undefined): Promise<IdentityView[]> => {
     const domain = email ? email.slice(email.lastIndexOf('@') + 1) : undefined;
     const [own, linked] = await Promise.all([
       domain ? inTenant(sso.knex, tenantId, (trx) => sso.repo.connectionForDomain(trx, tenantId, domain)) : Promise.resolve(undefined),
       links.list(tenantId, userId),
     ]);
-    const out: pages.IdentityView[] = [];
+    const out: IdentityView[] = [];
     if (own) out.push({ connectionId: own.id, issuer: own.issuer, linkedBy: linked?.find((l) => l.connection_id === own.id)?.linked_by, canLink: true });
     for (const l of linked ?? []) if (l.connection_id !== own?.id) out.push({ connectionId: l.connection_id, issuer: l.issuer, linkedBy: l.linked_by, canLink: false });
     return out;
   };
 
-  const notFound = (res: Response) =>
-    void res.status(404).type('html').send(pages.messagePage('Organisation sign-in', 'There is no such identity provider for your account.', { href: '/account/identities', text: 'Back' }));
+  const notFound = (req: Request, res: Response) =>
+    d.pages.message(req, res, { title: 'identities.navTitle', text: 'identities.notFound', link: { href: '/account/identities', text: 'links.back' } }, { status: 404, back: '/account/identities' });
 
   return (router) => {
     router.get(
@@ -76,16 +84,13 @@ export function identityRoutes(d: IdentityRoutesDeps): (router: Router) => void 
       handle(async (req, res) => {
         const u = req.session.user!;
         const person = res.locals.person as Pick<Person, 'email' | 'primaryAdmin'>;
-        const message = Object.keys(MESSAGES).find((k) => req.query[k] === '1');
-        res.type('html').send(
-          pages.identitiesPage({
-            csrf: d.stack.csrfToken(req, res),
-            admin: await d.isAdmin(u.tenantId, u.userId),
-            primaryAdmin: person.primaryAdmin,
-            identities: await view(u.tenantId, u.userId, person.email),
-            message: message ? MESSAGES[message] : undefined,
-          }),
-        );
+        const notice = NOTICES.find((k) => req.query[k] === '1');
+        d.pages.render(req, res, 'identities', {
+          admin: await d.isAdmin(u.tenantId, u.userId),
+          primaryAdmin: person.primaryAdmin,
+          identities: await view(u.tenantId, u.userId, person.email),
+          notice: notice ? d.pages.t(req, res)(`front:identities.${notice}`) : undefined,
+        });
       }),
     );
 
@@ -97,12 +102,12 @@ export function identityRoutes(d: IdentityRoutesDeps): (router: Router) => void 
         const person = res.locals.person as Pick<Person, 'email' | 'primaryAdmin'>;
         const conn = await sso.find(String(req.params.connectionId)).catch(() => undefined);
         const domain = person.email?.slice(person.email.lastIndexOf('@') + 1);
-        if (!conn || conn.tenantId !== u.tenantId || !domain || !conn.emailDomains.includes(domain)) return notFound(res);
+        if (!conn || conn.tenantId !== u.tenantId || !domain || !conn.emailDomains.includes(domain)) return notFound(req, res);
         try {
           await startFlow(d, res, conn, { mode: 'link', tenantId: u.tenantId, userId: u.userId }, person.email);
         } catch (err) {
           d.logger.warn({ connectionId: conn.id, tenantId: conn.tenantId, reason: err instanceof IssuerError ? err.message : String(err) }, 'oidc link could not start');
-          res.status(502).type('html').send(pages.messagePage('Organisation sign-in', "Your organisation's identity provider cannot be reached just now. Try again later.", { href: '/account/identities', text: 'Back' }));
+          d.pages.message(req, res, { title: 'identities.navTitle', text: 'identities.unreachable', link: { href: '/account/identities', text: 'links.back' } }, { status: 502, back: '/account/identities' });
         }
       }),
     );
@@ -113,7 +118,7 @@ export function identityRoutes(d: IdentityRoutesDeps): (router: Router) => void 
       handle(async (req, res) => {
         const u = req.session.user!;
         const outcome = await links.unlink(u.tenantId, u.userId, String(req.params.connectionId), { type: 'user', id: u.userId, admin: false });
-        if (outcome !== 'unlinked') return notFound(res);
+        if (outcome !== 'unlinked') return notFound(req, res);
         res.redirect(303, '/account/identities?unlinked=1');
       }),
     );

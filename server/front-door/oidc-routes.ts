@@ -28,8 +28,9 @@ import { describe, IssuerError, OidcConnections, OidcIdentity, SsoConnection } f
 import { linkHonoured } from '../sso/policy';
 import { inTenant } from '../store/scope';
 import type { SignIn } from './contracts';
-import { messagePage } from './pages';
+import type { FrontPages } from './front-pages';
 
+/** The English words of every refused OIDC sign-in (locales/<lang>/front.json `login.oidcFailed`). */
 export const OIDC_FAILURE_MESSAGE = "We could not sign you in with your organisation's identity provider.";
 
 export interface OidcFlowDeps {
@@ -42,6 +43,8 @@ export interface OidcFlowDeps {
 
 export interface OidcRoutesDeps extends OidcFlowDeps {
   signIn: SignIn;
+  /** The pages of a link's end (front-door/front-pages.ts); without them, those answers are plain text. */
+  pages?: FrontPages;
   links: IdentityLinks;
   logger: Logger;
   clock?: () => Date;
@@ -94,7 +97,7 @@ export function oidcRoutes(deps: OidcRoutesDeps): (router: Router) => void {
   const refuse = (req: Request, res: Response, r: Refusal, context: Record<string, unknown>) => {
     logger[r.level]({ ...context, reason: r.reason }, 'oidc sign-in refused');
     deps.metrics?.signInFailed('oidc');
-    signIn.fail(req, res, OIDC_FAILURE_MESSAGE, r.status);
+    signIn.fail(req, res, 'oidcFailed', r.status);
   };
 
   const connectionOf = async (req: Request, res: Response): Promise<SsoConnection> => {
@@ -172,11 +175,13 @@ export function oidcRoutes(deps: OidcRoutesDeps): (router: Router) => void {
    */
   const finishLink = async (req: Request, res: Response, conn: SsoConnection, flow: FlowState, identity: OidcIdentity) => {
     const u = req.session?.user;
-    const page = (status: number, text: string) =>
-      void res.status(status).type('html').send(messagePage('Link your sign-in', text, { href: '/account/identities', text: 'Back to your sign-in settings' }));
+    const page = (status: number, text: 'signInFirst' | 'notVouched' | 'otherEmail' | 'subjectTaken' | 'otherSubject') => {
+      if (!deps.pages) return void res.status(status).type('text').send(text);
+      deps.pages.message(req, res, { title: 'identities.linkTitle', text: `identities.${text}`, link: { href: '/account/identities', text: 'identities.backToSettings' } }, { status, back: '/account/identities' });
+    };
     if (!u || u.tenantId !== flow.tenantId || u.userId !== flow.userId || conn.tenantId !== u.tenantId) {
       logger.info({ connectionId: conn.id, tenantId: conn.tenantId }, 'oidc link refused: not signed in as the person who started it');
-      return page(403, 'Sign in to your account first, then link your sign-in again.');
+      return page(403, 'signInFirst');
     }
     let email: string;
     try {
@@ -184,16 +189,16 @@ export function oidcRoutes(deps: OidcRoutesDeps): (router: Router) => void {
     } catch (err) {
       if (!(err instanceof Refusal)) throw err;
       logger.info({ connectionId: conn.id, tenantId: conn.tenantId, userId: u.userId, reason: err.reason }, 'oidc link refused');
-      return page(403, "Your organisation's identity provider did not vouch for an email address this connection accepts.");
+      return page(403, 'notVouched');
     }
     const person = await inTenant(sso.knex, u.tenantId, (trx) => sso.repo.userFacts(trx, u.tenantId, u.userId));
     if (!person || person.userName.trim().toLowerCase() !== email) {
       logger.info({ connectionId: conn.id, tenantId: conn.tenantId, userId: u.userId, reason: 'the IdP email is not the sign-in email' }, 'oidc link refused');
-      return page(403, 'The account you signed in with at your identity provider has another email address than your sign-in email here. Sign in there with your own account and try again.');
+      return page(403, 'otherEmail');
     }
     const outcome = await links.linkSelf(u.tenantId, conn.id, identity.subject, u.userId);
-    if (outcome === 'subject-taken') return page(409, 'This identity provider account is already linked to another person here.');
-    if (outcome === 'other-subject') return page(409, 'You are linked to another account at this identity provider. Unlink it first, then link again.');
+    if (outcome === 'subject-taken') return page(409, 'subjectTaken');
+    if (outcome === 'other-subject') return page(409, 'otherSubject');
     logger.info({ tenantId: u.tenantId, connectionId: conn.id, userId: u.userId, outcome }, 'oidc subject linked by the person');
     res.redirect(303, '/account/identities?linked=1');
   };

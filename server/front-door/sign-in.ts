@@ -7,7 +7,7 @@ import type { People } from '../accounts/people';
 import { needsPrivacy } from '../accounts/person';
 import type { Actor } from '../resources/actor';
 import type { EligibleUser, SignIn, SignInMethod } from './contracts';
-import { loginEmailPage } from './pages';
+import type { FrontPages } from './front-pages';
 import { regenerate, startSession } from './sessions';
 
 export class SignInService implements SignIn {
@@ -16,7 +16,7 @@ export class SignInService implements SignIn {
       people: People;
       clock: () => Date;
       logger: Logger;
-      csrfToken: (req: Request, res: Response) => string;
+      pages: FrontPages;
     },
   ) {}
 
@@ -29,10 +29,12 @@ export class SignInService implements SignIn {
 
   async complete(req: Request, res: Response, who: { tenantId: string; userId: string; method: SignInMethod; verifiedEmail?: string }): Promise<void> {
     const f = await this.deps.people.mayEnter(who.tenantId, who.userId);
-    if (!f) return this.fail(req, res, 'This account cannot sign in.', 403);
+    // Kept out (deactivated, sub-account off) after proving who they are (a password, a link,
+    // their IdP): the page says why, in their language (issue 11).
+    if (!f) return this.deps.pages.keptOut(req, res, await this.deps.people.keptOut(who.tenantId, who.userId));
     // Password sign-ins of pending people never reach here (People.checkPassword in
     // accounts/people.ts); a pending person arriving through their IdP finishes activation on the privacy page.
-    if (who.method === 'password' && f.activationState !== 'active') return this.fail(req, res, 'This account cannot sign in.', 403);
+    if (who.method === 'password' && f.activationState !== 'active') return this.fail(req, res, 'cannotSignIn', 403);
     await regenerate(req);
     // People start in the account they last worked in, if they still administer it (issue 11).
     const accountId = await this.deps.people.startingAccount(who.tenantId, who.userId);
@@ -47,8 +49,8 @@ export class SignInService implements SignIn {
     res.redirect(303, await this.landing(req));
   }
 
-  fail(req: Request, res: Response, message: string, status = 401): void {
-    res.status(status).type('html').send(loginEmailPage(this.deps.csrfToken(req, res), message));
+  fail(req: Request, res: Response, code: 'oidcFailed' | 'cannotSignIn', status = 401): void {
+    this.deps.pages.signInFailed(req, res, code, status);
   }
 
   /** Where a signed-in person goes next: what they still owe first, then console or account. */

@@ -273,7 +273,12 @@ describe('signing in with a password', () => {
 
   it('refuses a form without its CSRF token and sends security headers', async () => {
     const page = await h.http.get('/login');
-    expect(page.headers['content-security-policy']).toMatch(/script-src 'none'/);
+    // The front door's pages load only our own script files (public/front-door.js), never inline
+    // code; answers that are not pages run none.
+    const directives = String(page.headers['content-security-policy']).split(';');
+    expect(directives).toContain("script-src 'self'");
+    expect(directives).toContain("script-src-attr 'none'");
+    expect((await h.http.get('/healthz')).headers['content-security-policy']).toMatch(/script-src 'none'/);
     expect(page.headers['content-security-policy']).toMatch(/frame-ancestors 'self'/);
     expect(page.headers['x-content-type-options']).toBe('nosniff');
     expect(page.headers['referrer-policy']).toBe('no-referrer');
@@ -291,9 +296,17 @@ describe('signing in with a password', () => {
     expect(sub.status).toBe(201);
     const off = await scim(h, t).patch(`/Groups/${sub.body.id}`, { schemas: [PATCH], Operations: [{ op: 'replace', path: 'urn:provisio:params:scim:schemas:extension:2.0:Group:active', value: false }] });
     expect(off.status).toBe(204);
-    expect((await browser(h.app).signIn(p.email, GOOD)).status).toBe(401);
-    expect((await p.b.get('/account')).headers.location).toBe('/login');
+    // The right password: refused, saying why and whom to contact (issue 11).
+    const refused = await browser(h.app).signIn(p.email, GOOD);
+    expect(refused.status).toBe(401);
+    expect(refused.text).toContain('The part of Acme your account belongs to has been switched off');
+    expect(refused.text).toContain('contact an administrator of Acme');
+    // The open session ends at its next page, which says the same instead of a silent redirect.
+    const ended = await p.b.get('/account');
+    expect(ended.status).toBe(403);
+    expect(ended.text).toContain('The part of Acme your account belongs to has been switched off');
     expect((await p.b.me()).status).toBe(401);
+    expect((await p.b.get('/account')).headers.location).toBe('/login');
   });
 });
 

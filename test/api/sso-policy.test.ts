@@ -95,10 +95,11 @@ describe('requireSso (issue 9 point 8)', () => {
     expect(audit.body.entries[0].changes).toEqual({ set: { requireSso: true } });
   });
 
-  it('password sign-in is refused with the same words as a wrong password', async () => {
+  it('password sign-in is refused: with the right password it says why (issue 11), with a wrong one the generic words', async () => {
     const refused = await passwordSignIn('pat@policy.test');
     expect(refused.status).toBe(401);
-    expect(refused.text).toContain(GENERIC);
+    expect(refused.text).toMatch(/signs you in with its identity provider: you have no password here/);
+    expect(refused.text).not.toContain(GENERIC);
     const wrong = await passwordSignIn('pat@policy.test', 'not-the-password-at-all');
     expect(wrong.text).toContain(GENERIC);
     const reasons = h.logs.map((l) => JSON.parse(l)).filter((l) => l.msg === 'password sign-in refused').map((l) => l.reason);

@@ -79,8 +79,9 @@ function testSignIn(): SignIn {
       req.session.user = { tenantId: who.tenantId, userId: who.userId, method: who.method, signedInAt: Date.now() };
       res.status(200).json({ signedIn: who });
     },
-    fail(_req, res, message, status = 400) {
-      res.status(status).json({ error: message });
+    // The routes name the refusal by its code (front-door/contracts.ts); the page shows its words.
+    fail(_req, res, code, status = 400) {
+      res.status(status).json({ error: code === 'oidcFailed' ? OIDC_FAILURE_MESSAGE : code });
     },
   };
 }

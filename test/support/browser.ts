@@ -17,8 +17,10 @@ export function linkToken(text: string, path: string): string {
   return m[1];
 }
 
-export function browser(app: Express) {
+/** A browser; `headers` go with every request (Accept-Language, as a browser sends it). */
+export function browser(app: Express, opts: { headers?: Record<string, string> } = {}) {
   const agent = request.agent(app);
+  const withHeaders = (r: request.Test) => (opts.headers ? r.set(opts.headers) : r);
   let lastHtml = '';
   const cookies = new Map<string, string>();
   const remember = (res: request.Response) => {
@@ -33,13 +35,13 @@ export function browser(app: Express) {
   return {
     agent,
     async get(path: string) {
-      return remember(await agent.get(path));
+      return remember(await withHeaders(agent.get(path)));
     },
     /** Posts a form with the CSRF token of the last page shown (or none when csrf is false). */
     async post(path: string, fields: Record<string, string>, opts: { csrf?: boolean } = {}) {
       const body = new URLSearchParams(fields);
       if (opts.csrf !== false) body.set('_csrf', csrfOf(lastHtml));
-      return remember(await agent.post(path).type('form').send(body.toString()));
+      return remember(await withHeaders(agent.post(path)).type('form').send(body.toString()));
     },
     /** The session cookie's `name=value`, to present it to another instance. */
     cookie(name = 'provisio.sid'): string | undefined {

@@ -61,6 +61,9 @@ import { sessionStack, SessionStack } from './front-door/sessions';
 import { SignInService } from './front-door/sign-in';
 import { accessRoutes } from './admin/access';
 import { userRoutes } from './admin/users';
+import { subAccountRoutes } from './admin/sub-accounts';
+import { companyRoutes } from './admin/companies';
+import { managerRoutes } from './admin/managers';
 import { changesWhoIsEmpowered } from './resources/authority';
 import type { ResourceRow } from './store/resource-repo';
 import { AfterResponse, BackgroundWork } from './http/after-response';
@@ -298,6 +301,9 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
       accessRoutes({ admin: accounts.admin }),
       userRoutes({ service, users: catalog.users, people, admin: accounts.admin, passwords }),
       identityAdminRoutes({ links: ssoLinks }),
+      subAccountRoutes({ service, groups: catalog.groups }),
+      companyRoutes({ service, groups: catalog.groups }),
+      managerRoutes({ service, users: catalog.users, groups: catalog.groups, passwords }),
     ],
     capabilities,
     sso,

@@ -117,6 +117,18 @@ export async function assertMayChangeSubAccount(trx: Db, tenantId: string, actor
 }
 
 /**
+ * Whether the actor may switch this sub-account on or off, delete it, or change its admins and
+ * limits (point 3) — asked by pages so they offer those actions only to whom they are for (the
+ * console's Departments page). Only for a sub-account the actor SEES: a bound credential sees its
+ * own sub-account and those below it, so any of them but its own is strictly below it. The write
+ * itself is still checked by assertMayChangeSubAccount. test/api/sub-accounts-api.test.ts
+ */
+export function mayChangeVisibleSubAccount(actor: Actor, subAccountId: string): boolean {
+  if (!actor.admin) return false;
+  return !actor.subAccountId || actor.subAccountId !== subAccountId;
+}
+
+/**
  * Whether an API token still has what empowered it (point 3): a token bound to a sub-account
  * works only while that sub-account and every one above it are active; a token a person created
  * with their session works only while that person could create it now — active and still an

@@ -2,5 +2,6 @@
 // their `nav` entries, so a page not built is not offered).
 import type { ConsolePage } from '../kit';
 import { overviewPage } from './overview';
+import { departmentsPage } from './departments';
 
-export const CONSOLE_PAGES: ConsolePage[] = [overviewPage];
+export const CONSOLE_PAGES: ConsolePage[] = [overviewPage, departmentsPage];

@@ -3,5 +3,6 @@
 import type { ConsolePage } from '../kit';
 import { overviewPage } from './overview';
 import { departmentsPage } from './departments';
+import { subAccountsPage } from './sub-accounts';
 
-export const CONSOLE_PAGES: ConsolePage[] = [overviewPage, departmentsPage];
+export const CONSOLE_PAGES: ConsolePage[] = [overviewPage, subAccountsPage, departmentsPage];

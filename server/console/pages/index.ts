@@ -4,5 +4,6 @@ import type { ConsolePage } from '../kit';
 import { overviewPage } from './overview';
 import { departmentsPage } from './departments';
 import { subAccountsPage } from './sub-accounts';
+import { companiesPage } from './companies';
 
-export const CONSOLE_PAGES: ConsolePage[] = [overviewPage, subAccountsPage, departmentsPage];
+export const CONSOLE_PAGES: ConsolePage[] = [overviewPage, subAccountsPage, departmentsPage, companiesPage];

@@ -34,7 +34,7 @@ describe('the Sub-accounts page', () => {
     expect(page.status).toBe(200);
     expect(page.text).toContain('Create a sub-account');
     // The primary admin keeps licence rights on every company the tenant created, and the page says so.
-    expect(page.text).toMatch(new RegExp(`${t.adminEmail.replace('.', '\\.')}\\), your primary admin, manages every company[^<]*always keeps the right to manage their licences`));
+    expect(page.text).toMatch(new RegExp(`${t.adminEmail.replace('.', '\\.')}, your primary admin, manages every company[^<]*always keeps the right to manage their licences`));
 
     const ask = await postForm(admin, '/console/sub-accounts', page.text, [['email', email], ['name', 'Chloé Martin'], ['canManageLicences', 'yes']]);
     expect(ask.status).toBe(200);

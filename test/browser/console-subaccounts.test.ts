@@ -2,7 +2,7 @@
 // creates a sub-account (confirming the warning) and its temporary-password email arrives; assigns
 // two managed companies with the selector (closing it asks for confirmation); toggles licence
 // management; deactivates a department and sees its purge date; no serious or critical axe
-// violation on each page; nothing scrolls sideways at 390 px. CONSOLE_SCREENSHOTS=1 saves the
+// violation on each page, in English and French; nothing scrolls sideways at 390 px. CONSOLE_SCREENSHOTS=1 saves the
 // pages' pictures into docs/console/ (generated once and committed; CI leaves docs alone).
 import { once } from 'node:events';
 import http from 'node:http';
@@ -64,7 +64,7 @@ async function signedInPage(width = 1280): Promise<Page> {
   return page;
 }
 
-const sideways = (p: Page) => p.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+const sideways = async (p: Page) => (await p.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth')) as number;
 
 async function shot(name: string) {
   if (SHOTS) await page.screenshot({ path: path.join(__dirname, '../../docs/console', `${name}.png`), fullPage: true });
@@ -149,11 +149,19 @@ it('deactivates a department after confirming and shows its purge date', async (
   await shot('departments');
 });
 
-it('fits a 390 px phone screen on each page', async () => {
+it('fits a 390 px phone screen on each page, in English and in French', async () => {
   await page.setViewportSize({ width: 390, height: 800 });
-  for (const p of ['sub-accounts', 'departments', 'companies']) {
-    await page.goto(`${base}/console/${p}`);
-    expect(await seriousViolations(page)).toEqual([]);
-    expect({ page: p, overflow: Math.max(0, await sideways(page)) }).toEqual({ page: p, overflow: 0 });
+  const titles = { en: ['Sub-accounts', 'Departments', 'Companies'], fr: ['Sous-comptes', 'Départements', 'Sociétés'] };
+  for (const lang of ['en', 'fr'] as const) {
+    if (lang === 'fr') {
+      await page.getByRole('button', { name: 'Français' }).click();
+      await page.waitForLoadState();
+    }
+    for (const [i, p] of ['sub-accounts', 'departments', 'companies'].entries()) {
+      await page.goto(`${base}/console/${p}`);
+      expect(await page.locator('h1').first().textContent()).toBe(titles[lang][i]);
+      expect(await seriousViolations(page)).toEqual([]);
+      expect({ page: p, lang, overflow: Math.max(0, await sideways(page)) }).toEqual({ page: p, lang, overflow: 0 });
+    }
   }
 });

@@ -72,6 +72,38 @@ describe('sub-accounts', () => {
     expect((await api.get(`/sub-accounts/${id}`)).body).toMatchObject({ dailyLimit: null, members: [] });
   });
 
+  it('never answers 500 for odd input: every refusal is a 4xx naming what is wrong, and nothing changes', async () => {
+    const api = adminApi(h, t);
+    const stranger = await person(other);
+    const missing = '01900000-0000-7000-8000-000000000000';
+    const id = (await api.post('/sub-accounts', { name: `Odd ${++seq}` })).body.id;
+    const bodies: unknown[] = [
+      { name: 42 },
+      { name: 'x', parent: missing },
+      { name: 'x', parent: 'not-an-id' },
+      { name: 'x', parent: id.replace(/.$/, (c: string) => (c === '0' ? '1' : '0')) },
+      { name: 'x', admins: [stranger] },
+      { name: 'x', members: 'everyone' },
+      { name: 'x', members: [missing] },
+      [],
+      'text',
+    ];
+    for (const body of bodies) {
+      const res = await api.post('/sub-accounts', body);
+      expect([JSON.stringify(body), res.status >= 400 && res.status < 500]).toEqual([JSON.stringify(body), true]);
+    }
+    for (const body of [{ active: 'no' }, { admins: [missing] }, { members: [stranger] }, {}, { parent: id }]) {
+      const res = await api.patch(`/sub-accounts/${id}`, body);
+      expect([JSON.stringify(body), res.status >= 400 && res.status < 500]).toEqual([JSON.stringify(body), true]);
+    }
+    for (const body of [{ companies: 'all' }, { companies: [missing] }, { canManageLicences: 'yes' }, { email: 'x@y.z' }]) {
+      const res = await api.patch(`/managers/${t.primaryAdminId}`, body);
+      expect([JSON.stringify(body), res.status >= 400 && res.status < 500]).toEqual([JSON.stringify(body), true]);
+    }
+    expect((await api.get('/sub-accounts')).body.subAccounts.filter((s: { name: string }) => s.name === 'x')).toEqual([]);
+    expect((await api.get(`/sub-accounts/${id}`)).body).toMatchObject({ active: true, admins: [], members: [] });
+  });
+
   it('is 404 for another tenant\'s sub-account and for a group of another kind', async () => {
     const mine = (await adminApi(h, t).post('/sub-accounts', { name: `Mine ${++seq}` })).body.id;
     expectJsonError(await adminApi(h, other).get(`/sub-accounts/${mine}`), 404);

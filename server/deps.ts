@@ -301,7 +301,7 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
       accessRoutes({ admin: accounts.admin }),
       userRoutes({ service, users: catalog.users, people, admin: accounts.admin, passwords }),
       identityAdminRoutes({ links: ssoLinks }),
-      subAccountRoutes({ service, groups: catalog.groups }),
+      subAccountRoutes({ knex: db.knex, service, groups: catalog.groups }),
       companyRoutes({ service, groups: catalog.groups }),
       managerRoutes({ service, users: catalog.users, groups: catalog.groups, passwords }),
     ],

@@ -13,18 +13,21 @@
 //
 // `members` is the whole list of the sub-account's user members (groups inside it are kept);
 // `admins` the whole list of its admins. A PATCH is one SCIM PATCH: all of it or nothing.
+import type { Knex } from 'knex';
 import type { Router } from 'express';
 import { methodNotAllowed, onField, ScimError } from '../errors';
-import { mayChangeVisibleSubAccount } from '../resources/authority';
+import { subAccountsActorMayChange } from '../resources/authority';
 import type { ResourceKind } from '../resources/kinds';
 import type { ResourceService, Scope } from '../resources/service';
 import { isUuid } from '../scim/members';
 import { isObject, JsonObject } from '../scim/normalize';
 import { PROVISIO_GROUP_URN } from '../scim/urns';
+import { inTenant } from '../store/scope';
 import { handle } from './admin-router';
 import { extOf, GroupFields, groupId, kindFilter, MAX_LISTED, memberOps, membersOf, newGroup, patchOf, purgeAt, requireKind, setOp } from './group-fields';
 
 export interface SubAccountRoutesDeps {
+  knex: Knex;
   service: ResourceService;
   groups: ResourceKind;
 }
@@ -36,7 +39,7 @@ const PATCH_FIELDS = FIELDS.filter((f) => f !== 'parent');
 const ids = (v: unknown): string[] => (Array.isArray(v) ? v.filter(isObject).map((a) => String(a.value)) : []);
 
 /** A sub-account's SCIM representation → the row the API answers. */
-export function subAccountRow(scope: Scope, r: JsonObject, withMembers: boolean): JsonObject {
+export function subAccountRow(r: JsonObject, withMembers: boolean, mayChangeState: boolean): JsonObject {
   const ext = extOf(r);
   const deactivatedAt = typeof ext.deactivatedAt === 'string' ? ext.deactivatedAt : null;
   const id = String(r.id);
@@ -51,7 +54,7 @@ export function subAccountRow(scope: Scope, r: JsonObject, withMembers: boolean)
     monthlyLimit: typeof ext.monthlyLimit === 'number' ? ext.monthlyLimit : null,
     admins: ids(ext.admins),
     ...(withMembers ? { members: membersOf(r).users, subGroups: membersOf(r).groups } : {}),
-    mayChangeState: mayChangeVisibleSubAccount(scope.actor, id),
+    mayChangeState,
   };
 }
 
@@ -65,6 +68,12 @@ function asFieldError(err: unknown): unknown {
 
 export function subAccountRoutes(deps: SubAccountRoutesDeps) {
   const { service, groups } = deps;
+  /** The rows, each saying whether the caller may switch it on or off (resources/authority.ts). */
+  const rows = async (scope: Scope, resources: JsonObject[], withMembers: boolean) => {
+    const may = await inTenant(deps.knex, scope.tenantId, (trx) => subAccountsActorMayChange(trx, scope.tenantId, scope.actor, resources.map((r) => String(r.id))));
+    return resources.map((r) => subAccountRow(r, withMembers, may.has(String(r.id))));
+  };
+  const one = async (scope: Scope, r: JsonObject) => (await rows(scope, [r], true))[0];
   const read = async (scope: Scope, id: string, withMembers: boolean) =>
     requireKind((await service.get(scope, groups, id, withMembers ? {} : { excludedAttributes: ['members'] })).resource, 'subAccount', id);
 
@@ -76,7 +85,7 @@ export function subAccountRoutes(deps: SubAccountRoutesDeps) {
       '/sub-accounts',
       handle(async (req, res) => {
         const list = await service.query(req.scope!, groups, { filter: kindFilter('subAccount'), sortBy: 'displayName', sortOrder: 'ascending', startIndex: 1, count: MAX_LISTED, excludedAttributes: ['members'] });
-        res.json({ subAccounts: (list.Resources as JsonObject[]).map((r) => subAccountRow(req.scope!, r, false)), totalResults: list.totalResults });
+        res.json({ subAccounts: await rows(req.scope!, list.Resources as JsonObject[], false), totalResults: list.totalResults });
       }),
     );
 
@@ -93,6 +102,9 @@ export function subAccountRoutes(deps: SubAccountRoutesDeps) {
         const parent = f.body.parent;
         if (typeof parent === 'string' && isUuid(parent)) ext.parent = parent.toLowerCase();
         else if (parent !== undefined && parent !== null) f.fail('parent', 'must be the id of a sub-account');
+        // A bound credential's new sub-account sits under its own by default, so it is the account
+        // above the new one (it may switch it on and off) — not merely a group nested in it.
+        else if (req.scope!.actor.subAccountId) ext.parent = req.scope!.actor.subAccountId;
         const admins = f.ids('admins') ?? [];
         const members = [...new Set([...(f.ids('members') ?? []), ...admins])];
         if (admins.length) ext.admins = admins.map((value) => ({ value }));
@@ -103,7 +115,7 @@ export function subAccountRoutes(deps: SubAccountRoutesDeps) {
         } catch (err) {
           throw asFieldError(err);
         }
-        const row = subAccountRow(req.scope!, created.resource, true);
+        const row = await one(req.scope!, created.resource);
         res.status(201).setHeader('Location', `/api/v1/sub-accounts/${row.id}`);
         res.json(row);
       }),
@@ -112,7 +124,7 @@ export function subAccountRoutes(deps: SubAccountRoutesDeps) {
     router.get(
       '/sub-accounts/:id',
       handle(async (req, res) => {
-        res.json(subAccountRow(req.scope!, await read(req.scope!, groupId(req.params.id, 'subAccount'), true), true));
+        res.json(await one(req.scope!, await read(req.scope!, groupId(req.params.id, 'subAccount'), true)));
       }),
     );
 
@@ -145,7 +157,7 @@ export function subAccountRoutes(deps: SubAccountRoutesDeps) {
             throw asFieldError(err);
           }
         }
-        res.json(subAccountRow(req.scope!, await read(req.scope!, id, true), true));
+        res.json(await one(req.scope!, await read(req.scope!, id, true)));
       }),
     );
 

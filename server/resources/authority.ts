@@ -117,15 +117,20 @@ export async function assertMayChangeSubAccount(trx: Db, tenantId: string, actor
 }
 
 /**
- * Whether the actor may switch this sub-account on or off, delete it, or change its admins and
- * limits (point 3) — asked by pages so they offer those actions only to whom they are for (the
- * console's Departments page). Only for a sub-account the actor SEES: a bound credential sees its
- * own sub-account and those below it, so any of them but its own is strictly below it. The write
- * itself is still checked by assertMayChangeSubAccount. test/api/sub-accounts-api.test.ts
+ * Which of these sub-accounts the actor may switch on or off, delete, or give admins and limits
+ * (point 3) — asked by pages so they offer those actions only to whom they are for (the console's
+ * Departments page). The same test as assertMayChangeSubAccount: an admin credential, tenant-wide
+ * or bound to a sub-account strictly above (by `parent`; a sub-account a bound credential sees
+ * only because it is nested as a member is not below it in that sense). One query per id for a
+ * bound credential, none for a tenant-wide one. test/api/sub-accounts-api.test.ts
  */
-export function mayChangeVisibleSubAccount(actor: Actor, subAccountId: string): boolean {
-  if (!actor.admin) return false;
-  return !actor.subAccountId || actor.subAccountId !== subAccountId;
+export async function subAccountsActorMayChange(trx: Db, tenantId: string, actor: Actor, ids: string[]): Promise<Set<string>> {
+  if (!actor.admin) return new Set();
+  const sub = actor.subAccountId;
+  if (!sub) return new Set(ids);
+  const out = new Set<string>();
+  for (const id of ids) if (await repo.isStrictlyAbove(trx, tenantId, sub, id)) out.add(id);
+  return out;
 }
 
 /**

@@ -105,6 +105,13 @@ describe('the Sub-accounts page', () => {
     const page = await b.get('/console/sub-accounts');
     expect(page.status).toBe(200);
     expect(page.text).not.toContain('role="switch"');
+    // Creating one decides licence rights, which is the whole account's: not offered, and refused.
+    expect(page.text).not.toContain('name="email"');
+    expect(page.text).toContain('Sub-accounts are created by your account');
+    const forced = await postForm(b, '/console/sub-accounts', page.text, [['email', `forced${seq}@acme.test`], ['name', 'Forced'], ['confirm', 'yes']]);
+    expect(forced.status).toBe(403);
+    expect(forced.text).toContain('canManageLicences can only be set by tenant-wide credentials');
+    expect(await managerByEmail(`forced${seq}@acme.test`)).toBeUndefined();
     const other = await createTenant(h, 'Other');
     const theirs = (await adminApi(h, other).post('/managers', { email: `x${seq}@other.test`, name: 'X' })).body.id;
     const res = await postForm(admin, `/console/sub-accounts/${theirs}/delete`, (await admin.get('/console/sub-accounts')).text, [['confirm', 'yes']]);

@@ -3,7 +3,7 @@
 // service, so the SCIM rules hold: tenancy (another tenant's is 404), the authority of the account
 // above over a sub-account's state, admins and limits, tenant-wide-only licence rights, audit.
 // Runs on PGlite and PostgreSQL.
-import { adminApi, createTenant, expectJsonError, Harness, scim, startHarness, TestTenant, USER } from '../support/harness';
+import { adminApi, createTenant, expectJsonError, GROUP, Harness, PROVISIO_GROUP, scim, startHarness, TestTenant, USER } from '../support/harness';
 import { keptMail } from '../support/web';
 
 let h: Harness;
@@ -128,6 +128,16 @@ describe('sub-accounts', () => {
     expectJsonError(await bound.patch(`/sub-accounts/${parent}`, { dailyLimit: 3 }), 403);
     expect((await api.get(`/sub-accounts/${parent}`)).body).toMatchObject({ active: true, dailyLimit: null });
     expect((await bound.patch(`/sub-accounts/${child}`, { active: false })).body.active).toBe(false);
+    // One it creates sits under it (it is the account above); one merely nested in it as a member
+    // group is not below it by parent, and the answer says so before the API refuses.
+    const made = (await bound.post('/sub-accounts', { name: `Made ${seq}` })).body;
+    expect(made).toMatchObject({ parent, mayChangeState: true });
+    expect((await bound.patch(`/sub-accounts/${made.id}`, { dailyLimit: 7 })).body.dailyLimit).toBe(7);
+    const nested = (await scim(h, t).post('/Groups', { schemas: [GROUP, PROVISIO_GROUP], displayName: `Nested ${seq}`, [PROVISIO_GROUP]: { kind: 'subAccount' } })).body.id;
+    await scim(h, t).patch(`/Groups/${parent}`, { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'add', path: 'members', value: [{ value: nested }] }] });
+    const seen = (await bound.get('/sub-accounts')).body.subAccounts.find((r: { id: string }) => r.id === nested);
+    expect(seen).toMatchObject({ mayChangeState: false });
+    expectJsonError(await bound.patch(`/sub-accounts/${nested}`, { active: false }), 403);
   });
 });
 

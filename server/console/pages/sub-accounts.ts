@@ -88,7 +88,10 @@ export const subAccountsPage: ConsolePage = {
         const answer = await kit.api(req).send('POST', '/managers', { email: values.email, name: values.name, canManageLicences: values.canManageLicences === 'yes' });
         if (answer.ok) return kit.done(res, '/sub-accounts', 'subaccounts.created');
         const p = kit.problems(res, answer);
-        return list(req, res, { form: { fields: p.fields, message: Object.keys(p.fields).length ? undefined : p.message, values } }, answer.status);
+        // A refusal about a field the form does not show (licence rights, for a department's admin) is the form's message.
+        const shown = ['email', 'name', ...(c.tenantWide ? ['canManageLicences'] : [])];
+        const beside = Object.keys(p.fields).length > 0 && Object.keys(p.fields).every((f) => shown.includes(f));
+        return list(req, res, { form: { fields: p.fields, message: beside ? undefined : p.message, values } }, answer.status);
       }),
     );
 

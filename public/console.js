@@ -23,6 +23,10 @@ document.addEventListener('DOMContentLoaded', function () {
     var show = function () { var n = names(); chosen.textContent = n.length ? n.join(', ') : chosen.getAttribute('data-none'); };
     var changed = function () { return boxes.some(function (b, i) { return b.checked !== initial[i]; }); };
     boxes.forEach(function (b) { b.addEventListener('change', show); });
+    // Like any drop-down: a click elsewhere closes it (and so asks, when something changed).
+    document.addEventListener('click', function (e) {
+      if (details.open && !details.contains(e.target)) details.open = false;
+    });
     details.addEventListener('keydown', function (e) {
       if (e.key === 'Escape' && details.open) { details.open = false; details.querySelector('summary').focus(); }
     });

@@ -103,7 +103,8 @@ it('creates a sub-account, gives it two companies with the selector, toggles lic
       void d.accept();
     }),
   );
-  await Promise.all([page.waitForURL(`${base}/console/sub-accounts?notice=subaccounts.companiesSaved`), card.getByText('Managed companies').click()]);
+  // Closed from the keyboard (Escape, focus in the list), as a keyboard-only admin would.
+  await Promise.all([page.waitForURL(`${base}/console/sub-accounts?notice=subaccounts.companiesSaved`), page.keyboard.press('Escape')]);
   expect(await asked).toContain('Save the companies Chloé Martin manages?');
   const saved = (await api.get('/managers')).body.managers.find((m: { email: string }) => m.email === email);
   expect(saved.companies.map((c: { name: string }) => c.name).sort()).toEqual(['Dupont SARL', 'Durand SA']);

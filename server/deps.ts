@@ -62,6 +62,9 @@ import { SignInService } from './front-door/sign-in';
 import { FrontPages } from './front-door/front-pages';
 import { accessRoutes } from './admin/access';
 import { userRoutes } from './admin/users';
+import { subAccountRoutes } from './admin/sub-accounts';
+import { companyRoutes } from './admin/companies';
+import { managerRoutes } from './admin/managers';
 import { changesWhoIsEmpowered } from './resources/authority';
 import type { ResourceRow } from './store/resource-repo';
 import { AfterResponse, BackgroundWork } from './http/after-response';
@@ -300,6 +303,9 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
       accessRoutes({ admin: accounts.admin }),
       userRoutes({ service, users: catalog.users, people, admin: accounts.admin, passwords }),
       identityAdminRoutes({ links: ssoLinks }),
+      subAccountRoutes({ knex: db.knex, service, groups: catalog.groups }),
+      companyRoutes({ service, groups: catalog.groups }),
+      managerRoutes({ service, users: catalog.users, groups: catalog.groups, passwords }),
     ],
     capabilities,
     sso,

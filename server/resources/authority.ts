@@ -117,6 +117,23 @@ export async function assertMayChangeSubAccount(trx: Db, tenantId: string, actor
 }
 
 /**
+ * Which of these sub-accounts the actor may switch on or off, delete, or give admins and limits
+ * (point 3) — asked by pages so they offer those actions only to whom they are for (the console's
+ * Departments page). The same test as assertMayChangeSubAccount: an admin credential, tenant-wide
+ * or bound to a sub-account strictly above (by `parent`; a sub-account a bound credential sees
+ * only because it is nested as a member is not below it in that sense). One query per id for a
+ * bound credential, none for a tenant-wide one. test/api/sub-accounts-api.test.ts
+ */
+export async function subAccountsActorMayChange(trx: Db, tenantId: string, actor: Actor, ids: string[]): Promise<Set<string>> {
+  if (!actor.admin) return new Set();
+  const sub = actor.subAccountId;
+  if (!sub) return new Set(ids);
+  const out = new Set<string>();
+  for (const id of ids) if (await repo.isStrictlyAbove(trx, tenantId, sub, id)) out.add(id);
+  return out;
+}
+
+/**
  * Whether an API token still has what empowered it (point 3): a token bound to a sub-account
  * works only while that sub-account and every one above it are active; a token a person created
  * with their session works only while that person could create it now — active and still an

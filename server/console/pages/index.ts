@@ -3,6 +3,9 @@
 import type { ConsolePage } from '../kit';
 import { overviewPage } from './overview';
 import { usersPage } from './users';
+import { subAccountsPage } from './sub-accounts';
+import { departmentsPage } from './departments';
+import { companiesPage } from './companies';
 import { tokensPage } from './tokens';
 import { auditPage } from './audit';
 import { settingsPage } from './settings';
@@ -11,4 +14,18 @@ import { servicesPage } from './services';
 import { permissionProfilesPage } from './permission-profiles';
 import { ssoPage } from './sso';
 
-export const CONSOLE_PAGES: ConsolePage[] = [overviewPage, usersPage, tokensPage, auditPage, settingsPage, priceListsPage, servicesPage, permissionProfilesPage, ssoPage];
+// The navigation is ordered by each page's nav.order, not by this list.
+export const CONSOLE_PAGES: ConsolePage[] = [
+  overviewPage,
+  usersPage,
+  subAccountsPage,
+  departmentsPage,
+  companiesPage,
+  priceListsPage,
+  servicesPage,
+  permissionProfilesPage,
+  ssoPage,
+  tokensPage,
+  auditPage,
+  settingsPage,
+];

@@ -1,0 +1,129 @@
+// The admin API's sub-accounts, companies and delegated managers (docs/admin-api.md, "Sub-accounts",
+// "Companies", "Delegated managers"): a form's fields turned into the SCIM Group or PatchOp the
+// resource service takes — so tenancy, the authority rule (resources/authority.ts), the primary
+// admin and audit hold exactly as on SCIM /Groups — and a group's SCIM representation turned back
+// into the row these endpoints answer. Pure; test/api/sub-accounts-api.test.ts.
+import { FieldError, invalidFields, notFound } from '../errors';
+import { PURGE_AFTER_MONTHS } from '../jobs/purge';
+import { isUuid } from '../scim/members';
+import { isObject, Json, JsonObject } from '../scim/normalize';
+import { GROUP_URN, PATCH_OP_URN, PROVISIO_GROUP_URN } from '../scim/urns';
+
+export type GroupKindName = 'subAccount' | 'company';
+
+export const MAX_GROUP_NAME = 256;
+/** Limits are whole numbers; beyond 2^31 they are a typo, not a limit. */
+export const MAX_LIMIT = 2_147_483_647;
+/** One page of a list: these endpoints answer the whole list up to this many (no paging yet). */
+export const MAX_LISTED = 500;
+
+export const kindFilter = (kind: GroupKindName) => `${PROVISIO_GROUP_URN}:kind eq "${kind}"`;
+
+export const extOf = (r: JsonObject): JsonObject => (isObject(r[PROVISIO_GROUP_URN]) ? (r[PROVISIO_GROUP_URN] as JsonObject) : {});
+
+/** 404 unless the resource is a group of this kind (a plain group is not a company). */
+export function requireKind(r: JsonObject, kind: GroupKindName, id: string): JsonObject {
+  if (extOf(r).kind !== kind) throw notFound(`${kind === 'company' ? 'Company' : 'Sub-account'} ${id} not found`);
+  return r;
+}
+
+export function groupId(raw: unknown, kind: GroupKindName): string {
+  const id = String(raw).toLowerCase();
+  if (!isUuid(id)) throw notFound(`${kind === 'company' ? 'Company' : 'Sub-account'} ${raw} not found`);
+  return id;
+}
+
+/** When a switched-off sub-account is purged (jobs/purge.ts: PURGE_AFTER_MONTHS after deactivatedAt). */
+export function purgeAt(deactivatedAt: string): string {
+  const d = new Date(deactivatedAt);
+  d.setUTCMonth(d.getUTCMonth() + PURGE_AFTER_MONTHS);
+  return d.toISOString();
+}
+
+/** Reads the fields of one request body and collects what is wrong with each, by name. */
+export class GroupFields {
+  readonly errors: FieldError[] = [];
+  readonly body: JsonObject;
+
+  constructor(body: unknown, allowed: string[], what: string) {
+    if (!isObject(body)) throw invalidFields([{ field: '(body)', detail: `must be a JSON object of ${what} fields` }]);
+    this.body = body;
+    for (const k of Object.keys(body)) if (!allowed.includes(k)) this.fail(k, `is not a field of a ${what}; the fields are ${allowed.join(', ')}`);
+  }
+
+  fail(field: string, detail: string): undefined {
+    this.errors.push({ field, detail });
+    return undefined;
+  }
+
+  has(field: string): boolean {
+    return this.body[field] !== undefined;
+  }
+
+  name(field: string, required: boolean): string | undefined {
+    const v = this.body[field];
+    if (v === undefined && !required) return undefined;
+    if (typeof v !== 'string' || v.trim() === '') return this.fail(field, 'is required');
+    if ([...v.trim()].length > MAX_GROUP_NAME) return this.fail(field, `must be at most ${MAX_GROUP_NAME} characters`);
+    return v.trim();
+  }
+
+  /** A limit: a whole number from 0, or null to remove it. */
+  limit(field: string): number | null | undefined {
+    const v = this.body[field];
+    if (v === undefined || v === null) return v;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > MAX_LIMIT) return this.fail(field, `must be a whole number from 0 to ${MAX_LIMIT}, or null for no limit`);
+    return v;
+  }
+
+  flag(field: string): boolean | undefined {
+    const v = this.body[field];
+    if (v === undefined) return undefined;
+    return typeof v === 'boolean' ? v : this.fail(field, 'must be true or false');
+  }
+
+  /** A list of ids (users or groups), lower-cased and without repeats. */
+  ids(field: string): string[] | undefined {
+    const v = this.body[field];
+    if (v === undefined) return undefined;
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || !isUuid(x))) return this.fail(field, 'must be a list of ids');
+    if (v.length > 10_000) return this.fail(field, 'must hold at most 10000 ids');
+    return [...new Set((v as string[]).map((x) => x.toLowerCase()))];
+  }
+
+  done(): void {
+    if (this.errors.length) throw invalidFields(this.errors);
+  }
+}
+
+export function newGroup(kind: GroupKindName, name: string, ext: JsonObject = {}, members: string[] = []): JsonObject {
+  return {
+    schemas: [GROUP_URN, PROVISIO_GROUP_URN],
+    displayName: name,
+    ...(members.length ? { members: members.map((value) => ({ value })) } : {}),
+    [PROVISIO_GROUP_URN]: { kind, ...ext },
+  };
+}
+
+export const patchOf = (ops: JsonObject[]): JsonObject => ({ schemas: [PATCH_OP_URN], Operations: ops });
+
+export const setOp = (path: string, value: Json | null): JsonObject => (value === null ? { op: 'remove', path } : { op: 'replace', path, value });
+
+/** Adds and removes turning a group's user members from `current` into `wanted` (groups inside are kept). */
+export function memberOps(current: string[], wanted: string[]): JsonObject[] {
+  const have = new Set(current);
+  const want = new Set(wanted);
+  const add = wanted.filter((id) => !have.has(id));
+  const remove = current.filter((id) => !want.has(id));
+  return [
+    ...(add.length ? [{ op: 'add', path: 'members', value: add.map((value) => ({ value })) }] : []),
+    ...remove.map((id) => ({ op: 'remove', path: `members[value eq "${id}"]` })),
+  ];
+}
+
+/** The user members of a represented group, and the groups inside it. */
+export function membersOf(r: JsonObject): { users: { id: string; name: string | null }[]; groups: { id: string; name: string | null }[] } {
+  const list = Array.isArray(r.members) ? (r.members as JsonObject[]) : [];
+  const row = (m: JsonObject) => ({ id: String(m.value), name: typeof m.display === 'string' ? m.display : null });
+  return { users: list.filter((m) => m.type !== 'Group').map(row), groups: list.filter((m) => m.type === 'Group').map(row) };
+}

@@ -51,7 +51,10 @@ export async function assertMayChangePeople(
  * administration. A write that changes nothing is allowed (an IdP re-sending an unchanged
  * profile, Okta's PUT), so is a change the person makes to themselves.
  */
-export async function assertMayChangeUser(trx: Db, tenantId: string, actor: Actor, existing: ResourceRow, changed: boolean): Promise<void> {
+export async function assertMayChangeUser(trx: Db, tenantId: string, actor: Actor, existing: ResourceRow, changed: boolean, deleting = false): Promise<void> {
+  // A tenant always has its primary admin: nobody deletes them, not even their own session
+  // (DELETE and POST /users/delete; test/api/primary-admin.test.ts).
+  if (deleting && existing.is_primary_admin === true) throw forbidden("The tenant's primary admin cannot be deleted, not even by the primary admin");
   if (!changed || isSelf(actor, existing.id)) return;
   await assertMayChangePeople(trx, tenantId, actor, [{ id: existing.id, primaryAdmin: existing.is_primary_admin === true }]);
 }

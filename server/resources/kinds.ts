@@ -187,7 +187,7 @@ export function userKind(rt: ResourceTypeDef, schemas: SchemaDef[]): ResourceKin
       if (row.privacy_accepted_at) ext.privacyPolicyAcceptedAt = new Date(row.privacy_accepted_at as string).toISOString();
       return { [PROVISIO_USER_URN]: ext };
     },
-    authorize: (trx, scope, existing, _next, changed) => assertMayChangeUser(trx, scope.tenantId, scope.actor, existing, changed),
+    authorize: (trx, scope, existing, next, changed) => assertMayChangeUser(trx, scope.tenantId, scope.actor, existing, changed, next === undefined),
     joinSubAccount: async (trx, members, tenantId, sub, id) => {
       await members.addUsers(trx, tenantId, sub, [id]);
     },

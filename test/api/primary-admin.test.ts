@@ -2,6 +2,7 @@
 // it from groups — 403 with a clear detail — on every path: SCIM /Users (PUT, PATCH, DELETE),
 // /Groups membership (PATCH remove by filter, by value array, replace, clear; PUT), and /Bulk.
 // And every change lands in the audit log, listed by GET /api/v1/audit.
+import { activatedBrowser } from '../support/console';
 import { createTenant, expectScimError, Harness, scim, startHarness, TestTenant } from '../support/harness';
 
 const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
@@ -65,6 +66,24 @@ describe('on /Users', () => {
   it('another user’s userName cannot be changed to the primary admin’s (409), whatever its case', async () => {
     const u = (await api.post('/Users', { userName: 'someone@guarded.test' }).expect(201)).body;
     expectScimError(await api.patch(`/Users/${u.id}`, ops({ op: 'replace', path: 'userName', value: 'BOSS@guarded.test' })), 409, 'uniqueness');
+  });
+});
+
+describe('not even the primary admin deletes themselves (a tenant always has one)', () => {
+  it('DELETE /users/{id} and POST /users/delete with their own session are 403, and nothing changes', async () => {
+    const b = await activatedBrowser(h, 'boss@guarded.test');
+    const csrf = (await b.me()).body.csrfToken;
+    const one = await b.agent.delete(`/api/v1/users/${admin.id}`).set('X-CSRF-Token', csrf);
+    expect(one.status).toBe(403);
+    expect(one.body.detail).toMatch(/primary admin cannot be deleted/);
+    const created = await api.post('/Users', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'kept-by-bulk@guarded.test' });
+    expect([created.status, created.body.detail]).toEqual([201, undefined]);
+    const other = created.body.id;
+    const bulk = await b.agent.post('/api/v1/users/delete').set('X-CSRF-Token', csrf).send({ ids: [other, admin.id] });
+    expect(bulk.status).toBe(403);
+    // All or nothing: the other person is still there, and so is the primary admin.
+    await api.get(`/Users/${other}`).expect(200);
+    await api.get(`/Users/${admin.id}`).expect(200);
   });
 });
 

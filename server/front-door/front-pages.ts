@@ -108,13 +108,14 @@ export class FrontPages {
 
   /**
    * The privacy policy a person of this tenant accepts (issue 11): the tenant's own link
-   * (settings privacyPolicyUrl), else its text (privacyPolicyText), else the operator's link.
+   * (settings privacyPolicyUrl) and/or its text (privacyPolicyText), else the operator's link.
    */
   policy(reader?: { tenant: { settings: Record<string, unknown> }; policyVersion?: string }): PolicyView {
     const s = reader?.tenant.settings ?? {};
     const version = reader?.policyVersion ?? this.d.privacyPolicyVersion;
-    if (typeof s.privacyPolicyUrl === 'string' && s.privacyPolicyUrl) return { url: s.privacyPolicyUrl, version, owner: 'tenant' };
-    if (typeof s.privacyPolicyText === 'string' && s.privacyPolicyText) return { text: s.privacyPolicyText, version, owner: 'tenant' };
+    const url = typeof s.privacyPolicyUrl === 'string' && s.privacyPolicyUrl ? s.privacyPolicyUrl : undefined;
+    const text = typeof s.privacyPolicyText === 'string' && s.privacyPolicyText ? s.privacyPolicyText : undefined;
+    if (url || text) return { url, text, version, owner: 'tenant' };
     return { url: this.d.privacyPolicyUrl, version, owner: 'operator' };
   }
 }

@@ -230,6 +230,29 @@ describe('Settings', () => {
     expect((await adminApi(h, t).get('/settings')).body).toMatchObject({ credentialsEmail: null, privacyPolicyVersion: null, language: 'en', groupKindRules: [] });
   });
 
+  it('the tenant’s own privacy policy, as a link and as text, shown on /privacy; a bad link is refused beside its field', async () => {
+    await admin.get('/console/settings');
+    const bad = await admin.post('/console/settings', { privacyPolicyUrl: 'ftp://files.acme.test/policy', activationMode: 'activationEmail', language: 'en' });
+    expect(bad.status).toBe(400);
+    expect(fieldError(bad.text, 'privacyPolicyUrl')).toMatch(/privacyPolicyUrl must be an absolute http or https URL/);
+    expect(inputValue(bad.text, 'privacyPolicyUrl')).toBe('ftp://files.acme.test/policy');
+    expect((await adminApi(h, t).get('/settings')).body.privacyPolicyUrl).toBeNull();
+
+    await admin.get('/console/settings');
+    const ok = await admin.post('/console/settings', { privacyPolicyUrl: 'https://acme.test/privacy', privacyPolicyText: 'We keep <only> what we need.', activationMode: 'activationEmail', language: 'en' });
+    expect(ok.status).toBe(303);
+    expect((await adminApi(h, t).get('/settings')).body).toMatchObject({ privacyPolicyUrl: 'https://acme.test/privacy', privacyPolicyText: 'We keep <only> what we need.' });
+    const form = await admin.get('/console/settings');
+    expect(form.text).toContain('We keep &lt;only&gt; what we need.</textarea>');
+    const privacy = await admin.get('/privacy');
+    expect(privacy.text).toContain('https://acme.test/privacy');
+    expect(privacy.text).toContain('We keep &lt;only&gt; what we need.');
+
+    await admin.get('/console/settings');
+    await admin.post('/console/settings', { privacyPolicyUrl: '', privacyPolicyText: '', activationMode: 'activationEmail', language: 'en' });
+    expect((await adminApi(h, t).get('/settings')).body).toMatchObject({ privacyPolicyUrl: null, privacyPolicyText: null });
+  });
+
   it('a bad value is shown beside its field, keeping what was typed; nothing changes', async () => {
     const before = (await adminApi(h, t).get('/settings')).body;
     await admin.get('/console/settings');

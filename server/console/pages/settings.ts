@@ -1,5 +1,5 @@
 // Tenant settings (issue 11, "Settings (credentials email, default activation mode, privacy
-// policy version, language, group-kind rules)") over GET/PATCH /settings. Only what changed is
+// policy version, language, group-kind rules)"; the tenant's own privacy policy link or text) over GET/PATCH /settings. Only what changed is
 // sent, so the audit entry (settings.update) names what the admin changed. Group-kind rules are
 // rows of kind / match / value; a row left empty is dropped, and two empty rows are always offered
 // so rules can be added without scripts. Tenant-wide only (docs/admin-api.md, "Settings").
@@ -8,7 +8,7 @@ import type { Request, Response } from 'express';
 import { formValue, formValues, type ConsoleKit, type ConsolePage } from '../kit';
 import { fieldProblems, refused } from './admin-forms';
 
-const FIELDS = ['credentialsEmail', 'activationMode', 'privacyPolicyVersion', 'language', 'groupKindRules'] as const;
+const FIELDS = ['credentialsEmail', 'activationMode', 'privacyPolicyVersion', 'privacyPolicyUrl', 'privacyPolicyText', 'language', 'groupKindRules'] as const;
 const BLANK_ROWS = 2;
 
 interface Rule {
@@ -20,6 +20,8 @@ interface Values {
   credentialsEmail: string;
   activationMode: string;
   privacyPolicyVersion: string;
+  privacyPolicyUrl: string;
+  privacyPolicyText: string;
   language: string;
   rules: Rule[];
 }
@@ -28,6 +30,8 @@ const fromApi = (s: Record<string, any>): Values => ({
   credentialsEmail: s.credentialsEmail ?? '',
   activationMode: s.activationMode,
   privacyPolicyVersion: s.privacyPolicyVersion ?? '',
+  privacyPolicyUrl: s.privacyPolicyUrl ?? '',
+  privacyPolicyText: s.privacyPolicyText ?? '',
   language: s.language,
   rules: (s.groupKindRules ?? []).map((r: Record<string, string>) => ({ kind: r.kind, match: 'prefix' in r ? 'prefix' : 'pattern', value: r.prefix ?? r.pattern })),
 });
@@ -45,6 +49,9 @@ function fromForm(req: Request): Values {
     credentialsEmail: formValue(req, 'credentialsEmail').trim(),
     activationMode: formValue(req, 'activationMode'),
     privacyPolicyVersion: formValue(req, 'privacyPolicyVersion').trim(),
+    privacyPolicyUrl: formValue(req, 'privacyPolicyUrl').trim(),
+    // Line endings as browsers send them (CRLF) are kept as typed; only surrounding space goes.
+    privacyPolicyText: formValue(req, 'privacyPolicyText').trim(),
     language: formValue(req, 'language'),
     rules,
   };
@@ -82,6 +89,8 @@ export const settingsPage: ConsolePage = {
         if (now.credentialsEmail !== was.credentialsEmail) change.credentialsEmail = now.credentialsEmail || null;
         if (now.activationMode !== was.activationMode) change.activationMode = now.activationMode;
         if (now.privacyPolicyVersion !== was.privacyPolicyVersion) change.privacyPolicyVersion = now.privacyPolicyVersion || null;
+        if (now.privacyPolicyUrl !== was.privacyPolicyUrl) change.privacyPolicyUrl = now.privacyPolicyUrl || null;
+        if (now.privacyPolicyText !== was.privacyPolicyText.trim()) change.privacyPolicyText = now.privacyPolicyText || null;
         if (now.language !== was.language) change.language = now.language;
         if (JSON.stringify(rulesJson(now.rules)) !== JSON.stringify(rulesJson(was.rules))) change.groupKindRules = rulesJson(now.rules);
         if (!Object.keys(change).length) return kit.done(res, '/settings', 'settings.unchanged');

@@ -5,25 +5,20 @@
 // none scrolls sideways at 390 px. With CONSOLE_SCREENSHOTS=1 it saves each page at laptop width
 // as docs/console/<page>.png (so CI never rewrites the docs).
 import { mkdirSync } from 'node:fs';
-import { once } from 'node:events';
-import http from 'node:http';
 import path from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { seriousViolations } from '../support/axe';
-import { freePort, launchChromium, watchErrors } from '../support/chromium';
-import { activatedBrowser, GOOD_PASSWORD } from '../support/console';
-import { adminApi, createTenant, Harness, LOOPBACK_IDP_ENV, startHarness, TestTenant } from '../support/harness';
+import { activatedBrowser } from '../support/console';
+import { ConsoleSuite, SCREENSHOTS, startConsoleSuite } from '../support/console-browser';
+import { adminApi, createTenant, Harness, LOOPBACK_IDP_ENV, TestTenant } from '../support/harness';
 import { startTestIdp, TestIdp } from '../support/oidc-idp';
 
+let s: ConsoleSuite;
 let h: Harness;
-let server: http.Server;
-let browser: Browser;
 let idp: TestIdp;
 let t: TestTenant;
 let base: string;
-const errors: string[] = [];
-const contexts: BrowserContext[] = [];
-const SHOTS = process.env.CONSOLE_SCREENSHOTS === '1' ? path.join(__dirname, '../../docs/console') : undefined;
+const SHOTS = SCREENSHOTS;
 
 const PAGES: Array<[string, string]> = [
   ['tokens', 'API tokens'],
@@ -36,14 +31,9 @@ const PAGES: Array<[string, string]> = [
 ];
 
 beforeAll(async () => {
-  browser = await launchChromium();
   idp = await startTestIdp();
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  h = await startHarness({ env: { PUBLIC_URL: base, ...LOOPBACK_IDP_ENV } });
-  server = http.createServer(h.app);
-  server.listen(port, '127.0.0.1');
-  await once(server, 'listening');
+  s = await startConsoleSuite(LOOPBACK_IDP_ENV);
+  ({ h, base } = s);
   t = await createTenant(h, 'Admin Pages Ltd', `pages-${Date.now() % 100000}@pages.test`);
   await activatedBrowser(h, t.adminEmail);
   // Something on each page, for the screenshots and for axe to look at.
@@ -55,35 +45,17 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const c of contexts) await c.close().catch(() => undefined);
-  await browser?.close();
-  if (server) {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-  await h?.close();
+  await s?.close();
   await idp?.close();
 });
 
 afterEach(() => {
-  const e = errors.splice(0);
+  const e = s.errors.splice(0);
   if (e.length) console.log(h.logs.filter((l) => /"level":(40|50)/.test(l)).slice(-5).join('\n'));
   expect(e).toEqual([]);
 });
 
-async function signedInPage(width = 1280): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width, height: 800 } });
-  contexts.push(context);
-  const page = await context.newPage();
-  watchErrors(page, errors);
-  await page.goto(`${base}/login`);
-  await page.getByLabel('Email').fill(t.adminEmail);
-  await page.getByRole('button', { name: 'Continue' }).click();
-  await page.getByLabel('Password').fill(GOOD_PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(`${base}/console`);
-  return page;
-}
+const signedInPage = (width = 1280): Promise<Page> => s.signedInPage(t.adminEmail, width);
 
 it('every page is in the navigation, renders, and has no serious accessibility violation', async () => {
   const page = await signedInPage();

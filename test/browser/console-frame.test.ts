@@ -1,59 +1,26 @@
 // The console's frame in real Chromium (issue 11): the primary admin signs in, the overview shows
 // the account, the language switch turns the page French and back, the page fits 390 px without
 // horizontal scrolling, and axe-core finds no serious or critical violation, in both languages.
-import { once } from 'node:events';
-import http from 'node:http';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { seriousViolations } from '../support/axe';
-import { freePort, launchChromium, watchErrors } from '../support/chromium';
-import { activatedBrowser, GOOD_PASSWORD } from '../support/console';
-import { createTenant, Harness, startHarness, TestTenant } from '../support/harness';
+import { activatedBrowser } from '../support/console';
+import { ConsoleSuite, sidewaysOverflow, startConsoleSuite } from '../support/console-browser';
+import { createTenant, TestTenant } from '../support/harness';
 
-let h: Harness;
-let server: http.Server;
-let browser: Browser;
+let s: ConsoleSuite;
 let t: TestTenant;
 let base: string;
-const errors: string[] = [];
-const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
-  browser = await launchChromium();
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  h = await startHarness({ env: { PUBLIC_URL: base } });
-  server = http.createServer(h.app);
-  server.listen(port, '127.0.0.1');
-  await once(server, 'listening');
-  t = await createTenant(h, 'Frame & Co', `frame-${Date.now() % 100000}@frame.test`);
-  await activatedBrowser(h, t.adminEmail);
+  s = await startConsoleSuite();
+  base = s.base;
+  t = await createTenant(s.h, 'Frame & Co', `frame-${Date.now() % 100000}@frame.test`);
+  await activatedBrowser(s.h, t.adminEmail);
 });
+afterAll(async () => s?.close());
+afterEach(() => expect(s.errors.splice(0)).toEqual([]));
 
-afterAll(async () => {
-  for (const c of contexts) await c.close().catch(() => undefined);
-  await browser?.close();
-  if (server) {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-  await h?.close();
-});
-
-afterEach(() => expect(errors.splice(0)).toEqual([]));
-
-async function signedInPage(width = 1280): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width, height: 800 } });
-  contexts.push(context);
-  const page = await context.newPage();
-  watchErrors(page, errors);
-  await page.goto(`${base}/login`);
-  await page.getByLabel('Email').fill(t.adminEmail);
-  await page.getByRole('button', { name: 'Continue' }).click();
-  await page.getByLabel('Password').fill(GOOD_PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(`${base}/console`);
-  return page;
-}
+const signedInPage = (width = 1280): Promise<Page> => s.signedInPage(t.adminEmail, width);
 
 it('the overview, in English then French, with no serious accessibility violation', async () => {
   const page = await signedInPage();
@@ -70,7 +37,7 @@ it('the overview, in English then French, with no serious accessibility violatio
 
 it('fits a 390 px phone screen: nothing scrolls sideways', async () => {
   const page = await signedInPage(390);
-  const overflow = (await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth')) as number;
+  const overflow = await sidewaysOverflow(page);
   expect(overflow).toBeLessThanOrEqual(0);
   await page.screenshot({ path: '/tmp/provisio-console-overview-390.png', fullPage: true });
 });

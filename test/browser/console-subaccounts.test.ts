@@ -4,70 +4,39 @@
 // management; deactivates a department and sees its purge date; no serious or critical axe
 // violation on each page, in English and French; nothing scrolls sideways at 390 px. CONSOLE_SCREENSHOTS=1 saves the
 // pages' pictures into docs/console/ (generated once and committed; CI leaves docs alone).
-import { once } from 'node:events';
-import http from 'node:http';
 import path from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { seriousViolations } from '../support/axe';
-import { freePort, launchChromium, watchErrors } from '../support/chromium';
-import { activatedBrowser, GOOD_PASSWORD } from '../support/console';
-import { adminApi, createTenant, Harness, startHarness, TestTenant } from '../support/harness';
+import { activatedBrowser } from '../support/console';
+import { ConsoleSuite, SCREENSHOTS, sidewaysOverflow, startConsoleSuite } from '../support/console-browser';
+import { adminApi, createTenant, Harness, TestTenant } from '../support/harness';
 import { keptMail } from '../support/web';
 
+let s: ConsoleSuite;
 let h: Harness;
-let server: http.Server;
-let browser: Browser;
 let t: TestTenant;
 let base: string;
-const errors: string[] = [];
-const contexts: BrowserContext[] = [];
 let page: Page;
-const SHOTS = process.env.CONSOLE_SCREENSHOTS === '1';
 
 beforeAll(async () => {
-  browser = await launchChromium();
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  h = await startHarness({ env: { PUBLIC_URL: base } });
-  server = http.createServer(h.app);
-  server.listen(port, '127.0.0.1');
-  await once(server, 'listening');
+  s = await startConsoleSuite();
+  ({ h, base } = s);
   t = await createTenant(h, 'Acme Partners', `owner-${Date.now() % 100000}@acme.test`);
   await activatedBrowser(h, t.adminEmail);
   // One sign-in for the whole file (each costs a password hash): the tests share this page.
   page = await signedInPage();
 });
+afterAll(async () => s?.close());
+afterEach(() => expect(s.errors.splice(0)).toEqual([]));
 
-afterAll(async () => {
-  for (const c of contexts) await c.close().catch(() => undefined);
-  await browser?.close();
-  if (server) {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-  await h?.close();
-});
-
-afterEach(() => expect(errors.splice(0)).toEqual([]));
-
-async function signedInPage(width = 1280): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width, height: 800 } });
-  contexts.push(context);
-  const page = await context.newPage();
-  watchErrors(page, errors);
-  await page.goto(`${base}/login`);
-  await page.getByLabel('Email').fill(t.adminEmail);
-  await page.getByRole('button', { name: 'Continue' }).click();
-  await page.getByLabel('Password').fill(GOOD_PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(`${base}/console`);
-  return page;
+function signedInPage(width = 1280): Promise<Page> {
+  return s.signedInPage(t.adminEmail, width);
 }
 
-const sideways = async (p: Page) => (await p.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth')) as number;
+const sideways = sidewaysOverflow;
 
 async function shot(name: string) {
-  if (SHOTS) await page.screenshot({ path: path.join(__dirname, '../../docs/console', `${name}.png`), fullPage: true });
+  if (SCREENSHOTS) await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
 }
 
 it('creates a sub-account, gives it two companies with the selector, toggles licences; the Companies page', async () => {

@@ -5,72 +5,37 @@
 // after the confirmation; axe-core finds no serious violation on the list, new and person pages;
 // the list and the form fit 390 px; the same create flow once in French.
 // CONSOLE_SCREENSHOTS=1 saves docs/console/users*.png (laptop width).
-import { once } from 'node:events';
-import http from 'node:http';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { seriousViolations } from '../support/axe';
 import { linkToken } from '../support/browser';
-import { freePort, launchChromium, watchErrors } from '../support/chromium';
+import { watchErrors } from '../support/chromium';
 import { activatedBrowser, GOOD_PASSWORD } from '../support/console';
-import { adminApi, createTenant, Harness, startHarness, TestTenant } from '../support/harness';
+import { ConsoleSuite, SCREENSHOTS, sidewaysOverflow, startConsoleSuite } from '../support/console-browser';
+import { adminApi, createTenant, Harness, TestTenant } from '../support/harness';
 import { keptMail } from '../support/web';
 
+let s: ConsoleSuite;
 let h: Harness;
-let server: http.Server;
-let browser: Browser;
 let t: TestTenant;
 let base: string;
-const errors: string[] = [];
-const contexts: BrowserContext[] = [];
 const run = Date.now() % 100000;
-const shots = process.env.CONSOLE_SCREENSHOTS === '1';
+const shots = SCREENSHOTS !== undefined;
 
 beforeAll(async () => {
-  browser = await launchChromium();
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  h = await startHarness({ env: { PUBLIC_URL: base } });
-  server = http.createServer(h.app);
-  server.listen(port, '127.0.0.1');
-  await once(server, 'listening');
+  s = await startConsoleSuite();
+  ({ h, base } = s);
   t = await createTenant(h, 'Northwind Partners', `owner-${run}@northwind.test`);
   await activatedBrowser(h, t.adminEmail);
   await adminApi(h, t).patch('/settings', { credentialsEmail: `it-${run}@northwind.test` });
   for (const [key, name] of [['m365', 'Microsoft 365 Business'], ['backup', 'Cloud backup']]) expect((await adminApi(h, t).post('/services', { key, name })).status).toBe(201);
 });
+afterAll(async () => s?.close());
+afterEach(() => expect(s.errors.splice(0)).toEqual([]));
 
-afterAll(async () => {
-  for (const c of contexts) await c.close().catch(() => undefined);
-  await browser?.close();
-  if (server) {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-  await h?.close();
-});
+const newPage = (width = 1280): Promise<Page> => s.newPage(width);
+const signedInPage = (width = 1280): Promise<Page> => s.signedInPage(t.adminEmail, width);
 
-afterEach(() => expect(errors.splice(0)).toEqual([]));
-
-async function newPage(width = 1280): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width, height: 800 } });
-  contexts.push(context);
-  const page = await context.newPage();
-  watchErrors(page, errors);
-  return page;
-}
-
-async function signedInPage(width = 1280): Promise<Page> {
-  const page = await newPage(width);
-  await page.goto(`${base}/login`);
-  await page.getByLabel('Email').fill(t.adminEmail);
-  await page.getByRole('button', { name: 'Continue' }).click();
-  await page.getByLabel('Password').fill(GOOD_PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(`${base}/console`);
-  return page;
-}
-
-const noSidewaysScroll = (page: Page) => page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth') as Promise<number>;
+const noSidewaysScroll = sidewaysOverflow;
 
 let activated: { id: string; email: string; page: Page };
 let generated: { id: string; email: string };
@@ -113,7 +78,7 @@ it('creates a user with "activate now" and sees the credentials once; then one w
   expect(back).toBe('not shown');
   // Chromium's own error page (resubmit?) is still loading in that tab: carry on in a new one.
   page = await page.context().newPage();
-  watchErrors(page, errors);
+  watchErrors(page, s.errors);
 
   const ada = `ada-${run}@northwind.test`;
   await page.goto(`${base}/console/users/new`);

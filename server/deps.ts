@@ -222,7 +222,17 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
   const signIn = new SignInService({ people, clock, logger, pages: frontPages });
   // SCIM events (issue 13): every write of the resource service enqueues its events in its own
   // transaction (events/producer.ts).
-  const producer = new EventProducer({ publicUrl: config.publicUrl, clock });
+  const producer: EventProducer = new EventProducer({
+    publicUrl: config.publicUrl,
+    clock,
+    read: async (trx, tenantId, kindName, id) => {
+      const kind = catalog.kinds.find((k) => k.name === kindName)!;
+      const row = await kind.repo.get(trx, tenantId, id, false);
+      if (!row) return undefined;
+      const scope = { tenantId, baseUrl: scimBaseUrl(config.publicUrl, tenantId), actor: { type: 'system' as const, id: 'events', admin: true } };
+      return { row, kind, data: async () => (await service.represent(trx, scope, kind, [row], {}, kind.membership === 'members'))[0] };
+    },
+  });
   const service = new ResourceService({ knex: db.knex, members, audit, clock, cursorTimeoutSeconds: CURSOR_TIMEOUT_SECONDS, events: producer });
   const tokens = new TokensRepo();
   // OAuth for SCIM (issue 13): our signing keys, SCIM clients' access tokens, and the external
@@ -306,9 +316,9 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
     limits: PAGING,
     // Admin API features (issue 4): price lists, API tokens.
     adminRoutes: [
-      priceListRoutes({ knex: db.knex, priceLists: new PriceListsRepo(), clock, audit }),
-      serviceRoutes({ knex: db.knex, services: new ServicesRepo(), clock, audit }),
-      permissionProfileRoutes({ knex: db.knex, profiles: new PermissionProfilesRepo(), permissions: config.permissions, clock, audit }),
+      priceListRoutes({ knex: db.knex, priceLists: new PriceListsRepo(), clock, audit, events: producer }),
+      serviceRoutes({ knex: db.knex, services: new ServicesRepo(), clock, audit, events: producer }),
+      permissionProfileRoutes({ knex: db.knex, profiles: new PermissionProfilesRepo(), permissions: config.permissions, clock, audit, events: producer }),
       tokenRoutes({ knex: db.knex, tokens, authenticator, clock, audit, others: (req) => otherCredentials(db.knex, req, config.publicUrl) }),
       scimClientRoutes({ knex: db.knex, clients, clock, publicUrl: config.publicUrl, audit }),
       scimIssuerRoutes({ knex: db.knex, issuers, egress, clock, logger, audit }),

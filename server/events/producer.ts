@@ -25,6 +25,11 @@ export type { ResourceChange } from '../resources/service';
 export interface ProducerDeps {
   publicUrl: string;
   clock: () => Date;
+  /**
+   * Reads a resource as it now stands, with its full representation (deps.ts: the resource
+   * service's), for changes made by statements of their own (rewritten()).
+   */
+  read?: (trx: Knex.Transaction, tenantId: string, kind: 'User' | 'Group', id: string) => Promise<{ row: ResourceRow; kind: { name: string; endpoint: string }; data: () => Promise<JsonObject> } | undefined>;
 }
 
 const activeOf = (row: ResourceRow | undefined): boolean | undefined => {
@@ -91,6 +96,21 @@ export class EventProducer implements ChangeRecorder {
       const ext = external.get(id);
       const before = { id, data: ext ? { externalId: ext } : {} } as unknown as ResourceRow;
       await this.record(trx, tenantId, { kind, verb: 'delete', id, before, attributes: [] });
+    }
+  }
+
+  /**
+   * Patch events for resources a statement of its own changed in `trx` — the groups that lost a
+   * deleted member, the users a deleted service, permission profile or price list was taken from —
+   * with the attributes it changed.
+   */
+  async rewritten(trx: Knex.Transaction, tenantId: string, kind: 'User' | 'Group', ids: string[], attributes: string[]): Promise<void> {
+    if (!ids.length || !this.deps.read || !(await repo.streamsForEvents(trx, tenantId)).length) return;
+    for (const id of ids) {
+      const found = await this.deps.read(trx, tenantId, kind, id);
+      if (!found) continue;
+      // before = after: such a change never flips `active`.
+      await this.record(trx, tenantId, { kind: found.kind, verb: 'patch', id, before: found.row, after: found.row, attributes, data: found.data });
     }
   }
 

@@ -52,6 +52,8 @@ export interface ResourceChange {
 
 export interface ChangeRecorder {
   record(trx: Knex.Transaction, tenantId: string, change: ResourceChange): Promise<void>;
+  /** Resources changed by a statement of their own, not a write here (groups losing a deleted member). */
+  rewritten(trx: Knex.Transaction, tenantId: string, kind: 'User' | 'Group', ids: string[], attributes: string[]): Promise<void>;
 }
 
 export interface Written {
@@ -554,10 +556,12 @@ export class ResourceService {
   /** Deletes a row the caller found and authorised, with its audit entry. */
   private async remove(trx: Knex.Transaction, scope: Scope, kind: ResourceKind, existing: ResourceRow): Promise<void> {
     // The groups that lose this member change representation: bump their versions.
-    await this.deps.members.touchGroupsContaining(trx, scope.tenantId, kind.asMember(existing.id), this.deps.clock());
+    const touched = await this.deps.members.touchGroupsContaining(trx, scope.tenantId, kind.asMember(existing.id), this.deps.clock());
     await kind.repo.delete(trx, scope.tenantId, existing.id);
     await this.audit(trx, scope, kind, 'delete', existing.id, {}, this.deps.clock());
     await this.produce(trx, scope, kind, 'delete', existing, undefined, []);
+    // ...and each of them is a patch of its members (the delete event comes first: same order as committed).
+    await this.deps.events?.rewritten(trx, scope.tenantId, 'Group', touched, ['members']);
   }
 
   /** A list or search (RFC 7644 §3.4.2) with index or cursor paging (RFC 9865). */

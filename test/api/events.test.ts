@@ -229,6 +229,29 @@ describe('production and polling', () => {
     expect(payloadOf(groupPatch).data).not.toHaveProperty('members');
   });
 
+  it('changes made by statements of their own produce patch events: groups losing a deleted member, users losing a deleted service', async () => {
+    const api = scim(h, t);
+    await adminApi(h, t).post('/services', { key: 'crm', name: 'CRM' }).expect(201);
+    const user = (await api.post('/Users', { schemas: [USER], userName: 'svc@events.test', entitlements: [{ type: 'service', value: 'crm' }] }).expect(201)).body.id;
+    const leaving = (await api.post('/Users', { schemas: [USER], userName: 'leaving@events.test' }).expect(201)).body.id;
+    const group = (await api.post('/Groups', { schemas: [GROUP], displayName: 'Club', members: [{ value: leaving }] }).expect(201)).body.id;
+    await drain(notice);
+    await drain(full);
+    await adminApi(h, t).delete('/services/crm').expect(204);
+    await api.delete(`/Users/${leaving}`).expect(204);
+    const got = await drain(notice);
+    expect(got.map((c) => [eventUri(c), (c.sub_id as { uri: string }).uri, payloadOf(c).attributes])).toEqual([
+      [`${PROV}:patch:notice`, `/Users/${user}`, ['entitlements']],
+      [`${PROV}:delete`, `/Users/${leaving}`, undefined],
+      [`${PROV}:patch:notice`, `/Groups/${group}`, ['members']],
+    ]);
+    // The version in the event is the one a GET answers now.
+    expect(payloadOf(got[2]).version).toBe((await api.get(`/Groups/${group}`).expect(200)).body.meta.version);
+    const fullGot = await drain(full);
+    expect(fullGot.map(eventUri)).toEqual([`${PROV}:patch:full`, `${PROV}:patch:full`]);
+    expect(payloadOf(fullGot[0]).data).not.toHaveProperty('entitlements');
+  });
+
   it('a failed request produces no event', async () => {
     const api = scim(h, t);
     const id = (await api.post('/Users', { schemas: [USER], userName: 'fail@events.test' }).expect(201)).body.id;

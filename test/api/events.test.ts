@@ -168,7 +168,7 @@ describe('production and polling', () => {
 
   it('each SCIM change produces its events once, as RFC 9967 SETs signed with the published keys', async () => {
     const api = scim(h, t);
-    const user = (await api.post('/Users', { schemas: [USER], userName: 'ada@events.test', externalId: 'ada-1', name: { givenName: 'Ada', familyName: 'L' } }).expect(201)).body;
+    const user = (await api.post('/Users', { schemas: [USER], userName: 'ada@events.test', externalId: 'ada-1', password: 'Correct-Horse-Battery-9', name: { givenName: 'Ada', familyName: 'L' } }).expect(201)).body;
     await api.patch(`/Users/${user.id}`, { schemas: [PATCH], Operations: [{ op: 'replace', path: 'active', value: false }] }).expect(200);
     const put = await api.put(`/Users/${user.id}`, { schemas: [USER], userName: 'ada@events.test', externalId: 'ada-1', active: true, displayName: 'Ada' }).expect(200);
     await api.delete(`/Users/${user.id}`).expect(204);
@@ -198,6 +198,7 @@ describe('production and polling', () => {
     const created = payloadOf(fullGot[0]).data as Record<string, unknown>;
     expect(created).toMatchObject({ id: user.id, userName: 'ada@events.test', externalId: 'ada-1', meta: { resourceType: 'User' } });
     expect(created).not.toHaveProperty('password');
+    expect(JSON.stringify(fullGot)).not.toContain('Correct-Horse-Battery-9');
     expect((payloadOf(fullGot[1]).data as Record<string, unknown>).active).toBe(false);
   });
 
@@ -414,6 +415,22 @@ describe('push delivery', () => {
       [`${PROV}:delete`, `/Users/${ids[0]}`],
       [`${PROV}:delete`, `/Users/${ids[1]}`],
     ]);
+  });
+
+  it('an instance that dies after claiming leaves its events to another once the lease expires: delivered once', async () => {
+    receiver.got.length = 0;
+    const id = (await scim(h, t).post('/Users', { schemas: [USER], userName: 'lease@events.test' }).expect(201)).body.id;
+    // The claim a worker makes before it sends, made here by a "worker" that then stops (never sends).
+    const claimed = await h.owner((db) =>
+      db.raw(`UPDATE event_outbox SET locked_until = ?, attempts = attempts + 1 WHERE tenant_id = ? AND resource_id = ? RETURNING id`, [new Date(now.getTime() + 60_000), t.id, id]),
+    );
+    expect(claimed.rows).toHaveLength(1);
+    expect(await second!.events.push.runOnce()).toEqual({ delivered: 0, failed: 0 });
+    now = new Date(now.getTime() + 61_000);
+    expect(await second!.events.push.runOnce()).toEqual({ delivered: 1, failed: 0 });
+    expect(await h.deps.events.push.runOnce()).toEqual({ delivered: 0, failed: 0 });
+    const got = await pushed();
+    expect(got.map((c) => [eventUri(c), c.jti])).toEqual([[`${PROV}:create:notice`, claimed.rows[0].id]]);
   });
 
   it('retries with backoff, keeps a resource’s order, pauses a failing stream and resumes it', async () => {

@@ -253,6 +253,7 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
   const metrics = new Metrics({
     pool: () => poolStats(db.knex),
     outbox: () => mail.outbox.backlog(db.knex, clock()),
+    events: () => events.push.backlog(),
     // The read-only value lists count too (resources/assignable-values.ts).
     scimEndpoints: { ...Object.fromEntries(catalog.kinds.map((k) => [k.endpoint, k.name])), Roles: 'Role', Entitlements: 'Entitlement' },
   });

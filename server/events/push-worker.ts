@@ -146,6 +146,13 @@ export class PushWorker {
     schedule(pollMs);
   }
 
+  /** Events waiting across tenants, the oldest's age in seconds, paused streams (metrics; as the owner). */
+  async backlog(): Promise<{ pending: number; oldestAgeSeconds: number; pausedStreams: number }> {
+    const b = await asOwner(this.o.knex, (trx) => repo.backlog(trx));
+    const now = this.o.clock().getTime();
+    return { pending: b.pending, oldestAgeSeconds: b.oldest ? Math.max(0, (now - b.oldest.getTime()) / 1000) : 0, pausedStreams: b.paused };
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);

@@ -197,6 +197,13 @@ export async function markFailed(
   return { updated: true, paused: s.rows[0]?.state === 'paused' };
 }
 
+/** Events waiting across tenants, when the oldest was produced, and paused push streams (the metrics scrape). */
+export async function backlog(db: Db): Promise<{ pending: number; oldest: Date | null; paused: number }> {
+  const e = await db.raw('SELECT count(*)::int AS pending, min(created_at) AS oldest FROM event_outbox /* cross-tenant: the metrics count every tenant\'s events */');
+  const s = await db.raw(`SELECT count(*)::int AS paused FROM event_streams /* cross-tenant: the metrics count every tenant's paused streams */ WHERE state = 'paused'`);
+  return { pending: Number(e.rows[0].pending), oldest: e.rows[0].oldest ? new Date(e.rows[0].oldest) : null, paused: Number(s.rows[0].paused) };
+}
+
 /** Releases a claimed row that was not tried, without counting the try. */
 export async function giveBack(db: Db, tenantId: string, id: string, attempts: number): Promise<void> {
   await db.raw('UPDATE event_outbox SET locked_until = NULL, attempts = ? WHERE tenant_id = ? AND id = ? AND attempts = ?', [attempts - 1, tenantId, id, attempts]);

@@ -11,7 +11,7 @@ import request from 'supertest';
 import { createLocalJWKSet, decodeJwt, jwtVerify, JWTPayload } from 'jose';
 import { createApp } from '../../server/app';
 import { createDeps, Deps } from '../../server/deps';
-import { adminApi, createTenant, expectJsonError, expectScimError, GROUP, Harness, LOOPBACK_IDP_ENV, PROVISIO_GROUP, scim, startHarness, TestTenant, USER } from '../support/harness';
+import { adminApi, createTenant, OPERATOR_TOKEN, expectJsonError, expectScimError, GROUP, Harness, LOOPBACK_IDP_ENV, PROVISIO_GROUP, scim, startHarness, TestTenant, USER } from '../support/harness';
 
 const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 const BULK = 'urn:ietf:params:scim:api:messages:2.0:BulkRequest';
@@ -451,6 +451,11 @@ describe('push delivery', () => {
     }
     s = (await adminApi(h, t).get(`/event-streams/${stream.id}`).expect(200)).body;
     expect(s).toMatchObject({ state: 'paused', failures: 3, pending: 3, pausedAt: now.toISOString() });
+    // Operators see it too: the backlog and the paused stream in the metrics.
+    const metrics = (await h.http.get('/metrics').set('Authorization', `Bearer ${OPERATOR_TOKEN}`).expect(200)).text;
+    expect(metrics).toMatch(/^provisio_event_streams_paused 1$/m);
+    expect(Number(/^provisio_events_pending (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(3);
+    expect(Number(/^provisio_events_oldest_pending_age_seconds ([\d.e+]+)$/m.exec(metrics)?.[1])).toBeGreaterThan(3600);
     // Paused: nothing is tried, even once the receiver is back, until an admin resumes the stream.
     receiver.setStatus(202);
     now = new Date(now.getTime() + 2 * 60 * 60 * 1000);

@@ -13,6 +13,7 @@ import { oidcRoutes } from './front-door/oidc-routes';
 import { ping } from './store/db';
 import { identityRoutes } from './front-door/identity-routes';
 import { createOAuthRouter } from './http/oauth-router';
+import { createEventsRouter } from './http/events-router';
 import { createMetricsRouter } from './operator/metrics-router';
 import path from 'node:path';
 import { createConsoleRouter } from './console/console-router';
@@ -100,6 +101,10 @@ export function createApp(deps: Deps): Express {
       onRefused: () => metrics.rateLimited('oauth_client'),
     }),
   );
+
+  // SCIM events: a tenant's poll endpoints (RFC 8936, http/events-router.ts).
+  app.use('/events/v1/:tenantId', metrics.base('/events/v1/:tenantId'));
+  app.use('/events/v1/:tenantId', createEventsRouter({ authenticator: deps.authenticator, poll: deps.events.poll, logger: deps.logger, maxBodyBytes: deps.config.maxBodyBytes }));
 
   app.use('/scim/v2/:tenantId', metrics.base('/scim/v2/:tenantId'));
   app.use(

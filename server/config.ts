@@ -71,6 +71,12 @@ export interface Config {
   oauthKeyRotationDays: number;
   /** Least time between two fetches of an external issuer's JWKS for an unknown key id (SCIM_JWKS_COOLDOWN_SECONDS). */
   scimJwksCooldownSeconds: number;
+  /** SCIM events (docs/events.md): how often the push worker looks for due events (EVENTS_PUSH_POLL_MS). */
+  eventsPushPollMs: number;
+  /** Failures in a row after which a push stream is paused (EVENTS_PAUSE_AFTER_FAILURES). */
+  eventsPauseAfterFailures: number;
+  /** How long a poll without returnImmediately waits for an event (EVENTS_LONG_POLL_SECONDS). */
+  eventsLongPollSeconds: number;
   /**
    * The platform's permission catalogue (issue 10): PERMISSIONS_FILE, else the shipped
    * config/permissions.json. Permission profiles grant subsets of it.
@@ -260,6 +266,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metricsHost,
     oauthKeyRotationDays: integer(env, 'OAUTH_KEY_ROTATION_DAYS', 90, 0, 3650),
     scimJwksCooldownSeconds: integer(env, 'SCIM_JWKS_COOLDOWN_SECONDS', 30, 0, 3600),
+    eventsPushPollMs: integer(env, 'EVENTS_PUSH_POLL_MS', 2000, 50, 3_600_000),
+    eventsPauseAfterFailures: integer(env, 'EVENTS_PAUSE_AFTER_FAILURES', 10, 1, 1000),
+    eventsLongPollSeconds: integer(env, 'EVENTS_LONG_POLL_SECONDS', 15, 0, 120),
     permissions,
   };
 }

@@ -76,6 +76,10 @@ import { otherCredentials, scimClientRoutes } from './admin/scim-clients';
 import { scimIssuerRoutes } from './admin/scim-issuer';
 import { Metrics } from './metrics/metrics';
 import { poolStats } from './store/db';
+import { EventProducer } from './events/producer';
+import { EventPoll } from './events/poll';
+import { PushWorker } from './events/push-worker';
+import { eventStreamRoutes } from './admin/event-streams';
 
 export interface Deps {
   config: Config;
@@ -115,6 +119,8 @@ export interface Deps {
   later: AfterResponse;
   /** OAuth for SCIM (oauth/): the signing keys, SCIM clients, the external issuers, the token endpoint's limit. */
   oauth: { keys: SigningKeys; clients: ScimClients; issuers: ExternalIssuers; limiter: ClientAuthLimiter };
+  /** SCIM events (events/, docs/events.md): production hooked into the resource service, poll and push delivery. */
+  events: { producer: EventProducer; poll: EventPoll; push: PushWorker };
   /** This instance's Prometheus registry and counters (metrics/metrics.ts). */
   metrics: Metrics;
   /** Server-rendered pages: templates and the words in French and English (web/). */
@@ -214,7 +220,20 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
   const web = { root, i18n, views: new Views({ dir: path.join(root, 'views'), i18n, cache: true }) };
   const frontPages = new FrontPages({ views: web.views, i18n, csrfToken: stack.csrfToken, privacyPolicyUrl: config.privacyPolicyUrl, privacyPolicyVersion: config.privacyPolicyVersion });
   const signIn = new SignInService({ people, clock, logger, pages: frontPages });
-  const service = new ResourceService({ knex: db.knex, members, audit, clock, cursorTimeoutSeconds: CURSOR_TIMEOUT_SECONDS });
+  // SCIM events (issue 13): every write of the resource service enqueues its events in its own
+  // transaction (events/producer.ts).
+  const producer: EventProducer = new EventProducer({
+    publicUrl: config.publicUrl,
+    clock,
+    read: async (trx, tenantId, kindName, id) => {
+      const kind = catalog.kinds.find((k) => k.name === kindName)!;
+      const row = await kind.repo.get(trx, tenantId, id, false);
+      if (!row) return undefined;
+      const scope = { tenantId, baseUrl: scimBaseUrl(config.publicUrl, tenantId), actor: { type: 'system' as const, id: 'events', admin: true } };
+      return { row, kind, data: async () => (await service.represent(trx, scope, kind, [row], {}, kind.membership === 'members'))[0] };
+    },
+  });
+  const service = new ResourceService({ knex: db.knex, members, audit, clock, cursorTimeoutSeconds: CURSOR_TIMEOUT_SECONDS, events: producer });
   const tokens = new TokensRepo();
   // OAuth for SCIM (issue 13): our signing keys, SCIM clients' access tokens, and the external
   // issuer a tenant may trust; the authenticator hands them every JWT-shaped bearer token.
@@ -223,10 +242,18 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
   const clients = new ScimClients({ knex: db.knex, keys: signingKeys, clock, logger, publicUrl: config.publicUrl, scimBaseUrl: tenantScimUrl });
   const egress = { resolver, allowInsecure: config.ssoAllowInsecureIssuers, allowPrivate: config.ssoAllowPrivateIssuers };
   const issuers = new ExternalIssuers({ knex: db.knex, clock, logger, egress, cooldownMs: config.scimJwksCooldownSeconds * 1000 });
+  // SETs are signed with the same keys as our access tokens, published at /.well-known/jwks.json;
+  // push endpoints keep to the same outbound rules as issuers (sso/network.ts).
+  const events = {
+    producer,
+    poll: new EventPoll({ knex: db.knex, signer: signingKeys, clock, logger, longPollMs: config.eventsLongPollSeconds * 1000 }),
+    push: new PushWorker({ knex: db.knex, signer: signingKeys, egress, clock, logger, pauseAfter: config.eventsPauseAfterFailures }),
+  };
   const authenticator = new Authenticator(db.knex, tokens, clock, undefined, undefined, { clients, issuers, scimBaseUrl: tenantScimUrl });
   const metrics = new Metrics({
     pool: () => poolStats(db.knex),
     outbox: () => mail.outbox.backlog(db.knex, clock()),
+    events: () => events.push.backlog(),
     // The read-only value lists count too (resources/assignable-values.ts).
     scimEndpoints: { ...Object.fromEntries(catalog.kinds.map((k) => [k.endpoint, k.name])), Roles: 'Role', Entitlements: 'Entitlement' },
   });
@@ -290,12 +317,13 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
     limits: PAGING,
     // Admin API features (issue 4): price lists, API tokens.
     adminRoutes: [
-      priceListRoutes({ knex: db.knex, priceLists: new PriceListsRepo(), clock, audit }),
-      serviceRoutes({ knex: db.knex, services: new ServicesRepo(), clock, audit }),
-      permissionProfileRoutes({ knex: db.knex, profiles: new PermissionProfilesRepo(), permissions: config.permissions, clock, audit }),
+      priceListRoutes({ knex: db.knex, priceLists: new PriceListsRepo(), clock, audit, events: producer }),
+      serviceRoutes({ knex: db.knex, services: new ServicesRepo(), clock, audit, events: producer }),
+      permissionProfileRoutes({ knex: db.knex, profiles: new PermissionProfilesRepo(), permissions: config.permissions, clock, audit, events: producer }),
       tokenRoutes({ knex: db.knex, tokens, authenticator, clock, audit, others: (req) => otherCredentials(db.knex, req, config.publicUrl) }),
       scimClientRoutes({ knex: db.knex, clients, clock, publicUrl: config.publicUrl, audit }),
       scimIssuerRoutes({ knex: db.knex, issuers, egress, clock, logger, audit }),
+      eventStreamRoutes({ knex: db.knex, egress, publicUrl: config.publicUrl, clock, logger, audit }),
       auditRoutes({ knex: db.knex, audit }),
       settingsRoutes({ knex: db.knex, audit, clock }),
       permissionsRoutes({ knex: db.knex, assignments: accounts.assignments }),
@@ -312,7 +340,7 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
     ssoLinks,
     ssoFlows: new FlowSeal(keys.box, clock),
     resolver,
-    jobs: { purgeSubAccounts: (now = clock()) => purgeSubAccounts(db.knex, audit, now, logger), maintainSigningKeys: () => signingKeys.maintain() },
+    jobs: { purgeSubAccounts: (now = clock()) => purgeSubAccounts(db.knex, audit, now, logger, producer), maintainSigningKeys: () => signingKeys.maintain() },
     mail,
     accounts,
     frontDoor: {
@@ -325,6 +353,7 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
     },
     later,
     oauth: { keys: signingKeys, clients, issuers, limiter: new ClientAuthLimiter(db.knex) },
+    events,
     metrics,
     web,
     consolePages: CONSOLE_PAGES,
@@ -334,6 +363,7 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
       // Work after answers (a reset email being queued) finishes before the pool closes.
       await later.idle();
       await mail.worker.stop();
+      await events.push.stop();
       await mail.transport.close?.();
       if (!over.db) await db.close();
     },

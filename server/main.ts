@@ -64,6 +64,8 @@ export async function start(): Promise<Running> {
   setTimeout(runPurge, 30_000).unref();
   // The mail worker (docs/emails.md): polls the outbox; several instances share it safely.
   deps.mail.worker.start(config.mailPollMs);
+  // The SCIM events push worker (docs/events.md): several instances share it safely too.
+  deps.events.push.start(config.eventsPushPollMs);
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
@@ -71,7 +73,7 @@ export async function start(): Promise<Running> {
       logger.info('shutting down: no new connections, finishing in-flight requests');
       clearInterval(purgeTimer);
       // Stops polling now; a send in progress finishes (awaited below) before the pool closes.
-      const mailStopped = deps.mail.worker.stop();
+      const mailStopped = Promise.all([deps.mail.worker.stop(), deps.events.push.stop()]);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       metricsServer?.close();
       metricsServer?.closeAllConnections();

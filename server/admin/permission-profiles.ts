@@ -26,6 +26,7 @@ import { PROVISIO_USER_URN } from '../scim/urns';
 import { grantedPermissions, parseKey } from '../resources/assignments';
 import type { Permission } from '../permission-catalogue';
 import { handle, requireTenantWide } from './admin-router';
+import type { ChangeRecorder } from '../resources/service';
 import { Audit, auditIn, auditUsers, checkSameKey, parseBody, parseDescription, parseName } from './catalogue-fields';
 
 export interface ProfileRoutesDeps {
@@ -35,6 +36,8 @@ export interface ProfileRoutesDeps {
   permissions: readonly Permission[];
   clock: () => Date;
   audit?: Audit;
+  /** SCIM events for the users a deleted profile is moved from (events/producer.ts). */
+  events?: Pick<ChangeRecorder, 'rewritten'>;
 }
 
 const notFoundProfile = (key: string) => notFound(`Permission profile ${key} not found`);
@@ -194,6 +197,7 @@ export function permissionProfileRoutes(deps: ProfileRoutesDeps): (router: Route
           await profiles.delete(trx, req.tenantId!, existing.key);
           const changes = { set: { [`${PROVISIO_USER_URN}:permissionProfile`]: to }, cause: { permissionProfileDeleted: existing.key } };
           await auditUsers(deps.audit, trx, req, at, moved.map((id) => ({ id, changes })));
+          await deps.events?.rewritten(trx, req.tenantId!, 'User', moved, [PROVISIO_USER_URN]);
           await auditIn(deps.audit, trx, req, at, 'permissionProfile.delete', target(existing.key), { name: existing.name, usersMoved: moved.length, movedTo: to });
         });
         res.status(204).end();

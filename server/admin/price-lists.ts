@@ -21,6 +21,7 @@ import { isUniqueViolation } from '../store/db';
 import type { AuditRepo } from '../store/audit-repo';
 import { PriceListRow, PriceListsRepo } from '../store/price-lists-repo';
 import { inTenant, Tx } from '../store/scope';
+import type { ChangeRecorder } from '../resources/service';
 import { AdminRequest, handle, tenantWideOnly } from './admin-router';
 
 export interface PriceListRoutesDeps {
@@ -29,6 +30,8 @@ export interface PriceListRoutesDeps {
   clock: () => Date;
   /** Where changes are recorded, in the transaction that makes them. */
   audit?: Pick<AuditRepo, 'record'>;
+  /** SCIM events for the users a deleted list is taken from (events/producer.ts). */
+  events?: Pick<ChangeRecorder, 'rewritten'>;
 }
 
 import { PROVISIO_USER_URN as USER_EXTENSION } from '../scim/urns';
@@ -167,6 +170,7 @@ export function priceListRoutes(deps: PriceListRoutesDeps): (router: Router) => 
           for (const userId of moved) {
             await audit(trx, req, at, 'user.patch', 'User', userId, { removed: [`${USER_EXTENSION}:priceList`], cause: { priceListDeleted: existing.id } });
           }
+          await deps.events?.rewritten(trx, req.tenantId!, 'User', moved, [USER_EXTENSION]);
           await audit(trx, req, at, 'priceList.delete', 'PriceList', existing.id, { name: existing.name, usersMoved: moved.length });
         });
         res.status(204).end();

@@ -19,6 +19,7 @@ import { isUniqueViolation } from '../store/db';
 import { ServiceRow, ServicesRepo } from '../store/services-repo';
 import { inTenant } from '../store/scope';
 import { parseKey, SERVICES_ATTRIBUTE } from '../resources/assignments';
+import type { ChangeRecorder } from '../resources/service';
 import { AdminRequest, handle, requireTenantWide } from './admin-router';
 import { Audit, auditIn, auditUsers, checkSameKey, parseBody, parseDescription, parseName } from './catalogue-fields';
 
@@ -27,6 +28,8 @@ export interface ServiceRoutesDeps {
   services: ServicesRepo;
   clock: () => Date;
   audit?: Audit;
+  /** SCIM events for the users a deleted service is taken from (events/producer.ts). */
+  events?: Pick<ChangeRecorder, 'rewritten'>;
 }
 
 export function serviceJson(row: ServiceRow) {
@@ -145,6 +148,7 @@ export function serviceRoutes(deps: ServiceRoutesDeps): (router: Router) => void
               changes: { ...(u.entitlements ? { set: { [SERVICES_ATTRIBUTE]: u.entitlements } } : { removed: [SERVICES_ATTRIBUTE] }), cause: { serviceDeleted: existing.key } },
             })),
           );
+          await deps.events?.rewritten(trx, req.tenantId!, 'User', changed.map((u) => u.id), [SERVICES_ATTRIBUTE]);
           await auditIn(deps.audit, trx, req, at, 'service.delete', target(existing.key), { name: existing.name, usersChanged: changed.length });
         });
         res.status(204).end();

@@ -46,7 +46,8 @@ export interface TokenRoutesDeps {
   others?: (req: AdminRequest) => Promise<Record<string, unknown>>;
 }
 
-export const TOKEN_SCOPES = ['scim', 'admin'] as const;
+/** `events`: polls the tenant's SCIM event streams (http/events-router.ts, docs/events.md). */
+export const TOKEN_SCOPES = ['scim', 'admin', 'events'] as const;
 export const MAX_TOKEN_NAME = 200;
 const FIELDS = ['name', 'scopes', 'subAccount', 'expiresAt'];
 /** RFC 3339 date-time with an explicit offset (an ISO 8601 date-time without one is ambiguous). */

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { AuditRepo } from '../store/audit-repo';
 import { asOwner, inTenant } from '../store/scope';
 import * as tenancy from '../store/tenancy-repo';
+import type { EventProducer } from '../events/producer';
 
 export const PURGE_AFTER_MONTHS = 12;
 
@@ -23,7 +24,7 @@ export function purgeCutoff(now: Date): Date {
   return d;
 }
 
-export async function purgeSubAccounts(knex: Knex, audit: AuditRepo, now: Date, logger?: Logger): Promise<PurgeResult[]> {
+export async function purgeSubAccounts(knex: Knex, audit: AuditRepo, now: Date, logger?: Logger, events?: Pick<EventProducer, 'deleted'>): Promise<PurgeResult[]> {
   const cutoff = purgeCutoff(now);
   // Which tenants have work is a cross-tenant question: asked as the schema owner.
   const due = await asOwner(knex, (trx) => tenancy.dueForPurge(trx, cutoff));
@@ -35,6 +36,10 @@ export async function purgeSubAccounts(knex: Knex, audit: AuditRepo, now: Date, 
       if (!row || !row.deactivated_at || new Date(row.deactivated_at) > cutoff) return undefined;
       // Members who belong to nothing else go with it — never the primary admin.
       const orphans = await tenancy.membersInNothingElse(trx, tenantId, id);
+      // The purge deletes outside the resource service: its delete events are enqueued here, in
+      // the same transaction, before the rows (and their externalIds) are gone (docs/events.md).
+      await events?.deleted(trx, tenantId, { name: 'User', endpoint: 'Users', table: 'users' }, orphans);
+      await events?.deleted(trx, tenantId, { name: 'Group', endpoint: 'Groups', table: 'groups' }, [id]);
       await tenancy.purge(trx, tenantId, id, orphans, now);
       await audit.record(trx, tenantId, now, {
         actorType: 'system',

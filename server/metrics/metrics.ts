@@ -25,6 +25,8 @@ export interface MetricsSources {
   pool(): PoolStats | undefined;
   /** The outbox across tenants: pending messages and the age in seconds of the oldest (a query per scrape). */
   outbox(): Promise<{ pending: number; oldestAgeSeconds: number }>;
+  /** SCIM events across tenants: events waiting, the oldest's age, paused push streams (a query per scrape). */
+  events?(): Promise<{ pending: number; oldestAgeSeconds: number; pausedStreams: number }>;
   /** SCIM endpoint → resource type ("Users" → "User"). */
   scimEndpoints: Record<string, string>;
 }
@@ -64,6 +66,9 @@ export class Metrics {
   private readonly poolMax: Gauge;
   private readonly outboxPending: Gauge;
   private readonly outboxAge: Gauge;
+  private readonly eventsPending: Gauge;
+  private readonly eventsAge: Gauge;
+  private readonly eventStreamsPaused: Gauge;
 
   constructor(private readonly sources: MetricsSources) {
     const registers = [this.registry];
@@ -82,6 +87,9 @@ export class Metrics {
     this.poolMax = new Gauge({ name: 'provisio_db_pool_max', help: 'Largest number of connections the database pool opens', registers });
     this.outboxPending = new Gauge({ name: 'provisio_outbox_pending_messages', help: 'Emails waiting in the outbox, all tenants', registers });
     this.outboxAge = new Gauge({ name: 'provisio_outbox_oldest_pending_age_seconds', help: 'Age of the oldest pending email in the outbox (0 when none)', registers });
+    this.eventsPending = new Gauge({ name: 'provisio_events_pending', help: 'SCIM events waiting to be polled or pushed, all tenants', registers });
+    this.eventsAge = new Gauge({ name: 'provisio_events_oldest_pending_age_seconds', help: 'Age of the oldest waiting SCIM event (0 when none)', registers });
+    this.eventStreamsPaused = new Gauge({ name: 'provisio_event_streams_paused', help: 'Push event streams paused after repeated failures, all tenants', registers });
   }
 
   /** Marks requests under a mount point with its template (before the router mounted there). */
@@ -134,6 +142,12 @@ export class Metrics {
     const outbox = await this.sources.outbox();
     this.outboxPending.set(outbox.pending);
     this.outboxAge.set(outbox.oldestAgeSeconds);
+    const events = await this.sources.events?.();
+    if (events) {
+      this.eventsPending.set(events.pending);
+      this.eventsAge.set(events.oldestAgeSeconds);
+      this.eventStreamsPaused.set(events.pausedStreams);
+    }
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
 }

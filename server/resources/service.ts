@@ -30,6 +30,30 @@ export interface ServiceDeps {
   audit: AuditRepo;
   clock: () => Date;
   cursorTimeoutSeconds: number;
+  /**
+   * SCIM events (events/producer.ts): every committed change enqueues its events in its own
+   * transaction, from here, the one place all resource writes go through.
+   */
+  events?: ChangeRecorder;
+}
+
+/** A committed-to-be change of one resource, as the event producer (events/producer.ts) hears of it. */
+export interface ResourceChange {
+  kind: { name: string; endpoint: string };
+  verb: 'create' | 'put' | 'patch' | 'delete';
+  id: string;
+  before?: ResourceRow;
+  after?: ResourceRow;
+  /** Top-level attributes added, changed or removed (the notice form's `attributes`). */
+  attributes: string[];
+  /** The resource as it now is (the full form's `data`); asked for only when a stream wants it. */
+  data?: () => Promise<JsonObject>;
+}
+
+export interface ChangeRecorder {
+  record(trx: Knex.Transaction, tenantId: string, change: ResourceChange): Promise<void>;
+  /** Resources changed by a statement of their own, not a write here (groups losing a deleted member). */
+  rewritten(trx: Knex.Transaction, tenantId: string, kind: 'User' | 'Group', ids: string[], attributes: string[]): Promise<void>;
 }
 
 export interface Written {
@@ -268,6 +292,26 @@ export class ResourceService {
     });
   }
 
+  /**
+   * Enqueues the change's SCIM events in the write's transaction (events/producer.ts). The full
+   * form's data is the resource as a tenant-wide credential reads it (a stream serves the whole
+   * tenant), without a group's members: a large group's list does not fit an event, and the
+   * notice form names `members` when they changed (docs/events.md).
+   */
+  private async produce(trx: Knex.Transaction, scope: Scope, kind: ResourceKind, verb: ResourceChange['verb'], before: ResourceRow | undefined, after: ResourceRow | undefined, attributes: string[]): Promise<void> {
+    if (!this.deps.events) return;
+    const wide: Scope = { ...scope, actor: { ...scope.actor, subAccountId: null } };
+    await this.deps.events.record(trx, scope.tenantId, {
+      kind,
+      verb,
+      id: (after ?? before)!.id,
+      before,
+      after,
+      attributes,
+      data: after ? async () => (await this.represent(trx, wide, kind, [after], {}, kind.membership === 'members'))[0] : undefined,
+    });
+  }
+
   private translate(kind: ResourceKind, err: unknown): unknown {
     if (isUniqueViolation(err)) return kind.conflict((err as { constraint?: string }).constraint);
     return err;
@@ -298,6 +342,7 @@ export class ResourceService {
       row = await this.written(trx, scope, kind, undefined, row, body, opts.context);
       await kind.verify(trx, scope, id, resource);
       await this.audit(trx, scope, kind, 'create', id, { set: resource, ...(members ? { members: { added: [...members.userIds, ...members.groupIds] } } : {}) }, now);
+      await this.produce(trx, scope, kind, 'create', undefined, row, ['id', ...Object.keys(resource), ...(members ? ['members'] : [])]);
       // A user that has just been created belongs to no group (unless a sub-account-bound
       // credential created it into its sub-account): no need to ask the database.
       const [out] = await this.represent(trx, scope, kind, [row], projection, kind.membership === 'groups' && !scope.actor.subAccountId);
@@ -378,6 +423,7 @@ export class ResourceService {
           row = await this.written(trx, scope, kind, existing, row, body);
           await kind.verify(trx, scope, existing.id, resource);
           await this.audit(trx, scope, kind, 'replace', existing.id, { ...diffAttributes(existing.data, resource), ...(members ? { members: { replacedWith: [...members.userIds, ...members.groupIds] } } : {}) }, now);
+          await this.produce(trx, scope, kind, 'put', existing, row, [...changedNames(existing.data, resource), ...(members ? ['members'] : [])]);
         } else {
           // Hooks hear of unchanged writes too: the request may carry what they act on beside the
           // resource (a password an IdP pushes, accounts/write-hooks.ts).
@@ -432,6 +478,7 @@ export class ResourceService {
           // As on PUT: hooks hear of a PATCH that changes no attribute (a pushed password).
           row = await this.written(trx, scope, kind, existing, existing, body);
         }
+        let touched = 0;
         if (result.members) {
           const d = result.members;
           const add = await this.classifyMembers(trx, scope, d.add);
@@ -439,7 +486,6 @@ export class ResourceService {
             throw invalidValue('members: a group cannot contain itself, directly or through other groups');
           }
           await assertMayChangeMembers(trx, scope.tenantId, scope.actor, existing.id, { added: add.userIds, removed: d.remove, cleared: d.clear, kept: add.userIds });
-          let touched = 0;
           if (d.clear) touched += await this.deps.members.removeAll(trx, scope.tenantId, existing.id);
           touched += await this.deps.members.removeMembers(trx, scope.tenantId, existing.id, d.remove);
           touched += await this.deps.members.addUsers(trx, scope.tenantId, existing.id, add.userIds);
@@ -454,6 +500,9 @@ export class ResourceService {
         if (result.changed || result.members) await kind.verify(trx, scope, existing.id, result.resource);
         if (result.changed) await this.audit(trx, scope, kind, 'patch', existing.id, diffAttributes(existing.data, result.resource), now);
         if (!row) throw notFound(`${kind.name} ${id} not found`);
+        if (result.changed || touched > 0) {
+          await this.produce(trx, scope, kind, 'patch', existing, row, [...(result.changed ? changedNames(existing.data, result.resource) : []), ...(touched > 0 ? ['members'] : [])]);
+        }
         if (!projection) return { out: { resource: {}, version: String(row.version) }, before: existing, after: row };
         const [represented] = await this.represent(trx, scope, kind, [row], projection);
         return { out: { resource: represented, version: String(row.version) }, before: existing, after: row };
@@ -507,9 +556,12 @@ export class ResourceService {
   /** Deletes a row the caller found and authorised, with its audit entry. */
   private async remove(trx: Knex.Transaction, scope: Scope, kind: ResourceKind, existing: ResourceRow): Promise<void> {
     // The groups that lose this member change representation: bump their versions.
-    await this.deps.members.touchGroupsContaining(trx, scope.tenantId, kind.asMember(existing.id), this.deps.clock());
+    const touched = await this.deps.members.touchGroupsContaining(trx, scope.tenantId, kind.asMember(existing.id), this.deps.clock());
     await kind.repo.delete(trx, scope.tenantId, existing.id);
     await this.audit(trx, scope, kind, 'delete', existing.id, {}, this.deps.clock());
+    await this.produce(trx, scope, kind, 'delete', existing, undefined, []);
+    // ...and each of them is a patch of its members (the delete event comes first: same order as committed).
+    await this.deps.events?.rewritten(trx, scope.tenantId, 'Group', touched, ['members']);
   }
 
   /** A list or search (RFC 7644 §3.4.2) with index or cursor paging (RFC 9865). */
@@ -625,6 +677,12 @@ function projectsMembersUnchanged(kind: ResourceKind, projection: Projection): b
   if (projection.attributes || projection.excludedAttributes) return false;
   const subs = kind.schema.coreAttribute(kind.membership)?.subAttributes ?? [];
   return MEMBER_KEYS.every((k) => subs.some((s) => s.name === k && (s.returned === 'default' || s.returned === 'always')));
+}
+
+/** The names of the top-level attributes set or removed between two stored resources (the notice form). */
+function changedNames(before: JsonObject, after: JsonObject): string[] {
+  const d = diffAttributes(before, after);
+  return [...Object.keys(d.set ?? {}), ...(d.removed ?? [])];
 }
 
 /** Top-level attributes set or removed between two stored resources (for the audit log). */

@@ -95,16 +95,17 @@ export class MembersRepo {
    * Bumps version and lastModified of the groups that directly contain this user or group: their
    * representation changes when it leaves them (deletion).
    */
-  async touchGroupsContaining(db: Db, tenantId: string, member: { userId?: string; groupId?: string }, now: Date): Promise<void> {
+  async touchGroupsContaining(db: Db, tenantId: string, member: { userId?: string; groupId?: string }, now: Date): Promise<string[]> {
     const sub = member.userId
       ? 'SELECT group_id FROM group_user_members WHERE tenant_id = ? AND user_id = ?'
       : 'SELECT group_id FROM group_group_members WHERE tenant_id = ? AND member_group_id = ?';
-    await this.prepared.raw(db, `UPDATE groups SET version = version + 1, updated_at = ? WHERE tenant_id = ? AND id IN (${sub})`, [
+    const res = await this.prepared.raw(db, `UPDATE groups SET version = version + 1, updated_at = ? WHERE tenant_id = ? AND id IN (${sub}) RETURNING id`, [
       now,
       tenantId,
       tenantId,
       member.userId ?? member.groupId!,
     ]);
+    return (res.rows as { id: string }[]).map((r) => r.id);
   }
 
   /** Removes every member of the group; returns how many memberships went. */

@@ -47,6 +47,7 @@ const KNOWN_EXCEPTIONS: Record<string, string> = {
   sso_domains_verified: 'a proven email domain belongs to one tenant across the platform and routes /login (migration 0010)',
   sso_domains_domain: 'email-first sign-in routes by domain across tenants (non-unique: allowed, fans out)',
   outbox_due: 'the mail worker claims due messages across tenants (non-unique: allowed, fans out)',
+  event_outbox_due: 'the SCIM events push worker claims due events across tenants (non-unique: allowed, fans out)',
 };
 
 const TENANT = 'tenant_id';

@@ -28,6 +28,8 @@ const TABLES = [
   'services', 'permission_profiles',
   // Users' email values, kept by a trigger for indexed lookups (migration 0018).
   'user_emails',
+  // SCIM event streams and the events waiting in them (migration 0019).
+  'event_streams', 'event_outbox',
 ];
 
 it('every table with a tenant_id column is in the list above (a new tenant table cannot miss its policy)', async () => {

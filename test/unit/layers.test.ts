@@ -35,6 +35,10 @@ const ALLOWED: Record<string, string[]> = {
   // OAuth for SCIM (issue 13) sits below tenancy/ (whose authenticator calls it) and the routers:
   // this row keeps it from importing them back (a cycle). sso/ for the outbound network rules only.
   oauth: ['store', 'security', 'resources', 'sso', 'secrets'],
+  // SCIM events (issue 13): hears of resource writes (resources/ calls it through an interface of
+  // its own, so resources/ never imports events/), signs with oauth/'s keys, pushes under sso/'s
+  // outbound rules, backs off as the mail worker does.
+  events: ['resources', 'store', 'scim', 'errors', 'sso', 'mail'],
   // A leaf every layer may count into (front-door/, http/, operator/): it imports nothing of ours.
   metrics: [],
   // Templates and words (issue 11): the language rule of accounts/person.ts, the session stack's type.

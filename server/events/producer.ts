@@ -59,7 +59,11 @@ export class EventProducer implements ChangeRecorder {
 
   /** Enqueues the change's events for every stream of the tenant that asked for them, in `trx`. */
   async record(trx: Knex.Transaction, tenantId: string, change: ResourceChange): Promise<void> {
-    const streams = await repo.streamsForEvents(trx, tenantId);
+    await this.enqueue(trx, tenantId, await repo.streamsForEvents(trx, tenantId), change);
+  }
+
+  /** The change's events for these streams (read once per transaction by the caller). */
+  private async enqueue(trx: Knex.Transaction, tenantId: string, streams: repo.StreamForEvents[], change: ResourceChange): Promise<void> {
     if (!streams.length) return;
     const events = EventProducer.eventsOf(change);
     const now = this.deps.clock();
@@ -90,12 +94,13 @@ export class EventProducer implements ChangeRecorder {
 
   /** Delete events for resources removed outside the resource service (the sub-account purge). */
   async deleted(trx: Knex.Transaction, tenantId: string, kind: { name: string; endpoint: string; table: 'users' | 'groups' }, ids: string[]): Promise<void> {
-    if (!ids.length || !(await repo.streamsForEvents(trx, tenantId)).length) return;
+    const streams = ids.length ? await repo.streamsForEvents(trx, tenantId) : [];
+    if (!streams.length) return;
     const external = await repo.externalIds(trx, tenantId, kind.table, ids);
     for (const id of ids) {
       const ext = external.get(id);
       const before = { id, data: ext ? { externalId: ext } : {} } as unknown as ResourceRow;
-      await this.record(trx, tenantId, { kind, verb: 'delete', id, before, attributes: [] });
+      await this.enqueue(trx, tenantId, streams, { kind, verb: 'delete', id, before, attributes: [] });
     }
   }
 
@@ -105,12 +110,13 @@ export class EventProducer implements ChangeRecorder {
    * with the attributes it changed.
    */
   async rewritten(trx: Knex.Transaction, tenantId: string, kind: 'User' | 'Group', ids: string[], attributes: string[]): Promise<void> {
-    if (!ids.length || !this.deps.read || !(await repo.streamsForEvents(trx, tenantId)).length) return;
+    const streams = ids.length && this.deps.read ? await repo.streamsForEvents(trx, tenantId) : [];
+    if (!streams.length) return;
     for (const id of ids) {
-      const found = await this.deps.read(trx, tenantId, kind, id);
+      const found = await this.deps.read!(trx, tenantId, kind, id);
       if (!found) continue;
       // before = after: such a change never flips `active`.
-      await this.record(trx, tenantId, { kind: found.kind, verb: 'patch', id, before: found.row, after: found.row, attributes, data: found.data });
+      await this.enqueue(trx, tenantId, streams, { kind: found.kind, verb: 'patch', id, before: found.row, after: found.row, attributes, data: found.data });
     }
   }
 

@@ -16,6 +16,7 @@
 // - Every send keeps to the outbound rules (sso/network.ts guardedFetch): https on a public
 //   address, the connection pinned to the checked address, no redirects followed.
 // test/api/events.test.ts, "push".
+import { PollLoop } from '../poll-loop';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { asOwner } from '../store/scope';
@@ -50,9 +51,13 @@ export class PushWorker {
   private readonly batchSize: number;
   private readonly leaseMs: number;
   private readonly timeoutMs: number;
-  private timer: NodeJS.Timeout | undefined;
-  private inFlight: Promise<unknown> | undefined;
-  private stopped = false;
+  private readonly loop = new PollLoop(
+    async () => {
+      const r = await this.runOnce();
+      return r.delivered + r.failed >= this.batchSize;
+    },
+    (err) => this.o.logger.error({ err: { message: short(String((err as Error)?.message ?? err)) } }, 'event push worker run failed'),
+  );
 
   constructor(private readonly o: PushWorkerOptions) {
     this.batchSize = o.batchSize ?? 20;
@@ -119,31 +124,9 @@ export class PushWorker {
     return false;
   }
 
-  /** Polls every pollMs (at once again after a full batch); runs never overlap. */
+  /** Polls every pollMs (at once again after a full batch); runs never overlap (poll-loop.ts). */
   start(pollMs: number): void {
-    if (this.timer || this.inFlight) return;
-    this.stopped = false;
-    const schedule = (delay: number) => {
-      if (this.stopped) return;
-      this.timer = setTimeout(tick, delay);
-      this.timer.unref();
-    };
-    const tick = () => {
-      this.timer = undefined;
-      let full = false;
-      this.inFlight = this.runOnce()
-        .then(
-          (r) => {
-            full = r.delivered + r.failed >= this.batchSize;
-          },
-          (err) => this.o.logger.error({ err: { message: short(String(err?.message ?? err)) } }, 'event push worker run failed'),
-        )
-        .finally(() => {
-          this.inFlight = undefined;
-          schedule(full ? 0 : pollMs);
-        });
-    };
-    schedule(pollMs);
+    this.loop.start(pollMs);
   }
 
   /** Events waiting across tenants, the oldest's age in seconds, paused streams (metrics; as the owner). */
@@ -154,9 +137,6 @@ export class PushWorker {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.inFlight;
+    await this.loop.stop();
   }
 }

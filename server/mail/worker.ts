@@ -17,6 +17,7 @@
 //   one error line. last_error keeps the relay's short message, never the body.
 // - Times come from the injected clock and are passed as parameters (never SQL now()), so tests
 //   move time instead of waiting.
+import { PollLoop } from '../poll-loop';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { SecretBox } from '../security/keys';
@@ -70,9 +71,13 @@ export class MailWorker {
   private readonly batchSize: number;
   private readonly leaseMs: number;
   private readonly maxAttempts: number;
-  private timer: NodeJS.Timeout | undefined;
-  private inFlight: Promise<unknown> | undefined;
-  private stopped = false;
+  private readonly loop = new PollLoop(
+    async () => {
+      const r = await this.runOnce();
+      return r.sent + r.retried + r.failed >= this.batchSize;
+    },
+    (err) => this.logger.error({ err: { message: shortError(err) } }, 'mail worker run failed'),
+  );
 
   constructor(opts: MailWorkerOptions) {
     this.knex = opts.knex;
@@ -166,41 +171,12 @@ export class MailWorker {
     });
   }
 
-  /**
-   * Polls every pollMs (at once again when a batch was full). Runs never overlap; a failed run
-   * (database down) is logged and the next one tried. The timer does not keep the process alive.
-   */
+  /** Polls every pollMs (at once again when a batch was full); poll-loop.ts. */
   start(pollMs: number): void {
-    if (this.timer || this.inFlight) return;
-    this.stopped = false;
-    const schedule = (delay: number) => {
-      if (this.stopped) return;
-      this.timer = setTimeout(tick, delay);
-      this.timer.unref();
-    };
-    const tick = () => {
-      this.timer = undefined;
-      let full = false;
-      this.inFlight = this.runOnce()
-        .then(
-          (r) => {
-            full = r.sent + r.retried + r.failed >= this.batchSize;
-          },
-          (err) => this.logger.error({ err: { message: shortError(err) } }, 'mail worker run failed'),
-        )
-        .finally(() => {
-          this.inFlight = undefined;
-          schedule(full ? 0 : pollMs);
-        });
-    };
-    schedule(pollMs);
+    this.loop.start(pollMs);
   }
 
-  /** Stops polling and waits for a run in progress to finish. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.inFlight;
+    await this.loop.stop();
   }
 }

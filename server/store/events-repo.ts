@@ -92,7 +92,9 @@ export async function pendingCounts(db: Db, tenantId: string): Promise<Map<strin
 }
 
 /** The streams a change of this tenant produces events for (every stream: a paused one queues). */
-export async function streamsForEvents(db: Db, tenantId: string): Promise<Pick<StreamRow, 'id' | 'audience' | 'events' | 'form'>[]> {
+export type StreamForEvents = Pick<StreamRow, 'id' | 'audience' | 'events' | 'form'>;
+
+export async function streamsForEvents(db: Db, tenantId: string): Promise<StreamForEvents[]> {
   return (await db.raw('SELECT id, audience, events, form FROM event_streams WHERE tenant_id = ?', [tenantId])).rows;
 }
 

@@ -38,9 +38,11 @@ const ALLOWED: Record<string, string[]> = {
   // SCIM events (issue 13): hears of resource writes (resources/ calls it through an interface of
   // its own, so resources/ never imports events/), signs with oauth/'s keys, pushes under sso/'s
   // outbound rules, backs off as the mail worker does.
-  events: ['resources', 'store', 'scim', 'errors', 'sso', 'mail'],
+  events: ['resources', 'store', 'scim', 'errors', 'sso', 'mail', 'poll-loop'],
   // A leaf every layer may count into (front-door/, http/, operator/): it imports nothing of ours.
   metrics: [],
+  // The outbox workers' loop (mail/, events/): a leaf.
+  'poll-loop': [],
   // Templates and words (issue 11): the language rule of accounts/person.ts, the session stack's type.
   web: ['accounts', 'front-door'],
   // The console reads and changes data only through the admin API (console/admin-client.ts): never

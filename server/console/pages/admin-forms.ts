@@ -1,9 +1,9 @@
 // What the console's tenant-administration pages (tokens, audit, settings, price lists, services,
 // permission profiles, SSO) share: attributing an admin API refusal to the form field it is about,
 // showing a refusal that is not about a field as a page, and dates in the reader's language.
-import type { Request, Response } from 'express';
-import type { ApiAnswer } from '../admin-client';
-import type { ConsoleKit } from '../kit';
+import type { Request, Response, Router } from 'express';
+import type { AdminApi, ApiAnswer } from '../admin-client';
+import { formValue, type ConsoleKit } from '../kit';
 
 /**
  * An admin API refusal as a form shows it. The users endpoints answer `errors: [{field, detail}]`
@@ -52,3 +52,52 @@ export const dateInput = (v: string): string | undefined => (v.trim() ? (/^\d{4}
 
 /** A path segment taken from the URL for the admin API: only ids and keys, never `..` or a slash. */
 export const segment = (v: unknown): string | undefined => (typeof v === 'string' && /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(v) && !v.includes('..') ? v : undefined);
+
+/** The answer a page gives for an id or key that cannot be one (never sent to the admin API). */
+export const NOT_FOUND: ApiAnswer = { status: 404, ok: false, body: {} };
+
+/**
+ * POST /console<page>/:id/delete for an object of the admin API at <api>/:id: without confirm=yes
+ * the server-rendered confirmation (`<ns>:delete.title`, `.message`, `.confirm`, interpolated with
+ * `words`), with it the DELETE, then the `<ns>.deleted` notice. Refusals are pages (refused).
+ */
+export function confirmedDelete(
+  router: Router,
+  kit: ConsoleKit,
+  o: { page: string; api: string; ns: string; words(api: AdminApi, found: Record<string, any>): Promise<Record<string, unknown> | ApiAnswer> },
+): void {
+  router.post(
+    `${o.page}/:id/delete`,
+    kit.wrap(async (req, res) => {
+      const c = kit.ctx(res);
+      const id = segment(req.params.id);
+      if (!id) return refused(kit, req, res, NOT_FOUND);
+      const api = kit.api(req);
+      if (formValue(req, 'confirm') !== 'yes') {
+        const found = await api.get(`${o.api}/${id}`);
+        if (!found.ok) return refused(kit, req, res, found);
+        const words = await o.words(api, found.body);
+        if ('status' in words && 'ok' in words) return refused(kit, req, res, words as ApiAnswer);
+        return kit.confirm(req, res, {
+          title: c.t(`${o.ns}:delete.title`, words),
+          message: c.t(`${o.ns}:delete.message`, words),
+          action: `/console${o.page}/${id}/delete`,
+          fields: {},
+          confirmLabel: c.t(`${o.ns}:delete.confirm`),
+          cancelHref: `/console${o.page}`,
+          danger: true,
+        });
+      }
+      const answer = await api.send('DELETE', `${o.api}/${id}`);
+      if (!answer.ok) return refused(kit, req, res, answer);
+      kit.done(res, o.page, `${o.ns}.deleted`);
+    }),
+  );
+}
+
+/** The name of the list's default (price list, permission profile): where a deleted one's people go. */
+export async function defaultName(api: AdminApi, path: string, key: string): Promise<string | ApiAnswer> {
+  const all = await api.get(path);
+  if (!all.ok) return all;
+  return ((all.body[key] as Array<{ name: string; default: boolean }>).find((l) => l.default)?.name ?? '');
+}

@@ -6,10 +6,9 @@
 // only, so the page is too. test/api/console-admin-pages.test.ts, "Permission profiles".
 import type { Request, Response } from 'express';
 import { formValue, formValues, type ConsoleKit, type ConsolePage } from '../kit';
-import { fieldProblems, refused, segment } from './admin-forms';
+import { confirmedDelete, fieldProblems, NOT_FOUND, refused, segment, defaultName } from './admin-forms';
 
 const FIELDS = ['key', 'name', 'description', 'permissions'];
-const notFound = { status: 404, ok: false, body: {} };
 interface Form {
   values: { key: string; name: string; description: string; permissions: string[] };
   errors: Record<string, string>;
@@ -68,7 +67,7 @@ export const permissionProfilesPage: ConsolePage = {
       '/permission-profiles/:key',
       kit.wrap(async (req, res) => {
         const key = segment(req.params.key);
-        return key ? editPage(kit, req, res, key) : refused(kit, req, res, notFound);
+        return key ? editPage(kit, req, res, key) : refused(kit, req, res, NOT_FOUND);
       }),
     );
 
@@ -76,7 +75,7 @@ export const permissionProfilesPage: ConsolePage = {
       '/permission-profiles/:key',
       kit.wrap(async (req, res) => {
         const key = segment(req.params.key);
-        if (!key) return refused(kit, req, res, notFound);
+        if (!key) return refused(kit, req, res, NOT_FOUND);
         const v = { ...values(req), key };
         const change: Record<string, unknown> = { name: v.name, description: v.description.trim() || null };
         // The built-in profile's form has no permission boxes: it grants every permission.
@@ -95,39 +94,21 @@ export const permissionProfilesPage: ConsolePage = {
       '/permission-profiles/:key/default',
       kit.wrap(async (req, res) => {
         const key = segment(req.params.key);
-        if (!key) return refused(kit, req, res, notFound);
+        if (!key) return refused(kit, req, res, NOT_FOUND);
         const answer = await kit.api(req).send('PATCH', `/permission-profiles/${key}`, { default: true });
         if (!answer.ok) return refused(kit, req, res, answer);
         kit.done(res, '/permission-profiles', 'permission-profiles.madeDefault');
       }),
     );
 
-    router.post(
-      '/permission-profiles/:key/delete',
-      kit.wrap(async (req, res) => {
-        const c = kit.ctx(res);
-        const key = segment(req.params.key);
-        if (!key) return refused(kit, req, res, notFound);
-        const api = kit.api(req);
-        if (formValue(req, 'confirm') !== 'yes') {
-          const [found, all] = await Promise.all([api.get(`/permission-profiles/${key}`), api.get('/permission-profiles')]);
-          if (!found.ok) return refused(kit, req, res, found);
-          if (!all.ok) return refused(kit, req, res, all);
-          const fallback = (all.body.permissionProfiles as Array<{ name: string; default: boolean }>).find((p) => p.default);
-          return kit.confirm(req, res, {
-            title: c.t('permission-profiles:delete.title', { name: found.body.name }),
-            message: c.t('permission-profiles:delete.message', { name: found.body.name, fallback: fallback?.name ?? '' }),
-            action: `/console/permission-profiles/${key}/delete`,
-            fields: {},
-            confirmLabel: c.t('permission-profiles:delete.confirm'),
-            cancelHref: '/console/permission-profiles',
-            danger: true,
-          });
-        }
-        const answer = await api.send('DELETE', `/permission-profiles/${key}`);
-        if (!answer.ok) return refused(kit, req, res, answer);
-        kit.done(res, '/permission-profiles', 'permission-profiles.deleted');
-      }),
-    );
+    confirmedDelete(router, kit, {
+      page: '/permission-profiles',
+      api: '/permission-profiles',
+      ns: 'permission-profiles',
+      words: async (api, found) => {
+        const fallback = await defaultName(api, '/permission-profiles', 'permissionProfiles');
+        return typeof fallback === 'string' ? { name: found.name, fallback } : fallback;
+      },
+    });
   },
 };

@@ -5,9 +5,8 @@
 // test/api/console-admin-pages.test.ts, "Price lists".
 import type { Request, Response } from 'express';
 import { formValue, type ConsoleKit, type ConsolePage } from '../kit';
-import { fieldProblems, refused, segment, when } from './admin-forms';
+import { confirmedDelete, fieldProblems, NOT_FOUND, refused, segment, defaultName, when } from './admin-forms';
 
-const notFound = { status: 404, ok: false, body: {} };
 
 async function listPage(kit: ConsoleKit, req: Request, res: Response, form: { name: string; error?: string; message?: string } = { name: '' }, status = 200) {
   const c = kit.ctx(res);
@@ -49,7 +48,7 @@ export const priceListsPage: ConsolePage = {
       '/price-lists/:id',
       kit.wrap(async (req, res) => {
         const id = segment(req.params.id);
-        if (!id) return refused(kit, req, res, notFound);
+        if (!id) return refused(kit, req, res, NOT_FOUND);
         return editPage(kit, req, res, id);
       }),
     );
@@ -58,7 +57,7 @@ export const priceListsPage: ConsolePage = {
       '/price-lists/:id',
       kit.wrap(async (req, res) => {
         const id = segment(req.params.id);
-        if (!id) return refused(kit, req, res, notFound);
+        if (!id) return refused(kit, req, res, NOT_FOUND);
         const name = formValue(req, 'name');
         const answer = await kit.api(req).send('PATCH', `/price-lists/${id}`, { name });
         if (!answer.ok) {
@@ -75,39 +74,21 @@ export const priceListsPage: ConsolePage = {
       '/price-lists/:id/default',
       kit.wrap(async (req, res) => {
         const id = segment(req.params.id);
-        if (!id) return refused(kit, req, res, notFound);
+        if (!id) return refused(kit, req, res, NOT_FOUND);
         const answer = await kit.api(req).send('PATCH', `/price-lists/${id}`, { default: true });
         if (!answer.ok) return refused(kit, req, res, answer);
         kit.done(res, '/price-lists', 'price-lists.madeDefault');
       }),
     );
 
-    router.post(
-      '/price-lists/:id/delete',
-      kit.wrap(async (req, res) => {
-        const c = kit.ctx(res);
-        const id = segment(req.params.id);
-        if (!id) return refused(kit, req, res, notFound);
-        const api = kit.api(req);
-        if (formValue(req, 'confirm') !== 'yes') {
-          const [found, all] = await Promise.all([api.get(`/price-lists/${id}`), api.get('/price-lists')]);
-          if (!found.ok) return refused(kit, req, res, found);
-          if (!all.ok) return refused(kit, req, res, all);
-          const fallback = (all.body.priceLists as Array<{ name: string; default: boolean }>).find((l) => l.default);
-          return kit.confirm(req, res, {
-            title: c.t('price-lists:delete.title', { name: found.body.name }),
-            message: c.t('price-lists:delete.message', { name: found.body.name, fallback: fallback?.name ?? '' }),
-            action: `/console/price-lists/${id}/delete`,
-            fields: {},
-            confirmLabel: c.t('price-lists:delete.confirm'),
-            cancelHref: '/console/price-lists',
-            danger: true,
-          });
-        }
-        const answer = await api.send('DELETE', `/price-lists/${id}`);
-        if (!answer.ok) return refused(kit, req, res, answer);
-        kit.done(res, '/price-lists', 'price-lists.deleted');
-      }),
-    );
+    confirmedDelete(router, kit, {
+      page: '/price-lists',
+      api: '/price-lists',
+      ns: 'price-lists',
+      words: async (api, found) => {
+        const fallback = await defaultName(api, '/price-lists', 'priceLists');
+        return typeof fallback === 'string' ? { name: found.name, fallback } : fallback;
+      },
+    });
   },
 };

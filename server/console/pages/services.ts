@@ -5,10 +5,9 @@
 // test/api/console-admin-pages.test.ts, "Services".
 import type { Request, Response } from 'express';
 import { formValue, type ConsoleKit, type ConsolePage } from '../kit';
-import { fieldProblems, refused, segment } from './admin-forms';
+import { confirmedDelete, fieldProblems, NOT_FOUND, refused, segment } from './admin-forms';
 
 const FIELDS = ['key', 'name', 'description'];
-const notFound = { status: 404, ok: false, body: {} };
 interface Form {
   values: { key: string; name: string; description: string };
   errors: Record<string, string>;
@@ -57,7 +56,7 @@ export const servicesPage: ConsolePage = {
       '/services/:key',
       kit.wrap(async (req, res) => {
         const key = segment(req.params.key);
-        return key ? editPage(kit, req, res, key) : refused(kit, req, res, notFound);
+        return key ? editPage(kit, req, res, key) : refused(kit, req, res, NOT_FOUND);
       }),
     );
 
@@ -65,7 +64,7 @@ export const servicesPage: ConsolePage = {
       '/services/:key',
       kit.wrap(async (req, res) => {
         const key = segment(req.params.key);
-        if (!key) return refused(kit, req, res, notFound);
+        if (!key) return refused(kit, req, res, NOT_FOUND);
         const v = { ...values(req), key };
         const answer = await kit.api(req).send('PATCH', `/services/${key}`, { name: v.name, description: v.description.trim() || null });
         if (!answer.ok) {
@@ -77,30 +76,6 @@ export const servicesPage: ConsolePage = {
       }),
     );
 
-    router.post(
-      '/services/:key/delete',
-      kit.wrap(async (req, res) => {
-        const c = kit.ctx(res);
-        const key = segment(req.params.key);
-        if (!key) return refused(kit, req, res, notFound);
-        const api = kit.api(req);
-        if (formValue(req, 'confirm') !== 'yes') {
-          const found = await api.get(`/services/${key}`);
-          if (!found.ok) return refused(kit, req, res, found);
-          return kit.confirm(req, res, {
-            title: c.t('services:delete.title', { name: found.body.name }),
-            message: c.t('services:delete.message', { name: found.body.name }),
-            action: `/console/services/${key}/delete`,
-            fields: {},
-            confirmLabel: c.t('services:delete.confirm'),
-            cancelHref: '/console/services',
-            danger: true,
-          });
-        }
-        const answer = await api.send('DELETE', `/services/${key}`);
-        if (!answer.ok) return refused(kit, req, res, answer);
-        kit.done(res, '/services', 'services.deleted');
-      }),
-    );
+    confirmedDelete(router, kit, { page: '/services', api: '/services', ns: 'services', words: async (_api, found) => ({ name: found.name }) });
   },
 };

@@ -8,10 +8,9 @@
 import type { Request, Response } from 'express';
 import type { ApiAnswer } from '../admin-client';
 import { formValue, type ConsoleKit, type ConsolePage } from '../kit';
-import { fieldProblems, refused, segment, when } from './admin-forms';
+import { confirmedDelete, fieldProblems, NOT_FOUND, refused, segment, when } from './admin-forms';
 
 const FIELDS = ['issuer', 'clientId', 'clientSecret', 'emailDomains', 'trustEmail', 'requireSso'];
-const notFound = { status: 404, ok: false, body: {} };
 
 interface Values {
   issuer: string;
@@ -91,7 +90,7 @@ export const ssoPage: ConsolePage = {
       '/sso/:id',
       kit.wrap(async (req, res) => {
         const id = segment(req.params.id);
-        return id ? editPage(kit, req, res, id) : refused(kit, req, res, notFound);
+        return id ? editPage(kit, req, res, id) : refused(kit, req, res, NOT_FOUND);
       }),
     );
 
@@ -99,7 +98,7 @@ export const ssoPage: ConsolePage = {
       '/sso/:id',
       kit.wrap(async (req, res) => {
         const id = segment(req.params.id);
-        if (!id) return refused(kit, req, res, notFound);
+        if (!id) return refused(kit, req, res, NOT_FOUND);
         const v = values(req);
         const secret = formValue(req, 'clientSecret');
         const change: Record<string, unknown> = { issuer: v.issuer.trim(), clientId: v.clientId.trim(), emailDomains: domainList(v.emailDomains), trustEmail: v.trustEmail };
@@ -121,7 +120,7 @@ export const ssoPage: ConsolePage = {
       kit.wrap(async (req, res) => {
         const c = kit.ctx(res);
         const id = segment(req.params.id);
-        if (!id) return refused(kit, req, res, notFound);
+        if (!id) return refused(kit, req, res, NOT_FOUND);
         const on = formValue(req, 'requireSso') === 'yes';
         const api = kit.api(req);
         if (on && formValue(req, 'confirm') !== 'yes') {
@@ -149,7 +148,7 @@ export const ssoPage: ConsolePage = {
       kit.wrap(async (req, res) => {
         const id = segment(req.params.id);
         const domain = segment(req.params.domain);
-        if (!id || !domain) return refused(kit, req, res, notFound);
+        if (!id || !domain) return refused(kit, req, res, NOT_FOUND);
         const answer = await kit.api(req).send('POST', `/sso-connections/${id}/domains/${domain}/verify`);
         if (answer.ok) return kit.done(res, '/sso', 'sso.verified');
         if (![400, 409].includes(answer.status)) return refused(kit, req, res, answer);
@@ -157,30 +156,6 @@ export const ssoPage: ConsolePage = {
       }),
     );
 
-    router.post(
-      '/sso/:id/delete',
-      kit.wrap(async (req, res) => {
-        const c = kit.ctx(res);
-        const id = segment(req.params.id);
-        if (!id) return refused(kit, req, res, notFound);
-        const api = kit.api(req);
-        if (formValue(req, 'confirm') !== 'yes') {
-          const found = await api.get(`/sso-connections/${id}`);
-          if (!found.ok) return refused(kit, req, res, found);
-          return kit.confirm(req, res, {
-            title: c.t('sso:delete.title', { issuer: found.body.issuer }),
-            message: c.t('sso:delete.message', { issuer: found.body.issuer, domains: found.body.emailDomains.join(', ') }),
-            action: `/console/sso/${id}/delete`,
-            fields: {},
-            confirmLabel: c.t('sso:delete.confirm'),
-            cancelHref: '/console/sso',
-            danger: true,
-          });
-        }
-        const answer = await api.send('DELETE', `/sso-connections/${id}`);
-        if (!answer.ok) return refused(kit, req, res, answer);
-        kit.done(res, '/sso', 'sso.deleted');
-      }),
-    );
+    confirmedDelete(router, kit, { page: '/sso', api: '/sso-connections', ns: 'sso', words: async (_api, found) => ({ issuer: found.issuer, domains: (found.emailDomains as string[]).join(', ') }) });
   },
 };

@@ -76,6 +76,7 @@ import { otherCredentials, scimClientRoutes } from './admin/scim-clients';
 import { scimIssuerRoutes } from './admin/scim-issuer';
 import { Metrics } from './metrics/metrics';
 import { poolStats } from './store/db';
+import { EVENT_FORMS, eventUri, PROVISIONING_EVENTS } from './events/catalog';
 import { EventProducer } from './events/producer';
 import { EventPoll } from './events/poll';
 import { PushWorker } from './events/push-worker';
@@ -192,9 +193,22 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
   // User writes on every path (SCIM, Bulk, tenant creation, admin API) send activation mail and
   // end sessions in their own transaction (accounts/write-hooks.ts).
   catalog.users.hooks.push(new AccountHooks({ clock, logger, mail: accountMail, passwords, users: catalog.users.repo, bar: ssoPolicy, audit }));
+  // SCIM events (issue 13): every write of the resource service, and the account half's
+  // own writes (self-activation), enqueue their events in their own transaction (events/producer.ts).
+  const producer: EventProducer = new EventProducer({
+    publicUrl: config.publicUrl,
+    clock,
+    read: async (trx, tenantId, kindName, id) => {
+      const kind = catalog.kinds.find((k) => k.name === kindName)!;
+      const row = await kind.repo.get(trx, tenantId, id, false);
+      if (!row) return undefined;
+      const scope = { tenantId, baseUrl: scimBaseUrl(config.publicUrl, tenantId), actor: { type: 'system' as const, id: 'events', admin: true } };
+      return { row, kind, data: async () => (await service.represent(trx, scope, kind, [row], {}, kind.membership === 'members'))[0] };
+    },
+  });
   const accounts = {
     people,
-    self: new SelfService({ people, mail: accountMail, audit, passwords, users: catalog.users.repo, clock, logger }),
+    self: new SelfService({ people, mail: accountMail, audit, passwords, users: catalog.users.repo, clock, logger, events: producer }),
     admin: new AdminAccess({ people, mail: accountMail, audit, passwords, clock }),
     passwords,
     // A person's permission profile and services (issue 10), over the operator's catalogue.
@@ -220,19 +234,6 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
   const web = { root, i18n, views: new Views({ dir: path.join(root, 'views'), i18n, cache: true }) };
   const frontPages = new FrontPages({ views: web.views, i18n, csrfToken: stack.csrfToken, privacyPolicyUrl: config.privacyPolicyUrl, privacyPolicyVersion: config.privacyPolicyVersion });
   const signIn = new SignInService({ people, clock, logger, pages: frontPages });
-  // SCIM events (issue 13): every write of the resource service enqueues its events in its own
-  // transaction (events/producer.ts).
-  const producer: EventProducer = new EventProducer({
-    publicUrl: config.publicUrl,
-    clock,
-    read: async (trx, tenantId, kindName, id) => {
-      const kind = catalog.kinds.find((k) => k.name === kindName)!;
-      const row = await kind.repo.get(trx, tenantId, id, false);
-      if (!row) return undefined;
-      const scope = { tenantId, baseUrl: scimBaseUrl(config.publicUrl, tenantId), actor: { type: 'system' as const, id: 'events', admin: true } };
-      return { row, kind, data: async () => (await service.represent(trx, scope, kind, [row], {}, kind.membership === 'members'))[0] };
-    },
-  });
   const service = new ResourceService({ knex: db.knex, members, audit, clock, cursorTimeoutSeconds: CURSOR_TIMEOUT_SECONDS, events: producer });
   const tokens = new TokensRepo();
   // OAuth for SCIM (issue 13): our signing keys, SCIM clients' access tokens, and the external
@@ -292,6 +293,8 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
       roles: { supported: true, multipleRolesSupported: false, primarySupported: true, typeSupported: false },
       entitlements: { supported: true, multipleEntitlementsSupported: true, primarySupported: false, typeSupported: true, types: [SERVICE_TYPE] },
     },
+    // RFC 9967 §4: every provisioning event a tenant's stream can ask for (admin/event-streams.ts).
+    securityEvents: { asyncRequest: 'none', eventUris: [...new Set(PROVISIONING_EVENTS.flatMap((e) => EVENT_FORMS.map((f) => eventUri(e, f))))] },
   };
   const consoleAdmin = new AdminClient();
 

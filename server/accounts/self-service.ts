@@ -7,6 +7,8 @@ import type { Logger } from 'pino';
 import { mayProveAddress } from '../resources/authority';
 import type { AuditRepo } from '../store/audit-repo';
 import { saveCredentials } from '../store/credentials-repo';
+import type { ChangeRecorder } from '../resources/service';
+import { PROVISIO_USER_URN } from '../scim/urns';
 import type { ResourceRepo } from '../store/resource-repo';
 import { Db, inTenant, Tx } from '../store/scope';
 import { endSessions } from '../store/sessions-repo';
@@ -24,7 +26,17 @@ export interface SelfServiceDeps {
   users: ResourceRepo;
   clock: () => Date;
   logger: Logger;
+  /** SCIM events (events/producer.ts): a person's own activation changes their User resource. */
+  events: Pick<ChangeRecorder, 'rewritten'>;
 }
+
+/**
+ * What a person's own activation changes in their SCIM representation (resources/kinds.ts
+ * `computed`): the Provisio extension's activationState and privacyPolicyAcceptedAt. `active` does
+ * not move (a pending person is already active in SCIM terms), so the change is a patch event, not
+ * RFC 9967's activate event (test/api/events.test.ts, "self-activation").
+ */
+const ACTIVATION_ATTRIBUTES = [`${PROVISIO_USER_URN}:activationState`, `${PROVISIO_USER_URN}:privacyPolicyAcceptedAt`];
 
 /**
  * Why a self-service step was refused: a stable code the pages translate (locales/<lang>/front.json
@@ -137,6 +149,7 @@ export class SelfService {
         await this.deps.users.update(trx, tenantId, userId, { activation_state: 'active', privacy_accepted_at: now }, now);
         await saveCredentials(trx, tenantId, userId, { password_hash: hash, must_change: false, verified_email: link.email, privacy_policy_version: version, password_changed_at: now }, now);
         await this.record(trx, link, 'user.activate', now, { privacyPolicyVersion: version });
+        await this.deps.events.rewritten(trx, tenantId, 'User', [userId], ACTIVATION_ATTRIBUTES);
       },
       () => (acceptedPrivacy ? undefined : { code: 'privacyRequired' }),
     );
@@ -229,6 +242,9 @@ export class SelfService {
       await saveCredentials(trx, tenantId, userId, { privacy_policy_version: version, ...(method === 'oidc' && verifiedEmail ? { verified_email: verifiedEmail } : {}) }, now);
       if (method === 'oidc') await revokeLinks(trx, tenantId, [userId], ['activation']);
       await this.record(trx, { tenantId, userId }, 'user.privacy.accept', now, { privacyPolicyVersion: version });
+      // The update above moved the resource's version and privacyPolicyAcceptedAt (and
+      // activationState for someone who was pending): subscribers hear of it.
+      await this.deps.events.rewritten(trx, tenantId, 'User', [userId], p.activationState === 'active' ? [`${PROVISIO_USER_URN}:privacyPolicyAcceptedAt`] : ACTIVATION_ATTRIBUTES);
     });
   }
 }

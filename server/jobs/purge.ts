@@ -24,7 +24,7 @@ export function purgeCutoff(now: Date): Date {
   return d;
 }
 
-export async function purgeSubAccounts(knex: Knex, audit: AuditRepo, now: Date, logger?: Logger, events?: Pick<EventProducer, 'deleted'>): Promise<PurgeResult[]> {
+export async function purgeSubAccounts(knex: Knex, audit: AuditRepo, now: Date, logger?: Logger, events?: Pick<EventProducer, 'deleted' | 'rewritten'>): Promise<PurgeResult[]> {
   const cutoff = purgeCutoff(now);
   // Which tenants have work is a cross-tenant question: asked as the schema owner.
   const due = await asOwner(knex, (trx) => tenancy.dueForPurge(trx, cutoff));
@@ -40,7 +40,10 @@ export async function purgeSubAccounts(knex: Knex, audit: AuditRepo, now: Date, 
       // the same transaction, before the rows (and their externalIds) are gone (docs/events.md).
       await events?.deleted(trx, tenantId, { name: 'User', endpoint: 'Users', table: 'users' }, orphans);
       await events?.deleted(trx, tenantId, { name: 'Group', endpoint: 'Groups', table: 'groups' }, [id]);
-      await tenancy.purge(trx, tenantId, id, orphans, now);
+      const parents = await tenancy.purge(trx, tenantId, id, orphans, now);
+      // The groups that held the purged sub-account lost a member: a patch event naming `members`,
+      // as for a group that loses a deleted member through the resource service.
+      await events?.rewritten(trx, tenantId, 'Group', parents, ['members']);
       await audit.record(trx, tenantId, now, {
         actorType: 'system',
         actorId: 'purge',

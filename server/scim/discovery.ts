@@ -24,6 +24,12 @@ export interface Capabilities {
     roles: { supported: boolean; multipleRolesSupported: boolean; primarySupported: boolean; typeSupported: boolean };
     entitlements: { supported: boolean; multipleEntitlementsSupported: boolean; primarySupported: boolean; typeSupported: boolean; types: string[] };
   };
+  /**
+   * RFC 9967 §4: the "securityEvents" object — whether asynchronous requests are done ("none"
+   * here: every request completes before its answer) and the event URIs the server can put on a
+   * stream (events/catalog.ts). Absent means no events.
+   */
+  securityEvents?: { asyncRequest: 'none' | 'long' | 'request'; eventUris: string[] };
 }
 
 import { LIST_RESPONSE_URN, RESOURCE_TYPE_URN as RT_URN, SCHEMA_URN, SERVICE_PROVIDER_CONFIG_URN as SPC_URN } from './urns';
@@ -43,6 +49,7 @@ export function serviceProviderConfig(baseUrl: string, caps: Capabilities, docsU
       roles: { ...caps.rolesAndEntitlements.roles },
       entitlements: { ...caps.rolesAndEntitlements.entitlements, types: [...caps.rolesAndEntitlements.entitlements.types] },
     },
+    ...(caps.securityEvents ? { securityEvents: { asyncRequest: caps.securityEvents.asyncRequest, eventUris: [...caps.securityEvents.eventUris] } } : {}),
     authenticationSchemes: [
       {
         type: 'oauthbearertoken',

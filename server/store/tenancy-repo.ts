@@ -115,9 +115,9 @@ export async function membersInNothingElse(db: Db, tenantId: string, groupId: st
   return res.rows.map((r: { user_id: string }) => r.user_id);
 }
 
-/** Deletes a group and these users; the groups that contained the group change version. */
-export async function purge(db: Db, tenantId: string, groupId: string, userIds: string[], now: Date): Promise<void> {
-  await db.raw(`UPDATE groups SET version = version + 1, updated_at = ? WHERE tenant_id = ? AND id IN (SELECT group_id FROM group_group_members WHERE tenant_id = ? AND member_group_id = ?)`, [
+/** Deletes a group and these users; the groups that contained the group change version. Returns those groups' ids. */
+export async function purge(db: Db, tenantId: string, groupId: string, userIds: string[], now: Date): Promise<string[]> {
+  const parents = await db.raw(`UPDATE groups SET version = version + 1, updated_at = ? WHERE tenant_id = ? AND id IN (SELECT group_id FROM group_group_members WHERE tenant_id = ? AND member_group_id = ?) RETURNING id`, [
     now,
     tenantId,
     tenantId,
@@ -125,6 +125,7 @@ export async function purge(db: Db, tenantId: string, groupId: string, userIds: 
   ]);
   await db.raw('DELETE FROM groups WHERE tenant_id = ? AND id = ?', [tenantId, groupId]);
   if (userIds.length) await db.raw('DELETE FROM users WHERE tenant_id = ? AND id = ANY(?::uuid[])', [tenantId, userIds]);
+  return parents.rows.map((r: { id: string }) => r.id);
 }
 
 /** The tenant's primary admin's id. */

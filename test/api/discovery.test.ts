@@ -49,6 +49,20 @@ describe('/ServiceProviderConfig', () => {
     expect(c.meta).toEqual({ resourceType: 'ServiceProviderConfig', location: `${t.base}/ServiceProviderConfig` });
   });
 
+  it('securityEvents (RFC 9967 §4): no asynchronous requests, and every provisioning event a stream can carry', async () => {
+    const c = (await api.get('/ServiceProviderConfig').expect(200)).body;
+    const prov = 'urn:ietf:params:scim:event:prov';
+    expect(c.securityEvents.asyncRequest).toBe('none');
+    expect([...c.securityEvents.eventUris].sort()).toEqual(
+      [
+        ...['create', 'put', 'patch'].flatMap((e) => [`${prov}:${e}:full`, `${prov}:${e}:notice`]),
+        `${prov}:delete`,
+        `${prov}:activate`,
+        `${prov}:deactivate`,
+      ].sort(),
+    );
+  });
+
   it('a count above maxPageSize is accepted and capped in both paging modes', async () => {
     const c = (await api.get('/ServiceProviderConfig')).body;
     for (let i = 0; i < 3; i++) await api.post('/Users', { userName: `page${i}@acme.test` }).expect(201);

@@ -11,7 +11,8 @@ import request from 'supertest';
 import { createLocalJWKSet, decodeJwt, jwtVerify, JWTPayload } from 'jose';
 import { createApp } from '../../server/app';
 import { createDeps, Deps } from '../../server/deps';
-import { adminApi, createTenant, OPERATOR_TOKEN, expectJsonError, expectScimError, GROUP, Harness, LOOPBACK_IDP_ENV, PROVISIO_GROUP, scim, startHarness, TestTenant, USER } from '../support/harness';
+import { activatedBrowser } from '../support/console';
+import { adminApi, createTenant, OPERATOR_TOKEN, expectJsonError, expectScimError, GROUP, Harness, LOOPBACK_IDP_ENV, PROVISIO_GROUP, PROVISIO_USER, scim, startHarness, TestTenant, USER } from '../support/harness';
 
 const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 const BULK = 'urn:ietf:params:scim:api:messages:2.0:BulkRequest';
@@ -340,11 +341,30 @@ describe('production and polling', () => {
     expect(decodeJwt(sets[0]).sub_id).toMatchObject({ uri: `/Users/${made}` });
   });
 
-  it('the sub-account purge produces delete events for what it removes', async () => {
+  it('a person activating themselves produces a patch event of their activation state (self-activation)', async () => {
+    const api = scim(h, t);
+    const made = await api.post('/Users', { schemas: [USER], userName: 'self@events.test', externalId: 'self-1' }).expect(201);
+    expect(made.body[PROVISIO_USER].activationState).toBe('pending');
+    await drain(notice);
+    await activatedBrowser(h, 'self@events.test');
+    const after = await api.get(`/Users/${made.body.id}`).expect(200);
+    expect(after.body[PROVISIO_USER].activationState).toBe('active');
+    const got = await drain(notice);
+    expect(got.map((c) => [eventUri(c), c.sub_id])).toEqual([[`${PROV}:patch:notice`, { format: 'scim', uri: `/Users/${made.body.id}`, externalId: 'self-1' }]]);
+    // `active` did not move (a pending person is active in SCIM terms): no activate event.
+    expect(payloadOf(got[0])).toEqual({ attributes: [`${PROVISIO_USER}:activationState`, `${PROVISIO_USER}:privacyPolicyAcceptedAt`], version: after.headers.etag });
+    const fullSets = await drain(full);
+    const fullPatch = fullSets.find((c) => eventUri(c) === `${PROV}:patch:full` && (c.sub_id as { uri: string }).uri === `/Users/${made.body.id}`)!;
+    expect((payloadOf(fullPatch).data as Record<string, any>)[PROVISIO_USER].activationState).toBe('active');
+  });
+
+  it('the sub-account purge produces delete events for what it removes, and patch events for the groups that held it', async () => {
     const api = scim(h, t);
     now = new Date('2026-06-02T00:00:00Z');
     const lonely = (await api.post('/Users', { schemas: [USER], userName: 'lonely@events.test', externalId: 'lonely' }).expect(201)).body.id;
     const doomed = (await api.post('/Groups', { schemas: [GROUP], displayName: 'Doomed', members: [{ value: lonely }], [PROVISIO_GROUP]: { kind: 'subAccount', active: false } }).expect(201)).body.id;
+    const holder = (await api.post('/Groups', { schemas: [GROUP], displayName: 'Holder', members: [{ value: doomed }] }).expect(201)).body.id;
+    const holderVersion = (await api.get(`/Groups/${holder}`).expect(200)).headers.etag;
     await drain(notice);
     now = new Date('2027-06-03T00:00:00Z');
     const done = await h.deps.jobs.purgeSubAccounts();
@@ -356,6 +376,14 @@ describe('production and polling', () => {
         [`${PROV}:delete`, { format: 'scim', uri: `/Groups/${doomed}` }],
       ]),
     );
+    // The holder lost its member in the purge's own statement: one patch event naming `members`,
+    // with the holder's new version (jobs/purge.ts).
+    const held = await api.get(`/Groups/${holder}`).expect(200);
+    expect(held.body.members ?? []).toEqual([]);
+    expect(held.headers.etag).not.toBe(holderVersion);
+    const patches = got.filter((c) => eventUri(c) === `${PROV}:patch:notice`);
+    expect(patches.map((c) => c.sub_id)).toEqual([{ format: 'scim', uri: `/Groups/${holder}` }]);
+    expect(payloadOf(patches[0])).toEqual({ attributes: ['members'], version: held.headers.etag });
     now = new Date('2026-06-01T00:00:00Z');
   });
 });

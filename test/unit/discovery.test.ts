@@ -55,6 +55,14 @@ describe('ServiceProviderConfig (RFC 7643 §5)', () => {
     expect((off.RolesAndEntitlements as JsonObject).roles).toMatchObject({ supported: false });
   });
 
+  it('securityEvents (RFC 9967 §4) is there only when the server produces events, as a copy', () => {
+    expect(spc).not.toHaveProperty('securityEvents');
+    const uris = ['urn:ietf:params:scim:event:prov:delete'];
+    const on = serviceProviderConfig(BASE, caps({ securityEvents: { asyncRequest: 'none', eventUris: uris } }));
+    expect(on.securityEvents).toEqual({ asyncRequest: 'none', eventUris: uris });
+    expect((on.securityEvents as JsonObject).eventUris).not.toBe(uris);
+  });
+
   it('authenticationSchemes names the bearer token (RFC 7643 §5)', () => {
     const schemes = spc.authenticationSchemes as JsonObject[];
     expect(schemes).toHaveLength(1);

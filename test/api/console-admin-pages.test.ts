@@ -1,5 +1,5 @@
 // The console's tenant-administration pages (issue 11): API tokens, audit log, settings, price
-// lists, services, permission profiles, single sign-on. Each renders in English and French, shows
+// lists, services, permission profiles, single sign-on, SCIM event streams. Each renders in English and French, shows
 // a refused field's message beside the field keeping what was typed, asks before anything
 // destructive, and does only what the admin API allows the person working (a sub-account admin
 // is not offered the tenant-wide pages, and a forged request is refused by the API). Runs on
@@ -54,7 +54,7 @@ async function subAccount(name: string, adminIds: string[]): Promise<string> {
 const fieldError = (html: string, name: string) => new RegExp(`id="f-${name}"[^>]*aria-invalid="true"[\\s\\S]{0,400}?id="f-${name}-error">([^<]+)<`).exec(html)?.[1];
 const inputValue = (html: string, name: string) => new RegExp(`id="f-${name}" name="${name}"[^>]* value="([^"]*)"`).exec(html)?.[1];
 /** Pages the admin API refuses outright to a sub-account-bound person. */
-const TENANT_WIDE_READS = ['/audit', '/settings', '/price-lists', '/sso'];
+const TENANT_WIDE_READS = ['/audit', '/settings', '/price-lists', '/sso', '/event-streams'];
 /** Pages whose lists a bound person may read (they assign these to people) but not change. */
 const TENANT_WIDE_WRITES: Array<[string, Record<string, string>]> = [
   ['/services', { key: 'forged', name: 'Forged' }],
@@ -514,6 +514,69 @@ describe('Single sign-on', () => {
     expect((await adminApi(h, t).get(`/sso-connections/${conn.id}`)).status).toBe(200);
     expect((await admin.post(`/console/sso/${conn.id}/delete`, { confirm: 'yes' })).status).toBe(303);
     expect((await adminApi(h, t).get(`/sso-connections/${conn.id}`)).status).toBe(404);
+  });
+});
+
+describe('Event streams', () => {
+  const events = (html: string) => /id="f-events-error">([^<]+)</.exec(html)?.[1];
+
+  it('renders in English and French', async () => {
+    const en = await admin.get('/console/event-streams');
+    expect(en.status).toBe(200);
+    expect(en.text).toContain('<h1>Event streams</h1>');
+    expect(en.text).toContain('href="/console/event-streams"');
+    const fr = await french(admin, '/console/event-streams');
+    expect(fr.text).toContain('<h1>Flux d’événements</h1>');
+    expect(fr.text).toContain('Créer un flux d’événements');
+  });
+
+  it('refuses a stream without events or a push stream without an endpoint beside the field, keeping what was typed', async () => {
+    await admin.get('/console/event-streams');
+    const none = await admin.post('/console/event-streams', { name: 'Nothing <at all>', delivery: 'poll', form: 'notice' });
+    expect(none.status).toBe(400);
+    expect(events(none.text)).toBeTruthy();
+    expect(inputValue(none.text, 'name')).toBe('Nothing &lt;at all&gt;');
+    const push = await admin.post('/console/event-streams', { name: 'Push', delivery: 'push', endpointUrl: '', events: ['create', 'delete'], form: 'full' });
+    expect(push.status).toBe(400);
+    expect(fieldError(push.text, 'endpointUrl')).toBeTruthy();
+    expect(push.text).toMatch(/name="delivery" value="push" checked/);
+    expect(push.text).toMatch(/name="events" value="delete" checked/);
+    expect(push.text).not.toMatch(/name="events" value="patch" checked/);
+    expect(push.text).toMatch(/name="form" value="full" checked/);
+    expect((await adminApi(h, t).get('/event-streams')).body.eventStreams).toEqual([]);
+  });
+
+  it('creates a polling stream, shows its URL and backlog, pauses and resumes it, and asks before deleting it with what it holds', async () => {
+    await admin.get('/console/event-streams');
+    const made = await admin.post('/console/event-streams', { name: 'Product sync', delivery: 'poll', events: ['create', 'patch', 'delete'], form: 'notice' });
+    expect(made.status).toBe(303);
+    const [stream] = (await adminApi(h, t).get('/event-streams')).body.eventStreams;
+    expect(stream).toMatchObject({ name: 'Product sync', delivery: 'poll', events: ['create', 'patch', 'delete'], form: 'notice', state: 'enabled', pending: 0 });
+    expect(made.headers.location).toBe(`/console/event-streams/${stream.id}?notice=event-streams.created`);
+    const page = await admin.get(made.headers.location);
+    expect(page.text).toContain('Event stream created.');
+    expect(page.text).toContain(stream.pollUrl);
+    // Two changes wait in the stream; the list and the page say so.
+    await pendingUser();
+    await pendingUser();
+    expect((await admin.get('/console/event-streams')).text).toMatch(/data-label="Waiting">2</);
+    const paused = await admin.post(`/console/event-streams/${stream.id}/state`, { state: 'paused' });
+    expect(paused.status).toBe(303);
+    expect((await adminApi(h, t).get(`/event-streams/${stream.id}`)).body.state).toBe('paused');
+    expect((await admin.get(`/console/event-streams/${stream.id}`)).text).toContain('This stream is paused');
+    await admin.post(`/console/event-streams/${stream.id}/state`, { state: 'enabled' });
+    expect((await adminApi(h, t).get(`/event-streams/${stream.id}`)).body.state).toBe('enabled');
+    const ask = await admin.post(`/console/event-streams/${stream.id}/delete`, {});
+    expect(ask.text).toContain('with the 2 events still waiting in it');
+    expect((await adminApi(h, t).get(`/event-streams/${stream.id}`)).status).toBe(200);
+    const fr = await admin.agent.post(`/console/event-streams/${stream.id}/delete`).set('Accept-Language', 'fr').type('form').send({ _csrf: (await admin.get('/console/event-streams')).text.match(/name="_csrf" value="([^"]+)"/)![1] });
+    expect(fr.text).toContain('avec les 2 événements qui l’attendent encore');
+    expect((await admin.post(`/console/event-streams/${stream.id}/delete`, { confirm: 'yes' })).status).toBe(303);
+    expect((await adminApi(h, t).get(`/event-streams/${stream.id}`)).status).toBe(404);
+    // Another tenant's stream id is not found here.
+    const other = await createTenant(h, 'Other streams');
+    const theirs = (await adminApi(h, other).post('/event-streams', { name: 'Theirs', delivery: 'poll', events: ['create'], form: 'notice' })).body.id;
+    expect((await admin.get(`/console/event-streams/${theirs}`)).status).toBe(404);
   });
 });
 

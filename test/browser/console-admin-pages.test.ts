@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { seriousViolations } from '../support/axe';
 import { activatedBrowser } from '../support/console';
-import { ConsoleSuite, SCREENSHOTS, startConsoleSuite } from '../support/console-browser';
+import { ConsoleSuite, SCREENSHOTS, sidewaysOverflow, startConsoleSuite } from '../support/console-browser';
 import { adminApi, createTenant, Harness, LOOPBACK_IDP_ENV, TestTenant } from '../support/harness';
 import { startTestIdp, TestIdp } from '../support/oidc-idp';
 
@@ -28,6 +28,7 @@ const PAGES: Array<[string, string]> = [
   ['services', 'Services'],
   ['permission-profiles', 'Permission profiles'],
   ['sso', 'Single sign-on'],
+  ['event-streams', 'Event streams'],
 ];
 
 beforeAll(async () => {
@@ -42,6 +43,7 @@ beforeAll(async () => {
   await api.post('/permission-profiles', { key: 'support', name: 'Support desk', permissions: ['support.open', 'servers.view'] });
   await api.post('/sso-connections', { issuer: idp.issuer, clientId: 'provisio-portal', clientSecret: 'secret-0123456789', emailDomains: ['partner-sso.test'] }); // not the admin's domain: their sign-in stays local (the test IdP's pages are never visited)
   await api.patch('/settings', { groupKindRules: [{ kind: 'company', prefix: 'CO-' }] });
+  await api.post('/event-streams', { name: 'Product sync', delivery: 'poll', events: ['create', 'patch', 'delete'], form: 'notice' });
 });
 
 afterAll(async () => {
@@ -68,6 +70,7 @@ it('every page is in the navigation, renders, and has no serious accessibility v
     if (SHOTS) await page.screenshot({ path: path.join(SHOTS, `${slug}.png`), fullPage: true });
   }
   // And in French, one page checked by axe too (the words are longer).
+  await page.goto(`${base}/console/sso`);
   await page.getByRole('button', { name: 'Français' }).click();
   await page.waitForURL(`${base}/console/sso`);
   expect(await page.locator('h1').textContent()).toBe('Authentification unique');
@@ -116,12 +119,27 @@ it('creates a price list, makes it the default after the list shows it, and find
   expect(await seriousViolations(page)).toEqual([]);
 });
 
+it('creates an event stream from the form on a phone, and its page has its polling URL, no serious violation and no sideways scroll', async () => {
+  const page = await signedInPage(390);
+  await page.goto(`${base}/console/event-streams`);
+  await page.getByRole('textbox', { name: 'Name', exact: true }).fill('Warehouse');
+  await page.getByRole('checkbox', { name: 'Deleted', exact: true }).uncheck();
+  await page.getByRole('radio', { name: /^Full:/ }).check();
+  await page.getByRole('button', { name: 'Create stream' }).click();
+  await page.waitForURL(/\/console\/event-streams\/[0-9a-f-]{36}\?notice=/);
+  expect(await page.locator('h1').textContent()).toBe('Event stream “Warehouse”');
+  expect((await page.getByRole('status').textContent())?.trim()).toBe('Event stream created.');
+  const made = (await adminApi(h, t).get('/event-streams')).body.eventStreams.find((x: { name: string }) => x.name === 'Warehouse');
+  expect(made).toMatchObject({ events: ['create', 'put', 'patch', 'activate', 'deactivate'], form: 'full' });
+  expect(await page.getByText(made.pollUrl).isVisible()).toBe(true);
+  expect(await seriousViolations(page)).toEqual([]);
+  expect(await sidewaysOverflow(page)).toBeLessThanOrEqual(0);
+});
+
 it('fits a 390 px phone screen on every page: nothing scrolls sideways', async () => {
   const page = await signedInPage(390);
   for (const [slug] of PAGES) {
     await page.goto(`${base}/console/${slug}`);
-    // A string expression: the page's DOM types are not in this project's TypeScript lib.
-    const overflow = (await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth')) as number;
-    expect([slug, overflow <= 0]).toEqual([slug, true]);
+    expect([slug, (await sidewaysOverflow(page)) <= 0]).toEqual([slug, true]);
   }
 });

@@ -37,9 +37,10 @@ export function browser(app: Express, opts: { headers?: Record<string, string> }
     async get(path: string) {
       return remember(await withHeaders(agent.get(path)));
     },
-    /** Posts a form with the CSRF token of the last page shown (or none when csrf is false). */
-    async post(path: string, fields: Record<string, string>, opts: { csrf?: boolean } = {}) {
-      const body = new URLSearchParams(fields);
+    /** Posts a form with the CSRF token of the last page shown (or none when csrf is false); an array is a repeated field (checkboxes). */
+    async post(path: string, fields: Record<string, string | string[]>, opts: { csrf?: boolean } = {}) {
+      const body = new URLSearchParams();
+      for (const [k, v] of Object.entries(fields)) for (const x of ([] as string[]).concat(v)) body.append(k, x);
       if (opts.csrf !== false) body.set('_csrf', csrfOf(lastHtml));
       return remember(await withHeaders(agent.post(path)).type('form').send(body.toString()));
     },

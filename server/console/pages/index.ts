@@ -13,6 +13,7 @@ import { priceListsPage } from './price-lists';
 import { servicesPage } from './services';
 import { permissionProfilesPage } from './permission-profiles';
 import { ssoPage } from './sso';
+import { eventStreamsPage } from './event-streams';
 
 // The navigation is ordered by each page's nav.order, not by this list.
 export const CONSOLE_PAGES: ConsolePage[] = [
@@ -26,6 +27,7 @@ export const CONSOLE_PAGES: ConsolePage[] = [
   permissionProfilesPage,
   ssoPage,
   tokensPage,
+  eventStreamsPage,
   auditPage,
   settingsPage,
 ];

@@ -154,7 +154,7 @@ export function userKind(rt: ResourceTypeDef, schemas: SchemaDef[]): ResourceKin
   };
   const compiler = new FilterCompiler(schema, map);
   const repo = new ResourceRepo(
-    { table: 'users', map, extraColumns: ['active', 'activation_state', 'is_primary_admin', 'privacy_accepted_at', 'role'] },
+    { table: 'users', map, extraColumns: ['active', 'activation_state', 'is_primary_admin', 'privacy_accepted_at', 'role'], counted: 'users' },
     compiler,
   );
   return {
@@ -217,7 +217,7 @@ export function groupKind(rt: ResourceTypeDef, schemas: SchemaDef[]): ResourceKi
     memberships: { members: groupMembersCompiler },
   };
   const compiler = new FilterCompiler(schema, map);
-  const repo = new ResourceRepo({ table: 'groups', map, extraColumns: ['kind', 'deactivated_at'] }, compiler);
+  const repo = new ResourceRepo({ table: 'groups', map, extraColumns: ['kind', 'deactivated_at'], counted: 'groups' }, compiler);
   const kindOf = (r: JsonObject): unknown => (isObject(r[PROVISIO_GROUP_URN]) ? (r[PROVISIO_GROUP_URN] as JsonObject).kind : undefined);
   return {
     name: 'Group',

@@ -30,6 +30,8 @@ const TABLES = [
   'user_emails',
   // SCIM event streams and the events waiting in them (migration 0019).
   'event_streams', 'event_outbox',
+  // Exact per-tenant counts of users and groups, kept by triggers (migration 0023).
+  'resource_counts',
 ];
 
 it('every table with a tenant_id column is in the list above (a new tenant table cannot miss its policy)', async () => {

@@ -167,7 +167,8 @@ export class OAuthGrants {
     const code = CODE_PREFIX + randomBytes(32).toString('base64url');
     const now = this.now();
     await inTenant(this.deps.knex, client.tenant_id, async (trx) => {
-      // Housekeeping on the way: codes are dead a minute after they are made.
+      // Housekeeping on the way: codes are dead a minute after they are made; a used one is kept
+      // an hour, for a replay within that hour to revoke its grant.
       await repo.deleteExpiredCodes(trx, client.tenant_id, new Date(now.getTime() - 60 * 60_000));
       await repo.insertCode(trx, client.tenant_id, {
         code_hash: hashToken(code),
@@ -231,12 +232,20 @@ export class OAuthGrants {
 
     const grantId = uuidv7();
     const refresh = REFRESH_TOKEN_PREFIX + randomBytes(32).toString('base64url');
-    await inTenant(this.deps.knex, found.tenant_id, async (trx) => {
-      if (!(await repo.useCode(trx, found.tenant_id, hash, now, grantId))) throw invalid();
+    const won = await inTenant(this.deps.knex, found.tenant_id, async (trx) => {
+      if (!(await repo.useCode(trx, found.tenant_id, hash, now, grantId))) return false;
       await repo.insertGrant(trx, found.tenant_id, { id: grantId, clientId: client.id, userId: found.user_id, scopes: found.scopes, now });
       await repo.insertRefreshToken(trx, found.tenant_id, { tokenHash: hashToken(refresh), grantId, now, expiresAt: new Date(now.getTime() + REFRESH_TOKEN_DAYS * 86_400_000) });
       await this.audit(trx, found.tenant_id, { type: 'user', id: found.user_id }, 'oauthGrant.create', grantId, { set: { client: client.id, clientName: client.name, scopes: found.scopes } });
+      return true;
     });
+    if (!won) {
+      // Two requests with one code: the code was used more than once, whichever came first, so
+      // what the winner got is revoked too (RFC 6749 §4.1.2).
+      const used = await asOwner(this.deps.knex, (trx) => repo.findCode(trx, hash));
+      if (used?.grant_id) await this.revoke(used.tenant_id, used.grant_id, { type: 'scimClient', id: client.id }, 'authorization code used twice', 'oauthGrant.codeReplayed');
+      throw invalid();
+    }
     const issued = await this.deps.clients.issue(client, found.scopes, { id: grantId, userId: found.user_id });
     this.deps.logger.info({ tenantId: found.tenant_id, clientId: client.id, grantId }, 'OAuth authorization code exchanged');
     return { access_token: issued.accessToken, token_type: 'Bearer', expires_in: issued.expiresIn, refresh_token: refresh, scope: issued.scope };
@@ -276,6 +285,9 @@ export class OAuthGrants {
       if (!(await repo.useRefreshToken(trx, r.tenant_id, hash, now))) return false;
       await repo.insertRefreshToken(trx, r.tenant_id, { tokenHash: hashToken(next), grantId: grant.id, now, expiresAt: new Date(now.getTime() + REFRESH_TOKEN_DAYS * 86_400_000) });
       await repo.touchGrant(trx, r.tenant_id, grant.id, 'last_refreshed_at', now);
+      // Used refresh tokens are kept until they would have expired (reuse is detected until
+      // then), then forgotten: an hourly refresh leaves no ever-growing trail.
+      await repo.deleteExpiredRefreshTokens(trx, r.tenant_id, grant.id, now);
       return true;
     });
     // Two requests with one token: the loser is a reuse like any other.

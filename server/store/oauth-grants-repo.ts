@@ -126,3 +126,8 @@ export async function useRefreshToken(db: Db, tenantId: string, tokenHash: strin
   const res = await db.raw(`UPDATE oauth_refresh_tokens SET used_at = ? WHERE tenant_id = ? AND token_hash = ? AND used_at IS NULL RETURNING token_hash`, [at, tenantId, tokenHash]);
   return res.rows.length > 0;
 }
+
+/** Forgets a grant's refresh tokens (used or not) whose lifetime ended before `cutoff`. */
+export async function deleteExpiredRefreshTokens(db: Db, tenantId: string, grantId: string, cutoff: Date): Promise<void> {
+  await db('oauth_refresh_tokens').where({ tenant_id: tenantId, grant_id: grantId }).andWhere('expires_at', '<', cutoff).delete();
+}

@@ -242,6 +242,36 @@ describe('the whole flow', () => {
     expect(listed).toMatchObject({ consentedBy: { id: adminId }, client: { name: `Okta ${seq}` }, lastUsedAt: expect.any(String) });
   });
 
+  it('an anonymous visit writes no session row: the waiting request is in a sealed, short-lived cookie; a tampered one is ignored', async () => {
+    const c = await codeClient();
+    const rows = async () => Number((await h.owner((db) => db.raw('SELECT count(*)::int AS n FROM sessions'))).rows[0].n);
+    const before = await rows();
+    const res = await h.http.get(authorizePath(c));
+    expect(res.status).toBe(303);
+    expect(await rows()).toBe(before);
+    const cookies = ([] as string[]).concat(res.headers['set-cookie'] ?? []);
+    expect(cookies.some((x) => x.startsWith('provisio.sid='))).toBe(false);
+    const resume = cookies.find((x) => x.startsWith('provisio.oauth='))!;
+    expect(resume).toMatch(/; Max-Age=600;/);
+    expect(resume).toMatch(/; HttpOnly/);
+    expect(resume).toMatch(/; SameSite=Lax/);
+    expect(decodeURIComponent(resume.split(';')[0].split('=')[1])).not.toContain(c.clientId);
+    // The cookie carried to a browser brings its sign-in back to the request; tampered with, it
+    // does not open and the person lands on the console as usual.
+    const value = resume.split(';')[0].split('=')[1];
+    const carried = browser(h.app);
+    carried.agent.jar.setCookie(`provisio.oauth=${value}; Path=/`);
+    expect((await carried.signIn(adminEmail, GOOD_PASSWORD)).headers.location).toBe(authorizePath(c));
+    const tampered = browser(h.app);
+    tampered.agent.jar.setCookie(`provisio.oauth=${value.slice(0, 20)}${value[20] === 'A' ? 'B' : 'A'}${value.slice(21)}; Path=/`);
+    expect((await tampered.signIn(adminEmail, GOOD_PASSWORD)).headers.location).toBe('/console');
+    // After ten minutes (server clock) it is dead inside the seal too, whatever the browser keeps.
+    const late = browser(h.app);
+    late.agent.jar.setCookie(`provisio.oauth=${value}; Path=/`);
+    offsetMs = 11 * 60_000;
+    expect((await late.signIn(adminEmail, GOOD_PASSWORD)).headers.location).toBe('/console');
+  });
+
   it('deny sends error=access_denied with state and iss, and no code', async () => {
     const c = await codeClient();
     const back = await consent(await signedInAdmin(), c, {}, 'deny');
@@ -357,6 +387,29 @@ describe('the code', () => {
   });
 });
 
+describe('races', () => {
+  it('one code sent twice at once: one answer at most, and what it gave is revoked', async () => {
+    const c = await codeClient();
+    const code = (await consent(await signedInAdmin(), c)).get('code')!;
+    const answers = await Promise.all([exchange(c, code), exchange(c, code)]);
+    const statuses = answers.map((r) => r.status).sort();
+    expect(statuses[1]).toBe(400);
+    for (const r of answers.filter((x) => x.status === 200)) expect(await scimStatus(r.body.access_token)).toBe(401);
+  });
+
+  it('one refresh token sent twice at once: reuse, the grant is revoked', async () => {
+    const c = await codeClient();
+    const g = await granted(c);
+    const answers = await Promise.all([refresh(c, g.refresh_token), refresh(c, g.refresh_token)]);
+    expect(answers.map((r) => r.status).sort()[1]).toBe(400);
+    for (const r of answers.filter((x) => x.status === 200)) {
+      expect(await scimStatus(r.body.access_token)).toBe(401);
+      expectOAuthError(await refresh(c, r.body.refresh_token), 400, 'invalid_grant');
+    }
+    expect(await scimStatus(g.access_token)).toBe(401);
+  });
+});
+
 describe('refresh tokens', () => {
   it('rotate on every use; a used one presented again revokes the whole grant', async () => {
     const c = await codeClient();
@@ -385,6 +438,10 @@ describe('refresh tokens', () => {
     expectOAuthError(await token(c, { grant_type: 'refresh_token', refresh_token: g.refresh_token, scope: 'admin' }), 400, 'invalid_scope');
     expect((await token(c, { grant_type: 'refresh_token', refresh_token: g.refresh_token, scope: 'scim' })).status).toBe(200);
     expectOAuthError(await refresh(c, 'pvrt_unknown'), 400, 'invalid_grant');
+    // Unused for 90 days (server clock), a refresh token has expired.
+    const g2 = await granted(c);
+    offsetMs = 91 * 86_400_000;
+    expectOAuthError(await refresh(c, g2.refresh_token), 400, 'invalid_grant');
     expectOAuthError(await token(c, { grant_type: 'refresh_token' }), 400, 'invalid_request');
   });
 });

@@ -13,6 +13,7 @@ import { oidcRoutes } from './front-door/oidc-routes';
 import { ping } from './store/db';
 import { identityRoutes } from './front-door/identity-routes';
 import { createOAuthRouter } from './http/oauth-router';
+import { createAuthorizeRouter } from './http/oauth-authorize';
 import { createEventsRouter } from './http/events-router';
 import { createMetricsRouter } from './operator/metrics-router';
 import path from 'node:path';
@@ -20,7 +21,7 @@ import { createConsoleRouter } from './console/console-router';
 import { languageRoutes } from './web/language-routes';
 
 /** Answers whose pages load our own scripts from /assets: the console and the front door. */
-const ownScripts = (path: string) => path === '/console' || path.startsWith('/console/') || FRONT_DOOR_PATHS.test(path);
+const ownScripts = (path: string) => path === '/console' || path.startsWith('/console/') || FRONT_DOOR_PATHS.test(path) || path === '/oauth/authorize';
 
 export function createApp(deps: Deps): Express {
   const app = express();
@@ -95,6 +96,7 @@ export function createApp(deps: Deps): Express {
     createOAuthRouter({
       publicUrl: deps.config.publicUrl,
       clients: deps.oauth.clients,
+      grants: deps.oauth.grants,
       keys: deps.oauth.keys,
       limiter: deps.oauth.limiter,
       logger: deps.logger,
@@ -129,6 +131,20 @@ export function createApp(deps: Deps): Express {
   app.use('/assets', express.static(path.join(deps.web.root, 'public'), { index: false, maxAge: '1h', fallthrough: true }));
   const fd = deps.frontDoor;
   app.use(languageRoutes({ stack: fd.stack, secure: https }));
+  // The authorization endpoint of the authorization code grant (Okta's OAuth 2 option): a page of
+  // the front door's kind, on its sessions (http/oauth-authorize.ts).
+  app.use(
+    createAuthorizeRouter({
+      publicUrl: deps.config.publicUrl,
+      grants: deps.oauth.grants,
+      stack: fd.stack,
+      pages: fd.pages,
+      people: deps.accounts.people,
+      resume: deps.oauth.resume,
+      landing: (req) => fd.signIn.landing(req),
+      logger: deps.logger,
+    }),
+  );
 
   // The admin API's router: mounted at /api/v1 below, and the console's way to it (in-process).
   const adminRouter = createAdminRouter({

@@ -73,6 +73,9 @@ import { ScimClients } from './oauth/clients';
 import { ExternalIssuers } from './oauth/external';
 import { ClientAuthLimiter } from './oauth/client-limit';
 import { otherCredentials, scimClientRoutes } from './admin/scim-clients';
+import { oauthGrantRoutes } from './admin/oauth-grants';
+import { OAuthGrants } from './oauth/grants';
+import { AuthorizeResume } from './oauth/resume';
 import { scimIssuerRoutes } from './admin/scim-issuer';
 import { Metrics } from './metrics/metrics';
 import { poolStats } from './store/db';
@@ -119,7 +122,7 @@ export interface Deps {
   /** Work done after a request was answered (forgot-password's lookup and email, http/after-response.ts). */
   later: AfterResponse;
   /** OAuth for SCIM (oauth/): the signing keys, SCIM clients, the external issuers, the token endpoint's limit. */
-  oauth: { keys: SigningKeys; clients: ScimClients; issuers: ExternalIssuers; limiter: ClientAuthLimiter };
+  oauth: { keys: SigningKeys; clients: ScimClients; grants: OAuthGrants; resume: AuthorizeResume; issuers: ExternalIssuers; limiter: ClientAuthLimiter };
   /** SCIM events (events/, docs/events.md): production hooked into the resource service, poll and push delivery. */
   events: { producer: EventProducer; poll: EventPoll; push: PushWorker };
   /** This instance's Prometheus registry and counters (metrics/metrics.ts). */
@@ -233,7 +236,9 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
   const i18n = loadTranslations(path.join(root, 'locales'));
   const web = { root, i18n, views: new Views({ dir: path.join(root, 'views'), i18n, cache: true }) };
   const frontPages = new FrontPages({ views: web.views, i18n, csrfToken: stack.csrfToken, privacyPolicyUrl: config.privacyPolicyUrl, privacyPolicyVersion: config.privacyPolicyVersion });
-  const signIn = new SignInService({ people, clock, logger, pages: frontPages });
+  // An OAuth authorize request waiting for its person's sign-in (oauth/resume.ts).
+  const authorizeResume = new AuthorizeResume(keys.box, clock, config.publicUrl.startsWith('https:'));
+  const signIn = new SignInService({ people, clock, logger, pages: frontPages, resume: (req) => authorizeResume.pending(req) });
   const service = new ResourceService({ knex: db.knex, members, audit, clock, cursorTimeoutSeconds: CURSOR_TIMEOUT_SECONDS, events: producer });
   const tokens = new TokensRepo();
   // OAuth for SCIM (issue 13): our signing keys, SCIM clients' access tokens, and the external
@@ -241,6 +246,8 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
   const signingKeys = new SigningKeys({ knex: db.knex, box: keys.box, clock, logger, rotationDays: config.oauthKeyRotationDays });
   const tenantScimUrl = (id: string) => scimBaseUrl(config.publicUrl, id);
   const clients = new ScimClients({ knex: db.knex, keys: signingKeys, clock, logger, publicUrl: config.publicUrl, scimBaseUrl: tenantScimUrl });
+  // The authorization code grant of SCIM clients (Okta's OAuth 2 option; oauth/grants.ts).
+  const grants = new OAuthGrants({ knex: db.knex, clients, clock, logger, audit });
   const egress = { resolver, allowInsecure: config.ssoAllowInsecureIssuers, allowPrivate: config.ssoAllowPrivateIssuers };
   const issuers = new ExternalIssuers({ knex: db.knex, clock, logger, egress, cooldownMs: config.scimJwksCooldownSeconds * 1000 });
   // SETs are signed with the same keys as our access tokens, published at /.well-known/jwks.json;
@@ -324,7 +331,9 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
       serviceRoutes({ knex: db.knex, services: new ServicesRepo(), clock, audit, events: producer }),
       permissionProfileRoutes({ knex: db.knex, profiles: new PermissionProfilesRepo(), permissions: config.permissions, clock, audit, events: producer }),
       tokenRoutes({ knex: db.knex, tokens, authenticator, clock, audit, others: (req) => otherCredentials(db.knex, req, config.publicUrl) }),
-      scimClientRoutes({ knex: db.knex, clients, clock, publicUrl: config.publicUrl, audit }),
+      // Redirect URIs of code clients: plain http to loopback only under the SSO issuers' development setting.
+      scimClientRoutes({ knex: db.knex, clients, clock, publicUrl: config.publicUrl, audit, allowInsecureRedirects: config.ssoAllowInsecureIssuers }),
+      oauthGrantRoutes({ knex: db.knex, grants }),
       scimIssuerRoutes({ knex: db.knex, issuers, egress, clock, logger, audit }),
       eventStreamRoutes({ knex: db.knex, egress, publicUrl: config.publicUrl, clock, logger, audit }),
       auditRoutes({ knex: db.knex, audit }),
@@ -355,7 +364,7 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
       devices: new DeviceCookies({ secret: keys.deviceSecret, secure: config.publicUrl.startsWith('https:'), clock }),
     },
     later,
-    oauth: { keys: signingKeys, clients, issuers, limiter: new ClientAuthLimiter(db.knex) },
+    oauth: { keys: signingKeys, clients, grants, resume: authorizeResume, issuers, limiter: new ClientAuthLimiter(db.knex) },
     events,
     metrics,
     web,

@@ -131,5 +131,9 @@ export const oauthInvalidClient = (description = 'Client authentication failed')
   new OAuthError(401, 'invalid_client', description, { 'WWW-Authenticate': 'Basic realm="provisio", charset="UTF-8"' });
 export const oauthUnsupportedGrantType = (description: string) => new OAuthError(400, 'unsupported_grant_type', description);
 export const oauthInvalidScope = (description: string) => new OAuthError(400, 'invalid_scope', description);
+/** RFC 6749 §5.2: a code or refresh token that is invalid, expired, revoked, used, or not this client's or this redirect URI's. */
+export const oauthInvalidGrant = (description: string) => new OAuthError(400, 'invalid_grant', description);
+/** RFC 6749 §5.2: the client is not registered for this grant type. */
+export const oauthUnauthorizedClient = (description: string) => new OAuthError(400, 'unauthorized_client', description);
 export const oauthTooManyFailures = (description: string, retryAfterSeconds: number) =>
   new OAuthError(429, 'temporarily_unavailable', description, { 'Retry-After': String(retryAfterSeconds) });

@@ -200,7 +200,7 @@ describe('the token endpoint', () => {
       issuer: PUBLIC_URL,
       token_endpoint: `${PUBLIC_URL}/oauth/token`,
       jwks_uri: `${PUBLIC_URL}/.well-known/jwks.json`,
-      grant_types_supported: ['client_credentials'],
+      grant_types_supported: ['client_credentials', 'authorization_code', 'refresh_token'],
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
     });
   });

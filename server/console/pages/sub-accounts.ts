@@ -5,7 +5,7 @@
 // Save that goes through a server-rendered confirmation; public/console.js turns them into a
 // selector that asks on closing), Can manage licences (a switch), Reset password and Delete (each
 // confirmed). At the bottom, Create a sub-account, confirmed with the warning that a temporary
-// password will be emailed. All through the admin API (/managers, /companies, /users).
+// password will be emailed. All through the admin API (/managers, PUT /managers/{id}/companies, /companies, /users).
 import type { Request, Response } from 'express';
 import type { ConsolePage } from '../kit';
 import { formValue, formValues } from '../kit';
@@ -116,8 +116,12 @@ export const subAccountsPage: ConsolePage = {
             cancelHref: base,
           });
         }
-        const answer = await kit.api(req).send('PATCH', `/managers/${encodeURIComponent(id)}`, { companies: chosen });
-        if (answer.status === 404) return notFoundPage(kit, req, res);
+        // The whole set in one call and one transaction (PUT /managers/{id}/companies): a refusal
+        // half-way leaves the manager's companies as they were.
+        const answer = await kit.api(req).send('PUT', `/managers/${encodeURIComponent(id)}/companies`, { companies: chosen });
+        // A 404 about `companies` is a company gone meanwhile: the list says so; else the manager is gone.
+        const companyGone = answer.status === 404 && Array.isArray(answer.body?.errors) && answer.body.errors.some((e: { field?: string }) => e.field === 'companies');
+        if (answer.status === 404 && !companyGone) return notFoundPage(kit, req, res);
         if (!answer.ok) return list(req, res, { error: kit.problems(res, answer).message }, answer.status);
         kit.done(res, '/sub-accounts', 'subaccounts.companiesSaved');
       }),

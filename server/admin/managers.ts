@@ -9,7 +9,7 @@
 // tenancy, the authority rule, the primary admin, audit; only tenant-wide credentials change
 // `canManageLicences`).
 //
-//   GET   /managers                               → {managers: [row…], primaryAdmin: {id, name, email}}
+//   GET   /managers?q&count&cursor                → {managers: [row…], primaryAdmin: {id, name, email}, totalResults?, nextCursor?}
 //   POST  /managers      {email, name, canManageLicences?} → 201 row; a temporary password is
 //                                                    emailed to `email` (never answered)
 //   PATCH /managers/{id} {name?, canManageLicences?, companies?: [company ids]} → row
@@ -35,7 +35,7 @@ import { isObject, JsonObject } from '../scim/normalize';
 import { PROVISIO_USER_URN, USER_URN } from '../scim/urns';
 import { handle } from './admin-router';
 import { listCompanies } from './companies';
-import { GroupFields, MAX_LISTED, membersOf, memberOps, patchOf, setOp } from './group-fields';
+import { filterString, GroupFields, listPage, MAX_LISTED, membersOf, patchOf, setOp } from './group-fields';
 import { fieldOfError, stateOf } from './user-fields';
 
 export interface ManagerRoutesDeps {
@@ -106,8 +106,12 @@ export function managerRoutes(deps: ManagerRoutesDeps) {
       '/managers',
       handle(async (req, res) => {
         const scope = req.scope!;
+        const { paged, q } = listPage(req.query);
+        // Admins are left out by the filter, not after it, so a page holds `count` managers.
+        const search = q ? ` and (userName co ${filterString(q)} or displayName co ${filterString(q)})` : '';
+        const base = { filter: `${LICENCES} pr and not (roles.value eq "admin")${search}`, sortBy: 'userName', sortOrder: 'ascending' as const, ...PROJECTION };
         const [people, admin, companies] = await Promise.all([
-          service.query(scope, users, { filter: `${LICENCES} pr`, sortBy: 'userName', sortOrder: 'ascending', startIndex: 1, count: MAX_LISTED, ...PROJECTION }),
+          service.query(scope, users, paged ? { ...base, ...paged } : { ...base, startIndex: 1, count: MAX_LISTED }),
           service.query(scope, users, { filter: `${PROVISIO_USER_URN}:primaryAdmin eq true`, sortOrder: 'ascending', startIndex: 1, count: 1, ...PROJECTION }),
           listCompanies(service, groups, scope),
         ]);
@@ -117,6 +121,8 @@ export function managerRoutes(deps: ManagerRoutesDeps) {
           // The primary admin manages every company of the tenant, always with licence rights
           // (store/permissions-repo.ts); a bound credential may not see them (null).
           primaryAdmin: primary ? { id: String(primary.id), name: nameOf(primary), email: String(primary.userName) } : null,
+          ...(people.totalResults !== undefined ? { totalResults: people.totalResults } : {}),
+          ...(people.nextCursor ? { nextCursor: people.nextCursor } : {}),
         });
       }),
     );

@@ -9,7 +9,10 @@
 import type { Request, Response } from 'express';
 import type { ConsolePage } from '../kit';
 import { formValue, formValues } from '../kit';
-import { notFoundPage } from './form-helpers';
+import { notFoundPage, pageLinks, pageQuery } from './form-helpers';
+
+/** Manager cards per page; `size` in the query overrides (tests). */
+const MANAGERS_SHOWN = 50;
 
 interface Company {
   id: string;
@@ -35,7 +38,12 @@ export const subAccountsPage: ConsolePage = {
     const list = async (req: Request, res: Response, opts: { form?: CreateForm; error?: string } = {}, status = 200) => {
       const c = kit.ctx(res);
       const api = kit.api(req);
-      const [managers, companies] = await Promise.all([api.get('/managers'), api.get('/companies')]);
+      // One page of managers at a time (the API's cursor paging), the search kept in the page links.
+      const query = pageQuery(req);
+      const [managers, companies] = await Promise.all([
+        api.get('/managers', { q: query.q || undefined, count: query.size || String(MANAGERS_SHOWN), cursor: query.cursor || undefined }),
+        api.get('/companies'),
+      ]);
       if (!managers.ok || !companies.ok) {
         const failed = managers.ok ? companies : managers;
         return kit.render(req, res, 'console/error', { title: c.t('subaccounts:title'), message: kit.problems(res, failed).message }, failed.status);
@@ -48,6 +56,9 @@ export const subAccountsPage: ConsolePage = {
           title: c.t('subaccounts:title'),
           managers: managers.body.managers as Manager[],
           primaryAdmin: managers.body.primaryAdmin,
+          query,
+          total: managers.body.totalResults,
+          pager: pageLinks('/console/sub-accounts', query, managers.body.nextCursor),
           companies: companies.body.companies as Company[],
           // Licence rights are the whole account's to give (admin API: tenant-wide only).
           mayGrantLicences: c.tenantWide,

@@ -12,6 +12,8 @@
 //   GET   /managers?q&count&cursor                → {managers: [row…], primaryAdmin: {id, name, email}, totalResults?, nextCursor?}
 //   POST  /managers      {email, name, canManageLicences?} → 201 row; a temporary password is
 //                                                    emailed to `email` (never answered)
+//   GET   /managers/{id}                          → row (any person the credential sees; a page's
+//                                                    confirmation reads one without listing them all)
 //   PATCH /managers/{id} {name?, canManageLicences?, companies?: [company ids]} → row
 //   PUT   /managers/{id}/companies {companies: [company ids]} → row
 //
@@ -99,7 +101,7 @@ export function managerRoutes(deps: ManagerRoutesDeps) {
 
   return (router: Router) => {
     router.all('/managers', (req, _res, next) => next(['GET', 'POST'].includes(req.method) ? undefined : methodNotAllowed(['GET', 'POST'])));
-    router.all('/managers/:id', (req, _res, next) => next(req.method === 'PATCH' ? undefined : methodNotAllowed(['PATCH'])));
+    router.all('/managers/:id', (req, _res, next) => next(['GET', 'PATCH'].includes(req.method) ? undefined : methodNotAllowed(['GET', 'PATCH'])));
     router.all('/managers/:id/companies', (req, _res, next) => next(req.method === 'PUT' ? undefined : methodNotAllowed(['PUT'])));
 
     router.get(
@@ -159,6 +161,14 @@ export function managerRoutes(deps: ManagerRoutesDeps) {
           throw asFieldError(err);
         }
         res.status(201).json(managerRow(created.resource, []));
+      }),
+    );
+
+    router.get(
+      '/managers/:id',
+      handle(async (req, res) => {
+        const scope = req.scope!;
+        res.json(managerRow(await readUser(scope, req.params.id), await listCompanies(service, groups, scope)));
       }),
     );
 

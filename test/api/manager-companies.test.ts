@@ -40,6 +40,12 @@ describe('PUT /managers/{id}/companies', () => {
     expect(first.body.companies.map((c: { id: string }) => c.id).sort()).toEqual([c1, c2].sort());
     expect(await managed(m)).toEqual([c1, c2].sort());
 
+    // One manager read on its own (what the console's confirmations use), the same row.
+    const one = await api.get(`/managers/${m}`);
+    expect(one.status).toBe(200);
+    expect(one.body.companies.map((c: { id: string }) => c.id).sort()).toEqual([c1, c2].sort());
+    expectJsonError(await adminApi(h, other).get(`/managers/${m}`), 404);
+
     const second = await api.put(`/managers/${m}/companies`, { companies: [c2, c3] });
     expect(second.status).toBe(200);
     expect(await managed(m)).toEqual([c2, c3].sort());

@@ -71,8 +71,9 @@ export const subAccountsPage: ConsolePage = {
 
     /** The manager a card is about, as the admin API sees it (404 page when it does not). */
     const manager = async (req: Request, id: string): Promise<Manager | undefined> => {
-      const answer = await kit.api(req).get('/managers');
-      return answer.ok ? (answer.body.managers as Manager[]).find((m) => m.id === id) : undefined;
+      // One read (GET /managers/{id}), not the list: the list comes a page at a time.
+      const answer = await kit.api(req).get(`/managers/${encodeURIComponent(id)}`);
+      return answer.ok ? (answer.body as Manager) : undefined;
     };
 
     router.get(

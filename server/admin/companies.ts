@@ -2,7 +2,7 @@
 // (docs/tenancy.md "Companies and licences"; docs/admin-api.md "Companies"); the console's
 // Companies page calls these. Writes go through the resource service like SCIM /Groups: tenancy,
 // a bound credential's subtree, audit. Who manages a company is set per person
-// (PATCH /managers/{id} companies, managers.ts).
+// (PUT /managers/{id}/companies, managers.ts).
 //
 //   GET    /companies                 → {"companies": [{id, name, managers}]}
 //   POST   /companies      {name}     → 201 {id, name, managers: 0}

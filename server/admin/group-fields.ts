@@ -3,7 +3,7 @@
 // resource service takes — so tenancy, the authority rule (resources/authority.ts), the primary
 // admin and audit hold exactly as on SCIM /Groups — and a group's SCIM representation turned back
 // into the row these endpoints answer. Pure; test/api/sub-accounts-api.test.ts.
-import { FieldError, invalidFields, notFound } from '../errors';
+import { FieldError, invalidFields, invalidValue, notFound } from '../errors';
 import { PURGE_AFTER_MONTHS } from '../jobs/purge';
 import { isUuid } from '../scim/members';
 import { isObject, Json, JsonObject } from '../scim/normalize';
@@ -14,7 +14,7 @@ export type GroupKindName = 'subAccount' | 'company';
 export const MAX_GROUP_NAME = 256;
 /** Limits are whole numbers; beyond 2^31 they are a typo, not a limit. */
 export const MAX_LIMIT = 2_147_483_647;
-/** One page of a list: these endpoints answer the whole list up to this many (no paging yet). */
+/** Without `count` or `cursor`, these list endpoints answer the whole list up to this many (as before paging). */
 export const MAX_LISTED = 500;
 
 export const kindFilter = (kind: GroupKindName) => `${PROVISIO_GROUP_URN}:kind eq "${kind}"`;
@@ -127,3 +127,29 @@ export function membersOf(r: JsonObject): { users: { id: string; name: string | 
   const row = (m: JsonObject) => ({ id: String(m.value), name: typeof m.display === 'string' ? m.display : null });
   return { users: list.filter((m) => m.type !== 'Group').map(row), groups: list.filter((m) => m.type === 'Group').map(row) };
 }
+
+/** Paging of the sub-account and manager lists, as GET /users pages (cursor, RFC 9865). */
+export const LIST_PAGE = { defaultCount: 50, maxCount: 200 };
+
+/**
+ * The page a list request asks for: `count` (1–200) and/or `cursor` (from `nextCursor`) turn on
+ * cursor paging; neither keeps the answer a client written before paging expects (the whole list,
+ * up to MAX_LISTED). `q` searches the name (and email, for managers) and applies in both modes.
+ * Bad values are 400 like GET /users's (test/api/list-paging.test.ts).
+ */
+export function listPage(query: unknown): { paged?: { count: number; cursor: string }; q?: string } {
+  const q = (isObject(query) ? query : {}) as Record<string, unknown>;
+  const text = (name: string) => (typeof q[name] === 'string' && (q[name] as string).trim() !== '' ? (q[name] as string).trim() : undefined);
+  const search = text('q');
+  if (search && search.length > 200) throw invalidValue('q must be at most 200 characters');
+  const countText = text('count');
+  const cursor = text('cursor');
+  if (countText !== undefined && (!/^\d{1,4}$/.test(countText) || Number(countText) < 1 || Number(countText) > LIST_PAGE.maxCount)) {
+    throw invalidValue(`count must be a whole number from 1 to ${LIST_PAGE.maxCount}`);
+  }
+  if (countText === undefined && cursor === undefined) return { q: search };
+  return { paged: { count: Number(countText ?? LIST_PAGE.defaultCount), cursor: cursor ?? '' }, q: search };
+}
+
+/** A SCIM filter's string literal (RFC 7644 §3.4.2.2: JSON string syntax). */
+export const filterString = (v: string) => JSON.stringify(v);

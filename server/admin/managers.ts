@@ -9,14 +9,23 @@
 // tenancy, the authority rule, the primary admin, audit; only tenant-wide credentials change
 // `canManageLicences`).
 //
-//   GET   /managers                               → {managers: [row…], primaryAdmin: {id, name, email}}
+//   GET   /managers?q&count&cursor                → {managers: [row…], primaryAdmin: {id, name, email}, totalResults?, nextCursor?}
 //   POST  /managers      {email, name, canManageLicences?} → 201 row; a temporary password is
 //                                                    emailed to `email` (never answered)
+//   GET   /managers/{id}                          → row (any person the credential sees; a page's
+//                                                    confirmation reads one without listing them all)
 //   PATCH /managers/{id} {name?, canManageLicences?, companies?: [company ids]} → row
+//   PUT   /managers/{id}/companies {companies: [company ids]} → row
 //
 // Reset password and delete are the users API's (POST /users/{id}/reset-password, DELETE /users/{id}).
-// A PATCH's `companies` changes one company's membership per changed company, each its own
-// transaction and audit entry (group.patch); every id is checked before any change is made.
+// Setting the companies (PUT, or PATCH's `companies`) is one transaction (ResourceService.
+// changeGroupsOf): every company's membership and the licence decision commit together or not at
+// all, with one audit entry on the person (`user.companies`, naming the companies added and
+// removed) — a failure half-way (a company deleted meanwhile, a refusal of the authority rule)
+// leaves nothing half-changed. PUT answers 404 naming every id that is not a company the
+// credential sees (unknown and another tenant's read the same) before anything changes; PATCH
+// keeps its 400 on field `companies` for the same case (it was published so).
+// test/api/manager-companies.test.ts
 import type { Router } from 'express';
 import type { PasswordPolicy } from '../accounts/passwords';
 import { invalidFields, methodNotAllowed, notFound, onField, ScimError } from '../errors';
@@ -28,7 +37,7 @@ import { isObject, JsonObject } from '../scim/normalize';
 import { PROVISIO_USER_URN, USER_URN } from '../scim/urns';
 import { handle } from './admin-router';
 import { listCompanies } from './companies';
-import { GroupFields, MAX_LISTED, membersOf, memberOps, patchOf, setOp } from './group-fields';
+import { filterString, GroupFields, listPage, MAX_LISTED, membersOf, patchOf, setOp } from './group-fields';
 import { fieldOfError, stateOf } from './user-fields';
 
 export interface ManagerRoutesDeps {
@@ -73,16 +82,38 @@ export function managerRoutes(deps: ManagerRoutesDeps) {
     return (await service.get(scope, users, id, PROJECTION)).resource;
   };
 
+  /**
+   * One transaction for the person's whole set of companies (and `ops` on the person): the
+   * memberships to add and remove are worked out from `companies` as read (what the credential
+   * sees); re-adding or re-removing is a no-op, so a concurrent change to another company stays.
+   */
+  const setCompanies = (scope: Scope, person: JsonObject, companies: JsonObject[], wanted: string[], ops: JsonObject[]) => {
+    const id = String(person.id);
+    const want = new Set(wanted);
+    const add: string[] = [];
+    const remove: string[] = [];
+    for (const c of companies) {
+      const has = membersOf(c).users.some((u) => u.id === id);
+      if (has !== want.has(String(c.id))) (has ? remove : add).push(String(c.id));
+    }
+    return service.changeGroupsOf(scope, users, groups, id, { add, remove, userPatch: ops, action: 'companies' });
+  };
+
   return (router: Router) => {
     router.all('/managers', (req, _res, next) => next(['GET', 'POST'].includes(req.method) ? undefined : methodNotAllowed(['GET', 'POST'])));
-    router.all('/managers/:id', (req, _res, next) => next(req.method === 'PATCH' ? undefined : methodNotAllowed(['PATCH'])));
+    router.all('/managers/:id', (req, _res, next) => next(['GET', 'PATCH'].includes(req.method) ? undefined : methodNotAllowed(['GET', 'PATCH'])));
+    router.all('/managers/:id/companies', (req, _res, next) => next(req.method === 'PUT' ? undefined : methodNotAllowed(['PUT'])));
 
     router.get(
       '/managers',
       handle(async (req, res) => {
         const scope = req.scope!;
+        const { paged, q } = listPage(req.query);
+        // Admins are left out by the filter, not after it, so a page holds `count` managers.
+        const search = q ? ` and (userName co ${filterString(q)} or displayName co ${filterString(q)})` : '';
+        const base = { filter: `${LICENCES} pr and not (roles.value eq "admin")${search}`, sortBy: 'userName', sortOrder: 'ascending' as const, ...PROJECTION };
         const [people, admin, companies] = await Promise.all([
-          service.query(scope, users, { filter: `${LICENCES} pr`, sortBy: 'userName', sortOrder: 'ascending', startIndex: 1, count: MAX_LISTED, ...PROJECTION }),
+          service.query(scope, users, paged ? { ...base, ...paged } : { ...base, startIndex: 1, count: MAX_LISTED }),
           service.query(scope, users, { filter: `${PROVISIO_USER_URN}:primaryAdmin eq true`, sortOrder: 'ascending', startIndex: 1, count: 1, ...PROJECTION }),
           listCompanies(service, groups, scope),
         ]);
@@ -92,6 +123,8 @@ export function managerRoutes(deps: ManagerRoutesDeps) {
           // The primary admin manages every company of the tenant, always with licence rights
           // (store/permissions-repo.ts); a bound credential may not see them (null).
           primaryAdmin: primary ? { id: String(primary.id), name: nameOf(primary), email: String(primary.userName) } : null,
+          ...(people.totalResults !== undefined ? { totalResults: people.totalResults } : {}),
+          ...(people.nextCursor ? { nextCursor: people.nextCursor } : {}),
         });
       }),
     );
@@ -131,6 +164,14 @@ export function managerRoutes(deps: ManagerRoutesDeps) {
       }),
     );
 
+    router.get(
+      '/managers/:id',
+      handle(async (req, res) => {
+        const scope = req.scope!;
+        res.json(managerRow(await readUser(scope, req.params.id), await listCompanies(service, groups, scope)));
+      }),
+    );
+
     router.patch(
       '/managers/:id',
       handle(async (req, res) => {
@@ -154,19 +195,36 @@ export function managerRoutes(deps: ManagerRoutesDeps) {
         if (licences !== undefined) ops.push(setOp(LICENCES, licences));
         else if (wanted && extOf(person).canManageLicences === undefined) ops.push(setOp(LICENCES, false));
         try {
-          if (ops.length) await service.patch(scope, users, id, patchOf(ops), undefined, undefined);
-          if (wanted) {
-            const want = new Set(wanted);
-            for (const c of companies) {
-              const has = membersOf(c).users.some((u) => u.id === id);
-              if (has === want.has(String(c.id))) continue;
-              await service.patch(scope, groups, String(c.id), patchOf(memberOps(has ? [id] : [], has ? [] : [id])), undefined, undefined);
-            }
-          }
+          if (wanted) await setCompanies(scope, person, companies, wanted, ops);
+          else if (ops.length) await service.patch(scope, users, id, patchOf(ops), undefined, undefined);
         } catch (err) {
           throw asFieldError(err);
         }
         res.json(managerRow(await readUser(scope, id), await listCompanies(service, groups, scope)));
+      }),
+    );
+
+    router.put(
+      '/managers/:id/companies',
+      handle(async (req, res) => {
+        const scope = req.scope!;
+        const f = new GroupFields(req.body, ['companies'], 'delegated manager');
+        if (f.body.companies === undefined) f.fail('companies', 'is required: the list of company ids this person manages ([] for none)');
+        const wanted = f.ids('companies');
+        f.done();
+        const person = await readUser(scope, req.params.id);
+        const companies = await listCompanies(service, groups, scope);
+        const known = new Set(companies.map((c) => String(c.id)));
+        const unknown = wanted!.filter((c) => !known.has(c));
+        // Unknown ids and another tenant's read the same (no hint of existence); nothing changes.
+        if (unknown.length) throw onField(notFound(`No such company: ${unknown.join(', ')}`), 'companies');
+        const ops = extOf(person).canManageLicences === undefined && !isAdmin(person) ? [setOp(LICENCES, false)] : [];
+        try {
+          await setCompanies(scope, person, companies, wanted!, ops);
+        } catch (err) {
+          throw asFieldError(err);
+        }
+        res.json(managerRow(await readUser(scope, String(person.id)), await listCompanies(service, groups, scope)));
       }),
     );
   };

@@ -1,10 +1,11 @@
 // Admin API: tenant settings — /api/v1/settings: groupKindRules (the rules that give IdP-pushed
 // groups a kind from their displayName, issue 4), and for the front door (issue 5) how new users
 // get in (activationMode, credentialsEmail), the language of their emails, and the privacy policy
-// version they accept. Tenant-wide credentials only: a token bound to a sub-account gets 403.
+// version they accept, and whom people kept out should contact (supportContact). Tenant-wide
+// credentials only: a token bound to a sub-account gets 403.
 import type { Knex } from 'knex';
 import type { Router } from 'express';
-import { forbidden, invalidValue, methodNotAllowed } from '../errors';
+import { FieldError, forbidden, invalidFields, invalidValue, methodNotAllowed } from '../errors';
 import { isObject } from '../scim/normalize';
 import { parseKindRules } from '../resources/group-rules';
 import type { AuditRepo } from '../store/audit-repo';
@@ -12,9 +13,10 @@ import { inTenant } from '../store/scope';
 import * as tenancy from '../store/tenancy-repo';
 import { AdminRequest, handle, tenantWideOnly } from './admin-router';
 import { ACTIVATION_MODES, ActivationMode } from '../accounts/person';
-import { requireAddress } from '../scim/email-address';
+import { parseAddress, requireAddress } from '../scim/email-address';
+import { SupportContact, supportContactOf } from '../accounts/support-contact';
 
-const SETTINGS = ['groupKindRules', 'activationMode', 'credentialsEmail', 'language', 'privacyPolicyVersion', 'privacyPolicyUrl', 'privacyPolicyText', 'passwordSync'];
+const SETTINGS = ['groupKindRules', 'activationMode', 'credentialsEmail', 'language', 'privacyPolicyVersion', 'privacyPolicyUrl', 'privacyPolicyText', 'passwordSync', 'supportContact'];
 /** A tenant's own privacy policy text, shown as plain text on the front door's pages. */
 export const PRIVACY_TEXT_MAX = 20_000;
 const LANGUAGES = ['en', 'fr'];
@@ -28,6 +30,50 @@ function isWebUrl(v: unknown): v is string {
   } catch {
     return false;
   }
+}
+
+export const SUPPORT_NAME_MAX = 100;
+export const SUPPORT_PHONE_MAX = 40;
+/** Digits with the usual separators, an optional leading +: what people type as a phone number. */
+const PHONE = /^\+?[0-9][0-9 ().\-/]*$/;
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+
+/**
+ * Reads `supportContact`: null (our pages name the organisation), or {name, email?, phone?} —
+ * a name as people should read it ("the Acme help desk"), and how to reach it. A partner admin
+ * fills a help-desk name and an address or number, not free prose: the pages compose the sentence
+ * in the reader's language around it. Each field's fault is its own error (`supportContact.name`…).
+ * test/api/support-contact.test.ts
+ */
+export function parseSupportContact(v: unknown): SupportContact | null {
+  if (v === null) return null;
+  const errors: FieldError[] = [];
+  if (!isObject(v)) throw invalidFields([{ field: 'supportContact', detail: 'must be an object {"name", "email", "phone"} or null' }]);
+  const unknown = Object.keys(v).filter((k) => !['name', 'email', 'phone'].includes(k));
+  for (const k of unknown) errors.push({ field: `supportContact.${k}`, detail: 'is not a field of supportContact; the fields are name, email, phone' });
+  const text = (x: unknown) => (typeof x === 'string' ? x.trim() : x);
+  const name = text(v.name);
+  if (typeof name !== 'string' || name === '') errors.push({ field: 'supportContact.name', detail: 'is required: who to contact, such as "the Acme help desk"' });
+  else if ([...name].length > SUPPORT_NAME_MAX) errors.push({ field: 'supportContact.name', detail: `must be at most ${SUPPORT_NAME_MAX} characters` });
+  else if (CONTROL.test(name)) errors.push({ field: 'supportContact.name', detail: 'must be one line, without control characters' });
+  let email: string | null = null;
+  const rawEmail = text(v.email);
+  if (rawEmail !== undefined && rawEmail !== null && rawEmail !== '') {
+    // The one address rule (scim/email-address.ts): the pages make it a mailto: link.
+    const parsed = parseAddress(rawEmail);
+    if (parsed.ok) email = parsed.address;
+    else errors.push({ field: 'supportContact.email', detail: `must be an email address: it ${parsed.reason}` });
+  }
+  let phone: string | null = null;
+  const rawPhone = text(v.phone);
+  if (rawPhone !== undefined && rawPhone !== null && rawPhone !== '') {
+    const digits = typeof rawPhone === 'string' ? rawPhone.replace(/[^0-9]/g, '').length : 0;
+    if (typeof rawPhone !== 'string' || rawPhone.length > SUPPORT_PHONE_MAX || !PHONE.test(rawPhone) || digits < 3) {
+      errors.push({ field: 'supportContact.phone', detail: `must be a phone number: digits, spaces and + ( ) . - /, at most ${SUPPORT_PHONE_MAX} characters` });
+    } else phone = rawPhone;
+  }
+  if (errors.length) throw invalidFields(errors);
+  return { name: name as string, email, phone };
 }
 
 /** The settings as the API shows them, with their defaults. */
@@ -50,6 +96,9 @@ function view(s: Record<string, unknown>) {
     // Whether a password an IdP pushes over SCIM (Okta's password sync) becomes the person's
     // (accounts/write-hooks.ts); off: `password` is ignored, as RFC 7643 lets a server do.
     passwordSync: s.passwordSync === true,
+    // Whom people kept out should contact (issue 11): {name, email, phone}; null: the pages name
+    // the organisation ("contact an administrator of Acme").
+    supportContact: supportContactOf(s) ?? null,
   };
 }
 
@@ -104,6 +153,7 @@ export function settingsRoutes(deps: { knex: Knex; audit: AuditRepo; clock: () =
           if (typeof body.passwordSync !== 'boolean') throw invalidValue('passwordSync must be true or false');
           patch.passwordSync = body.passwordSync;
         }
+        if ('supportContact' in body) patch.supportContact = parseSupportContact(body.supportContact);
         if ('language' in body) {
           if (!LANGUAGES.includes(body.language as string)) throw invalidValue(`language must be one of ${LANGUAGES.join(', ')}`);
           patch.language = body.language;

@@ -5,7 +5,7 @@
 // switches one on or off, deletes it or changes its admins and limits; a bound credential changes
 // only people it fully administers), the primary admin, admins being members, audit.
 //
-//   GET    /sub-accounts                                  → {"subAccounts": [row…]} (no members)
+//   GET    /sub-accounts?q&count&cursor                   → {"subAccounts": [row…], totalResults?, nextCursor?} (no members)
 //   POST   /sub-accounts      {name, dailyLimit?, monthlyLimit?, parent?, members?, admins?} → 201 row
 //   GET    /sub-accounts/{id}                             → row with members
 //   PATCH  /sub-accounts/{id} {name?, dailyLimit?, monthlyLimit?, active?, members?, admins?} → row
@@ -24,7 +24,7 @@ import { isObject, JsonObject } from '../scim/normalize';
 import { PROVISIO_GROUP_URN } from '../scim/urns';
 import { inTenant } from '../store/scope';
 import { handle } from './admin-router';
-import { extOf, GroupFields, groupId, kindFilter, MAX_LISTED, memberOps, membersOf, newGroup, patchOf, purgeAt, requireKind, setOp } from './group-fields';
+import { extOf, filterString, GroupFields, groupId, kindFilter, listPage, MAX_LISTED, memberOps, membersOf, newGroup, patchOf, purgeAt, requireKind, setOp } from './group-fields';
 
 export interface SubAccountRoutesDeps {
   knex: Knex;
@@ -84,8 +84,15 @@ export function subAccountRoutes(deps: SubAccountRoutesDeps) {
     router.get(
       '/sub-accounts',
       handle(async (req, res) => {
-        const list = await service.query(req.scope!, groups, { filter: kindFilter('subAccount'), sortBy: 'displayName', sortOrder: 'ascending', startIndex: 1, count: MAX_LISTED, excludedAttributes: ['members'] });
-        res.json({ subAccounts: await rows(req.scope!, list.Resources as JsonObject[], false), totalResults: list.totalResults });
+        const { paged, q } = listPage(req.query);
+        const filter = q ? `${kindFilter('subAccount')} and displayName co ${filterString(q)}` : kindFilter('subAccount');
+        const base = { filter, sortBy: 'displayName', sortOrder: 'ascending' as const, excludedAttributes: ['members'] };
+        const list = await service.query(req.scope!, groups, paged ? { ...base, ...paged } : { ...base, startIndex: 1, count: MAX_LISTED });
+        res.json({
+          subAccounts: await rows(req.scope!, list.Resources as JsonObject[], false),
+          ...(list.totalResults !== undefined ? { totalResults: list.totalResults } : {}),
+          ...(list.nextCursor ? { nextCursor: list.nextCursor } : {}),
+        });
       }),
     );
 

@@ -7,6 +7,7 @@ import express, { NextFunction, Request, Response, Router } from 'express';
 import type { Logger } from 'pino';
 import type { Account, KeptOut, People } from '../accounts/people';
 import { statedLanguage } from '../accounts/person';
+import { supportContactOf } from '../accounts/support-contact';
 import { handle } from '../http/handle';
 import type { SessionStack } from '../front-door/sessions';
 import { destroySession, saveSession } from '../front-door/sessions';
@@ -130,6 +131,7 @@ export function createConsoleRouter(d: ConsoleDeps): Router {
         lang,
         t: d.i18n.t(lang),
         csrf: d.stack.csrfToken(req, res),
+        support: supportContactOf(person.tenant.settings),
       };
       res.locals.console = c;
       res.set('Content-Language', lang);

@@ -5,7 +5,7 @@ import type { Knex } from 'knex';
 import { v7 as uuidv7 } from 'uuid';
 import { invalidFilter, invalidValue, notFound, preconditionFailed, ScimError } from '../errors';
 import { decodeCursor, encodeCursor, queryDigest } from '../scim/cursor';
-import { LIST_RESPONSE_URN } from '../scim/urns';
+import { LIST_RESPONSE_URN, PATCH_OP_URN } from '../scim/urns';
 import { Filter, parseFilter } from '../scim/filter';
 import { ListQuery } from '../scim/list-query';
 import { foldResource, isObject, Json, JsonObject, normalizeResource, requireAttributes, sameJson } from '../scim/normalize';
@@ -457,60 +457,130 @@ export class ResourceService {
     if (!isUuid(id)) throw notFound(`${kind.name} ${id} not found`);
     const ops = parsePatchRequest(body, MAX_PATCH_OPERATIONS);
     try {
-      const { out, before, after } = await inTenant(this.knex, scope.tenantId, async (trx) => {
-        const existing = await this.findVisible(trx, scope, kind, id);
-        if (!existing) throw notFound(`${kind.name} ${id} not found`);
-        if (ifMatch && !etagMatches(ifMatch, String(existing.version))) throw preconditionFailed();
-        const result = applyPatch(kind.schema, existing.data, ops, {
-          id: existing.id,
-          membership: kind.membership === 'members' ? 'members' : undefined,
-        });
-        const now = this.deps.clock();
-        let row: ResourceRow | undefined = existing;
-        if (result.changed) {
-          requireAttributes(kind.schema, result.resource);
-          kind.validate(result.resource, existing);
-          await kind.check(trx, scope, result.resource, existing);
-          await kind.authorize(trx, scope, existing, result.resource, true);
-          row = await kind.repo.update(trx, scope.tenantId, existing.id, this.rowValues(kind, result.resource, existing), now);
-          if (row) row = await this.written(trx, scope, kind, existing, row, body);
-        } else {
-          // As on PUT: hooks hear of a PATCH that changes no attribute (a pushed password).
-          row = await this.written(trx, scope, kind, existing, existing, body);
-        }
-        let touched = 0;
-        if (result.members) {
-          const d = result.members;
-          const add = await this.classifyMembers(trx, scope, d.add);
-          if (await this.deps.members.wouldCycle(trx, scope.tenantId, existing.id, add.groupIds)) {
-            throw invalidValue('members: a group cannot contain itself, directly or through other groups');
-          }
-          await assertMayChangeMembers(trx, scope.tenantId, scope.actor, existing.id, { added: add.userIds, removed: d.remove, cleared: d.clear, kept: add.userIds });
-          if (d.clear) touched += await this.deps.members.removeAll(trx, scope.tenantId, existing.id);
-          touched += await this.deps.members.removeMembers(trx, scope.tenantId, existing.id, d.remove);
-          touched += await this.deps.members.addUsers(trx, scope.tenantId, existing.id, add.userIds);
-          touched += await this.deps.members.addGroups(trx, scope.tenantId, existing.id, add.groupIds);
-          // The representation changed only if a membership really did (adds and removes are idempotent).
-          if (touched > 0 && !result.changed) row = await kind.repo.update(trx, scope.tenantId, existing.id, {}, now);
-          if (touched > 0) {
-            const members = { added: [...add.userIds, ...add.groupIds], removed: d.remove, ...(d.clear ? { cleared: true } : {}) };
-            await this.audit(trx, scope, kind, 'patch', existing.id, { members }, now);
-          }
-        }
-        if (result.changed || result.members) await kind.verify(trx, scope, existing.id, result.resource);
-        if (result.changed) await this.audit(trx, scope, kind, 'patch', existing.id, diffAttributes(existing.data, result.resource), now);
-        if (!row) throw notFound(`${kind.name} ${id} not found`);
-        if (result.changed || touched > 0) {
-          await this.produce(trx, scope, kind, 'patch', existing, row, [...(result.changed ? changedNames(existing.data, result.resource) : []), ...(touched > 0 ? ['members'] : [])]);
-        }
-        if (!projection) return { out: { resource: {}, version: String(row.version) }, before: existing, after: row };
-        const [represented] = await this.represent(trx, scope, kind, [row], projection);
-        return { out: { resource: represented, version: String(row.version) }, before: existing, after: row };
-      });
+      const { out, before, after } = await inTenant(this.knex, scope.tenantId, (trx) => this.patchIn(trx, scope, kind, id, body, ops, ifMatch, projection, true));
       this.committed(scope, kind, before, after);
       return out;
     } catch (err) {
       throw this.translate(kind, err);
+    }
+  }
+
+  /**
+   * One PATCH inside the caller's transaction. `audited` false: the caller records one audit
+   * entry for the whole of its change (changeGroupsOf).
+   */
+  private async patchIn(
+    trx: Knex.Transaction,
+    scope: Scope,
+    kind: ResourceKind,
+    id: string,
+    body: unknown,
+    ops: ReturnType<typeof parsePatchRequest>,
+    ifMatch: string | undefined,
+    projection: Projection | undefined,
+    audited: boolean,
+  ): Promise<{ out: Written; before: ResourceRow; after: ResourceRow; membersTouched: number; changed: boolean }> {
+    const existing = await this.findVisible(trx, scope, kind, id);
+    if (!existing) throw notFound(`${kind.name} ${id} not found`);
+    if (ifMatch && !etagMatches(ifMatch, String(existing.version))) throw preconditionFailed();
+    const result = applyPatch(kind.schema, existing.data, ops, {
+      id: existing.id,
+      membership: kind.membership === 'members' ? 'members' : undefined,
+    });
+    const now = this.deps.clock();
+    let row: ResourceRow | undefined = existing;
+    if (result.changed) {
+      requireAttributes(kind.schema, result.resource);
+      kind.validate(result.resource, existing);
+      await kind.check(trx, scope, result.resource, existing);
+      await kind.authorize(trx, scope, existing, result.resource, true);
+      row = await kind.repo.update(trx, scope.tenantId, existing.id, this.rowValues(kind, result.resource, existing), now);
+      if (row) row = await this.written(trx, scope, kind, existing, row, body);
+    } else {
+      // As on PUT: hooks hear of a PATCH that changes no attribute (a pushed password).
+      row = await this.written(trx, scope, kind, existing, existing, body);
+    }
+    let touched = 0;
+    if (result.members) {
+      const d = result.members;
+      const add = await this.classifyMembers(trx, scope, d.add);
+      if (await this.deps.members.wouldCycle(trx, scope.tenantId, existing.id, add.groupIds)) {
+        throw invalidValue('members: a group cannot contain itself, directly or through other groups');
+      }
+      await assertMayChangeMembers(trx, scope.tenantId, scope.actor, existing.id, { added: add.userIds, removed: d.remove, cleared: d.clear, kept: add.userIds });
+      if (d.clear) touched += await this.deps.members.removeAll(trx, scope.tenantId, existing.id);
+      touched += await this.deps.members.removeMembers(trx, scope.tenantId, existing.id, d.remove);
+      touched += await this.deps.members.addUsers(trx, scope.tenantId, existing.id, add.userIds);
+      touched += await this.deps.members.addGroups(trx, scope.tenantId, existing.id, add.groupIds);
+      // The representation changed only if a membership really did (adds and removes are idempotent).
+      if (touched > 0 && !result.changed) row = await kind.repo.update(trx, scope.tenantId, existing.id, {}, now);
+      if (touched > 0 && audited) {
+        const members = { added: [...add.userIds, ...add.groupIds], removed: d.remove, ...(d.clear ? { cleared: true } : {}) };
+        await this.audit(trx, scope, kind, 'patch', existing.id, { members }, now);
+      }
+    }
+    if (result.changed || result.members) await kind.verify(trx, scope, existing.id, result.resource);
+    if (result.changed && audited) await this.audit(trx, scope, kind, 'patch', existing.id, diffAttributes(existing.data, result.resource), now);
+    if (!row) throw notFound(`${kind.name} ${id} not found`);
+    if (result.changed || touched > 0) {
+      await this.produce(trx, scope, kind, 'patch', existing, row, [...(result.changed ? changedNames(existing.data, result.resource) : []), ...(touched > 0 ? ['members'] : [])]);
+    }
+    const done = { before: existing, after: row, membersTouched: touched, changed: result.changed };
+    if (!projection) return { out: { resource: {}, version: String(row.version) }, ...done };
+    const [represented] = await this.represent(trx, scope, kind, [row], projection);
+    return { out: { resource: represented, version: String(row.version) }, ...done };
+  }
+
+  /**
+   * Puts one user into some groups and takes them out of others — and, first, PATCHes the user
+   * (`userPatch`) — all in one transaction: every rule of a PATCH of each group holds (the group
+   * visible to the credential, else 404; the authority rule over the user, else 403), any refusal
+   * changes nothing, and one audit entry on the user (`action`) names the groups really added
+   * and removed (an add of a membership already there is none). The admin API's
+   * PUT /managers/{id}/companies (admin/managers.ts); test/api/manager-companies.test.ts.
+   */
+  async changeGroupsOf(
+    scope: Scope,
+    users: ResourceKind,
+    groups: ResourceKind,
+    userId: string,
+    change: { add: string[]; remove: string[]; userPatch?: JsonObject[]; action: string },
+  ): Promise<{ added: string[]; removed: string[] }> {
+    if (!isUuid(userId)) throw notFound(`${users.name} ${userId} not found`);
+    const written: { kind: ResourceKind; before: ResourceRow; after: ResourceRow }[] = [];
+    try {
+      const out = await inTenant(this.knex, scope.tenantId, async (trx) => {
+        const person = await this.findVisible(trx, scope, users, userId, false);
+        if (!person) throw notFound(`${users.name} ${userId} not found`);
+        const now = this.deps.clock();
+        let userChanges: Record<string, unknown> = {};
+        if (change.userPatch?.length) {
+          const body = { schemas: [PATCH_OP_URN], Operations: change.userPatch };
+          const p = await this.patchIn(trx, scope, users, person.id, body, parsePatchRequest(body, MAX_PATCH_OPERATIONS), undefined, undefined, false);
+          if (p.changed) userChanges = diffAttributes(p.before.data, p.after.data);
+          written.push({ kind: users, before: p.before, after: p.after });
+        }
+        const added: string[] = [];
+        const removed: string[] = [];
+        const member = [{ value: person.id }];
+        // In id order, so two such changes lock the same groups in the same order.
+        const steps = [...change.add.map((g) => ({ g, add: true })), ...change.remove.map((g) => ({ g, add: false }))].sort((a, b) => (a.g < b.g ? -1 : a.g > b.g ? 1 : 0));
+        for (const { g, add } of steps) {
+          if (!isUuid(g)) throw notFound(`${groups.name} ${g} not found`);
+          const body = { schemas: [PATCH_OP_URN], Operations: [add ? { op: 'add', path: 'members', value: member } : { op: 'remove', path: `members[value eq "${person.id}"]` }] };
+          const p = await this.patchIn(trx, scope, groups, g, body, parsePatchRequest(body, MAX_PATCH_OPERATIONS), undefined, undefined, false);
+          if (p.membersTouched > 0) (add ? added : removed).push(p.before.id);
+          written.push({ kind: groups, before: p.before, after: p.after });
+        }
+        if (added.length || removed.length || Object.keys(userChanges).length) {
+          await this.audit(trx, scope, users, change.action, person.id, { ...userChanges, groups: { added, removed } }, now);
+        }
+        return { added, removed };
+      });
+      for (const w of written) this.committed(scope, w.kind, w.before, w.after);
+      return out;
+    } catch (err) {
+      throw this.translate(groups, err);
     }
   }
 

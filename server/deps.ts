@@ -233,7 +233,7 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
       return { row, kind, data: async () => (await service.represent(trx, scope, kind, [row], {}, kind.membership === 'members'))[0] };
     },
   });
-  const service = new ResourceService({ knex: db.knex, members, audit, clock, cursorTimeoutSeconds: CURSOR_TIMEOUT_SECONDS, events: producer });
+  const service = new ResourceService({ knex: db.knex, members, audit, clock, cursorTimeoutSeconds: CURSOR_TIMEOUT_SECONDS, events: producer, kinds: catalog.kinds });
   const tokens = new TokensRepo();
   // OAuth for SCIM (issue 13): our signing keys, SCIM clients' access tokens, and the external
   // issuer a tenant may trust; the authenticator hands them every JWT-shaped bearer token.
@@ -291,6 +291,12 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
     rolesAndEntitlements: {
       roles: { supported: true, multipleRolesSupported: false, primarySupported: true, typeSupported: false },
       entitlements: { supported: true, multipleEntitlementsSupported: true, primarySupported: false, typeSupported: true, types: [SERVICE_TYPE] },
+    },
+    // /Agents and /AgenticApplications (draft-abbey-scim-agent-extension-00), true when the catalogue serves them.
+    agentExtension: {
+      supported: catalog.kinds.some((k) => k.name === 'Agent' || k.name === 'AgenticApplication'),
+      agentsSupported: catalog.kinds.some((k) => k.name === 'Agent'),
+      agenticApplicationsSupported: catalog.kinds.some((k) => k.name === 'AgenticApplication'),
     },
   };
   const consoleAdmin = new AdminClient();

@@ -24,6 +24,11 @@ export interface Capabilities {
     roles: { supported: boolean; multipleRolesSupported: boolean; primarySupported: boolean; typeSupported: boolean };
     entitlements: { supported: boolean; multipleEntitlementsSupported: boolean; primarySupported: boolean; typeSupported: boolean; types: string[] };
   };
+  /**
+   * draft-abbey-scim-agent-extension-00 §4.1: a server supporting agents MUST say so here, so a
+   * client does not provision an agent as a User.
+   */
+  agentExtension: { supported: boolean; agentsSupported: boolean; agenticApplicationsSupported: boolean };
 }
 
 import { LIST_RESPONSE_URN, RESOURCE_TYPE_URN as RT_URN, SCHEMA_URN, SERVICE_PROVIDER_CONFIG_URN as SPC_URN } from './urns';
@@ -43,6 +48,7 @@ export function serviceProviderConfig(baseUrl: string, caps: Capabilities, docsU
       roles: { ...caps.rolesAndEntitlements.roles },
       entitlements: { ...caps.rolesAndEntitlements.entitlements, types: [...caps.rolesAndEntitlements.entitlements.types] },
     },
+    agentExtension: { ...caps.agentExtension },
     authenticationSchemes: [
       {
         type: 'oauthbearertoken',

@@ -22,6 +22,7 @@ import * as m0016 from '../../migrations/0016_last_sign_in';
 import * as m0017 from '../../migrations/0017_last_account';
 import * as m0018 from '../../migrations/0018_user_emails';
 import * as m0019 from '../../migrations/0019_event_streams';
+import * as m0021 from '../../migrations/0021_agents';
 
 const MIGRATIONS: Record<string, Knex.Migration> = {
   '0001_init': m0001,
@@ -43,6 +44,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '0017_last_account': m0017,
   '0018_user_emails': m0018,
   '0019_event_streams': m0019,
+  '0021_agents': m0021,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

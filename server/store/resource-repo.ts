@@ -28,6 +28,11 @@ export interface TableSpec {
   map: TableMap;
   /** Columns selected besides id, data, version and timestamps. */
   extraColumns: string[];
+  /**
+   * The name a reference to one of its rows displays (RFC 7643 §2.4 `display`), resolved on read
+   * by resources/references.ts: the JSON attribute `attribute` when set, else the column.
+   */
+  display: { attribute?: string; column: string };
 }
 
 export interface ListSpec {
@@ -108,6 +113,14 @@ export class ResourceRepo {
     this.compiler = compiler;
   }
 
+  /** The display name's SQL over the table's alias. */
+  private get displaySql(): string {
+    const a = this.spec.map.alias;
+    const d = this.spec.display;
+    if (d.attribute !== undefined && !/^[A-Za-z][A-Za-z0-9]*$/.test(d.attribute)) throw new Error(`not an attribute name: ${d.attribute}`);
+    return d.attribute ? `COALESCE(${a}.data ->> '${d.attribute}', ${a}.${column(d.column)})` : `${a}.${column(d.column)}`;
+  }
+
   private get cols(): string {
     const a = this.spec.map.alias;
     return [`${a}.id`, `${a}.data`, `${a}.version`, `${a}.created_at`, `${a}.updated_at`, ...this.spec.extraColumns.map((c) => `${a}.${c}`)].join(', ');
@@ -164,6 +177,51 @@ export class ResourceRepo {
       [...values.map(([, v]) => v as Knex.RawBinding), tenantId, id],
     );
     return res.rows[0] as ResourceRow | undefined;
+  }
+
+  /** The display names of those of these ids that are rows of the tenant (the others are absent). */
+  async displays(db: Knex | Knex.Transaction, tenantId: string, ids: string[]): Promise<Map<string, string | null>> {
+    const wanted = [...new Set(ids.filter(isUuid).map((i) => i.toLowerCase()))];
+    if (!wanted.length) return new Map();
+    const a = this.spec.map.alias;
+    const res = await db.raw(`SELECT ${a}.id, ${this.displaySql} AS display FROM ${this.spec.table} AS ${a} WHERE ${a}.tenant_id = ? AND ${a}.id = ANY(?::uuid[])`, [tenantId, wanted]);
+    return new Map((res.rows as { id: string; display: string | null }[]).map((r) => [r.id, r.display]));
+  }
+
+  /**
+   * The rows whose reference attribute `attribute` (a core complex attribute, multi-valued or
+   * not) names `id` in its `value`, locked for the transaction: the resources that change when the
+   * resource `id` is deleted. A containment test, so the GIN index on `folded` can answer it.
+   */
+  async referencing(db: Knex | Knex.Transaction, tenantId: string, attribute: string, multiValued: boolean, id: string): Promise<ResourceRow[]> {
+    const a = this.spec.map.alias;
+    const doc = { [attribute]: multiValued ? [{ value: id.toLowerCase() }] : { value: id.toLowerCase() } };
+    const res = await db.raw(`SELECT ${this.cols} FROM ${this.spec.table} AS ${a} WHERE ${a}.tenant_id = ? AND ${a}.folded @> ?::jsonb ORDER BY ${a}.id FOR UPDATE`, [tenantId, JSON.stringify(doc)]);
+    return res.rows as ResourceRow[];
+  }
+
+  /**
+   * The elements of the multi-valued reference attribute `attribute` that name one of `ids`, with
+   * the row holding them and its display name: the read-only inverse of a reference (an agent's
+   * `applications` from the applications' `agents`).
+   */
+  async referencesTo(
+    db: Knex | Knex.Transaction,
+    tenantId: string,
+    attribute: string,
+    ids: string[],
+  ): Promise<{ id: string; value: string; type: string | null; display: string | null }[]> {
+    const wanted = [...new Set(ids.map((i) => i.toLowerCase()))];
+    if (!wanted.length) return [];
+    const a = this.spec.map.alias;
+    const res = await db.raw(
+      `SELECT ${a}.id, e ->> 'value' AS value, e ->> 'type' AS type, ${this.displaySql} AS display
+         FROM ${this.spec.table} AS ${a}, jsonb_array_elements(CASE WHEN jsonb_typeof(${a}.data -> ?) = 'array' THEN ${a}.data -> ? ELSE '[]'::jsonb END) AS e
+        WHERE ${a}.tenant_id = ? AND e ->> 'value' = ANY(?::text[])
+        ORDER BY ${a}.id`,
+      [attribute, attribute, tenantId, wanted],
+    );
+    return res.rows;
   }
 
   async delete(db: Knex | Knex.Transaction, tenantId: string, id: string): Promise<boolean> {

@@ -30,6 +30,8 @@ const TABLES = [
   'user_emails',
   // SCIM event streams and the events waiting in them (migration 0019).
   'event_streams', 'event_outbox',
+  // Agents and agentic applications (migration 0021, draft-abbey-scim-agent-extension-00).
+  'agents', 'agentic_applications',
 ];
 
 it('every table with a tenant_id column is in the list above (a new tenant table cannot miss its policy)', async () => {

@@ -233,7 +233,7 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
       return { row, kind, data: async () => (await service.represent(trx, scope, kind, [row], {}, kind.membership === 'members'))[0] };
     },
   });
-  const service = new ResourceService({ knex: db.knex, members, audit, clock, cursorTimeoutSeconds: CURSOR_TIMEOUT_SECONDS, events: producer, kinds: catalog.kinds });
+  const service = new ResourceService({ knex: db.knex, members, audit, clock, cursorTimeoutSeconds: CURSOR_TIMEOUT_SECONDS, events: producer, references: catalog.references });
   const tokens = new TokensRepo();
   // OAuth for SCIM (issue 13): our signing keys, SCIM clients' access tokens, and the external
   // issuer a tenant may trust; the authenticator hands them every JWT-shaped bearer token.

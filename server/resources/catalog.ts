@@ -12,6 +12,7 @@ import agenticApplicationSchema from '../../schemas/AgenticApplication.json';
 import resourceTypes from '../../schemas/ResourceTypes.json';
 import { ResourceSchema, ResourceTypeDef, SchemaDef } from '../scim/schema';
 import { documentKind, groupKind, ResourceKind, userKind } from './kinds';
+import { References } from './references';
 
 export interface Catalog {
   schemas: SchemaDef[];
@@ -23,6 +24,8 @@ export interface Catalog {
   agenticApplications: ResourceKind;
   /** The stored, writable types: User, Group, Agent, AgenticApplication. */
   kinds: ResourceKind[];
+  /** The references between them, read from their schemas (resources/references.ts). */
+  references: References;
   /** The read-only value lists of draft-ietf-scim-roles-entitlements-01 (resources/assignable-values.ts). */
   roles: ResourceSchema;
   entitlements: ResourceSchema;
@@ -50,6 +53,7 @@ export function loadCatalog(): Catalog {
     agents,
     agenticApplications,
     kinds: [users, groups, agents, agenticApplications],
+    references: new References([users, groups, agents, agenticApplications]),
     roles: new ResourceSchema(rt('Role'), schemas),
     entitlements: new ResourceSchema(rt('Entitlement'), schemas),
   };

@@ -10,13 +10,16 @@
 //     transaction, as a PATCH of that resource (new version, audit entry, patch event).
 // A read-only complex attribute whose `$ref` names a type that references this one back is that
 // reference's inverse, computed on read (an agent's `applications` from the applications'
-// `agents`). Group.members and User.groups are memberships (store/members-repo.ts), not this.
+// `agents`), and filterable on its `value` with eq, ne and pr as User.groups is (the catalogue
+// builds these once, at start: resources/catalog.ts). Group.members and User.groups are
+// memberships (store/members-repo.ts), not this.
 // Proven by test/api/agents.test.ts.
 import { invalidValue } from '../errors';
 import { isObject, Json, JsonObject } from '../scim/normalize';
 import { AttributeDef } from '../scim/schema';
 import { isUuid } from '../scim/members';
 import type { Db } from '../store/scope';
+import { inverseReferenceCompiler } from '../store/resource-repo';
 import type { ResourceKind } from './kinds';
 
 /** One reference attribute of a type: which attribute, and the types its values may name. */
@@ -60,6 +63,11 @@ export class References {
         }
       }
       this.inverses.set(kind.name, list);
+      // `applications.value eq "<id>"`: the filter compiler reads the same map (store/filter-sql.ts).
+      const map = kind.repo.spec.map;
+      for (const inv of list) {
+        map.memberships = { ...map.memberships, [inv.attribute.name.toLowerCase()]: inverseReferenceCompiler(inv.source.from.repo.spec.table, inv.source.attribute.name) };
+      }
     }
   }
 

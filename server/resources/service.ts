@@ -37,10 +37,10 @@ export interface ServiceDeps {
    */
   events?: ChangeRecorder;
   /**
-   * Every stored type, so references between them (resources/references.ts: an application's
-   * agents, an agent's owners) are checked, resolved and dropped alike for all.
+   * The references between the stored types (resources/references.ts: an application's agents,
+   * an agent's owners), checked, resolved and dropped alike for all; none when absent.
    */
-  kinds?: ResourceKind[];
+  references?: References;
 }
 
 /** A committed-to-be change of one resource, as the event producer (events/producer.ts) hears of it. */
@@ -94,7 +94,7 @@ export class ResourceService {
   private readonly references: References;
 
   constructor(private readonly deps: ServiceDeps) {
-    this.references = new References(deps.kinds ?? []);
+    this.references = deps.references ?? new References([]);
   }
 
   private get knex() {

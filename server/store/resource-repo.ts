@@ -6,7 +6,7 @@ import type { Knex } from 'knex';
 import { invalidCursor } from '../errors';
 import { Filter } from '../scim/filter';
 import { JsonObject } from '../scim/normalize';
-import { FilterCompiler, isUuid, Sql, TableMap } from './filter-sql';
+import { FilterCompiler, isUuid, MembershipCompiler, Sql, TableMap } from './filter-sql';
 import { StatementNames } from './prepared';
 
 export interface ResourceRow {
@@ -306,4 +306,26 @@ export class ResourceRepo {
     }
     return { rows, total, more };
   }
+}
+
+/**
+ * Filters on the read-only inverse of a reference (an agent's `applications`, the applications
+ * whose `agents` name it; resources/references.ts): `applications.value eq "<id>"` is "the agents
+ * that application names", `applications pr` "named by any". `source` is the referring table,
+ * `attribute` its multi-valued reference attribute; values there are canonical lower-case ids.
+ */
+export function inverseReferenceCompiler(source: string, attribute: string): MembershipCompiler {
+  const table = column(source);
+  if (!/^[A-Za-z][A-Za-z0-9]*$/.test(attribute)) throw new Error(`not an attribute name: ${attribute}`);
+  const elements = `jsonb_array_elements(CASE WHEN jsonb_typeof(x.folded -> '${attribute}') = 'array' THEN x.folded -> '${attribute}' ELSE '[]'::jsonb END) AS e`;
+  return {
+    hasValue: (alias, tenantId, id) => ({
+      sql: `(${alias}.id::text IN (SELECT e ->> 'value' FROM ${table} AS x, ${elements} WHERE x.tenant_id = ? AND x.id = ?::uuid AND e ->> 'value' IS NOT NULL))`,
+      bindings: [tenantId, id],
+    }),
+    present: (alias, tenantId) => ({
+      sql: `EXISTS (SELECT 1 FROM ${table} AS x, ${elements} WHERE x.tenant_id = ? AND e ->> 'value' = ${alias}.id::text)`,
+      bindings: [tenantId],
+    }),
+  };
 }

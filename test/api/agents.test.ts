@@ -2,6 +2,7 @@
 // served by the one resource engine (resources/kinds.ts documentKind, resources/references.ts) —
 // discovery, CRUD, filters, PATCH, ETags, cursor paging, Bulk, events, tenant isolation and the
 // authority rule (resources/authority.ts point 5). On both databases.
+import { decodeJwt } from 'jose';
 import { adminApi, createTenant, expectScimError, Harness, PROVISIO_GROUP, scim, startHarness, TestTenant } from '../support/harness';
 
 const AGENT = 'urn:ietf:params:scim:schemas:core:2.0:Agent';
@@ -148,9 +149,26 @@ describe('filters, sorting, paging', () => {
     expect(names(await api.get('/Agents').query({ filter }).expect(200))).toEqual(expected);
   });
 
+  it('finds the agents an application names by their read-only applications (eq, ne, pr)', async () => {
+    const ids = Object.fromEntries((await api.get('/Agents').query({ filter: 'name sw "Filter"' }).expect(200)).body.Resources.map((r: { name: string; id: string }) => [r.name, r.id]));
+    const hub = (await app('Filter hub', { agents: [{ value: ids['Filter alpha'] }, { value: ids['Filter gamma'], type: 'guest' }] }).expect(201)).body.id;
+    const q = async (filter: string) => names(await api.get('/Agents').query({ filter: `name sw "Filter" and (${filter})` }).expect(200));
+    expect(await q(`applications.value eq "${hub.toUpperCase()}"`)).toEqual(['Filter alpha', 'Filter gamma']);
+    expect(await q(`applications[value eq "${hub}"]`)).toEqual(['Filter alpha', 'Filter gamma']);
+    expect(await q(`applications.value ne "${hub}"`)).toEqual(['Filter beta']);
+    expect(await q('applications pr')).toEqual(['Filter alpha', 'Filter gamma']);
+    expect(await q('not (applications pr)')).toEqual(['Filter beta']);
+    expect(await q('applications.value eq "not-an-id"')).toEqual([]);
+    // The application's own filters the draft recommends: name, externalId, applicationUrls.value.
+    await api.patch(`/AgenticApplications/${hub}`, { schemas: [PATCH], Operations: [{ op: 'add', path: 'applicationUrls', value: [{ type: 'api', value: 'https://HUB.acme.test/v1' }] }] }).expect(200);
+    const byUrl = await api.get('/AgenticApplications').query({ filter: 'applicationUrls.value eq "https://hub.acme.test/v1"' }).expect(200);
+    expect(byUrl.body.Resources.map((r: { id: string }) => r.id)).toEqual([hub]);
+    await api.delete(`/AgenticApplications/${hub}`).expect(204);
+  });
+
   it('refuses what it cannot compare (400 invalidFilter), and sorts and pages by cursor', async () => {
     expectScimError(await api.get('/Agents').query({ filter: 'userName eq "x"' }), 400, 'invalidFilter');
-    expectScimError(await api.get('/Agents').query({ filter: 'applications.value eq "x"' }), 400, 'invalidFilter');
+    expectScimError(await api.get('/Agents').query({ filter: 'applications.type eq "owned"' }), 400, 'invalidFilter');
     const first = await api.get('/Agents').query({ filter: 'name sw "Filter"', sortBy: 'name', sortOrder: 'descending', cursor: '', count: 2 }).expect(200);
     expect(first.body.Resources.map((r: { name: string }) => r.name)).toEqual(['Filter gamma', 'Filter beta']);
     expect(first.body.totalResults).toBe(3);
@@ -259,5 +277,32 @@ describe('tenants and credentials', () => {
     expect((await bound.get('/Agents').expect(200)).body.totalResults).toBe(0);
     const wideScim = (await adminApi(h, t).post('/tokens', { name: 'IdP', scopes: ['scim'] }).expect(201)).body.token;
     await scim(h, { ...t, token: wideScim }).post('/Agents', { name: 'IdP bot' }).expect(201);
+  });
+});
+
+describe('SCIM events (RFC 9967)', () => {
+  it('agent and application changes are events of the tenant’s streams, the reference a deleted agent leaves included', async () => {
+    const stream = (await adminApi(h, t).post('/event-streams', { name: 'Agents', delivery: 'poll', events: ['create', 'patch', 'delete', 'deactivate'], form: 'notice' }).expect(201)).body;
+    const token = (await adminApi(h, t).post('/tokens', { name: 'Receiver', scopes: ['events'] }).expect(201)).body.token;
+    const bot = (await agent('Evented bot', { externalId: 'ev-1' }).expect(201)).body.id;
+    const portal = (await app('Evented portal', { agents: [{ value: bot }] }).expect(201)).body.id;
+    await patch(`/Agents/${bot}`, [{ op: 'replace', path: 'active', value: false }]).expect(200);
+    await api.delete(`/Agents/${bot}`).expect(204);
+    // Another tenant's agent changes are never in this stream.
+    await scim(h, other).post('/Agents', { name: 'Evented elsewhere' }).expect(201);
+    const res = await h.http.post(`/events/v1/${t.id}/streams/${stream.id}/poll`).set('Authorization', `Bearer ${token}`).send({ returnImmediately: true, maxEvents: 50 }).expect(200);
+    const seen = Object.values(res.body.sets as Record<string, string>).map((set) => {
+      const claims = decodeJwt(set) as { sub_id: { uri: string; externalId?: string }; events: Record<string, { attributes?: string[] }> };
+      const [uri, payload] = Object.entries(claims.events)[0];
+      return [uri.replace('urn:ietf:params:scim:event:prov:', ''), claims.sub_id.uri, ...(payload.attributes ? [payload.attributes.sort().join(',')] : [])];
+    });
+    expect(seen).toEqual([
+      ['create:notice', `/Agents/${bot}`, 'active,externalId,id,name'],
+      ['create:notice', `/AgenticApplications/${portal}`, 'active,agents,id,name'],
+      ['patch:notice', `/Agents/${bot}`, 'active'],
+      ['deactivate', `/Agents/${bot}`],
+      ['delete', `/Agents/${bot}`],
+      ['patch:notice', `/AgenticApplications/${portal}`, 'agents'],
+    ]);
   });
 });

@@ -102,6 +102,19 @@ export class References {
       for (const target of ref.to) for (const k of (await target.repo.displays(db, tenantId, ids)).keys()) found.add(k);
       const missing = ids.find((v) => !isUuid(v) || !found.has(v));
       if (missing !== undefined) throw invalidValue(`${ref.attribute.name}: ${missing} is not the id of a ${names} of this tenant`);
+      // A singular reference to the same type is a hierarchy (an agent's parent): no cycles.
+      if (id && !ref.attribute.multiValued && ref.to.length === 1 && ref.to[0] === kind && ids.length) await this.refuseCycle(db, tenantId, kind, ref.attribute.name, ids[0], id);
+    }
+  }
+
+  /** 400 when following `attribute` up from `start` comes back to `id` (at most 1000 steps up). */
+  private async refuseCycle(db: Db, tenantId: string, kind: ResourceKind, attribute: string, start: string, id: string): Promise<void> {
+    let current: string | undefined = start;
+    for (let step = 0; current && step < 1000; step++) {
+      const row = await kind.repo.get(db, tenantId, current);
+      const next: Json | undefined = row?.data[attribute];
+      current = isObject(next) && typeof next.value === 'string' ? next.value : undefined;
+      if (current === id.toLowerCase()) throw invalidValue(`${attribute}: ${start} is below this ${kind.name.toLowerCase()}, which would make a cycle`);
     }
   }
 

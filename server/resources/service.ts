@@ -663,7 +663,7 @@ export class ResourceService {
 
   /** POST /.search at the root (RFC 7644 §3.4.3): every resource type, index paging over the concatenation. */
   async searchAll(scope: Scope, kinds: ResourceKind[], q: ListQuery): Promise<JsonObject> {
-    if (q.cursor !== undefined) throw invalidValue('Cursor paging is offered per resource type; search /Users or /Groups');
+    if (q.cursor !== undefined) throw invalidValue(`Cursor paging is offered per resource type; search ${kinds.map((k) => `/${k.endpoint}`).join(', ')}`);
     if (q.sortBy) throw invalidValue('sortBy is not supported on a search across resource types');
     const filter = q.filter ? parseFilter(q.filter) : undefined;
     const projection = { attributes: q.attributes, excludedAttributes: q.excludedAttributes };

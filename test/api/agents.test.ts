@@ -111,6 +111,8 @@ describe('references between agents, applications, users and groups', () => {
       expectScimError(await app('Bad', { agents }), 400, 'invalidValue');
     }
     expectScimError(await patch(`/Agents/${bot.body.id}`, [{ op: 'replace', path: 'parent', value: { value: bot.body.id } }]), 400, 'invalidValue');
+    // A hierarchy has no cycles: the helper cannot be placed below the bot, whose parent it is.
+    expectScimError(await patch(`/Agents/${helper.id}`, [{ op: 'replace', path: 'parent', value: { value: bot.body.id } }]), 400, 'invalidValue');
     expectScimError(await patch(`/Agents/${bot.body.id}`, [{ op: 'add', path: 'owners', value: [{ value: helper.id }] }]), 400, 'invalidValue');
 
     // Deleting the helper drops it from the portal's agents and from the bot's parent, each a new version.

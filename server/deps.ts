@@ -346,7 +346,14 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
     ssoLinks,
     ssoFlows: new FlowSeal(keys.box, clock),
     resolver,
-    jobs: { purgeSubAccounts: (now = clock()) => purgeSubAccounts(db.knex, audit, now, logger, producer), maintainSigningKeys: () => signingKeys.maintain() },
+    jobs: {
+      // The purge deletes outside the resource service; the service drops what referred to the deleted (an agent's owners).
+      purgeSubAccounts: (now = clock()) =>
+        purgeSubAccounts(db.knex, audit, now, logger, producer, (trx, tenantId, typeName, ids) =>
+          service.referencesGone(trx, { tenantId, baseUrl: scimBaseUrl(config.publicUrl, tenantId), actor: { type: 'system', id: 'purge', admin: true } }, typeName, ids),
+        ),
+      maintainSigningKeys: () => signingKeys.maintain(),
+    },
     mail,
     accounts,
     frontDoor: {

@@ -24,7 +24,20 @@ export function purgeCutoff(now: Date): Date {
   return d;
 }
 
-export async function purgeSubAccounts(knex: Knex, audit: AuditRepo, now: Date, logger?: Logger, events?: Pick<EventProducer, 'deleted'>): Promise<PurgeResult[]> {
+/**
+ * Drops the references other resources hold to deleted ones (an agent's owners), in the purge's
+ * transaction (resources/service.ts referencesGone, wired in deps.ts).
+ */
+export type ReferencesGone = (trx: Knex.Transaction, tenantId: string, typeName: 'User' | 'Group', ids: string[]) => Promise<void>;
+
+export async function purgeSubAccounts(
+  knex: Knex,
+  audit: AuditRepo,
+  now: Date,
+  logger?: Logger,
+  events?: Pick<EventProducer, 'deleted'>,
+  referencesGone?: ReferencesGone,
+): Promise<PurgeResult[]> {
   const cutoff = purgeCutoff(now);
   // Which tenants have work is a cross-tenant question: asked as the schema owner.
   const due = await asOwner(knex, (trx) => tenancy.dueForPurge(trx, cutoff));
@@ -41,6 +54,8 @@ export async function purgeSubAccounts(knex: Knex, audit: AuditRepo, now: Date, 
       await events?.deleted(trx, tenantId, { name: 'User', endpoint: 'Users', table: 'users' }, orphans);
       await events?.deleted(trx, tenantId, { name: 'Group', endpoint: 'Groups', table: 'groups' }, [id]);
       await tenancy.purge(trx, tenantId, id, orphans, now);
+      await referencesGone?.(trx, tenantId, 'User', orphans);
+      await referencesGone?.(trx, tenantId, 'Group', [id]);
       await audit.record(trx, tenantId, now, {
         actorType: 'system',
         actorId: 'purge',

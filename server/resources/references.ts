@@ -42,7 +42,7 @@ export class References {
   private readonly refs = new Map<string, Reference[]>();
   private readonly inverses = new Map<string, Inverse[]>();
 
-  constructor(kinds: ResourceKind[]) {
+  constructor(private readonly kinds: ResourceKind[]) {
     const byName = new Map(kinds.map((k) => [k.name, k]));
     for (const kind of kinds) {
       const list: Reference[] = [];
@@ -71,6 +71,11 @@ export class References {
     }
   }
 
+  /** A stored type by name. */
+  kindNamed(name: string): ResourceKind | undefined {
+    return this.kinds.find((k) => k.name === name);
+  }
+
   /** The reference attributes of a type. */
   of(kind: ResourceKind): Reference[] {
     return this.refs.get(kind.name) ?? [];
@@ -84,9 +89,11 @@ export class References {
   /**
    * Checks every reference of a resource about to be written (ids lower-cased in place, the
    * canonical form filters and the delete cascade compare against). `id` is the resource's own
-   * (a resource cannot name itself: an agent is not its own parent).
+   * (a resource cannot name itself: an agent is not its own parent). On replace and PATCH only a
+   * value the resource did not already hold is checked (`before`), so a reference left by a
+   * delete outside the service (the sub-account purge) never blocks the resource's other writes.
    */
-  async check(db: Db, tenantId: string, kind: ResourceKind, resource: JsonObject, id: string | undefined): Promise<void> {
+  async check(db: Db, tenantId: string, kind: ResourceKind, resource: JsonObject, id: string | undefined, before?: JsonObject): Promise<void> {
     for (const ref of this.of(kind)) {
       const raw = resource[ref.attribute.name];
       if (raw === undefined) continue;
@@ -97,7 +104,12 @@ export class References {
         item.value = item.value.toLowerCase();
         if (id && item.value === id.toLowerCase()) throw invalidValue(`${ref.attribute.name}: a resource cannot name itself`);
       }
-      const ids = items.map((i) => i.value as string);
+      const held = new Set(
+        (Array.isArray(before?.[ref.attribute.name]) ? (before![ref.attribute.name] as Json[]) : [before?.[ref.attribute.name]])
+          .filter(isObject)
+          .map((i) => String(i.value)),
+      );
+      const ids = items.map((i) => i.value as string).filter((v) => !held.has(v));
       const found = new Set<string>();
       for (const target of ref.to) for (const k of (await target.repo.displays(db, tenantId, ids)).keys()) found.add(k);
       const missing = ids.find((v) => !isUuid(v) || !found.has(v));

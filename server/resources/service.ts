@@ -429,7 +429,7 @@ export class ResourceService {
         if (ifMatch && !etagMatches(ifMatch, String(existing.version))) throw preconditionFailed();
         kind.validate(resource, existing);
         await kind.check(trx, scope, resource, existing);
-        await this.references.check(trx, scope.tenantId, kind, resource, existing.id);
+        await this.references.check(trx, scope.tenantId, kind, resource, existing.id, existing.data);
         const members = await this.resolveMembers(trx, scope, kind, resource, rawMembers);
         const changed = !sameJson(resource, existing.data);
         await kind.authorize(trx, scope, existing, resource, changed);
@@ -493,7 +493,7 @@ export class ResourceService {
           requireAttributes(kind.schema, result.resource);
           kind.validate(result.resource, existing);
           await kind.check(trx, scope, result.resource, existing);
-          await this.references.check(trx, scope.tenantId, kind, result.resource, existing.id);
+          await this.references.check(trx, scope.tenantId, kind, result.resource, existing.id, existing.data);
           await kind.authorize(trx, scope, existing, result.resource, true);
           row = await kind.repo.update(trx, scope.tenantId, existing.id, this.rowValues(kind, result.resource, existing), now);
           if (row) row = await this.written(trx, scope, kind, existing, row, body);
@@ -586,6 +586,16 @@ export class ResourceService {
     // ...and each of them is a patch of its members (the delete event comes first: same order as committed).
     await this.deps.events?.rewritten(trx, scope.tenantId, 'Group', touched, ['members']);
     await this.dropReferencesTo(trx, scope, kind, existing.id);
+  }
+
+  /**
+   * References to resources deleted outside this service (the sub-account purge, jobs/purge.ts),
+   * dropped in that delete's transaction as dropReferencesTo does for the service's own deletes.
+   */
+  async referencesGone(trx: Knex.Transaction, scope: Scope, typeName: string, ids: string[]): Promise<void> {
+    const kind = this.references.kindNamed(typeName);
+    if (!kind) return;
+    for (const id of ids) await this.dropReferencesTo(trx, scope, kind, id);
   }
 
   /**

@@ -131,6 +131,22 @@ describe('references between agents, applications, users and groups', () => {
   });
 });
 
+describe('the sub-account purge', () => {
+  it('drops a purged user from the owners of agents, in the purge’s transaction', async () => {
+    const leaver = (await api.post('/Users', { userName: 'leaver@acme.test' }).expect(201)).body.id;
+    const stayer = (await api.post('/Users', { userName: 'stayer@acme.test' }).expect(201)).body.id;
+    const branch = (await api.post('/Groups', { displayName: 'Closing branch', members: [{ value: leaver }], [PROVISIO_GROUP]: { kind: 'subAccount' } }).expect(201)).body.id;
+    const bot = (await agent('Purge-owned bot', { owners: [{ value: leaver }, { value: stayer }] }).expect(201));
+    await patch(`/Groups/${branch}`, [{ op: 'replace', path: `${PROVISIO_GROUP}:active`, value: false }]).expect(204);
+    // Twelve months and a bit later (docs/tenancy.md): the branch and its only member go.
+    const done = await h.deps.jobs.purgeSubAccounts(new Date(Date.now() + 400 * 86_400_000));
+    expect(done).toEqual([{ tenantId: t.id, subAccountId: branch, usersDeleted: 1 }]);
+    const after = await api.get(`/Agents/${bot.body.id}`).expect(200);
+    expect(after.body.owners.map((o: { value: string }) => o.value)).toEqual([stayer]);
+    expect(after.headers.etag).not.toBe(bot.headers.etag);
+  });
+});
+
 describe('filters, sorting, paging', () => {
   beforeAll(async () => {
     await agent('Filter alpha', { agentType: 'Assistant', externalId: 'ext-a', active: true, protocols: [{ type: 'MCP-Server' }] }).expect(201);

@@ -3,6 +3,8 @@
 // discovery, CRUD, filters, PATCH, ETags, cursor paging, Bulk, events, tenant isolation and the
 // authority rule (resources/authority.ts point 5). On both databases.
 import { decodeJwt } from 'jose';
+import { parseFilter } from '../../server/scim/filter';
+import { inTenant } from '../../server/store/scope';
 import { adminApi, createTenant, expectScimError, Harness, PROVISIO_GROUP, scim, startHarness, TestTenant } from '../support/harness';
 
 const AGENT = 'urn:ietf:params:scim:schemas:core:2.0:Agent';
@@ -182,6 +184,21 @@ describe('filters, sorting, paging', () => {
     const byUrl = await api.get('/AgenticApplications').query({ filter: 'applicationUrls.value eq "https://hub.acme.test/v1"' }).expect(200);
     expect(byUrl.body.Resources.map((r: { id: string }) => r.id)).toEqual([hub]);
     await api.delete(`/AgenticApplications/${hub}`).expect(204);
+  });
+
+  // The IdP lookups before a write (draft: "name" and "externalId" equality) are index probes under
+  // row-level security, as userName's are (docs/architecture.md, "The leakproof rule").
+  (process.env.TEST_DB === 'postgres' ? it : it.skip)('on PostgreSQL, as the application role, name eq and externalId eq can use their indexes', async () => {
+    for (const [filter, index] of [['name eq "Filter Alpha"', 'agents_name_ci'], ['externalId eq "ext-a"', 'agents_external_id']]) {
+      const compiled = h.deps.catalog.agents.repo.compiler.compile(parseFilter(filter), t.id);
+      const plan = await inTenant(h.deps.db.knex, t.id, async (trx) => {
+        await trx.raw('SET LOCAL enable_seqscan = off');
+        return trx.raw(`EXPLAIN SELECT ag.id FROM agents ag WHERE ag.tenant_id = ? AND ${compiled.sql}`, [t.id, ...compiled.bindings]);
+      });
+      const text = plan.rows.map((r: Record<string, string>) => r['QUERY PLAN']).join('\n');
+      expect(text).toMatch(new RegExp(`Index (Only )?Scan using ${index}`));
+      expect(text).not.toMatch(/Seq Scan on agents/);
+    }
   });
 
   it('refuses what it cannot compare (400 invalidFilter), and sorts and pages by cursor', async () => {

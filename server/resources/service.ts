@@ -304,7 +304,8 @@ export class ResourceService {
     return this.deps.audit.record(trx, scope.tenantId, at, {
       actorType: scope.actor.type,
       actorId: scope.actor.id,
-      action: `${kind.name.toLowerCase()}.${verb}`,
+      // user.create, group.patch, agent.delete, agenticApplication.replace (as priceList.create).
+      action: `${kind.name[0].toLowerCase()}${kind.name.slice(1)}.${verb}`,
       targetType: kind.name,
       targetId,
       changes,
@@ -612,7 +613,7 @@ export class ResourceService {
         const now = this.deps.clock();
         const after = await ref.from.repo.update(trx, scope.tenantId, row.id, this.rowValues(ref.from, next, row), now);
         if (!after) continue;
-        await this.audit(trx, scope, ref.from, 'patch', row.id, diffAttributes(row.data, next), now);
+        await this.audit(trx, scope, ref.from, 'patch', row.id, { ...diffAttributes(row.data, next), cause: { referenceDeleted: { type: kind.name, id } } }, now);
         await this.produce(trx, scope, ref.from, 'patch', row, after, [ref.attribute.name]);
       }
     }

@@ -124,6 +124,11 @@ describe('references between agents, applications, users and groups', () => {
     expect(after.body.agents.map((a: { value: string }) => a.value)).toEqual([bot.body.id]);
     expect(after.headers.etag).not.toBe(portalVersion);
     expect((await api.get(`/Agents/${bot.body.id}`).expect(200)).body.parent).toBeUndefined();
+    // Each is audited as a change of the application, with its cause.
+    const audit = await h.http.get('/api/v1/audit').query({ action: 'agenticApplication.patch', target: portal.body.id }).set('Authorization', `Bearer ${t.token}`).expect(200);
+    expect(audit.body.entries).toEqual([
+      expect.objectContaining({ target: { type: 'AgenticApplication', id: portal.body.id }, changes: expect.objectContaining({ cause: { referenceDeleted: { type: 'Agent', id: helper.id } } }) }),
+    ]);
     // ...and deleting the owner drops it from the bot's owners.
     await api.delete(`/Users/${owner}`).expect(204);
     expect((await api.get(`/Agents/${bot.body.id}`).expect(200)).body.owners.map((o: { value: string }) => o.value)).toEqual([team]);

@@ -111,7 +111,8 @@ export class References {
       );
       const ids = items.map((i) => i.value as string).filter((v) => !held.has(v));
       const found = new Set<string>();
-      for (const target of ref.to) for (const k of (await target.repo.displays(db, tenantId, ids)).keys()) found.add(k);
+      // Locked as a foreign key would be: a concurrent delete of a target cannot leave this value dangling.
+      for (const target of ref.to) for (const k of (await target.repo.displays(db, tenantId, ids, true)).keys()) found.add(k);
       const missing = ids.find((v) => !isUuid(v) || !found.has(v));
       if (missing !== undefined) throw invalidValue(`${ref.attribute.name}: ${missing} is not the id of a ${names} of this tenant`);
       // A singular reference to the same type is a hierarchy (an agent's parent): no cycles.

@@ -179,12 +179,21 @@ export class ResourceRepo {
     return res.rows[0] as ResourceRow | undefined;
   }
 
-  /** The display names of those of these ids that are rows of the tenant (the others are absent). */
-  async displays(db: Knex | Knex.Transaction, tenantId: string, ids: string[]): Promise<Map<string, string | null>> {
+  /**
+   * The display names of those of these ids that are rows of the tenant (the others are absent).
+   * `lock`: keep them from being deleted until the transaction ends (FOR KEY SHARE, what a foreign
+   * key takes), so a reference checked here cannot dangle: a delete already under way makes this
+   * wait and then find the row gone; one that comes after waits for the reference to commit and
+   * then drops it (resources/references.ts).
+   */
+  async displays(db: Knex | Knex.Transaction, tenantId: string, ids: string[], lock = false): Promise<Map<string, string | null>> {
     const wanted = [...new Set(ids.filter(isUuid).map((i) => i.toLowerCase()))];
     if (!wanted.length) return new Map();
     const a = this.spec.map.alias;
-    const res = await db.raw(`SELECT ${a}.id, ${this.displaySql} AS display FROM ${this.spec.table} AS ${a} WHERE ${a}.tenant_id = ? AND ${a}.id = ANY(?::uuid[])`, [tenantId, wanted]);
+    const res = await db.raw(
+      `SELECT ${a}.id, ${this.displaySql} AS display FROM ${this.spec.table} AS ${a} WHERE ${a}.tenant_id = ? AND ${a}.id = ANY(?::uuid[])${lock ? ` FOR KEY SHARE OF ${a}` : ''}`,
+      [tenantId, wanted],
+    );
     return new Map((res.rows as { id: string; display: string | null }[]).map((r) => [r.id, r.display]));
   }
 

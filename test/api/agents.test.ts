@@ -138,6 +138,36 @@ describe('references between agents, applications, users and groups', () => {
   });
 });
 
+describe('a reference and a concurrent delete of its target', () => {
+  // PGlite has one connection, so two transactions never overlap there: PostgreSQL only.
+  (process.env.TEST_DB === 'postgres' ? it : it.skip)('a write naming an agent whose delete is under way waits for it, then finds it gone (400), never a dangling value', async () => {
+    const doomed = (await agent('Doomed bot').expect(201)).body.id;
+    const hub = (await app('Race hub').expect(201)).body.id;
+    let deleted!: () => void;
+    const deleting = new Promise<void>((resolve) => (deleted = resolve));
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    // A delete in flight: the row is gone in this transaction, which has not committed yet.
+    const tx = inTenant(h.deps.db.knex, t.id, async (trx) => {
+      await trx.raw('DELETE FROM agents WHERE tenant_id = ? AND id = ?', [t.id, doomed]);
+      deleted();
+      await gate;
+    });
+    await deleting;
+    const pending = patch(`/AgenticApplications/${hub}`, [{ op: 'add', path: 'agents', value: [{ value: doomed }] }]).then((r) => r);
+    // Wait until the PATCH waits on the row's lock (its check locks what it names, as a foreign key does).
+    for (let i = 0; i < 400; i++) {
+      const waiting = await h.owner((db) => db.raw("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"));
+      if (waiting.rows[0].n > 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    release();
+    await tx;
+    expectScimError(await pending, 400, 'invalidValue');
+    expect((await api.get(`/AgenticApplications/${hub}`).expect(200)).body.agents).toBeUndefined();
+  });
+});
+
 describe('the sub-account purge', () => {
   it('drops a purged user from the owners of agents, in the purge’s transaction', async () => {
     const leaver = (await api.post('/Users', { userName: 'leaver@acme.test' }).expect(201)).body.id;

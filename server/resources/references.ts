@@ -134,11 +134,11 @@ export class References {
   /**
    * Fills `$ref` and `display` of every reference, and the inverse attributes, in these full
    * representations (before projection). One query per referenced type; none for a type
-   * without references.
+   * without references, nor for attributes the projection leaves out (`wanted`).
    */
-  async resolve(db: Db, tenantId: string, baseUrl: string, kind: ResourceKind, resources: JsonObject[]): Promise<void> {
-    const refs = this.of(kind);
-    const inverses = this.inverses.get(kind.name) ?? [];
+  async resolve(db: Db, tenantId: string, baseUrl: string, kind: ResourceKind, resources: JsonObject[], wanted: (a: AttributeDef) => boolean = () => true): Promise<void> {
+    const refs = this.of(kind).filter((r) => wanted(r.attribute));
+    const inverses = (this.inverses.get(kind.name) ?? []).filter((i) => wanted(i.attribute));
     if (!resources.length || (!refs.length && !inverses.length)) return;
     for (const ref of refs) {
       const items = resources.flatMap((r) => {

@@ -175,7 +175,8 @@ export class ResourceService {
       return resource;
     });
     // $ref and display of references, and inverse attributes (none for users and groups).
-    await this.references.resolve(db, scope.tenantId, scope.baseUrl, kind, full);
+    const wants = wantsAttribute(kind.schema, projection);
+    await this.references.resolve(db, scope.tenantId, scope.baseUrl, kind, full, (a) => wants(kind.schema.core.id, a));
     return full.map((resource) => project(kind.schema, resource, projection));
   }
 

@@ -105,6 +105,14 @@ describe('references between agents, applications, users and groups', () => {
     }).expect(201);
     expect(portal.body.agents[0]).toEqual({ value: bot.body.id, $ref: `${t.base}/Agents/${bot.body.id}`, display: 'Helpdesk bot', type: 'owned' });
     const readBot = (await api.get(`/Agents/${bot.body.id}`).expect(200)).body;
+    // A projection returns what it names, resolved, and nothing else.
+    expect((await api.get(`/Agents/${bot.body.id}`).query({ attributes: 'applications.display,owners.display' }).expect(200)).body).toEqual({
+      schemas: [AGENT],
+      id: bot.body.id,
+      owners: [{ display: 'Olive Owner' }, { display: 'Bot keepers' }],
+      applications: [{ display: 'Support portal' }],
+    });
+    expect((await api.get(`/Agents/${bot.body.id}`).query({ excludedAttributes: 'applications,owners' }).expect(200)).body).not.toHaveProperty('applications');
     expect(readBot.applications).toEqual([{ value: portal.body.id, $ref: `${t.base}/AgenticApplications/${portal.body.id}`, display: 'Support portal', type: 'owned' }]);
 
     // A value that names nothing of this tenant (unknown, a user where an agent is due, another tenant's) is 400.

@@ -239,7 +239,7 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
   // An OAuth authorize request waiting for its person's sign-in (oauth/resume.ts).
   const authorizeResume = new AuthorizeResume(keys.box, clock, config.publicUrl.startsWith('https:'));
   const signIn = new SignInService({ people, clock, logger, pages: frontPages, resume: (req) => authorizeResume.pending(req) });
-  const service = new ResourceService({ knex: db.knex, members, audit, clock, cursorTimeoutSeconds: CURSOR_TIMEOUT_SECONDS, events: producer });
+  const service = new ResourceService({ knex: db.knex, members, audit, clock, cursorTimeoutSeconds: CURSOR_TIMEOUT_SECONDS, events: producer, references: catalog.references });
   const tokens = new TokensRepo();
   // OAuth for SCIM (issue 13): our signing keys, SCIM clients' access tokens, and the external
   // issuer a tenant may trust; the authenticator hands them every JWT-shaped bearer token.
@@ -302,6 +302,12 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
     },
     // RFC 9967 §4: every provisioning event a tenant's stream can ask for (admin/event-streams.ts).
     securityEvents: { asyncRequest: 'none', eventUris: [...new Set(PROVISIONING_EVENTS.flatMap((e) => EVENT_FORMS.map((f) => eventUri(e, f))))] },
+    // /Agents and /AgenticApplications (draft-abbey-scim-agent-extension-00), true when the catalogue serves them.
+    agentExtension: {
+      supported: catalog.kinds.some((k) => k.name === 'Agent' || k.name === 'AgenticApplication'),
+      agentsSupported: catalog.kinds.some((k) => k.name === 'Agent'),
+      agenticApplicationsSupported: catalog.kinds.some((k) => k.name === 'AgenticApplication'),
+    },
   };
   const consoleAdmin = new AdminClient();
 
@@ -352,7 +358,14 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
     ssoLinks,
     ssoFlows: new FlowSeal(keys.box, clock),
     resolver,
-    jobs: { purgeSubAccounts: (now = clock()) => purgeSubAccounts(db.knex, audit, now, logger, producer), maintainSigningKeys: () => signingKeys.maintain() },
+    jobs: {
+      // The purge deletes outside the resource service; the service drops what referred to the deleted (an agent's owners).
+      purgeSubAccounts: (now = clock()) =>
+        purgeSubAccounts(db.knex, audit, now, logger, producer, (trx, tenantId, typeName, ids) =>
+          service.referencesGone(trx, { tenantId, baseUrl: scimBaseUrl(config.publicUrl, tenantId), actor: { type: 'system', id: 'purge', admin: true } }, typeName, ids),
+        ),
+      maintainSigningKeys: () => signingKeys.maintain(),
+    },
     mail,
     accounts,
     frontDoor: {

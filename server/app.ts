@@ -18,6 +18,8 @@ import { createMetricsRouter } from './operator/metrics-router';
 import path from 'node:path';
 import { createConsoleRouter } from './console/console-router';
 import { languageRoutes } from './web/language-routes';
+import { openApiRouter } from './openapi/openapi-router';
+
 
 /** Answers whose pages load our own scripts from /assets: the console and the front door. */
 const ownScripts = (path: string) => path === '/console' || path.startsWith('/console/') || FRONT_DOOR_PATHS.test(path);
@@ -74,6 +76,11 @@ export function createApp(deps: Deps): Express {
     app.use(createMetricsRouter({ metrics, logger: deps.logger, operatorToken: deps.config.operatorToken }));
   }
 
+  // The route descriptions (openapi/): each section's routes describe themselves as they are
+  // registered; their bodies are validated by the one ajv instance of deps.ts.
+  const adminApi = deps.api.section({ prefix: '/api/v1', security: ['adminToken', 'session'] });
+  const operatorApi = deps.api.section({ prefix: '/operator/v1', security: ['operatorToken'] });
+
   if (deps.config.operatorToken) {
     app.use('/operator/v1', metrics.base('/operator/v1'));
     app.use(
@@ -86,6 +93,7 @@ export function createApp(deps: Deps): Express {
         mail: { list: (filter) => deps.mail.outbox.listForOperator(deps.db.knex, filter) },
         signingKeys: deps.oauth.keys,
         permissions: deps.config.permissions,
+        api: operatorApi,
       }),
     );
   }
@@ -137,6 +145,7 @@ export function createApp(deps: Deps): Express {
     maxBodyBytes: deps.config.maxBodyBytes,
     scimBaseUrl: (id) => scimBaseUrl(deps.config.publicUrl, id),
     routes: deps.adminRoutes,
+    api: adminApi,
     // The console calls the admin API with its session (and X-CSRF-Token on changes).
     session: { middleware: fd.stack.session, csrfValid: fd.stack.csrfValid, actor: (req) => fd.signIn.adminActor(req) },
   });
@@ -197,6 +206,15 @@ export function createApp(deps: Deps): Express {
   app.use('/api/v1/me', meRouter({ stack: fd.stack, people: deps.accounts.people, logger: deps.logger }));
 
   app.use('/api/v1', metrics.base('/api/v1'));
+  // Public, before the admin API's authentication (openapi/openapi-router.ts says why).
+  app.use(
+    '/api/v1',
+    openApiRouter({
+      registry: deps.api,
+      section: adminApi,
+      info: { version: '1', serverUrl: deps.config.publicUrl.replace(/\/+$/, ''), sessionCookie: fd.stack.cookieName },
+    }),
+  );
   app.use('/api/v1', adminRouter);
 
   app.use((req, _res, next) => next(notFound(`Nothing at ${req.method} ${req.path}`)));

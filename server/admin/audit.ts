@@ -6,6 +6,7 @@ import { invalidValue } from '../errors';
 import { isUuid } from '../scim/members';
 import { AuditRepo } from '../store/audit-repo';
 import { inTenant } from '../store/scope';
+import type { ApiSection } from '../openapi/describe';
 import { AdminRequest, handle, tenantWideOnly } from './admin-router';
 
 const MAX = 1000;
@@ -26,8 +27,23 @@ function date(q: Record<string, unknown>, name: string): Date | undefined {
 }
 
 export function auditRoutes(deps: { knex: Knex; audit: AuditRepo }) {
-  return (router: Router) => {
+  return (router: Router, api: ApiSection) => {
     tenantWideOnly(router, '/audit');
+    api.describe(router, {
+      method: 'get',
+      path: '/audit',
+      summary: 'Read the audit log, newest first',
+      query: {
+        actor: { description: 'entries of this actor id' },
+        target: { description: 'entries about this target id' },
+        action: { description: 'entries of this action (user.patch, token.create, …)' },
+        from: { description: 'at or after this date-time', schema: { type: 'string', format: 'date-time' } },
+        to: { description: 'before this date-time', schema: { type: 'string', format: 'date-time' } },
+        before: { description: 'the `next` of the previous page (an entry id)' },
+        limit: { description: `entries per page, 1 to ${MAX} (default 100)`, schema: { type: 'integer', minimum: 1, maximum: MAX } },
+      },
+      responses: { 200: { description: 'The entries, and `next` when there may be more', schema: { type: 'object', properties: { entries: { type: 'array', items: { type: 'object' } }, next: { type: 'string' } } } }, 400: { description: 'A query parameter is not right' } },
+    });
     router.get(
       '/audit',
       handle(async (req, res) => {

@@ -15,7 +15,8 @@
 import type { Knex } from 'knex';
 import type { Router } from 'express';
 import { v7 as uuidv7 } from 'uuid';
-import { forbidden, invalidValue, methodNotAllowed, notFound } from '../errors';
+import { fieldRule, forbidden, methodNotAllowed, notFound } from '../errors';
+import type { ApiSection } from '../openapi/describe';
 import { isUuid } from '../scim/members';
 import type { AuditRepo } from '../store/audit-repo';
 import * as repo from '../store/oauth-repo';
@@ -24,7 +25,7 @@ import { inTenant, Tx } from '../store/scope';
 import { CLIENT_SCOPES, CLIENT_SECRET_PREFIX, MAX_TOKEN_MINUTES, MIN_TOKEN_MINUTES, ScimClients } from '../oauth/clients';
 import { generateToken, hashToken, TOKEN_PREFIX } from '../secrets';
 import { AdminRequest, handle } from './admin-router';
-import { parseCredentialBody } from './tokens';
+import { credentialSchema, parseCredentialBody } from './tokens';
 
 export interface ScimClientRoutesDeps {
   knex: Knex;
@@ -61,24 +62,23 @@ export interface NewScimClient {
   tokenMinutes: number;
 }
 
-/** Validates a creation body; throws invalidValue naming the field at fault. */
+/** The creation body (validated before the handler, openapi/describe.ts). */
+const SCIM_CLIENT_SCHEMA = credentialSchema(CLIENT_SCOPES, {
+  tokenLifetimeMinutes: { type: ['integer', 'null'], minimum: MIN_TOKEN_MINUTES, maximum: MAX_TOKEN_MINUTES, description: 'minutes an access token lives' },
+});
+const SCIM_CLIENT = { type: 'object', properties: { id: { type: 'string' }, clientId: { type: 'string' }, name: { type: 'string' }, scopes: { type: 'array' }, tokenEndpoint: { type: 'string' } } };
+
+/** A creation body its schema accepted → the client to make. */
 export function parseNewScimClient(raw: unknown): NewScimClient {
   const { body, name, scopes, subAccountId } = parseCredentialBody(raw, FIELDS, CLIENT_SCOPES);
-  let tokenMinutes = MIN_TOKEN_MINUTES;
-  if (body.tokenLifetimeMinutes !== undefined && body.tokenLifetimeMinutes !== null) {
-    const m = body.tokenLifetimeMinutes;
-    if (typeof m !== 'number' || !Number.isInteger(m) || m < MIN_TOKEN_MINUTES || m > MAX_TOKEN_MINUTES) {
-      throw invalidValue(`tokenLifetimeMinutes must be a whole number of minutes from ${MIN_TOKEN_MINUTES} to ${MAX_TOKEN_MINUTES}`);
-    }
-    tokenMinutes = m;
-  }
+  const tokenMinutes = typeof body.tokenLifetimeMinutes === 'number' ? body.tokenLifetimeMinutes : MIN_TOKEN_MINUTES;
   return { name, scopes, subAccountId, tokenMinutes };
 }
 
 /** A client secret: like an API token's, with its own prefix so the two are never confused. */
 const newSecret = () => CLIENT_SECRET_PREFIX + generateToken().slice(TOKEN_PREFIX.length);
 
-export function scimClientRoutes(deps: ScimClientRoutesDeps): (router: Router) => void {
+export function scimClientRoutes(deps: ScimClientRoutesDeps): (router: Router, api: ApiSection) => void {
   const { knex, clients, clock, publicUrl } = deps;
   const audit = async (trx: Tx, req: AdminRequest, at: Date, action: string, targetId: string, changes: Record<string, unknown>) => {
     if (!deps.audit) return;
@@ -88,10 +88,17 @@ export function scimClientRoutes(deps: ScimClientRoutesDeps): (router: Router) =
   const boundTo = (req: AdminRequest) => req.scope?.actor.subAccountId ?? null;
   const notFoundClient = (id: string) => notFound(`SCIM client ${id} not found`);
 
-  return (router) => {
+  return (router, api) => {
     router.all('/scim-clients', (req, _res, next) => next(['GET', 'POST'].includes(req.method) ? undefined : methodNotAllowed(['GET', 'POST'])));
     router.all('/scim-clients/:id', (req, _res, next) => next(['GET', 'DELETE'].includes(req.method) ? undefined : methodNotAllowed(['GET', 'DELETE'])));
 
+    api.describe(router, {
+      method: 'post',
+      path: '/scim-clients',
+      summary: 'Create a SCIM OAuth client (its secret is answered once)',
+      body: { schema: SCIM_CLIENT_SCHEMA, examples: [{ name: 'Okta', scopes: ['scim'], tokenLifetimeMinutes: 60 }] },
+      responses: { 201: { description: 'Created, with clientSecret (shown once)', schema: SCIM_CLIENT } },
+    });
     router.post(
       '/scim-clients',
       handle(async (req, res) => {
@@ -107,7 +114,7 @@ export function scimClientRoutes(deps: ScimClientRoutesDeps): (router: Router) =
         const id = uuidv7();
         const row = await inTenant(knex, req.tenantId!, async (trx) => {
           if (input.subAccountId && (await tenancy.groupKind(trx, req.tenantId!, input.subAccountId)) !== 'subAccount') {
-            throw invalidValue('subAccount must be the id of a sub-account group of this tenant');
+            throw fieldRule('subAccount', 'notFound', 'must be the id of a sub-account group of this tenant');
           }
           const createdByUserId = req.scope!.actor.type === 'user' ? req.scope!.actor.id : undefined;
           await repo.insertClient(trx, req.tenantId!, { id, name: input.name, secretHash: hashToken(secret), scopes: input.scopes, subAccountId: input.subAccountId, tokenMinutes: input.tokenMinutes, createdByUserId, now });
@@ -122,6 +129,7 @@ export function scimClientRoutes(deps: ScimClientRoutesDeps): (router: Router) =
       }),
     );
 
+    api.describe(router, { method: 'get', path: '/scim-clients', summary: 'List the SCIM OAuth clients (no secrets)', responses: { 200: { description: 'The clients', schema: { type: 'object', properties: { scimClients: { type: 'array', items: SCIM_CLIENT } } } } } });
     router.get(
       '/scim-clients',
       handle(async (req, res) => {
@@ -130,6 +138,7 @@ export function scimClientRoutes(deps: ScimClientRoutesDeps): (router: Router) =
       }),
     );
 
+    api.describe(router, { method: 'get', path: '/scim-clients/:id', summary: 'Read a SCIM OAuth client', responses: { 200: { description: 'The client', schema: SCIM_CLIENT }, 404: { description: 'No such client' } } });
     router.get(
       '/scim-clients/:id',
       handle(async (req, res) => {
@@ -140,6 +149,7 @@ export function scimClientRoutes(deps: ScimClientRoutesDeps): (router: Router) =
       }),
     );
 
+    api.describe(router, { method: 'delete', path: '/scim-clients/:id', summary: 'Revoke a SCIM OAuth client (not the one calling)', responses: { 204: { description: 'Revoked' }, 404: { description: 'No such client' } } });
     router.delete(
       '/scim-clients/:id',
       handle(async (req, res) => {

@@ -203,7 +203,7 @@ export function createApp(deps: Deps): Express {
   );
   // The signed-in person, by session cookie: before the admin API, which wants a bearer token.
   app.use('/api/v1/me', metrics.base('/api/v1/me'));
-  app.use('/api/v1/me', meRouter({ stack: fd.stack, people: deps.accounts.people, logger: deps.logger }));
+  app.use('/api/v1/me', meRouter({ stack: fd.stack, people: deps.accounts.people, logger: deps.logger, api: deps.api.section({ prefix: '/api/v1/me', security: ['session'] }) }));
 
   app.use('/api/v1', metrics.base('/api/v1'));
   // Public, before the admin API's authentication (openapi/openapi-router.ts says why).

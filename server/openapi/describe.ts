@@ -90,7 +90,8 @@ const CODE_OF_KEYWORD: Record<string, string> = {
   maxItems: 'maxItems',
   uniqueItems: 'uniqueItems',
   additionalProperties: 'unknown',
-  minProperties: 'empty',
+  minProperties: 'minProperties',
+  maxProperties: 'maxProperties',
   multipleOf: 'type',
 };
 
@@ -135,6 +136,10 @@ function detailOf(code: string, e: ErrorObject): string {
       return 'is not a field here';
     case 'empty':
       return 'send at least one field to change';
+    case 'minProperties':
+      return `must have at least ${p.limit} members`;
+    case 'maxProperties':
+      return `must have at most ${p.limit} members`;
     default:
       return e.message ?? 'is not valid';
   }
@@ -165,6 +170,8 @@ export function fieldErrors(errors: ErrorObject[]): FieldError[] {
     if (e.keyword === 'additionalProperties') path += pointer(String((e.params as { additionalProperty: string }).additionalProperty));
     let code = CODE_OF_KEYWORD[e.keyword] ?? e.keyword;
     if (e.keyword === 'pattern' && (e.params as { pattern: string }).pattern === NOT_BLANK) code = 'blank';
+    // A PATCH body with nothing in it (schema-kit.ts patch: minProperties 1 at the top).
+    if (e.keyword === 'minProperties' && e.instancePath === '' && (e.params as { limit: number }).limit === 1) code = 'empty';
     const first = path.split('/')[1];
     const field = first === undefined ? '(body)' : unpointer(first);
     if (seen.has(path)) continue;
@@ -225,7 +232,7 @@ export class ApiSection {
    * router — call it just before the route's own router.<method>(path, …), so it runs first.
    */
   describe(router: Router, d: RouteDescription): void {
-    const route: DescribedRoute = { ...d, section: this.info, openApiPath: this.info.prefix + openApiPath(d.path) };
+    const route: DescribedRoute = { ...d, section: this.info, openApiPath: this.info.prefix + (d.path === '/' ? '' : openApiPath(d.path)) };
     const validate = this.registry.add(route);
     if (!validate) return;
     router[d.method](d.path, (req: Request, _res: Response, next: NextFunction) => {

@@ -91,7 +91,8 @@ function operation(r: DescribedRoute): Record<string, unknown> {
         }
       : {}),
     responses,
-    security: r.public ? [] : r.section.security.map((name) => (name === 'session' ? { session: [], csrf: [] } : { [name]: [] })),
+    // A session's changes also need the X-CSRF-Token header (admin/admin-router.ts); its reads do not.
+    security: r.public ? [] : r.section.security.map((name) => (name === 'session' && r.method !== 'get' ? { session: [], csrf: [] } : { [name]: [] })),
   };
 }
 

@@ -85,9 +85,16 @@ export const expiredCursor = keyword('expiredCursor');
 export const invalidCount = keyword('invalidCount');
 export const uniqueness = keyword('uniqueness');
 
+/** What the top-level `detail` says of one fault: a sentence ("name is required"), or the detail itself when it is one. */
+function sentence(f: FieldError): string {
+  if (/^[A-Z]/.test(f.detail) || f.detail.startsWith(`${f.field} `)) return f.detail;
+  const subject = f.field === '(body)' ? 'The body' : f.path && f.path.split('/').length > 2 ? f.path.slice(1) : f.field;
+  return `${subject} ${f.detail}`;
+}
+
 /** 400 invalidValue naming each field at fault (docs/admin-api.md, "Field errors"). */
 export const invalidFields = (fields: FieldError[]) =>
-  new ScimError(400, fields.length === 1 ? `${fields[0].field}: ${fields[0].detail}` : `${fields.length} fields are not right: ${fields.map((f) => f.field).join(', ')}`, 'invalidValue', {}, fields);
+  new ScimError(400, fields.length === 1 ? sentence(fields[0]) : `${fields.length} fields are not right: ${[...new Set(fields.map((f) => f.field))].join(', ')}`, 'invalidValue', {}, fields);
 /** The same error, its status and keyword kept, pinned to one field of a form, with the code of the rule it broke. */
 export const onField = (err: ScimError, field: string, code = err.status === 409 ? 'taken' : 'invalid') =>
   new ScimError(err.status, err.message, err.scimType, err.headers, [{ field, path: `/${field}`, code, detail: err.message }]);

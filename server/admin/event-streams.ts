@@ -64,7 +64,7 @@ export const STREAM_SCHEMA = object(
   },
   ['name', 'delivery', 'events', 'form'],
   // endpointUrl is required for push and refused for poll (a poll stream is read at its pollUrl).
-  { if: { properties: { delivery: { const: 'push' } } }, then: { required: ['endpointUrl'] }, else: { not: { required: ['endpointUrl'] } } },
+  { if: { properties: { delivery: { const: 'push' } } }, then: { required: ['endpointUrl'] }, else: { properties: { endpointUrl: false } } },
 );
 
 /** A POST body the schema accepted → the stream to make (the endpoint's address is checked by the route). */

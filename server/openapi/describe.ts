@@ -93,6 +93,8 @@ const CODE_OF_KEYWORD: Record<string, string> = {
   minProperties: 'minProperties',
   maxProperties: 'maxProperties',
   multipleOf: 'type',
+  // A member a schema allows only in some cases (`endpointUrl` of a push stream): `{"properties": {"x": false}}`.
+  'false schema': 'notAllowed',
 };
 
 /** A JSON Pointer segment (RFC 6901 §4). */
@@ -132,10 +134,14 @@ function detailOf(code: string, e: ErrorObject): string {
       return `must hold at most ${p.limit} items`;
     case 'uniqueItems':
       return 'must not repeat an item';
-    case 'unknown':
-      return 'is not a field here';
+    case 'unknown': {
+      const known = Object.keys(((e.parentSchema as { properties?: object } | undefined)?.properties ?? {}) as object);
+      return known.length ? `is not a field here; the fields are ${known.join(', ')}` : 'is not a field here';
+    }
+    case 'notAllowed':
+      return 'is not allowed here';
     case 'empty':
-      return 'send at least one field to change';
+      return 'has nothing to change: send at least one field';
     case 'minProperties':
       return `must have at least ${p.limit} members`;
     case 'maxProperties':

@@ -4,9 +4,8 @@ import path from 'node:path';
 import { CONSOLE_PAGES } from './console/pages';
 import type { ConsolePage } from './console/kit';
 import { AdminClient } from './console/admin-client';
-import Ajv2020 from 'ajv/dist/2020';
-import addFormats from 'ajv-formats';
 import { ApiDescriptions, ApiSection } from './openapi/describe';
+import { createValidator } from './openapi/validator';
 import { loadTranslations, Translator } from './web/i18n';
 import { projectRoot } from './web/project-root';
 import { Views } from './web/views';
@@ -301,10 +300,7 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
   const consoleAdmin = new AdminClient();
   // The one JSON Schema validator (JSON Schema 2020-12, the dialect of OpenAPI 3.1): every body
   // schema of the admin and operator APIs is compiled by it once, as the routes are described.
-  // allErrors: a form shows every field at fault at once, not the first only; verbose: an error
-  // keeps its schema, whose description says in words what a pattern means (openapi/describe.ts).
-  const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, strictRequired: false, allowUnionTypes: true });
-  addFormats(ajv, ['date-time', 'uri', 'uuid', 'email']);
+  const ajv = createValidator();
 
   return {
     config,

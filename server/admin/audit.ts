@@ -2,7 +2,7 @@
 // time (issue 4, "Audit"). Paged by `before` (the id of the last entry of the previous page).
 import type { Knex } from 'knex';
 import type { Router } from 'express';
-import { invalidValue } from '../errors';
+import { fieldRule, invalidValue } from '../errors';
 import { isUuid } from '../scim/members';
 import { AuditRepo } from '../store/audit-repo';
 import { inTenant } from '../store/scope';
@@ -22,7 +22,7 @@ function date(q: Record<string, unknown>, name: string): Date | undefined {
   const v = one(q, name);
   if (v === undefined) return undefined;
   const d = new Date(v);
-  if (Number.isNaN(d.getTime())) throw invalidValue(`${name} must be a date-time such as 2026-01-31T00:00:00Z`);
+  if (Number.isNaN(d.getTime())) throw fieldRule(name, 'format', 'must be a date-time such as 2026-01-31T00:00:00Z');
   return d;
 }
 
@@ -50,9 +50,9 @@ export function auditRoutes(deps: { knex: Knex; audit: AuditRepo }) {
         const q = req.query as Record<string, unknown>;
         const limitRaw = one(q, 'limit');
         const limit = limitRaw === undefined ? 100 : Number(limitRaw);
-        if (!Number.isInteger(limit) || limit < 1 || limit > MAX) throw invalidValue(`limit must be between 1 and ${MAX}`);
+        if (!Number.isInteger(limit) || limit < 1 || limit > MAX) throw fieldRule('limit', 'range', `must be between 1 and ${MAX}`);
         const before = one(q, 'before');
-        if (before !== undefined && !isUuid(before)) throw invalidValue('before must be the id of an audit entry');
+        if (before !== undefined && !isUuid(before)) throw fieldRule('before', 'format', 'must be the id of an audit entry');
         const scope = req.scope!;
         const rows = await inTenant(deps.knex, scope.tenantId, (trx) =>
           deps.audit.list(trx, scope.tenantId, {

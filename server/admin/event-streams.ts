@@ -162,7 +162,7 @@ export function eventStreamRoutes(deps: EventStreamRoutesDeps): (router: Router,
             await pickAddress(u.hostname, deps.egress);
           } catch (err) {
             deps.logger.info({ detail: egressDetail(err) }, 'event stream endpoint refused');
-            throw fieldRule('endpointUrl', 'notAllowed', 'is not a URL this server may send to: https, on a public address (docs/events.md, "Network rules")');
+            throw fieldRule('endpointUrl', 'notAllowedUrl', 'is not a URL this server may send to: https, on a public address (docs/events.md, "Network rules")');
           }
         }
         const now = clock();

@@ -98,7 +98,7 @@ export function scimIssuerRoutes(deps: ScimIssuerRoutesDeps): (router: Router, a
         if (field === 'jwksUrl') await pickAddress(u.hostname, deps.egress);
       } catch (err) {
         deps.logger.info({ field, detail: egressDetail(err) }, 'external issuer URL refused');
-        throw fieldRule(field, 'notAllowed', `is not a URL this server may use: https, on a public address (docs/entra.md, "Network rules")`);
+        throw fieldRule(field, 'notAllowedUrl', `is not a URL this server may use: https, on a public address (docs/entra.md, "Network rules")`);
       }
     }
   };

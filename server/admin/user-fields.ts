@@ -10,7 +10,8 @@ import { parseAddress } from '../scim/email-address';
 import { PATCH_OP_URN, PROVISIO_USER_URN, USER_URN } from '../scim/urns';
 import { ROLES } from '../resources/roles';
 import { NOT_BLANK } from '../openapi/describe';
-import { bool, object, patch } from '../openapi/schema-kit';
+import { bool, object, patch, text } from '../openapi/schema-kit';
+import { EMAIL_ADDRESS_FORMAT } from '../openapi/validator';
 
 export const ACTIVATIONS = ['email', 'now', 'later'] as const;
 export type Activation = (typeof ACTIVATIONS)[number];
@@ -23,12 +24,12 @@ const MAX_NAME = 200;
 const EXTENSION_FIELDS = ['notificationEmail', 'externalContact', 'priceList', 'permissionProfile', 'credentialsEmail'];
 
 const NAME = { type: ['string', 'null'], maxLength: MAX_NAME, description: 'trimmed' };
-const ADDRESS = { type: ['string', 'null'], maxLength: 254, description: 'an email address mail can go to' };
+const ADDRESS = { type: ['string', 'null'], maxLength: 254, format: EMAIL_ADDRESS_FORMAT, description: 'an email address mail can go to' };
 const TEXT = { type: ['string', 'null'], maxLength: 1000 };
 const USER_FIELDS = {
   givenName: NAME,
   familyName: NAME,
-  email: { ...ADDRESS, description: 'the sign-in email (userName) and work email: an address mail can go to' },
+  email: { ...ADDRESS, description: 'an email address mail can go to (the sign-in email and work email)' },
   role: { enum: [...ROLES, null] },
   notificationEmail: ADDRESS,
   externalContact: TEXT,
@@ -39,7 +40,13 @@ const USER_FIELDS = {
 };
 
 /** The body schemas of a user's creation and change (openapi/describe.ts validates them before the handlers). */
-export const NEW_USER_SCHEMA = object({ ...USER_FIELDS, activation: { enum: [...ACTIVATIONS, null], description: '"email" (an activation email), "now" (active, with a generated password) or "later" (pending)' } }, ['givenName', 'familyName', 'email']);
+export const NEW_USER_SCHEMA = object({
+  ...USER_FIELDS,
+  // A new user has names and an email: none may be empty here (a change may clear the optional fields only).
+  givenName: text(MAX_NAME, 'trimmed'),
+  familyName: text(MAX_NAME, 'trimmed'),
+  email: { ...USER_FIELDS.email, type: 'string', minLength: 1 },
+  activation: { enum: [...ACTIVATIONS, null], description: '"email" (an activation email), "now" (active, with a generated password) or "later" (pending)' } }, ['givenName', 'familyName', 'email']);
 export const USER_PATCH_SCHEMA = patch({ ...USER_FIELDS, active: bool('false switches the person off') });
 
 /**

@@ -65,7 +65,7 @@ export interface DescribedRoute extends RouteDescription {
   openApiPath: string;
 }
 
-/** Text made only of spaces (a name must say something): its ajv `pattern` maps to the code `blank`. */
+/** Text made only of spaces (a name must say something): its ajv `pattern` maps to the code `required`. */
 export const NOT_BLANK = '\\S';
 
 /**
@@ -122,8 +122,8 @@ function detailOf(code: string, e: ErrorObject): string {
       return p.limit === 1 ? 'must not be empty' : `must be at least ${p.limit} characters`;
     case 'maxLength':
       return `must be at most ${p.limit} characters`;
-    case 'blank':
-      return 'must not be blank';
+    case 'address':
+      return typeof said === 'string' ? `must be ${said}` : 'must be an email address mail can go to';
     case 'minimum':
       return `must be at least ${p.limit}${e.keyword === 'exclusiveMinimum' ? ' (exclusive)' : ''}`;
     case 'maximum':
@@ -175,9 +175,12 @@ export function fieldErrors(errors: ErrorObject[]): FieldError[] {
     if (e.keyword === 'required') path += pointer(String((e.params as { missingProperty: string }).missingProperty));
     if (e.keyword === 'additionalProperties') path += pointer(String((e.params as { additionalProperty: string }).additionalProperty));
     let code = CODE_OF_KEYWORD[e.keyword] ?? e.keyword;
-    if (e.keyword === 'pattern' && (e.params as { pattern: string }).pattern === NOT_BLANK) code = 'blank';
+    // Text of only spaces, or empty, where text is needed, is what a form calls a missing field.
+    if (e.keyword === 'pattern' && (e.params as { pattern: string }).pattern === NOT_BLANK) code = 'required';
+    if (e.keyword === 'minLength' && (e.params as { limit: number }).limit === 1) code = 'required';
     // A PATCH body with nothing in it (schema-kit.ts patch: minProperties 1 at the top).
     if (e.keyword === 'minProperties' && e.instancePath === '' && (e.params as { limit: number }).limit === 1) code = 'empty';
+    if (e.keyword === 'format' && (e.params as { format: string }).format === 'email-address') code = 'address';
     const first = path.split('/')[1];
     const field = first === undefined ? '(body)' : unpointer(first);
     if (seen.has(path)) continue;

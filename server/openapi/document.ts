@@ -35,7 +35,7 @@ export const ERROR_SCHEMA: JsonSchema = {
         properties: {
           field: { type: 'string' },
           path: { type: 'string', description: 'JSON Pointer (RFC 6901) into the request body' },
-          code: { type: 'string', description: 'required, type, format, enum, minLength, maxLength, blank, pattern, minimum, maximum, minItems, maxItems, uniqueItems, unknown, empty, taken, notFuture, invalid, …' },
+          code: { type: 'string', description: 'required, type, format, enum, minLength, maxLength, pattern, minimum, maximum, minItems, maxItems, uniqueItems, unknown, empty, notAllowed, address, taken, notFuture, immutable, invalid, …' },
           detail: { type: 'string' },
           params: { type: 'object', description: 'What a translated message interpolates: limit, allowed.' },
         },

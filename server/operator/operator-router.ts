@@ -13,6 +13,7 @@ import type { OperatorMail, OperatorMailFilter } from '../mail/outbox';
 import type { SigningKeys } from '../oauth/signing-keys';
 import type { Permission } from '../permission-catalogue';
 import { ApiSection, NOT_BLANK } from '../openapi/describe';
+import { EMAIL_ADDRESS_FORMAT } from '../openapi/validator';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
@@ -59,7 +60,7 @@ export function createOperatorRouter(deps: {
         type: 'object',
         properties: {
           name: { type: 'string', minLength: 1, maxLength: 200, pattern: NOT_BLANK },
-          adminEmail: { type: 'string', minLength: 1, maxLength: 254, description: "the primary admin's sign-in email: an address mail can go to" },
+          adminEmail: { type: 'string', minLength: 1, maxLength: 254, format: EMAIL_ADDRESS_FORMAT, description: "an email address mail can go to (the primary admin's sign-in)" },
           adminName: { type: ['object', 'null'], properties: { givenName: { type: 'string' }, familyName: { type: 'string' } } },
         },
         required: ['name', 'adminEmail'],

@@ -136,7 +136,7 @@ describe('a bad body', () => {
 
   it.each([
     ['a price list without a name', 'post', '/price-lists', {}, ['name /name required']],
-    ['a price list named in spaces', 'post', '/price-lists', { name: '   ' }, ['name /name blank']],
+    ['a price list named in spaces', 'post', '/price-lists', { name: '   ' }, ['name /name required']],
     ['a service with a bad key', 'post', '/services', { key: '.x', name: 'X' }, ['key /key pattern']],
     ['a token with an unknown scope and a date', 'post', '/tokens', { name: 'T', scopes: ['scim', 'root'], expiresAt: '2030-02-30T00:00:00Z' }, ['expiresAt /expiresAt format', 'scopes /scopes/1 enum']],
     ['a sub-account with a negative limit and a bad member id', 'post', '/sub-accounts', { name: 'S', dailyLimit: -1, members: ['nope'] }, ['dailyLimit /dailyLimit minimum', 'members /members/0 pattern']],

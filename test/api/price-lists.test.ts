@@ -163,7 +163,7 @@ describe('PATCH /api/v1/price-lists/{id}', () => {
 
   it.each([
     ['nothing to change', {}, /The body has nothing to change/],
-    ['a blank name', { name: '' }, /name must not be empty/],
+    ['a blank name', { name: '' }, /name is required/],
     ['a long name', { name: 'z'.repeat(201) }, /at most 200/],
     ['a string default', { default: 'true' }, /default must be true or false/],
     ['an unknown attribute', { name: 'X', colour: 'red' }, /colour is not a field here/],

@@ -110,7 +110,7 @@ describe('the catalogue: /api/v1/services', () => {
     expect((await admin(t).get('/services/edit-me').expect(200)).body.name).toBe('Edited');
     expectJsonError(await admin(t).get('/services/renamed'), 404);
     expectJsonError(await admin(t).patch('/services/edit-me', {}), 400, 'invalidValue', /The body has nothing to change/);
-    expectJsonError(await admin(t).patch('/services/edit-me', { name: '' }), 400, 'invalidValue', /name must not be empty/);
+    expectJsonError(await admin(t).patch('/services/edit-me', { name: '' }), 400, 'invalidValue', /name is required/);
     expectJsonError(await admin(t).patch('/services/edit-me', { default: true }), 400, 'invalidValue', /default is not a field here/);
     expectJsonError(await admin(t).patch('/services/nope', { name: 'X' }), 404);
   });

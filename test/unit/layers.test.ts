@@ -49,7 +49,7 @@ const ALLOWED: Record<string, string[]> = {
   // resources/, store/ or admin/ directly. accounts/ only for who is signed in (the frame).
   console: ['accounts', 'front-door', 'web', 'http', 'errors'],
   // The route descriptions and the OpenAPI document: pure but for express's Router type.
-  openapi: ['errors'],
+  openapi: ['errors', 'scim'],
 };
 
 // Patterns that mean "SQL is written here": raw statements and knex's query builder on a table.

@@ -3,19 +3,14 @@
 // and the document's essentials — without a server.
 import express from 'express';
 import request from 'supertest';
-import Ajv2020 from 'ajv/dist/2020';
-import addFormats from 'ajv-formats';
+import { createValidator, EMAIL_ADDRESS_FORMAT } from '../../server/openapi/validator';
 import { ApiDescriptions, fieldErrors } from '../../server/openapi/describe';
 import { openApiDocument } from '../../server/openapi/document';
 import { object, patch, text } from '../../server/openapi/schema-kit';
 import { jsonErrorHandler } from '../../server/http/error-handler';
 import pino from 'pino';
 
-const newAjv = () => {
-  const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, strictRequired: false, allowUnionTypes: true });
-  addFormats(ajv, ['date-time', 'uri']);
-  return ajv;
-};
+const newAjv = createValidator;
 
 describe('fieldErrors', () => {
   const ajv = newAjv();
@@ -27,23 +22,31 @@ describe('fieldErrors', () => {
   it('names the member, its JSON Pointer and a stable code per fault', () => {
     expect(errorsOf({ 'a/b': 4, tags: ['x', 'z'], when: 'yesterday', extra: 1 })).toEqual([
       { field: 'name', path: '/name', code: 'required', detail: 'is required' },
-      { field: 'extra', path: '/extra', code: 'unknown', detail: 'is not a field here' },
+      { field: 'extra', path: '/extra', code: 'unknown', detail: 'is not a field here; the fields are name, a/b, tags, when' },
       { field: 'a/b', path: '/a~1b', code: 'maximum', detail: 'must be at most 3', params: { limit: 3 } },
       { field: 'tags', path: '/tags/1', code: 'enum', detail: 'must be one of "x", "y"', params: { allowed: ['x', 'y'] } },
       { field: 'when', path: '/when', code: 'format', detail: expect.stringMatching(/date and time/) },
     ]);
   });
 
-  it('says blank for text of spaces, maxLength with its limit, and (body) for no object', () => {
-    expect(errorsOf({ name: '  ' })).toEqual([{ field: 'name', path: '/name', code: 'blank', detail: 'must not be blank' }]);
+  it('says required for text of spaces or none, maxLength with its limit, and (body) for no object', () => {
+    expect(errorsOf({ name: '  ' })).toEqual([{ field: 'name', path: '/name', code: 'required', detail: 'is required' }]);
+    expect(errorsOf({ name: '' })).toEqual([{ field: 'name', path: '/name', code: 'required', detail: 'is required' }]);
     expect(errorsOf({ name: 'abcdef' })).toEqual([{ field: 'name', path: '/name', code: 'maxLength', detail: 'must be at most 5 characters', params: { limit: 5 } }]);
     expect(errorsOf([1])).toEqual([{ field: '(body)', path: '', code: 'type', detail: 'must be an object' }]);
+  });
+
+  it('says address for an email address mail cannot go to (the one address rule)', () => {
+    const v = ajv.compile(object({ email: { type: 'string', format: EMAIL_ADDRESS_FORMAT, description: 'an email address mail can go to' } }));
+    expect(v({ email: 'ada@example.com' })).toBe(true);
+    expect(v({ email: 'ada at example' })).toBe(false);
+    expect(fieldErrors(v.errors!)).toEqual([{ field: 'email', path: '/email', code: 'address', detail: 'must be an email address mail can go to' }]);
   });
 
   it('says empty for a PATCH with nothing in it', () => {
     const v = ajv.compile(patch({ name: text(5) }));
     expect(v({})).toBe(false);
-    expect(fieldErrors(v.errors!)).toEqual([{ field: '(body)', path: '', code: 'empty', detail: 'send at least one field to change' }]);
+    expect(fieldErrors(v.errors!)).toEqual([{ field: '(body)', path: '', code: 'empty', detail: 'has nothing to change: send at least one field' }]);
   });
 });
 

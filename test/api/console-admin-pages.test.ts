@@ -266,6 +266,30 @@ describe('Settings', () => {
   });
 });
 
+describe('the admin API’s field errors in the reader’s language', () => {
+  it('shows a French message beside its field, by the error’s code and with its limit; nothing is created', async () => {
+    const other = await createTenant(h, 'Lune SARL', `owner-fr-${Date.now() % 100000}@lune.test`);
+    const fr = await primaryAdmin(h, other);
+    await fr.get('/console/price-lists');
+    expect((await fr.post('/language', { lang: 'fr', back: '/console/price-lists' })).status).toBe(303);
+    const before = (await adminApi(h, other).get('/price-lists')).body.priceLists.length;
+    const long = await fr.post('/console/price-lists', { name: 'x'.repeat(201) });
+    expect(long.status).toBe(400);
+    expect(long.headers['content-language']).toBe('fr');
+    // The API said maxLength with limit 200 (its English: "must be at most 200 characters").
+    expect(fieldError(long.text, 'name')).toBe('doit compter au plus 200 caractères');
+    expect(inputValue(long.text, 'name')).toBe('x'.repeat(201));
+    await fr.get('/console/price-lists');
+    const taken = await fr.post('/console/price-lists', { name: 'standard' });
+    expect(taken.status).toBe(409);
+    expect(fieldError(taken.text, 'name')).toBe('est déjà utilisé');
+    expect((await adminApi(h, other).get('/price-lists')).body.priceLists).toHaveLength(before);
+    // The same refusal in English is the English message of the code.
+    await admin.get('/console/price-lists');
+    expect(fieldError((await admin.post('/console/price-lists', { name: 'x'.repeat(201) })).text, 'name')).toBe('must be at most 200 characters');
+  });
+});
+
 describe('Price lists', () => {
   const lists = async () => (await adminApi(h, t).get('/price-lists')).body.priceLists as Array<{ id: string; name: string; default: boolean }>;
 

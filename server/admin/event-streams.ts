@@ -40,7 +40,6 @@ export interface EventStreamRoutesDeps {
 }
 
 const MAX_URL = 2000;
-const FIELDS = ['name', 'delivery', 'endpointUrl', 'audience', 'events', 'form'];
 const iso = (d: Date | string | null) => (d ? new Date(d).toISOString() : null);
 
 export interface StreamInput {

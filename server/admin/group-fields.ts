@@ -55,6 +55,8 @@ export class GroupFields {
   readonly errors: FieldError[] = [];
   readonly body: JsonObject;
 
+  // The members allowed and the kind's name are the body schema's now (api.describe); the
+  // parameters stay so the call sites read as before.
   constructor(body: unknown, _allowed?: string[], _what?: string) {
     this.body = isObject(body) ? body : {};
   }

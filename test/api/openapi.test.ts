@@ -127,7 +127,7 @@ describe('a bad body', () => {
       scimType: 'invalidValue',
       detail: '2 fields are not right: colour, name',
       errors: [
-        { field: 'colour', path: '/colour', code: 'unknown', detail: 'is not a field here' },
+        { field: 'colour', path: '/colour', code: 'unknown', detail: 'is not a field here; the fields are name' },
         { field: 'name', path: '/name', code: 'maxLength', detail: 'must be at most 200 characters', params: { limit: 200 } },
       ],
     });

@@ -67,7 +67,7 @@ describe('POST /api/v1/price-lists', () => {
     ['no body', undefined, /name/],
     ['an array', [], /The body must be an object/],
     ['no name', {}, /name is required/],
-    ['a blank name', { name: '   ' }, /name must not be blank/],
+    ['a blank name', { name: '   ' }, /name is required/],
     ['a number', { name: 42 }, /name must be text/],
     ['a name of 201 characters', { name: 'x'.repeat(201) }, /at most 200/],
     ['an unknown attribute', { name: 'Fine', default: true }, /default is not a field here/],

@@ -69,7 +69,7 @@ describe('the catalogue: /api/v1/services', () => {
     ['a key of 65 characters', { key: 'k'.repeat(65), name: 'X' }, /^key must be/],
     ['a numeric key', { key: 365, name: 'X' }, /^key must be text$/],
     ['no name', { key: 'noname' }, /name is required/],
-    ['a blank name', { key: 'blank', name: '  ' }, /name must not be blank/],
+    ['a blank name', { key: 'blank', name: '  ' }, /name is required/],
     ['a name of 201 characters', { key: 'long', name: 'n'.repeat(201) }, /at most 200/],
     ['a description that is not a string', { key: 'd1', name: 'D', description: 5 }, /description must be text or null/],
     ['a description of 1001 characters', { key: 'd2', name: 'D', description: 'd'.repeat(1001) }, /at most 1000/],

@@ -191,9 +191,7 @@ describe('delegated managers', () => {
     const api = adminApi(h, t);
     const bad = await api.post('/managers', { email: 'not an address', name: '' });
     expectJsonError(bad, 400);
-    expect(bad.body.errors.map((e: { field: string; code: string }) => `${e.field} ${e.code}`)).toEqual(['name required']);
-    const address = await api.post('/managers', { email: 'not an address', name: 'Jo' });
-    expect(address.body.errors.map((e: { field: string; code: string }) => `${e.field} ${e.code}`)).toEqual(['email address']);
+    expect(bad.body.errors.map((e: { field: string; code: string }) => `${e.field} ${e.code}`)).toEqual(['email address', 'name required']);
     const taken = await api.post('/managers', { email: t.adminEmail, name: 'Copy' });
     expectJsonError(taken, 409);
     expect(taken.body.errors[0].field).toBe('email');

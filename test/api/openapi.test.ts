@@ -147,10 +147,14 @@ describe('a bad body', () => {
     ['an SCIM issuer with half a claim', 'put', '/scim-issuer', { issuer: 'https://idp.example', jwksUrl: 'https://idp.example/jwks', audience: 'a', claim: { name: 'tid' } }, ['claim /claim/value required']],
     ['nothing to change', 'patch', '/settings', {}, ['(body)  empty']],
     ['no JSON object', 'post', '/companies', ['x'], ['(body)  type']],
-  ] as [string, 'post' | 'put' | 'patch', string, unknown, string[]][])('%s: each field with its path and code', async (_what, method, path, body, fields) => {
+  ] as [string, 'post' | 'put' | 'patch', string, unknown, string[]][])('%s: each field with its path and code, and nothing changes', async (_what, method, path, body, fields) => {
+    // Every change of the admin API is audited in its own transaction: no new entry, no change.
+    const audited = async () => (await admin().get('/audit?limit=500').expect(200)).body.entries.length;
+    const before = await audited();
     const res = await admin()[method](path, body).expect(400);
     expect(res.body.scimType).toBe('invalidValue');
     expect(fieldsOf(res.body)).toEqual(fields);
+    expect(await audited()).toBe(before);
   });
 
   it('a business rule a schema cannot say keeps its own code: a taken name is 409 on the field (taken), a past expiry 400 (notFuture)', async () => {

@@ -19,6 +19,8 @@ import { createMetricsRouter } from './operator/metrics-router';
 import path from 'node:path';
 import { createConsoleRouter } from './console/console-router';
 import { languageRoutes } from './web/language-routes';
+import { openApiRouter } from './openapi/openapi-router';
+
 
 /** Answers whose pages load our own scripts from /assets: the console and the front door. */
 const ownScripts = (path: string) => path === '/console' || path.startsWith('/console/') || FRONT_DOOR_PATHS.test(path) || path === '/oauth/authorize';
@@ -75,6 +77,11 @@ export function createApp(deps: Deps): Express {
     app.use(createMetricsRouter({ metrics, logger: deps.logger, operatorToken: deps.config.operatorToken }));
   }
 
+  // The route descriptions (openapi/): each section's routes describe themselves as they are
+  // registered; their bodies are validated by the one ajv instance of deps.ts.
+  const adminApi = deps.api.section({ prefix: '/api/v1', security: ['adminToken', 'session'] });
+  const operatorApi = deps.api.section({ prefix: '/operator/v1', security: ['operatorToken'] });
+
   if (deps.config.operatorToken) {
     app.use('/operator/v1', metrics.base('/operator/v1'));
     app.use(
@@ -87,6 +94,7 @@ export function createApp(deps: Deps): Express {
         mail: { list: (filter) => deps.mail.outbox.listForOperator(deps.db.knex, filter) },
         signingKeys: deps.oauth.keys,
         permissions: deps.config.permissions,
+        api: operatorApi,
       }),
     );
   }
@@ -153,6 +161,7 @@ export function createApp(deps: Deps): Express {
     maxBodyBytes: deps.config.maxBodyBytes,
     scimBaseUrl: (id) => scimBaseUrl(deps.config.publicUrl, id),
     routes: deps.adminRoutes,
+    api: adminApi,
     // The console calls the admin API with its session (and X-CSRF-Token on changes).
     session: { middleware: fd.stack.session, csrfValid: fd.stack.csrfValid, actor: (req) => fd.signIn.adminActor(req) },
   });
@@ -210,9 +219,18 @@ export function createApp(deps: Deps): Express {
   );
   // The signed-in person, by session cookie: before the admin API, which wants a bearer token.
   app.use('/api/v1/me', metrics.base('/api/v1/me'));
-  app.use('/api/v1/me', meRouter({ stack: fd.stack, people: deps.accounts.people, logger: deps.logger }));
+  app.use('/api/v1/me', meRouter({ stack: fd.stack, people: deps.accounts.people, logger: deps.logger, api: deps.api.section({ prefix: '/api/v1/me', security: ['session'] }) }));
 
   app.use('/api/v1', metrics.base('/api/v1'));
+  // Public, before the admin API's authentication (openapi/openapi-router.ts says why).
+  app.use(
+    '/api/v1',
+    openApiRouter({
+      registry: deps.api,
+      section: adminApi,
+      info: { version: '1', serverUrl: deps.config.publicUrl.replace(/\/+$/, ''), sessionCookie: fd.stack.cookieName },
+    }),
+  );
   app.use('/api/v1', adminRouter);
 
   app.use((req, _res, next) => next(notFound(`Nothing at ${req.method} ${req.path}`)));

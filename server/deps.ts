@@ -4,6 +4,8 @@ import path from 'node:path';
 import { CONSOLE_PAGES } from './console/pages';
 import type { ConsolePage } from './console/kit';
 import { AdminClient } from './console/admin-client';
+import { ApiDescriptions, ApiSection } from './openapi/describe';
+import { createValidator } from './openapi/validator';
 import { loadTranslations, Translator } from './web/i18n';
 import { projectRoot } from './web/project-root';
 import { Views } from './web/views';
@@ -100,8 +102,10 @@ export interface Deps {
   authenticator: Authenticator;
   tenants: TenantService;
   limits: PagingLimits;
-  /** Feature routes of the admin API (/api/v1), mounted after its authentication. */
-  adminRoutes: ((router: Router) => void)[];
+  /** Feature routes of the admin API (/api/v1), mounted after its authentication; each describes its routes (openapi/describe.ts). */
+  adminRoutes: ((router: Router, api: ApiSection) => void)[];
+  /** The route descriptions of the admin and operator APIs: body validation and GET /api/v1/openapi.json (openapi/). */
+  api: ApiDescriptions;
   capabilities: Capabilities;
   /** SSO connections to tenants' OIDC IdPs (sso/oidc.ts): discovery cache, authorization requests. */
   sso: OidcConnections;
@@ -310,6 +314,9 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
     },
   };
   const consoleAdmin = new AdminClient();
+  // The one JSON Schema validator (JSON Schema 2020-12, the dialect of OpenAPI 3.1): every body
+  // schema of the admin and operator APIs is compiled by it once, as the routes are described.
+  const ajv = createValidator();
 
   return {
     config,
@@ -332,6 +339,7 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
     tenants,
     limits: PAGING,
     // Admin API features (issue 4): price lists, API tokens.
+    api: new ApiDescriptions(ajv),
     adminRoutes: [
       priceListRoutes({ knex: db.knex, priceLists: new PriceListsRepo(), clock, audit, events: producer }),
       serviceRoutes({ knex: db.knex, services: new ServicesRepo(), clock, audit, events: producer }),

@@ -36,8 +36,11 @@ import { isUuid } from '../scim/members';
 import { isObject, JsonObject } from '../scim/normalize';
 import { PROVISIO_USER_URN, USER_URN } from '../scim/urns';
 import { handle } from './admin-router';
+import type { ApiSection } from '../openapi/describe';
+import { bool, list, object, patch, S, shape, text } from '../openapi/schema-kit';
+import { EMAIL_ADDRESS_FORMAT } from '../openapi/validator';
 import { listCompanies } from './companies';
-import { filterString, GroupFields, listPage, MAX_LISTED, membersOf, patchOf, setOp } from './group-fields';
+import { filterString, GROUP_NAME, GroupFields, IDS, listPage, MAX_LISTED, membersOf, patchOf, setOp } from './group-fields';
 import { fieldOfError, stateOf } from './user-fields';
 
 export interface ManagerRoutesDeps {
@@ -53,6 +56,8 @@ const PROJECTION = { excludedAttributes: ['groups'] };
 const extOf = (r: JsonObject): JsonObject => (isObject(r[PROVISIO_USER_URN]) ? (r[PROVISIO_USER_URN] as JsonObject) : {});
 const isAdmin = (r: JsonObject) => Array.isArray(r.roles) && r.roles.some((x) => isObject(x) && x.value === 'admin');
 const nameOf = (r: JsonObject) => (typeof r.displayName === 'string' && r.displayName) || (isObject(r.name) && typeof r.name.formatted === 'string' && r.name.formatted) || String(r.userName);
+
+const MANAGER = shape({ id: S, name: S, email: S, state: S, canManageLicences: { type: 'boolean' }, companies: { type: 'array', items: shape({ id: S, name: S }) } });
 
 function managerRow(r: JsonObject, companies: JsonObject[]): JsonObject {
   const id = String(r.id);
@@ -99,11 +104,23 @@ export function managerRoutes(deps: ManagerRoutesDeps) {
     return service.changeGroupsOf(scope, users, groups, id, { add, remove, userPatch: ops, action: 'companies' });
   };
 
-  return (router: Router) => {
+  return (router: Router, api: ApiSection) => {
     router.all('/managers', (req, _res, next) => next(['GET', 'POST'].includes(req.method) ? undefined : methodNotAllowed(['GET', 'POST'])));
     router.all('/managers/:id', (req, _res, next) => next(['GET', 'PATCH'].includes(req.method) ? undefined : methodNotAllowed(['GET', 'PATCH'])));
     router.all('/managers/:id/companies', (req, _res, next) => next(req.method === 'PUT' ? undefined : methodNotAllowed(['PUT'])));
 
+    api.describe(router, {
+      method: 'get',
+      path: '/managers',
+      summary: 'List the delegated managers, and the primary admin',
+      description: 'Without count or cursor: the whole list (up to 500). With them: RFC 9865 cursor paging, as GET /users.',
+      query: {
+        q: { description: 'Search in the sign-in email and the name' },
+        count: { description: 'Page size, 1 to 200', schema: { type: 'integer', minimum: 1, maximum: 200 } },
+        cursor: { description: 'Empty for the first page, then nextCursor' },
+      },
+      responses: { 200: { description: 'The managers', schema: list('managers', MANAGER) } },
+    });
     router.get(
       '/managers',
       handle(async (req, res) => {
@@ -129,18 +146,24 @@ export function managerRoutes(deps: ManagerRoutesDeps) {
       }),
     );
 
+    api.describe(router, {
+      method: 'post',
+      path: '/managers',
+      summary: 'Create a delegated manager (a temporary password is emailed to them)',
+      body: {
+        schema: object({ email: { ...text(254), format: EMAIL_ADDRESS_FORMAT, description: 'an email address mail can go to' }, name: GROUP_NAME, canManageLicences: bool() }, ['email', 'name']),
+        examples: [{ email: 'jo@example.com', name: 'Jo Martin', canManageLicences: true }],
+      },
+      responses: { 201: { description: 'Created', schema: MANAGER }, 409: { description: 'Someone has this email address' } },
+    });
     router.post(
       '/managers',
       handle(async (req, res) => {
         const f = new GroupFields(req.body, ['email', 'name', 'canManageLicences'], 'delegated manager');
         const name = f.name('name', true);
-        let email: string | undefined;
-        if (f.body.email === undefined || f.body.email === null || f.body.email === '') f.fail('email', 'is required: an email address such as name@example.com');
-        else {
-          const parsed = parseAddress(f.body.email);
-          if (parsed.ok) email = parsed.address;
-          else f.fail('email', `is not an email address mail can go to: ${parsed.reason}`);
-        }
+        // The schema's format checked it (openapi/validator.ts); this is its normal form.
+        const parsed = parseAddress(f.body.email);
+        const email = parsed.ok ? parsed.address : undefined;
         const licences = f.flag('canManageLicences') ?? false;
         f.done();
         const resource: JsonObject = {
@@ -164,6 +187,12 @@ export function managerRoutes(deps: ManagerRoutesDeps) {
       }),
     );
 
+    api.describe(router, {
+      method: 'get',
+      path: '/managers/:id',
+      summary: 'Read one person as a manager row (any person the credential sees)',
+      responses: { 200: { description: 'The manager', schema: MANAGER }, 404: { description: 'No such person' } },
+    });
     router.get(
       '/managers/:id',
       handle(async (req, res) => {
@@ -172,12 +201,18 @@ export function managerRoutes(deps: ManagerRoutesDeps) {
       }),
     );
 
+    api.describe(router, {
+      method: 'patch',
+      path: '/managers/:id',
+      summary: "Rename a delegated manager, set their licence rights or the companies they manage",
+      body: { schema: patch({ name: GROUP_NAME, canManageLicences: bool(), companies: IDS }), examples: [{ canManageLicences: false }, { companies: ['0190b0a0-0000-7000-8000-000000000001'] }] },
+      responses: { 200: { description: 'The manager', schema: MANAGER }, 404: { description: 'No such person' } },
+    });
     router.patch(
       '/managers/:id',
       handle(async (req, res) => {
         const scope = req.scope!;
         const f = new GroupFields(req.body, ['name', 'canManageLicences', 'companies'], 'delegated manager');
-        if (!Object.keys(f.body).length) f.fail('(body)', 'send at least one of name, canManageLicences, companies');
         const name = f.name('name', false);
         const licences = f.flag('canManageLicences');
         const wanted = f.ids('companies');
@@ -188,7 +223,7 @@ export function managerRoutes(deps: ManagerRoutesDeps) {
         if (wanted) {
           const known = new Set(companies.map((c) => String(c.id)));
           const unknown = wanted.filter((c) => !known.has(c));
-          if (unknown.length) throw invalidFields([{ field: 'companies', detail: `are not companies of this account: ${unknown.join(', ')}` }]);
+          if (unknown.length) throw invalidFields([{ field: 'companies', path: '/companies', code: 'notFound', detail: `are not companies of this account: ${unknown.join(', ')}` }]);
         }
         const ops: JsonObject[] = [];
         if (name !== undefined) ops.push(setOp('displayName', name), setOp('name.formatted', name));
@@ -204,6 +239,13 @@ export function managerRoutes(deps: ManagerRoutesDeps) {
       }),
     );
 
+    api.describe(router, {
+      method: 'put',
+      path: '/managers/:id/companies',
+      summary: "Set a manager's whole set of companies in one transaction",
+      body: { schema: object({ companies: IDS }, ['companies']), examples: [{ companies: [] }, { companies: ['0190b0a0-0000-7000-8000-000000000001'] }] },
+      responses: { 200: { description: 'The manager', schema: MANAGER }, 404: { description: 'No such person, or an id that is not a company of this account (field companies)' } },
+    });
     router.put(
       '/managers/:id/companies',
       handle(async (req, res) => {

@@ -23,7 +23,8 @@
 import type { Knex } from 'knex';
 import type { Router } from 'express';
 import { v7 as uuidv7 } from 'uuid';
-import { forbidden, invalidValue, methodNotAllowed, notFound } from '../errors';
+import { fieldRule, forbidden, methodNotAllowed, notFound } from '../errors';
+import type { ApiSection } from '../openapi/describe';
 import { isUuid } from '../scim/members';
 import { isLoopbackHost } from '../sso/network';
 import type { AuditRepo } from '../store/audit-repo';
@@ -35,7 +36,7 @@ import { inTenant, Tx } from '../store/scope';
 import { CLIENT_SCOPES, CLIENT_SECRET_PREFIX, MAX_TOKEN_MINUTES, MIN_TOKEN_MINUTES, ScimClients } from '../oauth/clients';
 import { generateToken, hashToken, TOKEN_PREFIX } from '../secrets';
 import { AdminRequest, handle } from './admin-router';
-import { parseCredentialBody } from './tokens';
+import { credentialSchema, parseCredentialBody } from './tokens';
 
 export interface ScimClientRoutesDeps {
   knex: Knex;
@@ -87,56 +88,59 @@ export interface NewScimClient {
  * Compared later as exact strings, so it is kept as given.
  */
 function parseRedirectUri(raw: unknown, allowInsecure: boolean): string {
-  if (typeof raw !== 'string' || !raw.trim() || raw.length > 1000) throw invalidValue('redirectUris: each must be an absolute https URL of at most 1000 characters');
+  if (typeof raw !== 'string' || !raw.trim() || raw.length > 1000) throw fieldRule('redirectUris', 'format', 'each must be an absolute https URL of at most 1000 characters');
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw invalidValue(`redirectUris: "${raw}" is not an absolute URL`);
+    throw fieldRule('redirectUris', 'format', `"${raw}" is not an absolute URL`);
   }
-  if (raw !== raw.trim()) throw invalidValue('redirectUris: no spaces around a URI');
-  if (url.hash || raw.includes('#')) throw invalidValue('redirectUris: a redirect URI must not have a fragment (RFC 6749 §3.1.2)');
-  if (url.username || url.password) throw invalidValue('redirectUris: a redirect URI must not carry credentials');
+  if (raw !== raw.trim()) throw fieldRule('redirectUris', 'format', 'no spaces around a URI');
+  if (url.hash || raw.includes('#')) throw fieldRule('redirectUris', 'format', 'a redirect URI must not have a fragment (RFC 6749 §3.1.2)');
+  if (url.username || url.password) throw fieldRule('redirectUris', 'format', 'a redirect URI must not carry credentials');
   if (url.protocol === 'https:') return raw;
   if (url.protocol === 'http:' && isLoopbackHost(url.hostname)) {
     if (allowInsecure) return raw;
-    throw invalidValue('redirectUris: must use https (plain http is accepted only for a loopback host, and only when the operator enables SSO_ALLOW_INSECURE_ISSUERS for development)');
+    throw fieldRule('redirectUris', 'notAllowedUrl', 'must use https (plain http is accepted only for a loopback host, and only when the operator enables SSO_ALLOW_INSECURE_ISSUERS for development)');
   }
-  throw invalidValue('redirectUris: must use https');
+  throw fieldRule('redirectUris', 'notAllowedUrl', 'must use https');
 }
 
-/** Validates a creation body; throws invalidValue naming the field at fault. */
+/** The creation body (validated before the handler, openapi/describe.ts). */
+const SCIM_CLIENT_SCHEMA = credentialSchema(CLIENT_SCOPES, {
+  tokenLifetimeMinutes: { type: ['integer', 'null'], minimum: MIN_TOKEN_MINUTES, maximum: MAX_TOKEN_MINUTES, description: 'minutes an access token lives' },
+  grantType: { enum: [...GRANT_TYPES], description: 'client_credentials (the default) or authorization_code (Okta\'s OAuth 2 option)' },
+  redirectUris: { type: 'array', minItems: 1, maxItems: MAX_REDIRECT_URIS, items: { type: 'string', minLength: 1, maxLength: 1000 }, description: 'authorization_code only: the exact redirect URIs (https)' },
+  requirePkce: { type: 'boolean', description: 'authorization_code only: refuse an authorization request without PKCE S256' },
+});
+const SCIM_CLIENT = { type: 'object', properties: { id: { type: 'string' }, clientId: { type: 'string' }, name: { type: 'string' }, scopes: { type: 'array' }, tokenEndpoint: { type: 'string' }, grantType: { type: 'string' } } };
+
+/**
+ * A creation body its schema accepted → the client to make, with the rules across fields a
+ * schema does not say: redirect URIs and PKCE go with the authorization code grant, which is
+ * tenant-wide (its grants are consented by the tenant's admins).
+ */
 export function parseNewScimClient(raw: unknown, opts: { allowInsecureRedirects?: boolean } = {}): NewScimClient {
   const { body, name, scopes, subAccountId } = parseCredentialBody(raw, FIELDS, CLIENT_SCOPES);
-  let tokenMinutes = MIN_TOKEN_MINUTES;
-  if (body.tokenLifetimeMinutes !== undefined && body.tokenLifetimeMinutes !== null) {
-    const m = body.tokenLifetimeMinutes;
-    if (typeof m !== 'number' || !Number.isInteger(m) || m < MIN_TOKEN_MINUTES || m > MAX_TOKEN_MINUTES) {
-      throw invalidValue(`tokenLifetimeMinutes must be a whole number of minutes from ${MIN_TOKEN_MINUTES} to ${MAX_TOKEN_MINUTES}`);
-    }
-    tokenMinutes = m;
-  }
-  const grantType = body.grantType ?? 'client_credentials';
-  if (typeof grantType !== 'string' || !(GRANT_TYPES as readonly string[]).includes(grantType)) throw invalidValue(`grantType must be ${GRANT_TYPES.map((g) => `"${g}"`).join(' or ')}`);
+  const tokenMinutes = typeof body.tokenLifetimeMinutes === 'number' ? body.tokenLifetimeMinutes : MIN_TOKEN_MINUTES;
+  const grantType = (body.grantType ?? 'client_credentials') as NewScimClient['grantType'];
   let redirectUris: string[] = [];
   let requirePkce = false;
   if (grantType === 'authorization_code') {
-    if (subAccountId) throw invalidValue('subAccount: a client for the authorization code grant is tenant-wide (its grants are consented by the tenant\'s admins)');
-    const given = body.redirectUris;
-    if (!Array.isArray(given) || !given.length || given.length > MAX_REDIRECT_URIS) throw invalidValue(`redirectUris is required for the authorization code grant: 1 to ${MAX_REDIRECT_URIS} exact URIs`);
-    redirectUris = [...new Set(given.map((u) => parseRedirectUri(u, !!opts.allowInsecureRedirects)))];
-    if (body.requirePkce !== undefined && typeof body.requirePkce !== 'boolean') throw invalidValue('requirePkce must be true or false');
+    if (subAccountId) throw fieldRule('subAccount', 'notAllowed', 'is not allowed with the authorization code grant: such a client is tenant-wide (its grants are consented by the tenant\'s admins)');
+    if (!Array.isArray(body.redirectUris)) throw fieldRule('redirectUris', 'required', `is required for the authorization code grant: 1 to ${MAX_REDIRECT_URIS} exact URIs`);
+    redirectUris = [...new Set((body.redirectUris as string[]).map((u) => parseRedirectUri(u, !!opts.allowInsecureRedirects)))];
     requirePkce = body.requirePkce === true;
-  } else if (body.redirectUris !== undefined || body.requirePkce !== undefined) {
-    throw invalidValue('redirectUris and requirePkce go with "grantType": "authorization_code" only');
+  } else {
+    for (const f of ['redirectUris', 'requirePkce']) if (body[f] !== undefined) throw fieldRule(f, 'notAllowed', 'goes with "grantType": "authorization_code" only');
   }
-  return { name, scopes, subAccountId, tokenMinutes, grantType: grantType as NewScimClient['grantType'], redirectUris, requirePkce };
+  return { name, scopes, subAccountId, tokenMinutes, grantType, redirectUris, requirePkce };
 }
 
 /** A client secret: like an API token's, with its own prefix so the two are never confused. */
 const newSecret = () => CLIENT_SECRET_PREFIX + generateToken().slice(TOKEN_PREFIX.length);
 
-export function scimClientRoutes(deps: ScimClientRoutesDeps): (router: Router) => void {
+export function scimClientRoutes(deps: ScimClientRoutesDeps): (router: Router, api: ApiSection) => void {
   const { knex, clients, clock, publicUrl } = deps;
   const audit = async (trx: Tx, req: AdminRequest, at: Date, action: string, targetId: string, changes: Record<string, unknown>) => {
     if (!deps.audit) return;
@@ -146,10 +150,17 @@ export function scimClientRoutes(deps: ScimClientRoutesDeps): (router: Router) =
   const boundTo = (req: AdminRequest) => req.scope?.actor.subAccountId ?? null;
   const notFoundClient = (id: string) => notFound(`SCIM client ${id} not found`);
 
-  return (router) => {
+  return (router, api) => {
     router.all('/scim-clients', (req, _res, next) => next(['GET', 'POST'].includes(req.method) ? undefined : methodNotAllowed(['GET', 'POST'])));
     router.all('/scim-clients/:id', (req, _res, next) => next(['GET', 'DELETE'].includes(req.method) ? undefined : methodNotAllowed(['GET', 'DELETE'])));
 
+    api.describe(router, {
+      method: 'post',
+      path: '/scim-clients',
+      summary: 'Create a SCIM OAuth client (its secret is answered once)',
+      body: { schema: SCIM_CLIENT_SCHEMA, examples: [{ name: 'Okta', scopes: ['scim'], tokenLifetimeMinutes: 60 }, { name: 'Okta (OAuth 2)', scopes: ['scim'], grantType: 'authorization_code', redirectUris: ['https://system-admin.okta.com/admin/app/cpc/provisio/oauth/callback'], requirePkce: true }] },
+      responses: { 201: { description: 'Created, with clientSecret (shown once)', schema: SCIM_CLIENT } },
+    });
     router.post(
       '/scim-clients',
       handle(async (req, res) => {
@@ -166,7 +177,7 @@ export function scimClientRoutes(deps: ScimClientRoutesDeps): (router: Router) =
         const id = uuidv7();
         const row = await inTenant(knex, req.tenantId!, async (trx) => {
           if (input.subAccountId && (await tenancy.groupKind(trx, req.tenantId!, input.subAccountId)) !== 'subAccount') {
-            throw invalidValue('subAccount must be the id of a sub-account group of this tenant');
+            throw fieldRule('subAccount', 'notFound', 'must be the id of a sub-account group of this tenant');
           }
           const createdByUserId = req.scope!.actor.type === 'user' ? req.scope!.actor.id : undefined;
           await repo.insertClient(trx, req.tenantId!, {
@@ -199,6 +210,7 @@ export function scimClientRoutes(deps: ScimClientRoutesDeps): (router: Router) =
       }),
     );
 
+    api.describe(router, { method: 'get', path: '/scim-clients', summary: 'List the SCIM OAuth clients (no secrets)', responses: { 200: { description: 'The clients', schema: { type: 'object', properties: { scimClients: { type: 'array', items: SCIM_CLIENT } } } } } });
     router.get(
       '/scim-clients',
       handle(async (req, res) => {
@@ -207,6 +219,7 @@ export function scimClientRoutes(deps: ScimClientRoutesDeps): (router: Router) =
       }),
     );
 
+    api.describe(router, { method: 'get', path: '/scim-clients/:id', summary: 'Read a SCIM OAuth client', responses: { 200: { description: 'The client', schema: SCIM_CLIENT }, 404: { description: 'No such client' } } });
     router.get(
       '/scim-clients/:id',
       handle(async (req, res) => {
@@ -217,6 +230,7 @@ export function scimClientRoutes(deps: ScimClientRoutesDeps): (router: Router) =
       }),
     );
 
+    api.describe(router, { method: 'delete', path: '/scim-clients/:id', summary: 'Revoke a SCIM OAuth client (not the one calling)', responses: { 204: { description: 'Revoked' }, 404: { description: 'No such client' } } });
     router.delete(
       '/scim-clients/:id',
       handle(async (req, res) => {

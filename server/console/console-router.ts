@@ -87,7 +87,9 @@ export function createConsoleRouter(d: ConsoleDeps): Router {
       res.redirect(303, `/console${path}${path.includes('?') ? '&' : '?'}${q}`);
     },
     problems(res, answer) {
-      return problemsOf(answer);
+      // The API's field errors in the reader's language, by code; its English detail where a code has no message.
+      const t = kit.ctx(res).t;
+      return problemsOf(answer, (key, values) => t(key, { ...values, defaultValue: '' }) || undefined);
     },
     wrap: (fn) => handle(fn),
   };

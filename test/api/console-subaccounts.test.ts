@@ -56,7 +56,7 @@ describe('the Sub-accounts page', () => {
     const page = await admin.get('/console/sub-accounts');
     const res = await postForm(admin, '/console/sub-accounts', page.text, [['email', 'chloe at acme'], ['name', ''], ['confirm', 'yes']]);
     expect(res.status).toBe(400);
-    expect(res.text).toMatch(/id="f-email-error"[^>]*>is not an email address/);
+    expect(res.text).toMatch(/id="f-email-error"[^>]*>must be an email address mail can go to/);
     expect(res.text).toMatch(/id="f-name-error"[^>]*>is required/);
     expect(res.text).toContain('value="chloe at acme"');
   });

@@ -17,6 +17,8 @@ import { isUuid } from '../scim/members';
 import * as repo from '../store/oauth-grants-repo';
 import { inTenant } from '../store/scope';
 import { AdminRequest, handle } from './admin-router';
+import type { ApiSection } from '../openapi/describe';
+import { list, S, shape } from '../openapi/schema-kit';
 
 const iso = (d: Date | string | null) => (d ? new Date(d).toISOString() : null);
 
@@ -37,14 +39,17 @@ export function grantJson(g: repo.GrantListRow) {
   };
 }
 
-export function oauthGrantRoutes(deps: { knex: Knex; grants: OAuthGrants }): (router: Router) => void {
+const GRANT = shape({ id: S, client: { type: 'object' }, consentedBy: { type: 'object' }, scopes: { type: 'array', items: S }, createdAt: S, lastUsedAt: { type: ['string', 'null'] }, lastRefreshedAt: { type: ['string', 'null'] }, revokedAt: { type: ['string', 'null'] }, revokedReason: { type: ['string', 'null'] } });
+
+export function oauthGrantRoutes(deps: { knex: Knex; grants: OAuthGrants }): (router: Router, api: ApiSection) => void {
   const { knex, grants } = deps;
   const bound = (req: AdminRequest) => !!req.scope?.actor.subAccountId;
   const missing = (id: string) => notFound(`OAuth grant ${id} not found`);
-  return (router) => {
+  return (router, api) => {
     router.all('/oauth-grants', (req, _res, next) => next(req.method === 'GET' ? undefined : methodNotAllowed(['GET'])));
     router.all('/oauth-grants/:id', (req, _res, next) => next(['GET', 'DELETE'].includes(req.method) ? undefined : methodNotAllowed(['GET', 'DELETE'])));
 
+    api.describe(router, { method: 'get', path: '/oauth-grants', summary: 'List the authorization grants of SCIM clients (authorization code), newest first, revoked ones included', responses: { 200: { description: 'The grants', schema: list('oauthGrants', GRANT) } } });
     router.get(
       '/oauth-grants',
       handle(async (req, res) => {
@@ -53,6 +58,7 @@ export function oauthGrantRoutes(deps: { knex: Knex; grants: OAuthGrants }): (ro
       }),
     );
 
+    api.describe(router, { method: 'get', path: '/oauth-grants/:id', summary: 'Read one authorization grant', responses: { 200: { description: 'The grant', schema: GRANT }, 404: { description: 'No such grant' } } });
     router.get(
       '/oauth-grants/:id',
       handle(async (req, res) => {
@@ -63,6 +69,7 @@ export function oauthGrantRoutes(deps: { knex: Knex; grants: OAuthGrants }): (ro
       }),
     );
 
+    api.describe(router, { method: 'delete', path: '/oauth-grants/:id', summary: 'Revoke an authorization grant: its refresh tokens go, its access tokens are refused at once', responses: { 204: { description: 'Revoked' }, 404: { description: 'No such grant' } } });
     router.delete(
       '/oauth-grants/:id',
       handle(async (req, res) => {

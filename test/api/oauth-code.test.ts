@@ -145,7 +145,7 @@ describe('registering a client for the authorization code grant', () => {
 
   it.each([
     [{ redirectUris: undefined }, /redirectUris is required/],
-    [{ redirectUris: [] }, /redirectUris is required/],
+    [{ redirectUris: [] }, /redirectUris must hold at least 1 item/],
     [{ redirectUris: ['http://idp.example.test/cb'] }, /https/],
     [{ redirectUris: ['http://127.0.0.1:9/cb'] }, /SSO_ALLOW_INSECURE_ISSUERS/],
     [{ redirectUris: ['https://idp.example.test/cb#x'] }, /fragment/],

@@ -127,7 +127,10 @@ describe('the server process', () => {
     expect(all).not.toContain(tenant.token);
     expect(all).not.toContain(OPERATOR);
     expect(all).not.toContain(secret);
-    expect(all.toLowerCase()).not.toContain('authorization');
+    // No Authorization header, under any name or case (a migration may be named for OAuth's
+    // authorization code grant: the header is what must not be there).
+    expect(all).not.toMatch(/"authorization"\s*:/i);
+    expect(all).not.toMatch(/bearer /i);
     expect(all).not.toContain('session=abc');
   });
 

@@ -115,7 +115,7 @@ export const settingsPage: ConsolePage = {
         const answer = await api.send('PATCH', '/settings', change);
         if (!answer.ok) {
           if (answer.status !== 400) return refused(kit, req, res, answer);
-          const p = fieldProblems(kit, res, answer, FIELDS);
+          const p = fieldProblems(kit, res, answer, [...FIELDS, ...Object.keys(SUPPORT_FIELDS)]);
           const fields = Object.fromEntries(Object.entries(p.fields).map(([k, v]) => [SUPPORT_FIELDS[k] ?? k, v]));
           return page(kit, req, res, now, fields, p.message, 400);
         }

@@ -52,8 +52,8 @@ const CFG = {
   syncClients: Math.max(1, int('BENCH_SYNC_CLIENTS', 10)),
   syncGroups: Math.max(1, int('BENCH_SYNC_GROUPS', 10)),
   syncSeconds: Math.max(1, int('BENCH_SYNC_SECONDS', 300)),
-  mailUsers: int('BENCH_MAIL_USERS', 2_000),
-  twoUsers: int('BENCH_TWO_USERS', 2_000),
+  mailUsers: int('BENCH_MAIL_USERS', 1_000),
+  twoUsers: int('BENCH_TWO_USERS', 1_000),
   purgeSubAccounts: Math.max(1, int('BENCH_PURGE_SUBACCOUNTS', 20)),
 };
 for (const k of CFG.only) if (!['core', 'sync', 'mail', 'two'].includes(k)) throw new Error(`BENCH_ONLY: unknown scenario "${k}" (core, sync, mail, two)`);
@@ -262,7 +262,7 @@ async function main() {
   };
   const F = results.figures;
   const serverLog = path.join(resultsDir, `server-${stamp}.log`);
-  log(`Provisio benchmark: ${CFG.users.toLocaleString('en')} users, ${CFG.groupMembers.toLocaleString('en')}-member group, pool ${CFG.poolSize}, ${CFG.connections} connections, server=${CFG.server}`);
+  log(`Provisio benchmark: ${runs('core') ? `${CFG.users.toLocaleString('en')} users, ${CFG.groupMembers.toLocaleString('en')}-member group, ` : `${CFG.only.join(', ')} only, `}pool ${CFG.poolSize}, ${CFG.connections} connections, server=${CFG.server}`);
 
   await adminQuery(`CREATE DATABASE "${dbName}"`);
   dbCreated = true;
@@ -674,7 +674,7 @@ function report(results) {
     const file = path.join(resultsDir, `bench-${stamp}.json`);
     fs.writeFileSync(file, JSON.stringify(results, null, 2));
     console.log(`\nProvisio benchmark — ${results.machine.cpus} CPUs (${results.machine.cpuModel}), ${(results.postgres ?? '').split(' on ')[0]}, Node ${results.machine.node}`);
-    console.log(`${results.config.users.toLocaleString('en')} users, ${results.config.groupMembers.toLocaleString('en')}-member group, DB_POOL_SIZE=${results.config.poolSize}, load generator in the same machine\n`);
+    console.log(`${results.config.only.includes('core') ? `${results.config.users.toLocaleString('en')} users, ${results.config.groupMembers.toLocaleString('en')}-member group, ` : ''}DB_POOL_SIZE=${results.config.poolSize}, load generator in the same machine\n`);
     const c = results.config;
     console.log(`scenarios: ${c.only.join(', ')}; sync ${c.syncUsers.toLocaleString('en')} users at ${c.syncClients} clients over ${c.syncGroups} groups; mail ${c.mailUsers.toLocaleString('en')} users per tenant; two instances ${c.twoUsers.toLocaleString('en')} users per phase, ${c.purgeSubAccounts} sub-accounts purged\n`);
     console.log(table(rows, ['figure', 'measured', 'baseline', 'ratio', 'target', 'result']));

@@ -30,6 +30,17 @@ app.get('/by-id', async (req, res) => {
     res.status(500).json({ detail: err.message });
   }
 });
+// Baseline for cursor pages and the first page of GET /Users: a bare keyset page of 100 in id
+// order, after the id given (the first page without one), one statement.
+app.get('/page', async (req, res) => {
+  try {
+    const after = typeof req.query.after === 'string' && req.query.after ? req.query.after : '00000000-0000-0000-0000-000000000000';
+    const r = await pool.query('SELECT id, data, version, created_at, updated_at FROM users WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT 100', [tenantId, after]);
+    res.json({ Resources: r.rows, next: r.rows.length ? r.rows[r.rows.length - 1].id : null });
+  } catch (err) {
+    res.status(500).json({ detail: err.message });
+  }
+});
 const server = app.listen(0, '127.0.0.1', () => process.send?.({ port: server.address().port }));
 process.on('SIGTERM', () => {
   server.close();

@@ -13,14 +13,17 @@ import { oidcRoutes } from './front-door/oidc-routes';
 import { ping } from './store/db';
 import { identityRoutes } from './front-door/identity-routes';
 import { createOAuthRouter } from './http/oauth-router';
+import { createAuthorizeRouter } from './http/oauth-authorize';
 import { createEventsRouter } from './http/events-router';
 import { createMetricsRouter } from './operator/metrics-router';
 import path from 'node:path';
 import { createConsoleRouter } from './console/console-router';
 import { languageRoutes } from './web/language-routes';
+import { openApiRouter } from './openapi/openapi-router';
+
 
 /** Answers whose pages load our own scripts from /assets: the console and the front door. */
-const ownScripts = (path: string) => path === '/console' || path.startsWith('/console/') || FRONT_DOOR_PATHS.test(path);
+const ownScripts = (path: string) => path === '/console' || path.startsWith('/console/') || FRONT_DOOR_PATHS.test(path) || path === '/oauth/authorize';
 
 export function createApp(deps: Deps): Express {
   const app = express();
@@ -74,6 +77,11 @@ export function createApp(deps: Deps): Express {
     app.use(createMetricsRouter({ metrics, logger: deps.logger, operatorToken: deps.config.operatorToken }));
   }
 
+  // The route descriptions (openapi/): each section's routes describe themselves as they are
+  // registered; their bodies are validated by the one ajv instance of deps.ts.
+  const adminApi = deps.api.section({ prefix: '/api/v1', security: ['adminToken', 'session'] });
+  const operatorApi = deps.api.section({ prefix: '/operator/v1', security: ['operatorToken'] });
+
   if (deps.config.operatorToken) {
     app.use('/operator/v1', metrics.base('/operator/v1'));
     app.use(
@@ -86,6 +94,7 @@ export function createApp(deps: Deps): Express {
         mail: { list: (filter) => deps.mail.outbox.listForOperator(deps.db.knex, filter) },
         signingKeys: deps.oauth.keys,
         permissions: deps.config.permissions,
+        api: operatorApi,
       }),
     );
   }
@@ -95,6 +104,7 @@ export function createApp(deps: Deps): Express {
     createOAuthRouter({
       publicUrl: deps.config.publicUrl,
       clients: deps.oauth.clients,
+      grants: deps.oauth.grants,
       keys: deps.oauth.keys,
       limiter: deps.oauth.limiter,
       logger: deps.logger,
@@ -129,6 +139,20 @@ export function createApp(deps: Deps): Express {
   app.use('/assets', express.static(path.join(deps.web.root, 'public'), { index: false, maxAge: '1h', fallthrough: true }));
   const fd = deps.frontDoor;
   app.use(languageRoutes({ stack: fd.stack, secure: https }));
+  // The authorization endpoint of the authorization code grant (Okta's OAuth 2 option): a page of
+  // the front door's kind, on its sessions (http/oauth-authorize.ts).
+  app.use(
+    createAuthorizeRouter({
+      publicUrl: deps.config.publicUrl,
+      grants: deps.oauth.grants,
+      stack: fd.stack,
+      pages: fd.pages,
+      people: deps.accounts.people,
+      resume: deps.oauth.resume,
+      landing: (req) => fd.signIn.landing(req),
+      logger: deps.logger,
+    }),
+  );
 
   // The admin API's router: mounted at /api/v1 below, and the console's way to it (in-process).
   const adminRouter = createAdminRouter({
@@ -137,6 +161,7 @@ export function createApp(deps: Deps): Express {
     maxBodyBytes: deps.config.maxBodyBytes,
     scimBaseUrl: (id) => scimBaseUrl(deps.config.publicUrl, id),
     routes: deps.adminRoutes,
+    api: adminApi,
     // The console calls the admin API with its session (and X-CSRF-Token on changes).
     session: { middleware: fd.stack.session, csrfValid: fd.stack.csrfValid, actor: (req) => fd.signIn.adminActor(req) },
   });
@@ -194,9 +219,18 @@ export function createApp(deps: Deps): Express {
   );
   // The signed-in person, by session cookie: before the admin API, which wants a bearer token.
   app.use('/api/v1/me', metrics.base('/api/v1/me'));
-  app.use('/api/v1/me', meRouter({ stack: fd.stack, people: deps.accounts.people, logger: deps.logger }));
+  app.use('/api/v1/me', meRouter({ stack: fd.stack, people: deps.accounts.people, logger: deps.logger, api: deps.api.section({ prefix: '/api/v1/me', security: ['session'] }) }));
 
   app.use('/api/v1', metrics.base('/api/v1'));
+  // Public, before the admin API's authentication (openapi/openapi-router.ts says why).
+  app.use(
+    '/api/v1',
+    openApiRouter({
+      registry: deps.api,
+      section: adminApi,
+      info: { version: '1', serverUrl: deps.config.publicUrl.replace(/\/+$/, ''), sessionCookie: fd.stack.cookieName },
+    }),
+  );
   app.use('/api/v1', adminRouter);
 
   app.use((req, _res, next) => next(notFound(`Nothing at ${req.method} ${req.path}`)));

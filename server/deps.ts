@@ -4,6 +4,8 @@ import path from 'node:path';
 import { CONSOLE_PAGES } from './console/pages';
 import type { ConsolePage } from './console/kit';
 import { AdminClient } from './console/admin-client';
+import { ApiDescriptions, ApiSection } from './openapi/describe';
+import { createValidator } from './openapi/validator';
 import { loadTranslations, Translator } from './web/i18n';
 import { projectRoot } from './web/project-root';
 import { Views } from './web/views';
@@ -73,6 +75,9 @@ import { ScimClients } from './oauth/clients';
 import { ExternalIssuers } from './oauth/external';
 import { ClientAuthLimiter } from './oauth/client-limit';
 import { otherCredentials, scimClientRoutes } from './admin/scim-clients';
+import { oauthGrantRoutes } from './admin/oauth-grants';
+import { OAuthGrants } from './oauth/grants';
+import { AuthorizeResume } from './oauth/resume';
 import { scimIssuerRoutes } from './admin/scim-issuer';
 import { Metrics } from './metrics/metrics';
 import { poolStats } from './store/db';
@@ -97,8 +102,10 @@ export interface Deps {
   authenticator: Authenticator;
   tenants: TenantService;
   limits: PagingLimits;
-  /** Feature routes of the admin API (/api/v1), mounted after its authentication. */
-  adminRoutes: ((router: Router) => void)[];
+  /** Feature routes of the admin API (/api/v1), mounted after its authentication; each describes its routes (openapi/describe.ts). */
+  adminRoutes: ((router: Router, api: ApiSection) => void)[];
+  /** The route descriptions of the admin and operator APIs: body validation and GET /api/v1/openapi.json (openapi/). */
+  api: ApiDescriptions;
   capabilities: Capabilities;
   /** SSO connections to tenants' OIDC IdPs (sso/oidc.ts): discovery cache, authorization requests. */
   sso: OidcConnections;
@@ -119,7 +126,7 @@ export interface Deps {
   /** Work done after a request was answered (forgot-password's lookup and email, http/after-response.ts). */
   later: AfterResponse;
   /** OAuth for SCIM (oauth/): the signing keys, SCIM clients, the external issuers, the token endpoint's limit. */
-  oauth: { keys: SigningKeys; clients: ScimClients; issuers: ExternalIssuers; limiter: ClientAuthLimiter };
+  oauth: { keys: SigningKeys; clients: ScimClients; grants: OAuthGrants; resume: AuthorizeResume; issuers: ExternalIssuers; limiter: ClientAuthLimiter };
   /** SCIM events (events/, docs/events.md): production hooked into the resource service, poll and push delivery. */
   events: { producer: EventProducer; poll: EventPoll; push: PushWorker };
   /** This instance's Prometheus registry and counters (metrics/metrics.ts). */
@@ -233,14 +240,18 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
   const i18n = loadTranslations(path.join(root, 'locales'));
   const web = { root, i18n, views: new Views({ dir: path.join(root, 'views'), i18n, cache: true }) };
   const frontPages = new FrontPages({ views: web.views, i18n, csrfToken: stack.csrfToken, privacyPolicyUrl: config.privacyPolicyUrl, privacyPolicyVersion: config.privacyPolicyVersion });
-  const signIn = new SignInService({ people, clock, logger, pages: frontPages });
-  const service = new ResourceService({ knex: db.knex, members, audit, clock, cursorTimeoutSeconds: CURSOR_TIMEOUT_SECONDS, events: producer });
+  // An OAuth authorize request waiting for its person's sign-in (oauth/resume.ts).
+  const authorizeResume = new AuthorizeResume(keys.box, clock, config.publicUrl.startsWith('https:'));
+  const signIn = new SignInService({ people, clock, logger, pages: frontPages, resume: (req) => authorizeResume.pending(req) });
+  const service = new ResourceService({ knex: db.knex, members, audit, clock, cursorTimeoutSeconds: CURSOR_TIMEOUT_SECONDS, events: producer, references: catalog.references });
   const tokens = new TokensRepo();
   // OAuth for SCIM (issue 13): our signing keys, SCIM clients' access tokens, and the external
   // issuer a tenant may trust; the authenticator hands them every JWT-shaped bearer token.
   const signingKeys = new SigningKeys({ knex: db.knex, box: keys.box, clock, logger, rotationDays: config.oauthKeyRotationDays });
   const tenantScimUrl = (id: string) => scimBaseUrl(config.publicUrl, id);
   const clients = new ScimClients({ knex: db.knex, keys: signingKeys, clock, logger, publicUrl: config.publicUrl, scimBaseUrl: tenantScimUrl });
+  // The authorization code grant of SCIM clients (Okta's OAuth 2 option; oauth/grants.ts).
+  const grants = new OAuthGrants({ knex: db.knex, clients, clock, logger, audit });
   const egress = { resolver, allowInsecure: config.ssoAllowInsecureIssuers, allowPrivate: config.ssoAllowPrivateIssuers };
   const issuers = new ExternalIssuers({ knex: db.knex, clock, logger, egress, cooldownMs: config.scimJwksCooldownSeconds * 1000 });
   // SETs are signed with the same keys as our access tokens, published at /.well-known/jwks.json;
@@ -295,8 +306,17 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
     },
     // RFC 9967 §4: every provisioning event a tenant's stream can ask for (admin/event-streams.ts).
     securityEvents: { asyncRequest: 'none', eventUris: [...new Set(PROVISIONING_EVENTS.flatMap((e) => EVENT_FORMS.map((f) => eventUri(e, f))))] },
+    // /Agents and /AgenticApplications (draft-abbey-scim-agent-extension-00), true when the catalogue serves them.
+    agentExtension: {
+      supported: catalog.kinds.some((k) => k.name === 'Agent' || k.name === 'AgenticApplication'),
+      agentsSupported: catalog.kinds.some((k) => k.name === 'Agent'),
+      agenticApplicationsSupported: catalog.kinds.some((k) => k.name === 'AgenticApplication'),
+    },
   };
   const consoleAdmin = new AdminClient();
+  // The one JSON Schema validator (JSON Schema 2020-12, the dialect of OpenAPI 3.1): every body
+  // schema of the admin and operator APIs is compiled by it once, as the routes are described.
+  const ajv = createValidator();
 
   return {
     config,
@@ -319,12 +339,15 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
     tenants,
     limits: PAGING,
     // Admin API features (issue 4): price lists, API tokens.
+    api: new ApiDescriptions(ajv),
     adminRoutes: [
       priceListRoutes({ knex: db.knex, priceLists: new PriceListsRepo(), clock, audit, events: producer }),
       serviceRoutes({ knex: db.knex, services: new ServicesRepo(), clock, audit, events: producer }),
       permissionProfileRoutes({ knex: db.knex, profiles: new PermissionProfilesRepo(), permissions: config.permissions, clock, audit, events: producer }),
       tokenRoutes({ knex: db.knex, tokens, authenticator, clock, audit, others: (req) => otherCredentials(db.knex, req, config.publicUrl) }),
-      scimClientRoutes({ knex: db.knex, clients, clock, publicUrl: config.publicUrl, audit }),
+      // Redirect URIs of code clients: plain http to loopback only under the SSO issuers' development setting.
+      scimClientRoutes({ knex: db.knex, clients, clock, publicUrl: config.publicUrl, audit, allowInsecureRedirects: config.ssoAllowInsecureIssuers }),
+      oauthGrantRoutes({ knex: db.knex, grants }),
       scimIssuerRoutes({ knex: db.knex, issuers, egress, clock, logger, audit }),
       eventStreamRoutes({ knex: db.knex, egress, publicUrl: config.publicUrl, clock, logger, audit }),
       auditRoutes({ knex: db.knex, audit }),
@@ -343,7 +366,14 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
     ssoLinks,
     ssoFlows: new FlowSeal(keys.box, clock),
     resolver,
-    jobs: { purgeSubAccounts: (now = clock()) => purgeSubAccounts(db.knex, audit, now, logger, producer), maintainSigningKeys: () => signingKeys.maintain() },
+    jobs: {
+      // The purge deletes outside the resource service; the service drops what referred to the deleted (an agent's owners).
+      purgeSubAccounts: (now = clock()) =>
+        purgeSubAccounts(db.knex, audit, now, logger, producer, (trx, tenantId, typeName, ids) =>
+          service.referencesGone(trx, { tenantId, baseUrl: scimBaseUrl(config.publicUrl, tenantId), actor: { type: 'system', id: 'purge', admin: true } }, typeName, ids),
+        ),
+      maintainSigningKeys: () => signingKeys.maintain(),
+    },
     mail,
     accounts,
     frontDoor: {
@@ -355,7 +385,7 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
       devices: new DeviceCookies({ secret: keys.deviceSecret, secure: config.publicUrl.startsWith('https:'), clock }),
     },
     later,
-    oauth: { keys: signingKeys, clients, issuers, limiter: new ClientAuthLimiter(db.knex) },
+    oauth: { keys: signingKeys, clients, grants, resume: authorizeResume, issuers, limiter: new ClientAuthLimiter(db.knex) },
     events,
     metrics,
     web,

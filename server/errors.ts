@@ -36,10 +36,19 @@ export const SCIM_TYPE_STATUS: Record<ScimType, number> = {
   invalidCount: 400,
 };
 
-/** One field of a form-like request (the admin API's users) and what is wrong with it. */
+/**
+ * One field of a request body and what is wrong with it (docs/admin-api.md, "Field errors"):
+ * `field` the top-level member a form names, `path` a JSON Pointer into the body (RFC 6901), `code`
+ * a stable machine code (openapi/describe.ts for the schema's; handlers add their own, such as
+ * `taken`), `detail` in English; `params` what a translated message interpolates (a length's
+ * `limit`, an enumeration's `allowed`).
+ */
 export interface FieldError {
   field: string;
   detail: string;
+  path?: string;
+  code?: string;
+  params?: Record<string, unknown>;
 }
 
 export class ScimError extends Error {
@@ -76,11 +85,22 @@ export const expiredCursor = keyword('expiredCursor');
 export const invalidCount = keyword('invalidCount');
 export const uniqueness = keyword('uniqueness');
 
+/** What the top-level `detail` says of one fault: a sentence ("name is required"), or the detail itself when it is one. */
+function sentence(f: FieldError): string {
+  if (/^[A-Z]/.test(f.detail) || f.detail.startsWith(`${f.field} `)) return f.detail;
+  const subject = f.field === '(body)' ? 'The body' : f.path && f.path.split('/').length > 2 ? f.path.slice(1) : f.field;
+  return `${subject} ${f.detail}`;
+}
+
 /** 400 invalidValue naming each field at fault (docs/admin-api.md, "Field errors"). */
 export const invalidFields = (fields: FieldError[]) =>
-  new ScimError(400, fields.length === 1 ? `${fields[0].field}: ${fields[0].detail}` : `${fields.length} fields are not right: ${fields.map((f) => f.field).join(', ')}`, 'invalidValue', {}, fields);
-/** The same error, its status and keyword kept, pinned to one field of a form. */
-export const onField = (err: ScimError, field: string) => new ScimError(err.status, err.message, err.scimType, err.headers, [{ field, detail: err.message }]);
+  new ScimError(400, fields.length === 1 ? sentence(fields[0]) : `${fields.length} fields are not right: ${[...new Set(fields.map((f) => f.field))].join(', ')}`, 'invalidValue', {}, fields);
+/** The same error, its status and keyword kept, pinned to one field of a form, with the code of the rule it broke. */
+export const onField = (err: ScimError, field: string, code = err.status === 409 ? 'taken' : 'invalid') =>
+  new ScimError(err.status, err.message, err.scimType, err.headers, [{ field, path: `/${field}`, code, detail: err.message }]);
+/** A business rule of a handler broken by one field (a schema cannot say it): 400 invalidValue with the field, its code and detail. */
+export const fieldRule = (field: string, code: string, detail: string, params?: Record<string, unknown>) =>
+  invalidFields([{ field, path: field === '(body)' ? '' : `/${field}`, code, detail, ...(params ? { params } : {}) }]);
 
 /** 400 without a keyword: the request is wrong in a way no keyword names (an aborted upload). */
 export const badRequest = (detail: string) => new ScimError(400, detail);
@@ -131,5 +151,9 @@ export const oauthInvalidClient = (description = 'Client authentication failed')
   new OAuthError(401, 'invalid_client', description, { 'WWW-Authenticate': 'Basic realm="provisio", charset="UTF-8"' });
 export const oauthUnsupportedGrantType = (description: string) => new OAuthError(400, 'unsupported_grant_type', description);
 export const oauthInvalidScope = (description: string) => new OAuthError(400, 'invalid_scope', description);
+/** RFC 6749 §5.2: a code or refresh token that is invalid, expired, revoked, used, or not this client's or this redirect URI's. */
+export const oauthInvalidGrant = (description: string) => new OAuthError(400, 'invalid_grant', description);
+/** RFC 6749 §5.2: the client is not registered for this grant type. */
+export const oauthUnauthorizedClient = (description: string) => new OAuthError(400, 'unauthorized_client', description);
 export const oauthTooManyFailures = (description: string, retryAfterSeconds: number) =>
   new OAuthError(429, 'temporarily_unavailable', description, { 'Retry-After': String(retryAfterSeconds) });

@@ -103,7 +103,7 @@ export class AdminAccess {
       if (p.activationState !== 'active') throw conflict('This user has not activated the account yet; send the activation email instead');
       if (await this.deps.people.passwordBarred(p, trx)) throw conflict("SSO is required for this user's email domain: they sign in with their organisation's identity provider, so no password can be set");
       const problem = typeof password !== 'string' || !password ? 'is required' : this.deps.passwords.problem(password, p.email);
-      if (problem) throw invalidFields([{ field: 'password', detail: problem }]);
+      if (problem) throw invalidFields([{ field: 'password', path: '/password', code: typeof password === 'string' && password ? 'weak' : 'required', detail: problem }]);
       const now = this.deps.clock();
       await saveCredentials(trx, tenantId, userId, { password_hash: await hashPassword(password as string), must_change: true, password_changed_at: now }, now);
       await endSessions(trx, tenantId, [userId]);

@@ -12,6 +12,7 @@ import { handle as handleAsync } from '../http/handle';
 import type { Actor, Scope } from '../resources/actor';
 import { Authenticator } from '../tenancy/authenticator';
 import { bearerToken } from '../secrets';
+import type { ApiSection } from '../openapi/describe';
 
 export type AdminRequest = Request & { tenantId?: string; scope?: Scope };
 
@@ -21,7 +22,9 @@ export interface AdminRouterDeps {
   maxBodyBytes: number;
   scimBaseUrl: (tenantId: string) => string;
   /** Feature routers mounted under /api/v1 after authentication (price lists, tokens, …). */
-  routes: ((router: Router) => void)[];
+  routes: ((router: Router, api: ApiSection) => void)[];
+  /** Where each route describes itself (openapi/describe.ts): its body is validated before its handler. */
+  api: ApiSection;
   /** Session sign-in for requests without a bearer token (the console). */
   session?: {
     middleware: RequestHandler[];
@@ -99,7 +102,7 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
   // costs no parsing of up to MAX_BODY_BYTES and learns nothing from 400/413 answers
   // (test/api/tokens.test.ts, "authenticates before it reads the body").
   router.use(express.json({ type: () => true, limit: deps.maxBodyBytes }));
-  for (const mount of deps.routes) mount(router);
+  for (const mount of deps.routes) mount(router, deps.api);
   router.use((req, _res, next) => next(notFound(`No admin API endpoint at ${req.method} ${req.path}`)));
   router.use(jsonErrorHandler(deps.logger));
   return router;

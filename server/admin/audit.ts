@@ -2,10 +2,11 @@
 // time (issue 4, "Audit"). Paged by `before` (the id of the last entry of the previous page).
 import type { Knex } from 'knex';
 import type { Router } from 'express';
-import { invalidValue } from '../errors';
+import { fieldRule, invalidValue } from '../errors';
 import { isUuid } from '../scim/members';
 import { AuditRepo } from '../store/audit-repo';
 import { inTenant } from '../store/scope';
+import type { ApiSection } from '../openapi/describe';
 import { AdminRequest, handle, tenantWideOnly } from './admin-router';
 
 const MAX = 1000;
@@ -21,22 +22,37 @@ function date(q: Record<string, unknown>, name: string): Date | undefined {
   const v = one(q, name);
   if (v === undefined) return undefined;
   const d = new Date(v);
-  if (Number.isNaN(d.getTime())) throw invalidValue(`${name} must be a date-time such as 2026-01-31T00:00:00Z`);
+  if (Number.isNaN(d.getTime())) throw fieldRule(name, 'format', 'must be a date-time such as 2026-01-31T00:00:00Z');
   return d;
 }
 
 export function auditRoutes(deps: { knex: Knex; audit: AuditRepo }) {
-  return (router: Router) => {
+  return (router: Router, api: ApiSection) => {
     tenantWideOnly(router, '/audit');
+    api.describe(router, {
+      method: 'get',
+      path: '/audit',
+      summary: 'Read the audit log, newest first',
+      query: {
+        actor: { description: 'entries of this actor id' },
+        target: { description: 'entries about this target id' },
+        action: { description: 'entries of this action (user.patch, token.create, …)' },
+        from: { description: 'at or after this date-time', schema: { type: 'string', format: 'date-time' } },
+        to: { description: 'before this date-time', schema: { type: 'string', format: 'date-time' } },
+        before: { description: 'the `next` of the previous page (an entry id)' },
+        limit: { description: `entries per page, 1 to ${MAX} (default 100)`, schema: { type: 'integer', minimum: 1, maximum: MAX } },
+      },
+      responses: { 200: { description: 'The entries, and `next` when there may be more', schema: { type: 'object', properties: { entries: { type: 'array', items: { type: 'object' } }, next: { type: 'string' } } } }, 400: { description: 'A query parameter is not right' } },
+    });
     router.get(
       '/audit',
       handle(async (req, res) => {
         const q = req.query as Record<string, unknown>;
         const limitRaw = one(q, 'limit');
         const limit = limitRaw === undefined ? 100 : Number(limitRaw);
-        if (!Number.isInteger(limit) || limit < 1 || limit > MAX) throw invalidValue(`limit must be between 1 and ${MAX}`);
+        if (!Number.isInteger(limit) || limit < 1 || limit > MAX) throw fieldRule('limit', 'range', `must be between 1 and ${MAX}`);
         const before = one(q, 'before');
-        if (before !== undefined && !isUuid(before)) throw invalidValue('before must be the id of an audit entry');
+        if (before !== undefined && !isUuid(before)) throw fieldRule('before', 'format', 'must be the id of an audit entry');
         const scope = req.scope!;
         const rows = await inTenant(deps.knex, scope.tenantId, (trx) =>
           deps.audit.list(trx, scope.tenantId, {

@@ -1,8 +1,8 @@
 // The fields the services and permission-profiles parts of the admin API share (issue 10): a
 // body that is an object of known attributes, a trimmed name, an optional description, and an
 // audit entry in the write's transaction. docs/admin-api.md, "Services", "Permission profiles".
-import { invalidValue } from '../errors';
-import { isObject } from '../scim/normalize';
+import { fieldRule } from '../errors';
+import { text } from '../openapi/schema-kit';
 import type { AuditRepo } from '../store/audit-repo';
 import type { Tx } from '../store/scope';
 import type { AdminRequest } from './admin-router';
@@ -10,34 +10,25 @@ import type { AdminRequest } from './admin-router';
 export const MAX_NAME = 200;
 export const MAX_DESCRIPTION = 1000;
 
-export function parseBody(body: unknown, allowed: string[]): Record<string, unknown> {
-  if (!isObject(body)) throw invalidValue(`The body must be a JSON object with ${allowed.join(', ')}`);
-  const unknown = Object.keys(body).filter((k) => !allowed.includes(k));
-  if (unknown.length) throw invalidValue(`Unknown attribute ${unknown.map((k) => `"${k}"`).join(', ')}; accepted: ${allowed.join(', ')}`);
-  return body;
-}
+/** A name the body schema accepted (openapi/schema-kit.ts text), as stored: trimmed. */
+export const nameOf = (value: unknown): string => String(value).trim();
 
-export function parseName(value: unknown): string {
-  if (typeof value !== 'string' || !value.trim()) throw invalidValue('name is required and must be a non-empty string');
-  const name = value.trim();
-  if ([...name].length > MAX_NAME) throw invalidValue(`name must be at most ${MAX_NAME} characters`);
-  return name;
-}
-
-/** A description: a string of at most MAX_DESCRIPTION characters, trimmed; null or "" clear it. */
-export function parseDescription(value: unknown): string | null {
+/** A description the body schema accepted (a string or null), as stored: trimmed; null or "" clear it. */
+export function descriptionOf(value: unknown): string | null {
   if (value === null) return null;
-  if (typeof value !== 'string') throw invalidValue('description must be a string or null');
-  const text = value.trim();
-  if ([...text].length > MAX_DESCRIPTION) throw invalidValue(`description must be at most ${MAX_DESCRIPTION} characters`);
+  const text = String(value).trim();
   return text === '' ? null : text;
 }
+
+/** The body schemas of a name and a description (openapi/describe.ts). */
+export const NAME_SCHEMA = text(MAX_NAME, 'trimmed');
+export const DESCRIPTION_SCHEMA = { type: ['string', 'null'], maxLength: MAX_DESCRIPTION, description: 'trimmed; null or "" clears it' };
 
 /** `key` in a PATCH body: the same key (any case) changes nothing; another is refused. */
 export function checkSameKey(sent: unknown, key: string, what: string): void {
   if (sent === undefined) return;
   if (typeof sent !== 'string' || sent.toLowerCase() !== key) {
-    throw invalidValue(`key is immutable: users hold this ${what} by its key "${key}"; create a new ${what} with the key you want instead`);
+    throw fieldRule('key', 'immutable', `is immutable: users hold this ${what} by its key "${key}"; create a new ${what} with the key you want instead`);
   }
 }
 

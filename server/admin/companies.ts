@@ -2,7 +2,7 @@
 // (docs/tenancy.md "Companies and licences"; docs/admin-api.md "Companies"); the console's
 // Companies page calls these. Writes go through the resource service like SCIM /Groups: tenancy,
 // a bound credential's subtree, audit. Who manages a company is set per person
-// (PATCH /managers/{id} companies, managers.ts).
+// (PUT /managers/{id}/companies, managers.ts).
 //
 //   GET    /companies                 → {"companies": [{id, name, managers}]}
 //   POST   /companies      {name}     → 201 {id, name, managers: 0}
@@ -13,13 +13,17 @@ import { methodNotAllowed, onField, ScimError } from '../errors';
 import type { ResourceKind } from '../resources/kinds';
 import type { ResourceService, Scope } from '../resources/service';
 import type { JsonObject } from '../scim/normalize';
+import type { ApiSection } from '../openapi/describe';
+import { list, object, S, shape } from '../openapi/schema-kit';
 import { handle } from './admin-router';
-import { GroupFields, groupId, kindFilter, MAX_LISTED, membersOf, newGroup, patchOf, requireKind, setOp } from './group-fields';
+import { GROUP_NAME, GroupFields, groupId, kindFilter, MAX_LISTED, membersOf, newGroup, patchOf, requireKind, setOp } from './group-fields';
 
 export interface CompanyRoutesDeps {
   service: ResourceService;
   groups: ResourceKind;
 }
+
+const COMPANY = shape({ id: S, name: S, managers: { type: 'integer' } });
 
 export const companyRow = (r: JsonObject) => ({ id: String(r.id), name: r.displayName as string, managers: membersOf(r).users.length });
 
@@ -35,10 +39,11 @@ export function companyRoutes(deps: CompanyRoutesDeps) {
   const { service, groups } = deps;
   const read = async (scope: Scope, id: string) => requireKind((await service.get(scope, groups, id, {})).resource, 'company', id);
 
-  return (router: Router) => {
+  return (router: Router, api: ApiSection) => {
     router.all('/companies', (req, _res, next) => next(['GET', 'POST'].includes(req.method) ? undefined : methodNotAllowed(['GET', 'POST'])));
     router.all('/companies/:id', (req, _res, next) => next(['GET', 'PATCH', 'DELETE'].includes(req.method) ? undefined : methodNotAllowed(['GET', 'PATCH', 'DELETE'])));
 
+    api.describe(router, { method: 'get', path: '/companies', summary: 'List the companies, by name', responses: { 200: { description: 'The companies', schema: list('companies', COMPANY) } } });
     router.get(
       '/companies',
       handle(async (req, res) => {
@@ -46,6 +51,13 @@ export function companyRoutes(deps: CompanyRoutesDeps) {
       }),
     );
 
+    api.describe(router, {
+      method: 'post',
+      path: '/companies',
+      summary: 'Create a company',
+      body: { schema: object({ name: GROUP_NAME }, ['name']), examples: [{ name: 'Acme Ltd' }] },
+      responses: { 201: { description: 'Created', schema: COMPANY }, 409: { description: 'A group of this name exists (errors: name, taken)' } },
+    });
     router.post(
       '/companies',
       handle(async (req, res) => {
@@ -64,6 +76,7 @@ export function companyRoutes(deps: CompanyRoutesDeps) {
       }),
     );
 
+    api.describe(router, { method: 'get', path: '/companies/:id', summary: 'Read a company', responses: { 200: { description: 'The company', schema: COMPANY }, 404: { description: 'No such company' } } });
     router.get(
       '/companies/:id',
       handle(async (req, res) => {
@@ -71,6 +84,13 @@ export function companyRoutes(deps: CompanyRoutesDeps) {
       }),
     );
 
+    api.describe(router, {
+      method: 'patch',
+      path: '/companies/:id',
+      summary: 'Rename a company',
+      body: { schema: object({ name: GROUP_NAME }, ['name']), examples: [{ name: 'Acme Group' }] },
+      responses: { 200: { description: 'The company', schema: COMPANY }, 404: { description: 'No such company' }, 409: { description: 'The name is taken' } },
+    });
     router.patch(
       '/companies/:id',
       handle(async (req, res) => {
@@ -88,6 +108,7 @@ export function companyRoutes(deps: CompanyRoutesDeps) {
       }),
     );
 
+    api.describe(router, { method: 'delete', path: '/companies/:id', summary: 'Delete a company (its people stay)', responses: { 204: { description: 'Deleted' }, 404: { description: 'No such company' } } });
     router.delete(
       '/companies/:id',
       handle(async (req, res) => {

@@ -18,7 +18,9 @@ import type { Knex } from 'knex';
 import type { Router } from 'express';
 import type { Logger } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
-import { invalidValue, methodNotAllowed, notFound } from '../errors';
+import { fieldRule, methodNotAllowed, notFound } from '../errors';
+import type { ApiSection } from '../openapi/describe';
+import { DATE, DATEN, list, object, S, shape, SN, text, URL_WITHOUT_CREDENTIALS } from '../openapi/schema-kit';
 import { isUuid } from '../scim/members';
 import * as repo from '../store/events-repo';
 import { inTenant } from '../store/scope';
@@ -26,7 +28,7 @@ import { checkScheme, egressDetail, EgressRules, pickAddress } from '../sso/netw
 import { EVENT_FORMS, EventForm, PROVISIONING_EVENTS, ProvisioningEvent } from '../events/catalog';
 import { pollUrl } from '../http/events-router';
 import { AdminRequest, handle, tenantWideOnly } from './admin-router';
-import { Audit, auditIn, parseBody, parseName } from './catalogue-fields';
+import { Audit, auditIn, NAME_SCHEMA, nameOf } from './catalogue-fields';
 
 export interface EventStreamRoutesDeps {
   knex: Knex;
@@ -38,7 +40,6 @@ export interface EventStreamRoutesDeps {
 }
 
 const MAX_URL = 2000;
-const FIELDS = ['name', 'delivery', 'endpointUrl', 'audience', 'events', 'form'];
 const iso = (d: Date | string | null) => (d ? new Date(d).toISOString() : null);
 
 export interface StreamInput {
@@ -50,39 +51,37 @@ export interface StreamInput {
   form: EventForm;
 }
 
-/** Validates a POST body (pure; the endpoint's address is checked by the route). */
+/** The POST body (openapi/describe.ts validates it before the handler). */
+export const STREAM_SCHEMA = object(
+  {
+    name: NAME_SCHEMA,
+    delivery: { enum: ['poll', 'push'], description: '"poll" (RFC 8936) or "push" (RFC 8935)' },
+    endpointUrl: { type: 'string', format: 'uri', maxLength: MAX_URL, pattern: URL_WITHOUT_CREDENTIALS, description: 'an absolute URL without credentials or a fragment (push only: where SETs are POSTed, https)' },
+    audience: { ...text(MAX_URL), description: "the SETs' aud; by default the push endpoint or the poll URL" },
+    events: { type: 'array', items: { enum: [...PROVISIONING_EVENTS] }, minItems: 1 },
+    form: { enum: [...EVENT_FORMS], description: '"full" (the resource in each event) or "notice" (the names of the changed attributes)' },
+  },
+  ['name', 'delivery', 'events', 'form'],
+  // endpointUrl is required for push and refused for poll (a poll stream is read at its pollUrl).
+  { if: { properties: { delivery: { const: 'push' } } }, then: { required: ['endpointUrl'] }, else: { properties: { endpointUrl: false } } },
+);
+
+/** A POST body the schema accepted → the stream to make (the endpoint's address is checked by the route). */
 export function parseStream(raw: unknown): StreamInput {
-  const body = parseBody(raw, FIELDS);
-  const name = parseName(body.name);
-  if (body.delivery !== 'poll' && body.delivery !== 'push') throw invalidValue('delivery is required: "poll" (RFC 8936) or "push" (RFC 8935)');
-  const delivery = body.delivery;
-  let endpointUrl: string | null = null;
-  if (delivery === 'push') {
-    if (typeof body.endpointUrl !== 'string' || !body.endpointUrl.trim()) throw invalidValue('endpointUrl is required for push delivery: the https URL SETs are POSTed to');
-    const text = body.endpointUrl.trim();
-    if (text.length > MAX_URL) throw invalidValue(`endpointUrl must be at most ${MAX_URL} characters`);
-    let u: URL;
-    try {
-      u = new URL(text);
-    } catch {
-      throw invalidValue('endpointUrl must be an absolute URL');
-    }
-    if (u.username || u.password || u.hash) throw invalidValue('endpointUrl must not carry credentials or a fragment');
-    endpointUrl = u.href;
-  } else if (body.endpointUrl !== undefined) throw invalidValue('endpointUrl is for push delivery only; a poll stream is read at its pollUrl');
-  let audience: string | undefined;
-  if (body.audience !== undefined) {
-    if (typeof body.audience !== 'string' || !body.audience.trim()) throw invalidValue('audience must be a non-empty string');
-    if (body.audience.length > MAX_URL) throw invalidValue(`audience must be at most ${MAX_URL} characters`);
-    audience = body.audience.trim();
-  }
-  const list = PROVISIONING_EVENTS.join(', ');
-  if (!Array.isArray(body.events) || !body.events.length) throw invalidValue(`events is required: a non-empty array of ${list}`);
-  for (const e of body.events) if (!PROVISIONING_EVENTS.includes(e as ProvisioningEvent)) throw invalidValue(`events: ${JSON.stringify(e)} is not an event; use ${list}`);
+  const body = raw as Record<string, unknown>;
+  const delivery = body.delivery as 'poll' | 'push';
   const events = PROVISIONING_EVENTS.filter((e) => (body.events as unknown[]).includes(e));
-  if (!EVENT_FORMS.includes(body.form as EventForm)) throw invalidValue('form is required: "full" (the resource in each event) or "notice" (the names of the changed attributes)');
-  return { name, delivery, endpointUrl, audience, events, form: body.form as EventForm };
+  return {
+    name: nameOf(body.name),
+    delivery,
+    endpointUrl: delivery === 'push' ? new URL(String(body.endpointUrl).trim()).href : null,
+    audience: typeof body.audience === 'string' ? body.audience.trim() : undefined,
+    events,
+    form: body.form as EventForm,
+  };
 }
+
+const STREAM = shape({ id: S, name: S, delivery: S, endpointUrl: S, pollUrl: S, audience: S, events: { type: 'array', items: S }, form: S, state: S, failures: { type: 'integer' }, lastError: SN, pausedAt: DATEN, lastDeliveredAt: DATEN, pending: { type: 'integer' }, createdAt: DATE, updatedAt: DATE });
 
 export function streamJson(row: repo.StreamRow, publicUrl: string, pending: number) {
   return {
@@ -104,16 +103,17 @@ export function streamJson(row: repo.StreamRow, publicUrl: string, pending: numb
   };
 }
 
-export function eventStreamRoutes(deps: EventStreamRoutesDeps): (router: Router) => void {
+export function eventStreamRoutes(deps: EventStreamRoutesDeps): (router: Router, api: ApiSection) => void {
   const { knex, clock } = deps;
   const missing = (id: string) => notFound(`Event stream ${id} not found`);
   const target = (id: string) => ({ type: 'EventStream', id });
 
-  return (router) => {
+  return (router, api) => {
     tenantWideOnly(router, '/event-streams');
     router.all('/event-streams', (req, _res, next) => next(['GET', 'POST'].includes(req.method) ? undefined : methodNotAllowed(['GET', 'POST'])));
     router.all('/event-streams/:id', (req, _res, next) => next(['GET', 'PATCH', 'DELETE'].includes(req.method) ? undefined : methodNotAllowed(['GET', 'PATCH', 'DELETE'])));
 
+    api.describe(router, { method: 'get', path: '/event-streams', summary: 'List the SCIM event streams', responses: { 200: { description: 'The streams', schema: list('eventStreams', STREAM) } } });
     router.get(
       '/event-streams',
       handle(async (req, res) => {
@@ -122,6 +122,7 @@ export function eventStreamRoutes(deps: EventStreamRoutesDeps): (router: Router)
       }),
     );
 
+    api.describe(router, { method: 'get', path: '/event-streams/:id', summary: 'Read an event stream, with its state', responses: { 200: { description: 'The stream', schema: STREAM }, 404: { description: 'No such stream' } } });
     router.get(
       '/event-streams/:id',
       handle(async (req, res) => {
@@ -136,6 +137,19 @@ export function eventStreamRoutes(deps: EventStreamRoutesDeps): (router: Router)
       }),
     );
 
+    api.describe(router, {
+      method: 'post',
+      path: '/event-streams',
+      summary: 'Create a SCIM event stream (RFC 9967)',
+      body: {
+        schema: STREAM_SCHEMA,
+        examples: [
+          { name: 'HR feed', delivery: 'poll', events: ['create', 'patch', 'delete'], form: 'notice' },
+          { name: 'Push to CRM', delivery: 'push', endpointUrl: 'https://crm.example.com/scim-events', events: ['create'], form: 'full' },
+        ],
+      },
+      responses: { 201: { description: 'Created', schema: STREAM } },
+    });
     router.post(
       '/event-streams',
       handle(async (req: AdminRequest, res) => {
@@ -147,7 +161,7 @@ export function eventStreamRoutes(deps: EventStreamRoutesDeps): (router: Router)
             await pickAddress(u.hostname, deps.egress);
           } catch (err) {
             deps.logger.info({ detail: egressDetail(err) }, 'event stream endpoint refused');
-            throw invalidValue('endpointUrl is not a URL this server may send to: https, on a public address (docs/events.md, "Network rules")');
+            throw fieldRule('endpointUrl', 'notAllowedUrl', 'is not a URL this server may send to: https, on a public address (docs/events.md, "Network rules")');
           }
         }
         const now = clock();
@@ -162,14 +176,19 @@ export function eventStreamRoutes(deps: EventStreamRoutesDeps): (router: Router)
       }),
     );
 
+    api.describe(router, {
+      method: 'patch',
+      path: '/event-streams/:id',
+      summary: 'Pause or resume an event stream',
+      body: { schema: object({ state: { enum: ['enabled', 'paused'], description: '"enabled" resumes a paused stream' } }, ['state']), examples: [{ state: 'paused' }] },
+      responses: { 200: { description: 'The stream', schema: STREAM }, 404: { description: 'No such stream' } },
+    });
     router.patch(
       '/event-streams/:id',
       handle(async (req: AdminRequest, res) => {
         const id = String(req.params.id).toLowerCase();
         if (!isUuid(id)) throw missing(id);
-        const body = parseBody(req.body, ['state']);
-        if (body.state !== 'enabled' && body.state !== 'paused') throw invalidValue('state must be "enabled" (resumes a paused stream) or "paused"');
-        const state = body.state;
+        const state = (req.body as { state: 'enabled' | 'paused' }).state;
         const now = clock();
         const found = await inTenant(knex, req.tenantId!, async (trx) => {
           const before = await repo.getStream(trx, req.tenantId!, id);
@@ -183,6 +202,7 @@ export function eventStreamRoutes(deps: EventStreamRoutesDeps): (router: Router)
       }),
     );
 
+    api.describe(router, { method: 'delete', path: '/event-streams/:id', summary: 'Delete an event stream, with the events it still held', responses: { 204: { description: 'Deleted' }, 404: { description: 'No such stream' } } });
     router.delete(
       '/event-streams/:id',
       handle(async (req: AdminRequest, res) => {

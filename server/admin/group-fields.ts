@@ -3,9 +3,10 @@
 // resource service takes — so tenancy, the authority rule (resources/authority.ts), the primary
 // admin and audit hold exactly as on SCIM /Groups — and a group's SCIM representation turned back
 // into the row these endpoints answer. Pure; test/api/sub-accounts-api.test.ts.
-import { FieldError, invalidFields, notFound } from '../errors';
+import { FieldError, invalidFields, invalidValue, notFound } from '../errors';
 import { PURGE_AFTER_MONTHS } from '../jobs/purge';
 import { isUuid } from '../scim/members';
+import { ids, text } from '../openapi/schema-kit';
 import { isObject, Json, JsonObject } from '../scim/normalize';
 import { GROUP_URN, PATCH_OP_URN, PROVISIO_GROUP_URN } from '../scim/urns';
 
@@ -14,7 +15,7 @@ export type GroupKindName = 'subAccount' | 'company';
 export const MAX_GROUP_NAME = 256;
 /** Limits are whole numbers; beyond 2^31 they are a typo, not a limit. */
 export const MAX_LIMIT = 2_147_483_647;
-/** One page of a list: these endpoints answer the whole list up to this many (no paging yet). */
+/** Without `count` or `cursor`, these list endpoints answer the whole list up to this many (as before paging). */
 export const MAX_LISTED = 500;
 
 export const kindFilter = (kind: GroupKindName) => `${PROVISIO_GROUP_URN}:kind eq "${kind}"`;
@@ -40,19 +41,28 @@ export function purgeAt(deactivatedAt: string): string {
   return d.toISOString();
 }
 
-/** Reads the fields of one request body and collects what is wrong with each, by name. */
+/** The body schemas of these endpoints' fields (openapi/describe.ts validates a body before its handler). */
+export const GROUP_NAME = text(MAX_GROUP_NAME, 'trimmed');
+export const LIMIT = { type: ['integer', 'null'], minimum: 0, maximum: MAX_LIMIT, description: 'a whole number from 0, or null for no limit' };
+export const IDS = ids(10_000);
+
+/**
+ * Reads the fields of a body its schema accepted, as stored (names trimmed, ids lower-cased and
+ * without repeats), and collects what is wrong by the handler's own rules (a schema cannot say
+ * them: an address mail can go to, an id that is a company of this account), by name.
+ */
 export class GroupFields {
   readonly errors: FieldError[] = [];
   readonly body: JsonObject;
 
-  constructor(body: unknown, allowed: string[], what: string) {
-    if (!isObject(body)) throw invalidFields([{ field: '(body)', detail: `must be a JSON object of ${what} fields` }]);
-    this.body = body;
-    for (const k of Object.keys(body)) if (!allowed.includes(k)) this.fail(k, `is not a field of a ${what}; the fields are ${allowed.join(', ')}`);
+  // The members allowed and the kind's name are the body schema's now (api.describe); the
+  // parameters stay so the call sites read as before.
+  constructor(body: unknown, _allowed?: string[], _what?: string) {
+    this.body = isObject(body) ? body : {};
   }
 
-  fail(field: string, detail: string): undefined {
-    this.errors.push({ field, detail });
+  fail(field: string, detail: string, code = 'invalid'): undefined {
+    this.errors.push({ field, path: `/${field}`, code, detail });
     return undefined;
   }
 
@@ -60,35 +70,24 @@ export class GroupFields {
     return this.body[field] !== undefined;
   }
 
-  name(field: string, required: boolean): string | undefined {
+  name(field: string, _required?: boolean): string | undefined {
     const v = this.body[field];
-    if (v === undefined && !required) return undefined;
-    if (typeof v !== 'string' || v.trim() === '') return this.fail(field, 'is required');
-    if ([...v.trim()].length > MAX_GROUP_NAME) return this.fail(field, `must be at most ${MAX_GROUP_NAME} characters`);
-    return v.trim();
+    return typeof v === 'string' ? v.trim() : undefined;
   }
 
   /** A limit: a whole number from 0, or null to remove it. */
   limit(field: string): number | null | undefined {
-    const v = this.body[field];
-    if (v === undefined || v === null) return v;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > MAX_LIMIT) return this.fail(field, `must be a whole number from 0 to ${MAX_LIMIT}, or null for no limit`);
-    return v;
+    return this.body[field] as number | null | undefined;
   }
 
   flag(field: string): boolean | undefined {
-    const v = this.body[field];
-    if (v === undefined) return undefined;
-    return typeof v === 'boolean' ? v : this.fail(field, 'must be true or false');
+    return this.body[field] as boolean | undefined;
   }
 
   /** A list of ids (users or groups), lower-cased and without repeats. */
   ids(field: string): string[] | undefined {
     const v = this.body[field];
-    if (v === undefined) return undefined;
-    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || !isUuid(x))) return this.fail(field, 'must be a list of ids');
-    if (v.length > 10_000) return this.fail(field, 'must hold at most 10000 ids');
-    return [...new Set((v as string[]).map((x) => x.toLowerCase()))];
+    return Array.isArray(v) ? [...new Set((v as string[]).map((x) => x.toLowerCase()))] : undefined;
   }
 
   done(): void {
@@ -127,3 +126,29 @@ export function membersOf(r: JsonObject): { users: { id: string; name: string | 
   const row = (m: JsonObject) => ({ id: String(m.value), name: typeof m.display === 'string' ? m.display : null });
   return { users: list.filter((m) => m.type !== 'Group').map(row), groups: list.filter((m) => m.type === 'Group').map(row) };
 }
+
+/** Paging of the sub-account and manager lists, as GET /users pages (cursor, RFC 9865). */
+export const LIST_PAGE = { defaultCount: 50, maxCount: 200 };
+
+/**
+ * The page a list request asks for: `count` (1–200) and/or `cursor` (from `nextCursor`) turn on
+ * cursor paging; neither keeps the answer a client written before paging expects (the whole list,
+ * up to MAX_LISTED). `q` searches the name (and email, for managers) and applies in both modes.
+ * Bad values are 400 like GET /users's (test/api/list-paging.test.ts).
+ */
+export function listPage(query: unknown): { paged?: { count: number; cursor: string }; q?: string } {
+  const q = (isObject(query) ? query : {}) as Record<string, unknown>;
+  const text = (name: string) => (typeof q[name] === 'string' && (q[name] as string).trim() !== '' ? (q[name] as string).trim() : undefined);
+  const search = text('q');
+  if (search && search.length > 200) throw invalidValue('q must be at most 200 characters');
+  const countText = text('count');
+  const cursor = text('cursor');
+  if (countText !== undefined && (!/^\d{1,4}$/.test(countText) || Number(countText) < 1 || Number(countText) > LIST_PAGE.maxCount)) {
+    throw invalidValue(`count must be a whole number from 1 to ${LIST_PAGE.maxCount}`);
+  }
+  if (countText === undefined && cursor === undefined) return { q: search };
+  return { paged: { count: Number(countText ?? LIST_PAGE.defaultCount), cursor: cursor ?? '' }, q: search };
+}
+
+/** A SCIM filter's string literal (RFC 7644 §3.4.2.2: JSON string syntax). */
+export const filterString = (v: string) => JSON.stringify(v);

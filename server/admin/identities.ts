@@ -14,6 +14,7 @@ import type { Router } from 'express';
 import { notFound } from '../errors';
 import { isUuid } from '../scim/members';
 import type { IdentityLinks } from '../sso/identities';
+import type { ApiSection } from '../openapi/describe';
 import { handle } from './admin-router';
 
 export function identityAdminRoutes(deps: { links: IdentityLinks }) {
@@ -23,7 +24,13 @@ export function identityAdminRoutes(deps: { links: IdentityLinks }) {
     if (!isUuid(id)) throw notFound(`User ${String(raw)} not found`);
     return id;
   };
-  return (router: Router) => {
+  return (router: Router, api: ApiSection) => {
+    api.describe(router, {
+      method: 'get',
+      path: '/users/:id/identities',
+      summary: "A user's identities linked at SSO connections",
+      responses: { 200: { description: 'The identities', schema: { type: 'object', properties: { identities: { type: 'array', items: { type: 'object', properties: { connectionId: { type: 'string' }, issuer: { type: 'string' }, subject: { type: 'string' }, linkedAt: { type: 'string' } } } } } } }, 404: { description: 'No such user' } },
+    });
     router.get(
       '/users/:id/identities',
       handle(async (req, res) => {
@@ -35,6 +42,7 @@ export function identityAdminRoutes(deps: { links: IdentityLinks }) {
         });
       }),
     );
+    api.describe(router, { method: 'delete', path: '/users/:id/identities/:connectionId', summary: "Unlink a user's identity at an SSO connection", responses: { 204: { description: 'Unlinked' }, 404: { description: 'No such user, or no identity linked there' } } });
     router.delete(
       '/users/:id/identities/:connectionId',
       handle(async (req, res) => {

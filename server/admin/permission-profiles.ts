@@ -18,16 +18,18 @@
 // credential; reads are open to bound credentials. test/api/permission-profiles.test.ts
 import type { Knex } from 'knex';
 import type { Response, Router } from 'express';
-import { conflict, invalidValue, methodNotAllowed, notFound, uniqueness } from '../errors';
+import { conflict, fieldRule, methodNotAllowed, notFound, onField, uniqueness } from '../errors';
+import type { ApiSection } from '../openapi/describe';
+import { bool, DATE, KEY, list, object, patch, S, shape, SN } from '../openapi/schema-kit';
 import { isUniqueViolation } from '../store/db';
 import { ENTERPRISE_PROFILE, PermissionProfilesRepo, ProfileRow } from '../store/permission-profiles-repo';
 import { inTenant } from '../store/scope';
 import { PROVISIO_USER_URN } from '../scim/urns';
-import { grantedPermissions, parseKey } from '../resources/assignments';
+import { grantedPermissions } from '../resources/assignments';
 import type { Permission } from '../permission-catalogue';
 import { handle, requireTenantWide } from './admin-router';
 import type { ChangeRecorder } from '../resources/service';
-import { Audit, auditIn, auditUsers, checkSameKey, parseBody, parseDescription, parseName } from './catalogue-fields';
+import { Audit, auditIn, auditUsers, checkSameKey, DESCRIPTION_SCHEMA, descriptionOf, NAME_SCHEMA, nameOf } from './catalogue-fields';
 
 export interface ProfileRoutesDeps {
   knex: Knex;
@@ -41,9 +43,11 @@ export interface ProfileRoutesDeps {
 }
 
 const notFoundProfile = (key: string) => notFound(`Permission profile ${key} not found`);
-const duplicate = (key: string) => uniqueness(`A permission profile with the key "${key}" already exists in this tenant`);
+const duplicate = (key: string) => onField(uniqueness(`A permission profile with the key "${key}" already exists in this tenant`), 'key');
+const PERMISSIONS = { type: 'array', items: { type: 'string' }, maxItems: 1000, description: 'permission keys of the catalogue (GET /api/v1/permissions), any case; duplicates merged' };
+const PROFILE = shape({ key: S, name: S, description: SN, permissions: { type: 'array', items: S }, builtIn: { type: 'boolean' }, default: { type: 'boolean' }, createdAt: DATE, updatedAt: DATE });
 
-export function permissionProfileRoutes(deps: ProfileRoutesDeps): (router: Router) => void {
+export function permissionProfileRoutes(deps: ProfileRoutesDeps): (router: Router, api: ApiSection) => void {
   const { knex, profiles, clock } = deps;
   const catalogue = deps.permissions.map((p) => p.key);
   const target = (key: string) => ({ type: 'PermissionProfile', id: key });
@@ -59,22 +63,22 @@ export function permissionProfileRoutes(deps: ProfileRoutesDeps): (router: Route
     updatedAt: new Date(row.updated_at).toISOString(),
   });
 
-  /** A list of permission keys of the catalogue, in the catalogue's order, duplicates merged. */
+  /** A list of permission keys (the schema checked it is one) of the catalogue, in the catalogue's order, duplicates merged. */
   const parsePermissions = (value: unknown): string[] => {
-    if (!Array.isArray(value)) throw invalidValue('permissions must be an array of permission keys (GET /api/v1/permissions lists them)');
     const wanted = new Set<string>();
     const unknown: string[] = [];
-    for (const v of value) {
+    for (const v of value as unknown[]) {
       const key = typeof v === 'string' ? v.trim().toLowerCase() : undefined;
       if (key !== undefined && catalogue.includes(key)) wanted.add(key);
       else unknown.push(JSON.stringify(v));
     }
-    if (unknown.length) throw invalidValue(`permissions: ${unknown.join(', ')} ${unknown.length === 1 ? 'is not a permission' : 'are not permissions'} of the catalogue (GET /api/v1/permissions lists them)`);
+    if (unknown.length) throw fieldRule('permissions', 'notInCatalogue', `${unknown.join(', ')} ${unknown.length === 1 ? 'is not a permission' : 'are not permissions'} of the catalogue (GET /api/v1/permissions lists them)`);
     return catalogue.filter((k) => wanted.has(k));
   };
 
-  return (router) => {
+  return (router, api) => {
     router.all('/permissions', (req, _res, next) => next(req.method === 'GET' ? undefined : methodNotAllowed(['GET'])));
+    api.describe(router, { method: 'get', path: '/permissions', summary: "The operator's permission catalogue profiles are made of", responses: { 200: { description: 'The permissions', schema: list('permissions', shape({ key: S })) } } });
     router.get('/permissions', (_req, res) => {
       res.json({ permissions: deps.permissions });
     });
@@ -84,6 +88,7 @@ export function permissionProfileRoutes(deps: ProfileRoutesDeps): (router: Route
       next(['GET', 'PATCH', 'DELETE'].includes(req.method) ? undefined : methodNotAllowed(['GET', 'PATCH', 'DELETE'])),
     );
 
+    api.describe(router, { method: 'get', path: '/permission-profiles', summary: 'List the permission profiles, enterprise first', responses: { 200: { description: 'The profiles', schema: list('permissionProfiles', PROFILE) } } });
     router.get(
       '/permission-profiles',
       handle(async (req, res) => {
@@ -92,15 +97,24 @@ export function permissionProfileRoutes(deps: ProfileRoutesDeps): (router: Route
       }),
     );
 
+    api.describe(router, {
+      method: 'post',
+      path: '/permission-profiles',
+      summary: 'Create a permission profile (tenant-wide credentials)',
+      body: {
+        schema: object({ key: KEY, name: NAME_SCHEMA, description: DESCRIPTION_SCHEMA, permissions: PERMISSIONS }, ['key', 'name', 'permissions']),
+        examples: [{ key: 'support', name: 'Support desk', permissions: [] }],
+      },
+      responses: { 201: { description: 'Created', schema: PROFILE }, 409: { description: 'The key is taken (errors: key, taken)' } },
+    });
     router.post(
       '/permission-profiles',
       handle(async (req, res: Response) => {
         requireTenantWide(req);
-        const body = parseBody(req.body, ['key', 'name', 'description', 'permissions']);
-        const key = parseKey(body.key, 'key');
-        const name = parseName(body.name);
-        const description = body.description === undefined ? null : parseDescription(body.description);
-        if (body.permissions === undefined) throw invalidValue('permissions is required: the permission keys this profile grants (may be [])');
+        const body = req.body as Record<string, unknown>;
+        const key = String(body.key).toLowerCase();
+        const name = nameOf(body.name);
+        const description = body.description === undefined ? null : descriptionOf(body.description);
         const permissions = parsePermissions(body.permissions);
         const at = clock();
         let row: ProfileRow;
@@ -120,6 +134,7 @@ export function permissionProfileRoutes(deps: ProfileRoutesDeps): (router: Route
       }),
     );
 
+    api.describe(router, { method: 'get', path: '/permission-profiles/:key', summary: 'Read a permission profile', responses: { 200: { description: 'The profile', schema: PROFILE }, 404: { description: 'No such profile' } } });
     router.get(
       '/permission-profiles/:key',
       handle(async (req, res) => {
@@ -130,19 +145,25 @@ export function permissionProfileRoutes(deps: ProfileRoutesDeps): (router: Route
       }),
     );
 
+    api.describe(router, {
+      method: 'patch',
+      path: '/permission-profiles/:key',
+      summary: 'Change a permission profile, or make it the default',
+      body: {
+        schema: patch({ key: { ...KEY, description: 'the same key (any case) changes nothing; another is refused (code immutable)' }, name: NAME_SCHEMA, description: DESCRIPTION_SCHEMA, permissions: PERMISSIONS, default: bool() }),
+        examples: [{ name: 'Support' }, { default: true }],
+      },
+      responses: { 200: { description: 'The profile', schema: PROFILE }, 404: { description: 'No such profile' }, 409: { description: 'The built-in profile’s permissions, or its default, cannot change so' } },
+    });
     router.patch(
       '/permission-profiles/:key',
       handle(async (req, res) => {
         requireTenantWide(req);
         const key = String(req.params.key).toLowerCase();
-        const body = parseBody(req.body, ['key', 'name', 'description', 'permissions', 'default']);
-        const name = body.name !== undefined ? parseName(body.name) : undefined;
-        const description = body.description !== undefined ? parseDescription(body.description) : undefined;
+        const body = req.body as Record<string, unknown>;
+        const name = body.name !== undefined ? nameOf(body.name) : undefined;
+        const description = body.description !== undefined ? descriptionOf(body.description) : undefined;
         const permissions = body.permissions !== undefined ? parsePermissions(body.permissions) : undefined;
-        if (body.default !== undefined && typeof body.default !== 'boolean') throw invalidValue('default must be true or false');
-        if ([body.key, name, description, permissions, body.default].every((v) => v === undefined)) {
-          throw invalidValue('Nothing to change: send name, description, permissions and/or default');
-        }
         const at = clock();
         const row = await inTenant(knex, req.tenantId!, async (trx) => {
           await profiles.lockAll(trx, req.tenantId!, 'NO KEY UPDATE');
@@ -177,6 +198,7 @@ export function permissionProfileRoutes(deps: ProfileRoutesDeps): (router: Route
       }),
     );
 
+    api.describe(router, { method: 'delete', path: '/permission-profiles/:key', summary: 'Delete a custom profile (its users move to the default)', responses: { 204: { description: 'Deleted' }, 404: { description: 'No such profile' }, 409: { description: 'The built-in or default profile cannot be deleted' } } });
     router.delete(
       '/permission-profiles/:key',
       handle(async (req, res) => {

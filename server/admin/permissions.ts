@@ -10,12 +10,19 @@ import { isUuid } from '../scim/members';
 import { inTenant } from '../store/scope';
 import { priceListOf } from '../store/tenancy-repo';
 import { permissionFactsOf } from '../store/permissions-repo';
+import type { ApiSection } from '../openapi/describe';
 import { AdminRequest, handle, tenantWideOnly } from './admin-router';
 import type { Assignments } from '../accounts/assignments';
 
 export function permissionsRoutes(deps: { knex: Knex; assignments: Pick<Assignments, 'present'> }) {
-  return (router: Router) => {
+  return (router: Router, api: ApiSection) => {
     tenantWideOnly(router, '/users/:id/price-list');
+    api.describe(router, {
+      method: 'get',
+      path: '/users/:id/price-list',
+      summary: 'Which price list applies to a user (their own, else the default)',
+      responses: { 200: { description: '{priceList, source}', schema: { type: 'object', properties: { priceList: { type: ['object', 'null'] }, source: { type: 'string' } } } }, 404: { description: 'No such user' } },
+    });
     // Which price list applies to a user (issue 4, "Price lists"): its own, else the default.
     router.get(
       '/users/:id/price-list',
@@ -34,6 +41,12 @@ export function permissionsRoutes(deps: { knex: Knex; assignments: Pick<Assignme
     // Everything the partner's product asks about a person, in one call and one transaction
     // (issue 10): role, permission profile and what it grants, services, the price list that
     // applies, licence rights per managed company, and the limits of the sub-accounts they work in.
+    api.describe(router, {
+      method: 'get',
+      path: '/users/:id/permissions',
+      summary: "Everything a product asks about a person, in one call: role, profile and permissions, services, price list, companies, sub-accounts' limits",
+      responses: { 200: { description: 'The facts', schema: { type: 'object', properties: { role: { type: 'string' }, companies: { type: 'array' }, subAccounts: { type: 'array' } } } }, 404: { description: 'No such user' } },
+    });
     router.get(
       '/users/:id/permissions',
       handle(async (req, res) => {

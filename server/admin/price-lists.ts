@@ -15,8 +15,9 @@
 import type { Knex } from 'knex';
 import type { Response, Router } from 'express';
 import { v7 as uuidv7 } from 'uuid';
-import { conflict, invalidValue, methodNotAllowed, notFound, uniqueness } from '../errors';
-import { isObject } from '../scim/normalize';
+import { conflict, methodNotAllowed, notFound, onField, uniqueness } from '../errors';
+import type { ApiSection } from '../openapi/describe';
+import { DATE, list, object, patch, bool, S, shape, text } from '../openapi/schema-kit';
 import { isUniqueViolation } from '../store/db';
 import type { AuditRepo } from '../store/audit-repo';
 import { PriceListRow, PriceListsRepo } from '../store/price-lists-repo';
@@ -41,24 +42,14 @@ export function priceListJson(row: PriceListRow) {
   return { id: row.id, name: row.name, default: row.is_default === true, createdAt: new Date(row.created_at).toISOString() };
 }
 
-function parseName(value: unknown): string {
-  if (typeof value !== 'string' || !value.trim()) throw invalidValue('name is required and must be a non-empty string');
-  const name = value.trim();
-  if ([...name].length > MAX_PRICE_LIST_NAME) throw invalidValue(`name must be at most ${MAX_PRICE_LIST_NAME} characters`);
-  return name;
-}
-
-function parseBody(body: unknown, allowed: string[]): Record<string, unknown> {
-  if (!isObject(body)) throw invalidValue(`The body must be a JSON object with ${allowed.join(' and/or ')}`);
-  const unknown = Object.keys(body).filter((k) => !allowed.includes(k));
-  if (unknown.length) throw invalidValue(`Unknown attribute ${unknown.map((k) => `"${k}"`).join(', ')}; accepted: ${allowed.join(', ')}`);
-  return body;
-}
+/** The body schemas (openapi/describe.ts): validated before the handlers run. */
+const NAME = text(MAX_PRICE_LIST_NAME, 'trimmed; unique in the tenant, ignoring case');
+const PRICE_LIST = shape({ id: S, name: S, default: { type: 'boolean' }, createdAt: DATE });
 
 const notFoundList = (id: string) => notFound(`Price list ${id} not found`);
-const duplicate = (name: string) => uniqueness(`A price list named "${name}" already exists in this tenant`);
+const duplicate = (name: string) => onField(uniqueness(`A price list named "${name}" already exists in this tenant`), 'name');
 
-export function priceListRoutes(deps: PriceListRoutesDeps): (router: Router) => void {
+export function priceListRoutes(deps: PriceListRoutesDeps): (router: Router, api: ApiSection) => void {
   const { knex, priceLists, clock } = deps;
 
   const audit = async (trx: Tx, req: AdminRequest, at: Date, action: string, targetType: string, targetId: string, changes: Record<string, unknown>) => {
@@ -77,13 +68,14 @@ export function priceListRoutes(deps: PriceListRoutesDeps): (router: Router) => 
     }
   };
 
-  return (router) => {
+  return (router, api) => {
     tenantWideOnly(router, '/price-lists');
     router.all('/price-lists', (req, _res, next) => next(['GET', 'POST'].includes(req.method) ? undefined : methodNotAllowed(['GET', 'POST'])));
     router.all('/price-lists/:id', (req, _res, next) =>
       next(['GET', 'PATCH', 'DELETE'].includes(req.method) ? undefined : methodNotAllowed(['GET', 'PATCH', 'DELETE'])),
     );
 
+    api.describe(router, { method: 'get', path: '/price-lists', summary: 'List the price lists (exactly one is the default)', responses: { 200: { description: 'The price lists', schema: list('priceLists', PRICE_LIST) } } });
     router.get(
       '/price-lists',
       handle(async (req, res) => {
@@ -92,11 +84,17 @@ export function priceListRoutes(deps: PriceListRoutesDeps): (router: Router) => 
       }),
     );
 
+    api.describe(router, {
+      method: 'post',
+      path: '/price-lists',
+      summary: 'Create a price list',
+      body: { schema: object({ name: NAME }, ['name']), examples: [{ name: 'Partners 2027' }] },
+      responses: { 201: { description: 'Created', schema: PRICE_LIST }, 409: { description: 'A list of this name exists (errors: name, taken)' } },
+    });
     router.post(
       '/price-lists',
       handle(async (req, res: Response) => {
-        const body = parseBody(req.body, ['name']);
-        const name = parseName(body.name);
+        const name = (req.body.name as string).trim();
         const at = clock();
         const row = await write(req, name, async (trx) => {
           if (await priceLists.nameTaken(trx, req.tenantId!, name)) throw duplicate(name);
@@ -109,6 +107,7 @@ export function priceListRoutes(deps: PriceListRoutesDeps): (router: Router) => 
       }),
     );
 
+    api.describe(router, { method: 'get', path: '/price-lists/:id', summary: 'Read a price list', responses: { 200: { description: 'The list', schema: PRICE_LIST }, 404: { description: 'No such list in this tenant' } } });
     router.get(
       '/price-lists/:id',
       handle(async (req, res) => {
@@ -119,14 +118,19 @@ export function priceListRoutes(deps: PriceListRoutesDeps): (router: Router) => 
       }),
     );
 
+    api.describe(router, {
+      method: 'patch',
+      path: '/price-lists/:id',
+      summary: 'Rename a price list and/or make it the default',
+      body: { schema: patch({ name: NAME, default: bool('true makes this list the default (false on the default is 409)') }), examples: [{ name: 'Partners 2028' }, { default: true }] },
+      responses: { 200: { description: 'The list', schema: PRICE_LIST }, 404: { description: 'No such list' }, 409: { description: 'The name is taken, or the default cannot be unset' } },
+    });
     router.patch(
       '/price-lists/:id',
       handle(async (req, res) => {
         const id = String(req.params.id);
-        const body = parseBody(req.body, ['name', 'default']);
-        const name = body.name !== undefined ? parseName(body.name) : undefined;
-        if (body.default !== undefined && typeof body.default !== 'boolean') throw invalidValue('default must be true or false');
-        if (name === undefined && body.default === undefined) throw invalidValue('Nothing to change: send name and/or "default": true');
+        const body = req.body as { name?: string; default?: boolean };
+        const name = body.name?.trim();
         const at = clock();
         const row = await write(req, name, async (trx) => {
           await priceLists.lockAll(trx, req.tenantId!, 'NO KEY UPDATE');
@@ -152,6 +156,7 @@ export function priceListRoutes(deps: PriceListRoutesDeps): (router: Router) => 
       }),
     );
 
+    api.describe(router, { method: 'delete', path: '/price-lists/:id', summary: 'Delete a price list (its users move to the default)', responses: { 204: { description: 'Deleted' }, 404: { description: 'No such list' }, 409: { description: 'The default list cannot be deleted' } } });
     router.delete(
       '/price-lists/:id',
       handle(async (req, res) => {

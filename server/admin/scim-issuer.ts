@@ -13,9 +13,9 @@
 import type { Knex } from 'knex';
 import type { Router } from 'express';
 import type { Logger } from 'pino';
-import { invalidValue, methodNotAllowed, notFound } from '../errors';
-import { isUuid } from '../scim/members';
-import { isObject } from '../scim/normalize';
+import { fieldRule, methodNotAllowed, notFound } from '../errors';
+import type { ApiSection } from '../openapi/describe';
+import { object, text, URL_WITHOUT_CREDENTIALS, uuid } from '../openapi/schema-kit';
 import type { AuditRepo } from '../store/audit-repo';
 import * as repo from '../store/oauth-repo';
 import { inTenant } from '../store/scope';
@@ -58,53 +58,35 @@ export function issuerJson(row: repo.IssuerRow) {
   };
 }
 
-const text = (body: Record<string, unknown>, name: string, required: boolean): string | undefined => {
-  const v = body[name];
-  if (v === undefined || v === null) {
-    if (required) throw invalidValue(`${name} is required`);
-    return undefined;
-  }
-  if (typeof v !== 'string' || !v.trim()) throw invalidValue(`${name} must be a non-empty string`);
-  if (v.length > MAX_TEXT) throw invalidValue(`${name} must be at most ${MAX_TEXT} characters`);
-  return v.trim();
+const TEXT = text(MAX_TEXT);
+const URL_SCHEMA = { type: 'string', format: 'uri', maxLength: MAX_TEXT, pattern: URL_WITHOUT_CREDENTIALS, description: 'an absolute URL without credentials or a fragment' };
+/**
+ * The PUT body (openapi/describe.ts validates it before the handler): Microsoft Entra ID by its
+ * tenant id, or any issuer with the claim that names this tenant's own tenancy there — without
+ * one, any customer of a multi-tenant issuer could get a token for this audience and provision here.
+ */
+export const ISSUER_SCHEMA = {
+  type: 'object',
+  if: { required: ['entraTenantId'] },
+  then: object({ entraTenantId: uuid('the Entra tenant (directory) id, a UUID'), audience: TEXT }, ['entraTenantId']),
+  else: object({ issuer: URL_SCHEMA, jwksUrl: URL_SCHEMA, audience: TEXT, claim: object({ name: TEXT, value: TEXT }, ['name', 'value']) }, ['issuer', 'jwksUrl', 'audience', 'claim']),
 };
 
-/** Validates a PUT body (pure; the URLs' addresses are checked by the route). */
-export function parseIssuer(body: unknown): IssuerInput {
-  if (!isObject(body)) throw invalidValue('The body must be a JSON object: {"entraTenantId"} or {"issuer", "jwksUrl", "audience", "claim"}');
-  if (body.entraTenantId !== undefined) {
-    const unknown = Object.keys(body).filter((k) => !['entraTenantId', 'audience'].includes(k));
-    if (unknown.length) throw invalidValue(`With entraTenantId, only audience may be given; not ${unknown.map((k) => `"${k}"`).join(', ')}`);
-    if (!isUuid(body.entraTenantId)) throw invalidValue('entraTenantId must be the Entra tenant (directory) id, a UUID');
+/** A PUT body its schema accepted → the issuer to trust (the URLs' addresses are checked by the route). */
+export function parseIssuer(raw: unknown): IssuerInput {
+  const body = raw as Record<string, unknown>;
+  const audience = typeof body.audience === 'string' ? body.audience.trim() : undefined;
+  if (typeof body.entraTenantId === 'string') {
     const tid = body.entraTenantId.toLowerCase();
-    return { kind: 'entra', issuer: entraIssuer(tid), jwksUrl: entraJwksUrl(tid), audience: text(body, 'audience', false) ?? ENTRA_SCIM_AUDIENCE, claimName: 'tid', claimValue: tid };
+    return { kind: 'entra', issuer: entraIssuer(tid), jwksUrl: entraJwksUrl(tid), audience: audience ?? ENTRA_SCIM_AUDIENCE, claimName: 'tid', claimValue: tid };
   }
-  const unknown = Object.keys(body).filter((k) => !['issuer', 'jwksUrl', 'audience', 'claim'].includes(k));
-  if (unknown.length) throw invalidValue(`Unknown attribute ${unknown.map((k) => `"${k}"`).join(', ')}; accepted: entraTenantId and audience, or issuer, jwksUrl, audience and claim`);
-  const issuer = text(body, 'issuer', true)!;
-  const jwksUrl = text(body, 'jwksUrl', true)!;
-  const audience = text(body, 'audience', true)!;
-  // Without a claim that names the tenant's own tenancy at the issuer, any customer of a
-  // multi-tenant issuer could get a token for this audience and provision here.
-  if (!isObject(body.claim)) throw invalidValue('claim is required: {"name": "<claim>", "value": "<the value it must have>"}, e.g. {"name": "tid", "value": "<your IdP tenant id>"}');
-  const claim = body.claim as Record<string, unknown>;
-  const extra = Object.keys(claim).filter((k) => !['name', 'value'].includes(k));
-  if (extra.length) throw invalidValue('claim has only name and value');
-  const claimName = text(claim, 'name', true)!;
-  const claimValue = text(claim, 'value', true)!;
-  for (const [field, raw] of [['issuer', issuer], ['jwksUrl', jwksUrl]]) {
-    let u: URL;
-    try {
-      u = new URL(raw);
-    } catch {
-      throw invalidValue(`${field} must be an absolute URL`);
-    }
-    if (u.username || u.password || u.hash) throw invalidValue(`${field} must not carry credentials or a fragment`);
-  }
-  return { kind: 'custom', issuer, jwksUrl, audience, claimName, claimValue };
+  const claim = body.claim as Record<string, string>;
+  return { kind: 'custom', issuer: String(body.issuer), jwksUrl: String(body.jwksUrl), audience: audience!, claimName: claim.name.trim(), claimValue: claim.value.trim() };
 }
 
-export function scimIssuerRoutes(deps: ScimIssuerRoutesDeps): (router: Router) => void {
+const ISSUER = { type: 'object', properties: { kind: { enum: ['entra', 'custom'] }, entraTenantId: { type: 'string' }, issuer: { type: 'string' }, jwksUrl: { type: 'string' }, audience: { type: 'string' }, claim: { type: 'object' } } };
+
+export function scimIssuerRoutes(deps: ScimIssuerRoutesDeps): (router: Router, api: ApiSection) => void {
   const { knex, issuers, clock } = deps;
 
   /** The outbound rules, with a message that names no address or port (sso/network.ts explains why). */
@@ -116,15 +98,16 @@ export function scimIssuerRoutes(deps: ScimIssuerRoutesDeps): (router: Router) =
         if (field === 'jwksUrl') await pickAddress(u.hostname, deps.egress);
       } catch (err) {
         deps.logger.info({ field, detail: egressDetail(err) }, 'external issuer URL refused');
-        throw invalidValue(`${field} is not a URL this server may use: https, on a public address (docs/entra.md, "Network rules")`);
+        throw fieldRule(field, 'notAllowedUrl', `is not a URL this server may use: https, on a public address (docs/entra.md, "Network rules")`);
       }
     }
   };
 
-  return (router) => {
+  return (router, api) => {
     tenantWideOnly(router, '/scim-issuer');
     router.all('/scim-issuer', (req, _res, next) => next(['GET', 'PUT', 'DELETE'].includes(req.method) ? undefined : methodNotAllowed(['GET', 'PUT', 'DELETE'])));
 
+    api.describe(router, { method: 'get', path: '/scim-issuer', summary: "The external issuer whose tokens this tenant's SCIM API accepts", responses: { 200: { description: 'The issuer', schema: ISSUER }, 404: { description: 'None is trusted' } } });
     router.get(
       '/scim-issuer',
       handle(async (req, res) => {
@@ -134,6 +117,19 @@ export function scimIssuerRoutes(deps: ScimIssuerRoutesDeps): (router: Router) =
       }),
     );
 
+    api.describe(router, {
+      method: 'put',
+      path: '/scim-issuer',
+      summary: 'Trust an external issuer for SCIM (Microsoft Entra ID, or any)',
+      body: {
+        schema: ISSUER_SCHEMA,
+        examples: [
+          { entraTenantId: '6f1f7c2e-3b4a-4d5e-8f90-0a1b2c3d4e5f' },
+          { issuer: 'https://idp.example.com', jwksUrl: 'https://idp.example.com/jwks', audience: 'provisio', claim: { name: 'tid', value: 'acme' } },
+        ],
+      },
+      responses: { 200: { description: 'The issuer', schema: ISSUER } },
+    });
     router.put(
       '/scim-issuer',
       handle(async (req: AdminRequest, res) => {
@@ -158,6 +154,7 @@ export function scimIssuerRoutes(deps: ScimIssuerRoutesDeps): (router: Router) =
       }),
     );
 
+    api.describe(router, { method: 'delete', path: '/scim-issuer', summary: 'Stop trusting the external issuer', responses: { 204: { description: 'Removed' }, 404: { description: 'None is trusted' } } });
     router.delete(
       '/scim-issuer',
       handle(async (req: AdminRequest, res) => {

@@ -14,14 +14,16 @@
 // audited. Another tenant's service is 404 like a missing one. test/api/services.test.ts
 import type { Knex } from 'knex';
 import type { Response, Router } from 'express';
-import { invalidValue, methodNotAllowed, notFound, uniqueness } from '../errors';
+import { methodNotAllowed, notFound, onField, uniqueness } from '../errors';
+import type { ApiSection } from '../openapi/describe';
+import { DATE, KEY, list, object, patch, S, shape, SN } from '../openapi/schema-kit';
 import { isUniqueViolation } from '../store/db';
 import { ServiceRow, ServicesRepo } from '../store/services-repo';
 import { inTenant } from '../store/scope';
-import { parseKey, SERVICES_ATTRIBUTE } from '../resources/assignments';
+import { SERVICES_ATTRIBUTE } from '../resources/assignments';
 import type { ChangeRecorder } from '../resources/service';
 import { AdminRequest, handle, requireTenantWide } from './admin-router';
-import { Audit, auditIn, auditUsers, checkSameKey, parseBody, parseDescription, parseName } from './catalogue-fields';
+import { Audit, auditIn, auditUsers, checkSameKey, DESCRIPTION_SCHEMA, descriptionOf, NAME_SCHEMA, nameOf } from './catalogue-fields';
 
 export interface ServiceRoutesDeps {
   knex: Knex;
@@ -43,18 +45,20 @@ export function serviceJson(row: ServiceRow) {
 }
 
 const notFoundService = (key: string) => notFound(`Service ${key} not found`);
-const duplicate = (key: string) => uniqueness(`A service with the key "${key}" already exists in this tenant`);
+const duplicate = (key: string) => onField(uniqueness(`A service with the key "${key}" already exists in this tenant`), 'key');
+const SERVICE = shape({ key: S, name: S, description: SN, createdAt: DATE, updatedAt: DATE });
 
-export function serviceRoutes(deps: ServiceRoutesDeps): (router: Router) => void {
+export function serviceRoutes(deps: ServiceRoutesDeps): (router: Router, api: ApiSection) => void {
   const { knex, services, clock } = deps;
   const target = (key: string) => ({ type: 'Service', id: key });
 
-  return (router) => {
+  return (router, api) => {
     router.all('/services', (req, _res, next) => next(['GET', 'POST'].includes(req.method) ? undefined : methodNotAllowed(['GET', 'POST'])));
     router.all('/services/:key', (req, _res, next) =>
       next(['GET', 'PATCH', 'DELETE'].includes(req.method) ? undefined : methodNotAllowed(['GET', 'PATCH', 'DELETE'])),
     );
 
+    api.describe(router, { method: 'get', path: '/services', summary: 'List the services, by name', responses: { 200: { description: 'The services', schema: list('services', SERVICE) } } });
     router.get(
       '/services',
       handle(async (req, res) => {
@@ -63,14 +67,21 @@ export function serviceRoutes(deps: ServiceRoutesDeps): (router: Router) => void
       }),
     );
 
+    api.describe(router, {
+      method: 'post',
+      path: '/services',
+      summary: 'Create a service (tenant-wide credentials)',
+      body: { schema: object({ key: KEY, name: NAME_SCHEMA, description: DESCRIPTION_SCHEMA }, ['key', 'name']), examples: [{ key: 'm365', name: 'Microsoft 365', description: 'Mail and Office' }] },
+      responses: { 201: { description: 'Created', schema: SERVICE }, 409: { description: 'The key is taken (errors: key, taken)' } },
+    });
     router.post(
       '/services',
       handle(async (req, res: Response) => {
         requireTenantWide(req);
-        const body = parseBody(req.body, ['key', 'name', 'description']);
-        const key = parseKey(body.key, 'key');
-        const name = parseName(body.name);
-        const description = body.description === undefined ? null : parseDescription(body.description);
+        const body = req.body as Record<string, unknown>;
+        const key = String(body.key).toLowerCase();
+        const name = nameOf(body.name);
+        const description = body.description === undefined ? null : descriptionOf(body.description);
         const at = clock();
         let row: ServiceRow;
         try {
@@ -90,6 +101,7 @@ export function serviceRoutes(deps: ServiceRoutesDeps): (router: Router) => void
       }),
     );
 
+    api.describe(router, { method: 'get', path: '/services/:key', summary: 'Read a service', responses: { 200: { description: 'The service', schema: SERVICE }, 404: { description: 'No such service' } } });
     router.get(
       '/services/:key',
       handle(async (req, res) => {
@@ -100,16 +112,25 @@ export function serviceRoutes(deps: ServiceRoutesDeps): (router: Router) => void
       }),
     );
 
+    api.describe(router, {
+      method: 'patch',
+      path: '/services/:key',
+      summary: 'Rename a service or change its description (its key is immutable)',
+      body: {
+        schema: patch({ key: { ...KEY, description: 'the same key (any case) changes nothing; another is refused (code immutable)' }, name: NAME_SCHEMA, description: DESCRIPTION_SCHEMA }),
+        examples: [{ name: 'Microsoft 365 E3' }, { description: null }],
+      },
+      responses: { 200: { description: 'The service', schema: SERVICE }, 404: { description: 'No such service' } },
+    });
     router.patch(
       '/services/:key',
       handle(async (req: AdminRequest, res) => {
         requireTenantWide(req);
         const key = String(req.params.key).toLowerCase();
-        const body = parseBody(req.body, ['key', 'name', 'description']);
+        const body = req.body as Record<string, unknown>;
         const set: { name?: string; description?: string | null } = {};
-        if (body.name !== undefined) set.name = parseName(body.name);
-        if (body.description !== undefined) set.description = parseDescription(body.description);
-        if (!Object.keys(set).length && body.key === undefined) throw invalidValue('Nothing to change: send name and/or description');
+        if (body.name !== undefined) set.name = nameOf(body.name);
+        if (body.description !== undefined) set.description = descriptionOf(body.description);
         const at = clock();
         const row = await inTenant(knex, req.tenantId!, async (trx) => {
           const existing = await services.get(trx, req.tenantId!, key, 'UPDATE');
@@ -125,6 +146,7 @@ export function serviceRoutes(deps: ServiceRoutesDeps): (router: Router) => void
       }),
     );
 
+    api.describe(router, { method: 'delete', path: '/services/:key', summary: 'Delete a service (taken away from every user)', responses: { 204: { description: 'Deleted' }, 404: { description: 'No such service' } } });
     router.delete(
       '/services/:key',
       handle(async (req, res) => {

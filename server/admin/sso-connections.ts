@@ -22,9 +22,10 @@ import type { Router } from 'express';
 import type { Logger } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import { domainToASCII } from 'node:url';
-import { invalidValue, methodNotAllowed, notFound, uniqueness } from '../errors';
+import { fieldRule, invalidValue, methodNotAllowed, notFound, onField, ScimError, uniqueness } from '../errors';
+import type { ApiSection } from '../openapi/describe';
+import { bool, DATE, DATEN, list, object, patch, S, shape, text } from '../openapi/schema-kit';
 import type { Actor } from '../resources/service';
-import { isObject } from '../scim/normalize';
 import { isUniqueViolation } from '../store/db';
 import type { AuditRepo } from '../store/audit-repo';
 import { inTenant, Tx } from '../store/scope';
@@ -47,7 +48,6 @@ export interface SsoConnectionRoutesDeps {
   logger?: Logger;
 }
 
-const FIELDS = ['issuer', 'clientId', 'clientSecret', 'emailDomains', 'trustEmail', 'requireSso'];
 const MAX_DOMAINS = 100;
 const MAX_TEXT = 1000;
 // RFC 1035 §2.3.1 labels (letters, digits, inner hyphens, ≤ 63), at least two of them, ≤ 253 in
@@ -75,24 +75,25 @@ export function ssoConnectionJson(row: SsoConnectionRow, domains: SsoDomainRow[]
   };
 }
 
-function parseBody(body: unknown): Record<string, unknown> {
-  if (!isObject(body)) throw invalidValue(`The body must be a JSON object with ${FIELDS.join(', ')}`);
-  const unknown = Object.keys(body).filter((k) => !FIELDS.includes(k));
-  if (unknown.length) throw invalidValue(`Unknown attribute ${unknown.map((k) => `"${k}"`).join(', ')}; accepted: ${FIELDS.join(', ')}`);
-  return body;
-}
-
-function text(value: unknown, name: string): string {
-  if (typeof value !== 'string' || !value.trim()) throw invalidValue(`${name} is required and must be a non-empty string`);
-  if (value.length > MAX_TEXT) throw invalidValue(`${name} must be at most ${MAX_TEXT} characters`);
-  return value.trim();
-}
+/** The bodies (openapi/describe.ts validates them before the handlers); the issuer and domains are then read by their own rules. */
+const CONNECTION_FIELDS = {
+  issuer: { type: 'string', minLength: 1, maxLength: MAX_TEXT, description: "the IdP's issuer URL (https), answering OIDC discovery" },
+  clientId: text(MAX_TEXT),
+  clientSecret: { ...text(MAX_TEXT), description: 'sealed, never returned' },
+  emailDomains: { type: 'array', minItems: 1, maxItems: MAX_DOMAINS, items: { type: 'string', minLength: 1, maxLength: 253 }, description: 'the email domains whose people sign in here, such as ["acme.com"]' },
+  trustEmail: bool(),
+  requireSso: bool('people of these domains may only sign in with SSO'),
+};
+const NEW_CONNECTION = object(CONNECTION_FIELDS, ['issuer', 'clientId', 'clientSecret', 'emailDomains']);
+const CONNECTION_PATCH = patch(CONNECTION_FIELDS);
+const CONNECTION = shape({ id: S, issuer: S, clientId: S, emailDomains: { type: 'array', items: S }, domains: { type: 'array', items: { type: 'object' } }, trustEmail: { type: 'boolean' }, requireSso: { type: 'boolean' }, redirectUri: S, createdAt: DATE, updatedAt: DATE });
+const DOMAIN = shape({ domain: S, verified: { type: 'boolean' }, verifiedAt: DATEN, record: { type: 'object' } });
 
 function issuerOf(value: unknown, allowInsecure: boolean): string {
   try {
     return parseIssuer(typeof value === 'string' && value.length > MAX_TEXT ? '' : value, { allowInsecure }).href;
   } catch (err) {
-    if (err instanceof IssuerError) throw invalidValue(err.message);
+    if (err instanceof IssuerError) throw fieldRule('issuer', 'issuer', err.message);
     throw err;
   }
 }
@@ -112,24 +113,24 @@ export function parseDomain(value: unknown): string {
   return ascii;
 }
 
+/** The domains of a body the schema accepted, as stored; one that is no domain a connection may claim is a field error (code domain). */
 function domainsOf(value: unknown): string[] {
-  if (!Array.isArray(value) || value.length === 0) throw invalidValue('emailDomains must be a non-empty array of domain names, such as ["acme.com"]');
-  if (value.length > MAX_DOMAINS) throw invalidValue(`emailDomains may list at most ${MAX_DOMAINS} domains`);
-  return [...new Set(value.map(parseDomain))];
-}
-
-function flag(value: unknown, name: string): boolean {
-  if (typeof value !== 'boolean') throw invalidValue(`${name} must be true or false`);
-  return value;
+  try {
+    return [...new Set((value as unknown[]).map(parseDomain))];
+  } catch (err) {
+    if (err instanceof ScimError && err.status === 400) throw fieldRule('emailDomains', 'domain', err.message);
+    throw err;
+  }
 }
 
 const notFoundConnection = (id: string) => notFound(`SSO connection ${id} not found`);
+const onFieldTaken = (detail: string) => onField(uniqueness(detail), 'emailDomains');
 /** Generic on purpose: the domain may belong to another tenant, which must not be named. */
 const domainTaken = (domains: string[]) =>
-  uniqueness(`The email domain${domains.length > 1 ? 's' : ''} ${domains.map((d) => `"${d}"`).join(', ')} ${domains.length > 1 ? 'are' : 'is'} already used by another SSO connection`);
+  onFieldTaken(`The email domain${domains.length > 1 ? 's' : ''} ${domains.map((d) => `"${d}"`).join(', ')} ${domains.length > 1 ? 'are' : 'is'} already used by another SSO connection`);
 const notClaimed = (connectionId: string, domain: string) => notFound(`SSO connection ${connectionId} does not claim the domain "${domain}"`);
 
-export function ssoConnectionRoutes(deps: SsoConnectionRoutesDeps): (router: Router) => void {
+export function ssoConnectionRoutes(deps: SsoConnectionRoutesDeps): (router: Router, api: ApiSection) => void {
   const { knex, sso, clock } = deps;
   const repo = sso.repo;
 
@@ -150,7 +151,7 @@ export function ssoConnectionRoutes(deps: SsoConnectionRoutesDeps): (router: Rou
     try {
       return await sso.probe(c);
     } catch (err) {
-      if (err instanceof IssuerError) throw invalidValue(err.message);
+      if (err instanceof IssuerError) throw fieldRule('issuer', 'discovery', err.message);
       throw err;
     }
   };
@@ -178,7 +179,7 @@ export function ssoConnectionRoutes(deps: SsoConnectionRoutesDeps): (router: Rou
   };
   const actorOf = (req: AdminRequest): Actor => req.scope!.actor;
 
-  return (router) => {
+  return (router, api) => {
     tenantWideOnly(router, '/sso-connections');
     router.all('/sso-connections', (req, _res, next) => next(['GET', 'POST'].includes(req.method) ? undefined : methodNotAllowed(['GET', 'POST'])));
     router.all('/sso-connections/:id', (req, _res, next) =>
@@ -186,6 +187,7 @@ export function ssoConnectionRoutes(deps: SsoConnectionRoutesDeps): (router: Rou
     );
     router.all('/sso-connections/:id/domains/:domain/verify', (req, _res, next) => next(req.method === 'POST' ? undefined : methodNotAllowed(['POST'])));
 
+    api.describe(router, { method: 'get', path: '/sso-connections', summary: 'List the SSO connections', responses: { 200: { description: 'The connections', schema: list('ssoConnections', CONNECTION) } } });
     router.get(
       '/sso-connections',
       handle(async (req, res) => {
@@ -194,16 +196,23 @@ export function ssoConnectionRoutes(deps: SsoConnectionRoutesDeps): (router: Rou
       }),
     );
 
+    api.describe(router, {
+      method: 'post',
+      path: '/sso-connections',
+      summary: "Connect the tenant's OIDC IdP (its discovery must answer first)",
+      body: { schema: NEW_CONNECTION, examples: [{ issuer: 'https://login.example.com', clientId: 'provisio', clientSecret: 's3cret', emailDomains: ['example.com'], trustEmail: true }] },
+      responses: { 201: { description: 'Created', schema: CONNECTION }, 409: { description: 'A domain is already used by another SSO connection (errors: emailDomains, taken)' } },
+    });
     router.post(
       '/sso-connections',
       handle(async (req, res) => {
-        const body = parseBody(req.body);
+        const body = req.body as Record<string, unknown>;
         const issuer = issuerOf(body.issuer, sso.allowInsecure);
-        const clientId = text(body.clientId, 'clientId');
-        const clientSecret = text(body.clientSecret, 'clientSecret');
+        const clientId = String(body.clientId).trim();
+        const clientSecret = String(body.clientSecret).trim();
         const emailDomains = domainsOf(body.emailDomains);
-        const trustEmail = body.trustEmail === undefined ? false : flag(body.trustEmail, 'trustEmail');
-        const requireSso = body.requireSso === undefined ? false : flag(body.requireSso, 'requireSso');
+        const trustEmail = body.trustEmail === true;
+        const requireSso = body.requireSso === true;
         await checkDomains(req.tenantId!, emailDomains);
         const canonical = await probe({ issuer, clientId, clientSecret });
         const at = clock();
@@ -222,6 +231,7 @@ export function ssoConnectionRoutes(deps: SsoConnectionRoutesDeps): (router: Rou
       }),
     );
 
+    api.describe(router, { method: 'get', path: '/sso-connections/:id', summary: 'Read an SSO connection, with its domains’ proof state', responses: { 200: { description: 'The connection', schema: CONNECTION }, 404: { description: 'No such connection' } } });
     router.get(
       '/sso-connections/:id',
       handle(async (req, res) => {
@@ -235,18 +245,24 @@ export function ssoConnectionRoutes(deps: SsoConnectionRoutesDeps): (router: Rou
       }),
     );
 
+    api.describe(router, {
+      method: 'patch',
+      path: '/sso-connections/:id',
+      summary: 'Change an SSO connection (a new issuer, client or secret must work first)',
+      body: { schema: CONNECTION_PATCH, examples: [{ requireSso: true }, { emailDomains: ['example.com', 'example.org'] }] },
+      responses: { 200: { description: 'The connection', schema: CONNECTION }, 404: { description: 'No such connection' }, 409: { description: 'A domain is already used by another SSO connection' } },
+    });
     router.patch(
       '/sso-connections/:id',
       handle(async (req, res) => {
         const id = String(req.params.id);
-        const body = parseBody(req.body);
-        if (!Object.keys(body).length) throw invalidValue(`Nothing to change: send any of ${FIELDS.join(', ')}`);
+        const body = req.body as Record<string, unknown>;
         const issuer = body.issuer !== undefined ? issuerOf(body.issuer, sso.allowInsecure) : undefined;
-        const clientId = body.clientId !== undefined ? text(body.clientId, 'clientId') : undefined;
-        const clientSecret = body.clientSecret !== undefined ? text(body.clientSecret, 'clientSecret') : undefined;
+        const clientId = typeof body.clientId === 'string' ? body.clientId.trim() : undefined;
+        const clientSecret = typeof body.clientSecret === 'string' ? body.clientSecret.trim() : undefined;
         const emailDomains = body.emailDomains !== undefined ? domainsOf(body.emailDomains) : undefined;
-        const trustEmail = body.trustEmail !== undefined ? flag(body.trustEmail, 'trustEmail') : undefined;
-        const requireSso = body.requireSso !== undefined ? flag(body.requireSso, 'requireSso') : undefined;
+        const trustEmail = body.trustEmail as boolean | undefined;
+        const requireSso = body.requireSso as boolean | undefined;
 
         const current = await inTenant(knex, req.tenantId!, (trx) => repo.get(trx, req.tenantId!, id));
         if (!current) throw notFoundConnection(id);
@@ -286,6 +302,7 @@ export function ssoConnectionRoutes(deps: SsoConnectionRoutesDeps): (router: Rou
       }),
     );
 
+    api.describe(router, { method: 'delete', path: '/sso-connections/:id', summary: 'Delete an SSO connection (its domains and linked identities go too)', responses: { 204: { description: 'Deleted' }, 404: { description: 'No such connection' } } });
     router.delete(
       '/sso-connections/:id',
       handle(async (req, res) => {
@@ -308,6 +325,12 @@ export function ssoConnectionRoutes(deps: SsoConnectionRoutesDeps): (router: Rou
     // the domain's state, audited; otherwise 400 saying what is wrong in words (no record, another
     // value, the resolver could not be asked) and nothing changes. A domain another tenant proved
     // meanwhile is 409.
+    api.describe(router, {
+      method: 'post',
+      path: '/sso-connections/:id/domains/:domain/verify',
+      summary: "Read a claimed domain's DNS proof record now",
+      responses: { 200: { description: 'The domain, proven', schema: DOMAIN }, 400: { description: 'Not proven: why, in words' }, 404: { description: 'No such connection or claim' }, 409: { description: 'Another tenant proved it' } },
+    });
     router.post(
       '/sso-connections/:id/domains/:domain/verify',
       handle(async (req, res) => {

@@ -5,7 +5,7 @@
 // switches one on or off, deletes it or changes its admins and limits; a bound credential changes
 // only people it fully administers), the primary admin, admins being members, audit.
 //
-//   GET    /sub-accounts                                  → {"subAccounts": [row…]} (no members)
+//   GET    /sub-accounts?q&count&cursor                   → {"subAccounts": [row…], totalResults?, nextCursor?} (no members)
 //   POST   /sub-accounts      {name, dailyLimit?, monthlyLimit?, parent?, members?, admins?} → 201 row
 //   GET    /sub-accounts/{id}                             → row with members
 //   PATCH  /sub-accounts/{id} {name?, dailyLimit?, monthlyLimit?, active?, members?, admins?} → row
@@ -19,12 +19,13 @@ import { methodNotAllowed, onField, ScimError } from '../errors';
 import { subAccountsActorMayChange } from '../resources/authority';
 import type { ResourceKind } from '../resources/kinds';
 import type { ResourceService, Scope } from '../resources/service';
-import { isUuid } from '../scim/members';
+import type { ApiSection } from '../openapi/describe';
+import { bool, DATEN, list, object, patch, S, shape, SN, uuid } from '../openapi/schema-kit';
 import { isObject, JsonObject } from '../scim/normalize';
 import { PROVISIO_GROUP_URN } from '../scim/urns';
 import { inTenant } from '../store/scope';
 import { handle } from './admin-router';
-import { extOf, GroupFields, groupId, kindFilter, MAX_LISTED, memberOps, membersOf, newGroup, patchOf, purgeAt, requireKind, setOp } from './group-fields';
+import { extOf, filterString, GROUP_NAME, GroupFields, IDS, LIMIT, groupId, kindFilter, listPage, MAX_LISTED, memberOps, membersOf, newGroup, patchOf, purgeAt, requireKind, setOp } from './group-fields';
 
 export interface SubAccountRoutesDeps {
   knex: Knex;
@@ -37,6 +38,8 @@ const CREATE_FIELDS = FIELDS.filter((f) => f !== 'active');
 const PATCH_FIELDS = FIELDS.filter((f) => f !== 'parent');
 
 const ids = (v: unknown): string[] => (Array.isArray(v) ? v.filter(isObject).map((a) => String(a.value)) : []);
+
+const SUB_ACCOUNT = shape({ id: S, name: S, parent: SN, active: { type: 'boolean' }, deactivatedAt: DATEN, purgeAt: DATEN, dailyLimit: { type: ['integer', 'null'] }, monthlyLimit: { type: ['integer', 'null'] }, admins: { type: 'array', items: S }, mayChangeState: { type: 'boolean' } });
 
 /** A sub-account's SCIM representation → the row the API answers. */
 export function subAccountRow(r: JsonObject, withMembers: boolean, mayChangeState: boolean): JsonObject {
@@ -77,18 +80,36 @@ export function subAccountRoutes(deps: SubAccountRoutesDeps) {
   const read = async (scope: Scope, id: string, withMembers: boolean) =>
     requireKind((await service.get(scope, groups, id, withMembers ? {} : { excludedAttributes: ['members'] })).resource, 'subAccount', id);
 
-  return (router: Router) => {
+  return (router: Router, api: ApiSection) => {
     router.all('/sub-accounts', (req, _res, next) => next(['GET', 'POST'].includes(req.method) ? undefined : methodNotAllowed(['GET', 'POST'])));
     router.all('/sub-accounts/:id', (req, _res, next) => next(['GET', 'PATCH', 'DELETE'].includes(req.method) ? undefined : methodNotAllowed(['GET', 'PATCH', 'DELETE'])));
 
+    api.describe(router, { method: 'get', path: '/sub-accounts', summary: 'List the sub-accounts the credential sees (without members)', responses: { 200: { description: 'The sub-accounts', schema: list('subAccounts', SUB_ACCOUNT) } } });
     router.get(
       '/sub-accounts',
       handle(async (req, res) => {
-        const list = await service.query(req.scope!, groups, { filter: kindFilter('subAccount'), sortBy: 'displayName', sortOrder: 'ascending', startIndex: 1, count: MAX_LISTED, excludedAttributes: ['members'] });
-        res.json({ subAccounts: await rows(req.scope!, list.Resources as JsonObject[], false), totalResults: list.totalResults });
+        const { paged, q } = listPage(req.query);
+        const filter = q ? `${kindFilter('subAccount')} and displayName co ${filterString(q)}` : kindFilter('subAccount');
+        const base = { filter, sortBy: 'displayName', sortOrder: 'ascending' as const, excludedAttributes: ['members'] };
+        const list = await service.query(req.scope!, groups, paged ? { ...base, ...paged } : { ...base, startIndex: 1, count: MAX_LISTED });
+        res.json({
+          subAccounts: await rows(req.scope!, list.Resources as JsonObject[], false),
+          ...(list.totalResults !== undefined ? { totalResults: list.totalResults } : {}),
+          ...(list.nextCursor ? { nextCursor: list.nextCursor } : {}),
+        });
       }),
     );
 
+    api.describe(router, {
+      method: 'post',
+      path: '/sub-accounts',
+      summary: 'Create a sub-account',
+      body: {
+        schema: object({ name: GROUP_NAME, dailyLimit: LIMIT, monthlyLimit: LIMIT, parent: { ...uuid('the id of a sub-account'), type: ['string', 'null'] }, members: IDS, admins: IDS }, ['name']),
+        examples: [{ name: 'Sales', dailyLimit: 50, monthlyLimit: null }],
+      },
+      responses: { 201: { description: 'Created', schema: SUB_ACCOUNT }, 409: { description: 'A group of this name exists' } },
+    });
     router.post(
       '/sub-accounts',
       handle(async (req, res) => {
@@ -100,8 +121,7 @@ export function subAccountRoutes(deps: SubAccountRoutesDeps) {
           if (typeof v === 'number') ext[l] = v;
         }
         const parent = f.body.parent;
-        if (typeof parent === 'string' && isUuid(parent)) ext.parent = parent.toLowerCase();
-        else if (parent !== undefined && parent !== null) f.fail('parent', 'must be the id of a sub-account');
+        if (typeof parent === 'string') ext.parent = parent.toLowerCase();
         // A bound credential's new sub-account sits under its own by default, so it is the account
         // above the new one (it may switch it on and off) — not merely a group nested in it.
         else if (req.scope!.actor.subAccountId) ext.parent = req.scope!.actor.subAccountId;
@@ -121,6 +141,7 @@ export function subAccountRoutes(deps: SubAccountRoutesDeps) {
       }),
     );
 
+    api.describe(router, { method: 'get', path: '/sub-accounts/:id', summary: 'Read a sub-account, with its members', responses: { 200: { description: 'The sub-account', schema: SUB_ACCOUNT }, 404: { description: 'No such sub-account' } } });
     router.get(
       '/sub-accounts/:id',
       handle(async (req, res) => {
@@ -128,12 +149,21 @@ export function subAccountRoutes(deps: SubAccountRoutesDeps) {
       }),
     );
 
+    api.describe(router, {
+      method: 'patch',
+      path: '/sub-accounts/:id',
+      summary: 'Change a sub-account: one SCIM PATCH, all of it or nothing',
+      body: {
+        schema: patch({ name: GROUP_NAME, dailyLimit: LIMIT, monthlyLimit: LIMIT, active: bool('false switches it off (purged after months)'), members: IDS, admins: IDS }),
+        examples: [{ active: false }, { name: 'Sales EMEA', monthlyLimit: 1000 }],
+      },
+      responses: { 200: { description: 'The sub-account', schema: SUB_ACCOUNT }, 404: { description: 'No such sub-account' } },
+    });
     router.patch(
       '/sub-accounts/:id',
       handle(async (req, res) => {
         const id = groupId(req.params.id, 'subAccount');
         const f = new GroupFields(req.body, PATCH_FIELDS, 'sub-account');
-        if (!Object.keys(f.body).length) f.fail('(body)', `send at least one of ${PATCH_FIELDS.join(', ')}`);
         const name = f.name('name', false);
         const daily = f.limit('dailyLimit');
         const monthly = f.limit('monthlyLimit');
@@ -161,6 +191,7 @@ export function subAccountRoutes(deps: SubAccountRoutesDeps) {
       }),
     );
 
+    api.describe(router, { method: 'delete', path: '/sub-accounts/:id', summary: 'Delete a sub-account', responses: { 204: { description: 'Deleted' }, 404: { description: 'No such sub-account' } } });
     router.delete(
       '/sub-accounts/:id',
       handle(async (req, res) => {

@@ -24,9 +24,10 @@
 import type { Knex } from 'knex';
 import type { Router } from 'express';
 import { v7 as uuidv7 } from 'uuid';
-import { forbidden, invalidValue, methodNotAllowed, notFound } from '../errors';
+import { fieldRule, forbidden, methodNotAllowed, notFound } from '../errors';
 import { isUuid } from '../scim/members';
-import { isObject } from '../scim/normalize';
+import type { ApiSection, JsonSchema } from '../openapi/describe';
+import { DATE, DATEN, list, object, S, shape, SN, text, uuid } from '../openapi/schema-kit';
 import type { AuditRepo } from '../store/audit-repo';
 import * as tenancy from '../store/tenancy-repo';
 import { inTenant, Tx } from '../store/scope';
@@ -50,19 +51,6 @@ export interface TokenRoutesDeps {
 export const TOKEN_SCOPES = ['scim', 'admin', 'events'] as const;
 export const MAX_TOKEN_NAME = 200;
 const FIELDS = ['name', 'scopes', 'subAccount', 'expiresAt'];
-/** RFC 3339 date-time with an explicit offset (an ISO 8601 date-time without one is ambiguous). */
-const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-](\d{2}):(\d{2}))$/i;
-
-/** Milliseconds since the epoch of an RFC 3339 date-time, or NaN (Date.parse alone takes 2 Feb 30). */
-function parseDateTime(value: unknown): number {
-  const m = typeof value === 'string' ? DATE_TIME.exec(value) : null;
-  if (!m) return NaN;
-  const [y, mo, d, hh, mi, ss, , , oh, om] = m.slice(1).map((x) => (x === undefined ? 0 : Number(x)));
-  const days = new Date(Date.UTC(y, mo, 0)).getUTCDate();
-  if (mo < 1 || mo > 12 || d < 1 || d > days || hh > 23 || mi > 59 || ss > 59 || oh > 23 || om > 59) return NaN;
-  return Date.parse(value as string);
-}
-
 export interface NewToken {
   name: string;
   scopes: string[];
@@ -87,53 +75,53 @@ export function tokenJson(row: TokenInfo) {
 }
 
 /**
- * What every credential's creation body has (API tokens here, SCIM OAuth clients in
- * scim-clients.ts): a JSON object with only `fields`, a non-empty `name`, `scopes` from `allowed`
- * (returned in `allowed`'s order), and an optional `subAccount` id. Throws invalidValue naming the
- * field at fault.
+ * The body schema every credential's creation has (API tokens here, SCIM OAuth clients in
+ * scim-clients.ts): only these members, a non-empty `name`, `scopes` from `allowed`, an optional
+ * `subAccount` id, and the kind's own members (`more`).
  */
-export function parseCredentialBody<S extends string>(
-  body: unknown,
-  fields: readonly string[],
-  allowed: readonly S[],
-): { body: Record<string, unknown>; name: string; scopes: S[]; subAccountId?: string } {
-  if (!isObject(body)) throw invalidValue('The body must be a JSON object with name and scopes');
-  const unknown = Object.keys(body).filter((k) => !fields.includes(k));
-  if (unknown.length) throw invalidValue(`Unknown attribute ${unknown.map((k) => `"${k}"`).join(', ')}; accepted: ${fields.join(', ')}`);
-
-  if (typeof body.name !== 'string' || !body.name.trim()) throw invalidValue('name is required and must be a non-empty string');
-  const name = body.name.trim();
-  if ([...name].length > MAX_TOKEN_NAME) throw invalidValue(`name must be at most ${MAX_TOKEN_NAME} characters`);
-
-  const given = body.scopes;
-  const list = allowed.map((x) => `"${x}"`).join(', ');
-  if (!Array.isArray(given) || given.length === 0) throw invalidValue(`scopes is required: a non-empty array of ${list}`);
-  for (const s of given) {
-    if (typeof s !== 'string' || !(allowed as readonly string[]).includes(s)) throw invalidValue(`scopes: ${JSON.stringify(s)} is not a scope; use ${list}`);
-  }
-
-  let subAccountId: string | undefined;
-  if (body.subAccount !== undefined && body.subAccount !== null) {
-    if (!isUuid(body.subAccount)) throw invalidValue('subAccount must be the id of a sub-account group of this tenant');
-    subAccountId = body.subAccount.toLowerCase();
-  }
-  return { body, name, scopes: allowed.filter((s) => given.includes(s)), subAccountId };
+export function credentialSchema(allowed: readonly string[], more: Record<string, JsonSchema>): JsonSchema {
+  return object(
+    {
+      name: text(MAX_TOKEN_NAME, 'trimmed'),
+      scopes: { type: 'array', items: { enum: [...allowed] }, minItems: 1 },
+      subAccount: { ...uuid('the id of a sub-account group of this tenant'), type: ['string', 'null'] },
+      ...more,
+    },
+    ['name', 'scopes'],
+  );
 }
 
-/** Validates a creation body; throws invalidValue naming the field at fault. */
+/** A creation body its schema (credentialSchema) accepted, as stored: name trimmed, `scopes` in `allowed`'s order, the sub-account id lower-cased. */
+export function parseCredentialBody<S extends string>(
+  raw: unknown,
+  _fields: readonly string[],
+  allowed: readonly S[],
+): { body: Record<string, unknown>; name: string; scopes: S[]; subAccountId?: string } {
+  const body = raw as Record<string, unknown>;
+  const given = body.scopes as unknown[];
+  const subAccountId = typeof body.subAccount === 'string' ? body.subAccount.toLowerCase() : undefined;
+  return { body, name: String(body.name).trim(), scopes: allowed.filter((s) => given.includes(s)), subAccountId };
+}
+
+export const TOKEN_SCHEMA = credentialSchema(TOKEN_SCOPES, {
+  expiresAt: { type: ['string', 'null'], format: 'date-time', description: 'a date-time with its offset, such as "2030-01-31T00:00:00Z" (RFC 3339), in the future' },
+});
+
+/** A creation body its schema accepted → the token to make; "in the future" is the rule a schema cannot say. */
 export function parseNewToken(raw: unknown, now: Date): NewToken {
   const { body, name, scopes, subAccountId } = parseCredentialBody(raw, FIELDS, TOKEN_SCOPES);
   let expiresAt: Date | undefined;
-  if (body.expiresAt !== undefined && body.expiresAt !== null) {
-    const t = parseDateTime(body.expiresAt);
-    if (Number.isNaN(t)) throw invalidValue('expiresAt must be a date-time such as "2030-01-31T00:00:00Z"');
-    if (t <= now.getTime()) throw invalidValue('expiresAt must be in the future');
+  if (typeof body.expiresAt === 'string') {
+    const t = Date.parse(body.expiresAt);
+    if (t <= now.getTime()) throw fieldRule('expiresAt', 'notFuture', 'must be in the future');
     expiresAt = new Date(t);
   }
   return { name, scopes, subAccountId, expiresAt };
 }
 
-export function tokenRoutes(deps: TokenRoutesDeps): (router: Router) => void {
+const TOKEN = shape({ id: S, name: S, scopes: { type: 'array', items: S }, subAccount: SN, expiresAt: DATEN, createdAt: DATE, lastUsedAt: DATEN, revokedAt: DATEN, createdBy: { type: ['object', 'null'] } });
+
+export function tokenRoutes(deps: TokenRoutesDeps): (router: Router, api: ApiSection) => void {
   const { knex, tokens, authenticator, clock } = deps;
 
   const audit = async (trx: Tx, req: AdminRequest, at: Date, action: string, targetId: string, changes: Record<string, unknown>) => {
@@ -145,10 +133,18 @@ export function tokenRoutes(deps: TokenRoutesDeps): (router: Router) => void {
   const boundTo = (req: AdminRequest) => req.scope?.actor.subAccountId ?? null;
   const notFoundToken = (id: string) => notFound(`Token ${id} not found`);
 
-  return (router) => {
+  return (router, api) => {
     router.all('/tokens', (req, _res, next) => next(['GET', 'POST'].includes(req.method) ? undefined : methodNotAllowed(['GET', 'POST'])));
     router.all('/tokens/:id', (req, _res, next) => next(['GET', 'DELETE'].includes(req.method) ? undefined : methodNotAllowed(['GET', 'DELETE'])));
 
+    api.describe(router, {
+      method: 'post',
+      path: '/tokens',
+      summary: 'Create an API token (its secret is answered once)',
+      description: 'A credential bound to a sub-account creates only tokens bound to it (403 otherwise).',
+      body: { schema: TOKEN_SCHEMA, examples: [{ name: 'HR sync', scopes: ['scim'] }, { name: 'Portal', scopes: ['admin', 'scim'], expiresAt: '2030-01-31T00:00:00Z' }] },
+      responses: { 201: { description: 'Created, with `token` (shown once; Cache-Control: no-store)', schema: { ...TOKEN, properties: { ...(TOKEN.properties as object), token: S } } } },
+    });
     router.post(
       '/tokens',
       handle(async (req, res) => {
@@ -164,7 +160,7 @@ export function tokenRoutes(deps: TokenRoutesDeps): (router: Router) => void {
         const id = uuidv7();
         const row = await inTenant(knex, req.tenantId!, async (trx) => {
           if (input.subAccountId) {
-            if ((await tenancy.groupKind(trx, req.tenantId!, input.subAccountId)) !== 'subAccount') throw invalidValue('subAccount must be the id of a sub-account group of this tenant');
+            if ((await tenancy.groupKind(trx, req.tenantId!, input.subAccountId)) !== 'subAccount') throw fieldRule('subAccount', 'notFound', 'must be the id of a sub-account group of this tenant');
           }
           // A person's token lives on their rights (resources/authority.ts tokenStillEmpowered).
           const createdByUserId = req.scope!.actor.type === 'user' ? req.scope!.actor.id : undefined;
@@ -180,6 +176,7 @@ export function tokenRoutes(deps: TokenRoutesDeps): (router: Router) => void {
       }),
     );
 
+    api.describe(router, { method: 'get', path: '/tokens', summary: 'List the API tokens (no secrets), with the SCIM clients and the external issuer', responses: { 200: { description: 'The tokens', schema: list('tokens', TOKEN) } } });
     router.get(
       '/tokens',
       handle(async (req, res) => {
@@ -188,6 +185,7 @@ export function tokenRoutes(deps: TokenRoutesDeps): (router: Router) => void {
       }),
     );
 
+    api.describe(router, { method: 'get', path: '/tokens/:id', summary: 'Read an API token (no secret)', responses: { 200: { description: 'The token', schema: TOKEN }, 404: { description: 'No such token' } } });
     router.get(
       '/tokens/:id',
       handle(async (req, res) => {
@@ -198,6 +196,7 @@ export function tokenRoutes(deps: TokenRoutesDeps): (router: Router) => void {
       }),
     );
 
+    api.describe(router, { method: 'delete', path: '/tokens/:id', summary: 'Revoke an API token (not the one calling)', responses: { 204: { description: 'Revoked' }, 404: { description: 'No such token' } } });
     router.delete(
       '/tokens/:id',
       handle(async (req, res) => {

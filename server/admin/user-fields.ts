@@ -9,6 +9,9 @@ import { isObject, Json, JsonObject } from '../scim/normalize';
 import { parseAddress } from '../scim/email-address';
 import { PATCH_OP_URN, PROVISIO_USER_URN, USER_URN } from '../scim/urns';
 import { ROLES } from '../resources/roles';
+import { NOT_BLANK } from '../openapi/describe';
+import { bool, object, patch, text } from '../openapi/schema-kit';
+import { EMAIL_ADDRESS_FORMAT } from '../openapi/validator';
 
 export const ACTIVATIONS = ['email', 'now', 'later'] as const;
 export type Activation = (typeof ACTIVATIONS)[number];
@@ -16,68 +19,75 @@ export const USER_STATES = ['pending', 'active', 'inactive'] as const;
 export type UserState = (typeof USER_STATES)[number];
 
 const MAX_NAME = 200;
-const CREATE_FIELDS = ['givenName', 'familyName', 'email', 'role', 'notificationEmail', 'externalContact', 'priceList', 'services', 'permissionProfile', 'credentialsEmail', 'activation'];
-const PATCH_FIELDS = ['givenName', 'familyName', 'email', 'role', 'notificationEmail', 'externalContact', 'priceList', 'services', 'permissionProfile', 'credentialsEmail', 'active'];
 
 /** The Provisio extension attributes a form sets directly, by field name. */
 const EXTENSION_FIELDS = ['notificationEmail', 'externalContact', 'priceList', 'permissionProfile', 'credentialsEmail'];
 
-/** Reads one field; records what is wrong with it; returns undefined for absent (or null, when nullable). */
+const NAME = { type: ['string', 'null'], maxLength: MAX_NAME, description: 'trimmed' };
+const ADDRESS = { type: ['string', 'null'], maxLength: 254, format: EMAIL_ADDRESS_FORMAT, description: 'an email address mail can go to' };
+const TEXT = { type: ['string', 'null'], maxLength: 1000 };
+const USER_FIELDS = {
+  givenName: NAME,
+  familyName: NAME,
+  email: { ...ADDRESS, description: 'an email address mail can go to (the sign-in email and work email)' },
+  role: { enum: [...ROLES, null] },
+  notificationEmail: ADDRESS,
+  externalContact: TEXT,
+  priceList: { ...TEXT, description: 'the id of a price list' },
+  services: { type: ['array', 'null'], items: { type: 'string', pattern: NOT_BLANK }, maxItems: 1000, description: 'service keys' },
+  permissionProfile: { ...TEXT, description: 'the key of a permission profile' },
+  credentialsEmail: ADDRESS,
+};
+
+/** The body schemas of a user's creation and change (openapi/describe.ts validates them before the handlers). */
+export const NEW_USER_SCHEMA = object({
+  ...USER_FIELDS,
+  // A new user has names and an email: none may be empty here (a change may clear the optional fields only).
+  givenName: text(MAX_NAME, 'trimmed'),
+  familyName: text(MAX_NAME, 'trimmed'),
+  email: { ...USER_FIELDS.email, type: 'string', minLength: 1 },
+  activation: { enum: [...ACTIVATIONS, null], description: '"email" (an activation email), "now" (active, with a generated password) or "later" (pending)' } }, ['givenName', 'familyName', 'email']);
+export const USER_PATCH_SCHEMA = patch({ ...USER_FIELDS, active: bool('false switches the person off') });
+
+/**
+ * Reads the fields of a body its schema accepted, as stored (trimmed), and records what is wrong
+ * by the rules a schema cannot say: an address mail can go to (scim/email-address.ts), a name or
+ * email that must not be empty. Returns undefined for absent, null for null or empty.
+ */
 class Fields {
   readonly errors: FieldError[] = [];
 
   constructor(readonly body: JsonObject) {}
 
-  fail(field: string, detail: string): undefined {
-    this.errors.push({ field, detail });
+  fail(field: string, code: string, detail: string): undefined {
+    this.errors.push({ field, path: `/${field}`, code, detail });
     return undefined;
   }
 
   name(field: string, required: boolean): string | null | undefined {
     const v = this.body[field];
-    if (v === undefined || v === null || (typeof v === 'string' && v.trim() === '')) return required ? this.fail(field, 'is required') : v === undefined ? undefined : null;
-    if (typeof v !== 'string') return this.fail(field, 'must be text');
-    if ([...v.trim()].length > MAX_NAME) return this.fail(field, `must be at most ${MAX_NAME} characters`);
-    return v.trim();
+    if (v === undefined || v === null || (typeof v === 'string' && v.trim() === '')) return required ? this.fail(field, 'required', 'is required') : v === undefined ? undefined : null;
+    return String(v).trim();
   }
 
   address(field: string, required: boolean): string | null | undefined {
     const v = this.body[field];
-    if (v === undefined || v === null || v === '') return required ? this.fail(field, 'is required: an email address such as name@example.com') : v === undefined ? undefined : null;
+    if (v === undefined || v === null || v === '') return required ? this.fail(field, 'required', 'is required: an email address such as name@example.com') : v === undefined ? undefined : null;
     const parsed = parseAddress(v);
-    if (!parsed.ok) return this.fail(field, `is not an email address mail can go to: ${parsed.reason}`);
+    if (!parsed.ok) return this.fail(field, 'address', `is not an email address mail can go to: ${parsed.reason}`);
     return parsed.address;
-  }
-
-  oneOf<T extends string>(field: string, values: readonly T[]): T | undefined {
-    const v = this.body[field];
-    if (v === undefined || v === null) return undefined;
-    const found = values.find((x) => typeof v === 'string' && x === v.trim().toLowerCase());
-    return found ?? this.fail(field, `must be one of ${values.map((x) => `"${x}"`).join(', ')}`);
   }
 
   text(field: string): string | null | undefined {
     const v = this.body[field];
     if (v === undefined || v === null || v === '') return v === undefined ? undefined : null;
-    if (typeof v !== 'string') return this.fail(field, 'must be text');
-    return v.trim();
+    return String(v).trim();
   }
 
   keys(field: string): string[] | undefined {
     const v = this.body[field];
     if (v === undefined || v === null) return v === null ? [] : undefined;
-    if (!Array.isArray(v) || v.some((k) => typeof k !== 'string' || k.trim() === '')) return this.fail(field, 'must be a list of service keys');
     return [...new Set((v as string[]).map((k) => k.trim()))];
-  }
-
-  flag(field: string): boolean | undefined {
-    const v = this.body[field];
-    if (v === undefined) return undefined;
-    return typeof v === 'boolean' ? v : this.fail(field, 'must be true or false');
-  }
-
-  unknown(allowed: string[]): void {
-    for (const k of Object.keys(this.body)) if (!allowed.includes(k)) this.fail(k, `is not a field of a user; the fields are ${allowed.join(', ')}`);
   }
 
   done(): void {
@@ -85,10 +95,7 @@ class Fields {
   }
 }
 
-const asObject = (body: unknown): JsonObject => {
-  if (!isObject(body)) throw invalidFields([{ field: '(body)', detail: 'must be a JSON object of user fields' }]);
-  return body;
-};
+const asObject = (body: unknown): JsonObject => (isObject(body) ? body : {});
 
 const servicesValue = (keys: string[]): Json => keys.map((value) => ({ type: 'service', value }));
 
@@ -101,18 +108,17 @@ export interface NewUserForm {
 /** A create request's fields → the SCIM User to create, and how the person gets in. */
 export function parseNewUser(body: unknown): NewUserForm {
   const f = new Fields(asObject(body));
-  f.unknown(CREATE_FIELDS);
   const givenName = f.name('givenName', true);
   const familyName = f.name('familyName', true);
   const email = f.address('email', true);
-  const role = f.oneOf('role', ROLES) ?? 'user';
+  const role = (f.body.role as string | null | undefined) ?? 'user';
   const ext: JsonObject = {};
   for (const name of EXTENSION_FIELDS) {
     const v = name === 'notificationEmail' || name === 'credentialsEmail' ? f.address(name, false) : f.text(name);
     if (v !== undefined && v !== null) ext[name] = v;
   }
   const services = f.keys('services');
-  const activation = f.oneOf('activation', ACTIVATIONS) ?? 'email';
+  const activation = (f.body.activation as Activation | null | undefined) ?? 'email';
   f.done();
   const resource: JsonObject = {
     schemas: [USER_URN, PROVISIO_USER_URN],
@@ -130,8 +136,6 @@ export function parseNewUser(body: unknown): NewUserForm {
 /** A change request's fields → PatchOp operations (RFC 7644 §3.5.2) on the user. */
 export function parseUserPatch(body: unknown): JsonObject {
   const f = new Fields(asObject(body));
-  f.unknown(PATCH_FIELDS);
-  if (!Object.keys(f.body).length) f.fail('(body)', `send at least one of ${PATCH_FIELDS.join(', ')}`);
   const ops: JsonObject[] = [];
   const set = (path: string, value: Json | null | undefined) => {
     if (value === undefined) return;
@@ -139,22 +143,22 @@ export function parseUserPatch(body: unknown): JsonObject {
   };
   const givenName = f.name('givenName', false);
   const familyName = f.name('familyName', false);
-  if (givenName === null) f.fail('givenName', 'cannot be emptied: a user has a name');
-  if (familyName === null) f.fail('familyName', 'cannot be emptied: a user has a name');
+  if (givenName === null) f.fail('givenName', 'required', 'cannot be emptied: a user has a name');
+  if (familyName === null) f.fail('familyName', 'required', 'cannot be emptied: a user has a name');
   set('name.givenName', givenName);
   set('name.familyName', familyName);
   const email = f.address('email', false);
-  if (email === null) f.fail('email', 'cannot be emptied: it is how the person signs in');
+  if (email === null) f.fail('email', 'required', 'cannot be emptied: it is how the person signs in');
   if (email) {
     set('userName', email);
     set('emails[type eq "work"].value', email);
   }
-  const role = f.oneOf('role', ROLES);
+  const role = f.body.role as string | null | undefined;
   if (role) set('roles', [{ value: role }]);
   for (const name of EXTENSION_FIELDS) set(`${PROVISIO_USER_URN}:${name}`, name === 'notificationEmail' || name === 'credentialsEmail' ? f.address(name, false) : f.text(name));
   const services = f.keys('services');
   if (services) set('entitlements', services.length ? servicesValue(services) : null);
-  set('active', f.flag('active'));
+  set('active', f.body.active as boolean | undefined);
   f.done();
   return { schemas: [PATCH_OP_URN], Operations: ops };
 }

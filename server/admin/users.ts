@@ -14,6 +14,8 @@
 // A form's errors come back per field (`errors: [{field, detail}]`, user-fields.ts).
 import type { Router } from 'express';
 import { invalidValue, methodNotAllowed, notFound, onField, ScimError } from '../errors';
+import type { ApiSection } from '../openapi/describe';
+import { object } from '../openapi/schema-kit';
 import type { AdminAccess } from '../accounts/admin-access';
 import type { PasswordPolicy } from '../accounts/passwords';
 import type { People } from '../accounts/people';
@@ -24,7 +26,9 @@ import { isObject, JsonObject } from '../scim/normalize';
 import { Projection } from '../scim/projection';
 import { PROVISIO_USER_URN } from '../scim/urns';
 import { AdminRequest, handle } from './admin-router';
-import { fieldOfError, listFilter, parseNewUser, parseUserPatch, userRow, USER_STATES, UserState } from './user-fields';
+import { fieldOfError, listFilter, NEW_USER_SCHEMA, parseNewUser, parseUserPatch, USER_PATCH_SCHEMA, userRow, USER_STATES, UserState } from './user-fields';
+
+const USER = { type: 'object', properties: { id: { type: 'string' }, givenName: { type: ['string', 'null'] }, familyName: { type: ['string', 'null'] }, displayName: { type: ['string', 'null'] }, email: { type: ['string', 'null'] }, role: { enum: ['admin', 'user'] }, state: { enum: [...USER_STATES] }, primaryAdmin: { type: 'boolean' }, services: { type: 'array', items: { type: 'string' } } } };
 
 export const MAX_BULK_DELETE = 1000;
 export const USERS_PAGE = { defaultCount: 50, maxCount: 200 };
@@ -60,9 +64,24 @@ export function userRoutes(deps: UserRoutesDeps) {
   };
   const one = async (req: AdminRequest, resource: JsonObject) => (await rows(req, [resource]))[0];
 
-  return (router: Router) => {
+  return (router: Router, api: ApiSection) => {
     router.all('/users', (req, _res, next) => next(['GET', 'POST'].includes(req.method) ? undefined : methodNotAllowed(['GET', 'POST'])));
 
+    api.describe(router, {
+      method: 'get',
+      path: '/users',
+      summary: 'List users, a page at a time',
+      query: {
+        q: { description: 'search in names and email (at most 200 characters)' },
+        state: { description: 'pending, active or inactive', schema: { enum: [...USER_STATES] } },
+        role: { description: 'admin or user', schema: { enum: ['admin', 'user'] } },
+        subAccount: { description: 'members of this sub-account (id)' },
+        company: { description: 'members of this company (id)' },
+        count: { description: `page size, 1 to ${USERS_PAGE.maxCount} (default ${USERS_PAGE.defaultCount})`, schema: { type: 'integer', minimum: 1, maximum: USERS_PAGE.maxCount } },
+        cursor: { description: 'nextCursor of the previous page' },
+      },
+      responses: { 200: { description: 'A page of users', schema: { type: 'object', required: ['users'], properties: { users: { type: 'array', items: USER }, totalResults: { type: 'integer' }, nextCursor: { type: 'string' } } } }, 400: { description: 'A query parameter is not right' } },
+    });
     router.get(
       '/users',
       handle(async (req, res) => {
@@ -94,6 +113,13 @@ export function userRoutes(deps: UserRoutesDeps) {
       }),
     );
 
+    api.describe(router, {
+      method: 'post',
+      path: '/users',
+      summary: 'Create a user (and say how they get in)',
+      body: { schema: NEW_USER_SCHEMA, examples: [{ givenName: 'Ada', familyName: 'Lovelace', email: 'ada@example.com', role: 'user', services: ['m365'], activation: 'email' }] },
+      responses: { 201: { description: 'Created: {user, activation, password?} (password only for activation "now")', schema: { type: 'object', properties: { user: USER, activation: { type: 'string' }, password: { type: 'string' } } } }, 409: { description: 'Someone has this email (errors: email, taken)' } },
+    });
     router.post(
       '/users',
       handle(async (req, res) => {
@@ -116,20 +142,24 @@ export function userRoutes(deps: UserRoutesDeps) {
       }),
     );
 
+    api.describe(router, {
+      method: 'post',
+      path: '/users/delete',
+      summary: 'Delete several users: all of them or none',
+      body: { schema: object({ ids: { type: 'array', items: { type: 'string' }, minItems: 1, maxItems: MAX_BULK_DELETE } }, ['ids']), examples: [{ ids: ['0190b0a0-0000-7000-8000-000000000001'] }] },
+      responses: { 200: { description: '{deleted: n}', schema: { type: 'object', properties: { deleted: { type: 'integer' } } } }, 404: { description: 'One of them is not a user of this tenant (nothing deleted)' } },
+    });
     router.post(
       '/users/delete',
       handle(async (req, res) => {
-        const body = req.body;
-        if (!isObject(body) || !Array.isArray(body.ids) || body.ids.length === 0 || body.ids.some((i) => typeof i !== 'string')) {
-          throw invalidValue('The body must be {"ids": ["<user id>", ...]} with at least one id');
-        }
-        if (body.ids.length > MAX_BULK_DELETE) throw invalidValue(`At most ${MAX_BULK_DELETE} ids per request`);
+        const body = req.body as { ids: string[] };
         res.json({ deleted: await service.deleteAll(req.scope!, users, body.ids as string[]) });
       }),
     );
 
     router.all('/users/:id', (req, _res, next) => next(['GET', 'PATCH', 'DELETE'].includes(req.method) ? undefined : methodNotAllowed(['GET', 'PATCH', 'DELETE'])));
 
+    api.describe(router, { method: 'get', path: '/users/:id', summary: 'Read a user', responses: { 200: { description: 'The user', schema: USER }, 404: { description: 'No such user' } } });
     router.get(
       '/users/:id',
       handle(async (req, res) => {
@@ -137,6 +167,13 @@ export function userRoutes(deps: UserRoutesDeps) {
       }),
     );
 
+    api.describe(router, {
+      method: 'patch',
+      path: '/users/:id',
+      summary: 'Change a user (null clears a field)',
+      body: { schema: USER_PATCH_SCHEMA, examples: [{ familyName: 'Byron', services: [] }, { active: false }] },
+      responses: { 200: { description: 'The user', schema: USER }, 404: { description: 'No such user' }, 409: { description: 'Someone has this email' } },
+    });
     router.patch(
       '/users/:id',
       handle(async (req, res) => {
@@ -152,6 +189,7 @@ export function userRoutes(deps: UserRoutesDeps) {
       }),
     );
 
+    api.describe(router, { method: 'delete', path: '/users/:id', summary: 'Delete a user', responses: { 204: { description: 'Deleted' }, 404: { description: 'No such user' } } });
     router.delete(
       '/users/:id',
       handle(async (req, res) => {
@@ -160,10 +198,17 @@ export function userRoutes(deps: UserRoutesDeps) {
       }),
     );
 
+    api.describe(router, {
+      method: 'post',
+      path: '/users/:id/password',
+      summary: 'Give an active user a temporary password (to change at their next sign-in)',
+      body: { schema: object({ password: { type: 'string', minLength: 1, maxLength: 1000, description: 'checked against the password policy (code weak)' } }, ['password']), examples: [{ password: 'correct horse battery staple 42' }] },
+      responses: { 204: { description: 'Set' }, 404: { description: 'No such user' }, 409: { description: 'Not activated yet, or SSO is required for them' } },
+    });
     router.post(
       '/users/:id/password',
       handle(async (req, res) => {
-        const body = isObject(req.body) ? req.body : {};
+        const body = req.body as { password: string };
         await deps.admin.setTemporaryPassword(req.tenantId!, userId(req), req.scope!.actor, body.password);
         res.status(204).end();
       }),

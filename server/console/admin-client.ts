@@ -13,9 +13,13 @@ import express, { Request, RequestHandler } from 'express';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+/** One field error of the admin API (docs/admin-api.md, "Field errors"). */
 export interface FieldProblem {
   field: string;
   detail: string;
+  path?: string;
+  code?: string;
+  params?: Record<string, unknown>;
 }
 
 /** An admin API answer: the status and the parsed JSON body (null for 204). */
@@ -118,10 +122,27 @@ export class AdminClient {
   }
 }
 
-/** The per-field problems of an admin API error, by field name, and its message. */
-export function problemsOf(answer: ApiAnswer): { fields: Record<string, string>; message: string } {
+/** Translates a message key with values; undefined when the language has no message there. */
+export type Translate = (key: string, values: Record<string, unknown>) => string | undefined;
+
+/**
+ * The per-field problems of an admin API error, by field name, and its message. Each field's
+ * message is the reader's language's for the error's `code` (locales/<lang>/api-errors.json,
+ * with the error's params: a length's limit, the allowed values), else the API's English
+ * detail; a field keeps its first error.
+ */
+export function problemsOf(answer: ApiAnswer, translate?: Translate): { fields: Record<string, string>; message: string } {
   const p = (answer.body ?? {}) as ApiProblem;
   const fields: Record<string, string> = {};
-  for (const e of p.errors ?? []) if (!(e.field in fields)) fields[e.field] = e.detail;
-  return { fields, message: p.detail ?? `The request was refused (${answer.status}).` };
+  for (const e of p.errors ?? []) {
+    if (e.field in fields) continue;
+    const values = Object.fromEntries(Object.entries(e.params ?? {}).map(([k, v]) => [k, Array.isArray(v) ? v.map((x) => (x === null ? 'null' : String(x))).join(', ') : v]));
+    // {{detail}}: the API's English, which the English messages use where it says more than a
+    // general message could (what a pattern means, why an address is refused).
+    fields[e.field] = (e.code && translate?.(`api-errors:codes.${e.code}`, { ...values, detail: e.detail })) || e.detail;
+  }
+  // A 400's summary in the reader's language (its fields say the rest); a refusal (403, 409) keeps the API's detail.
+  const count = Object.keys(fields).length;
+  const summary = answer.status === 400 && count && translate?.('api-errors:summary', { count });
+  return { fields, message: summary || (p.detail ?? `The request was refused (${answer.status}).`) };
 }

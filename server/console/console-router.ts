@@ -7,6 +7,7 @@ import express, { NextFunction, Request, Response, Router } from 'express';
 import type { Logger } from 'pino';
 import type { Account, KeptOut, People } from '../accounts/people';
 import { statedLanguage } from '../accounts/person';
+import { supportContactOf } from '../accounts/support-contact';
 import { handle } from '../http/handle';
 import type { SessionStack } from '../front-door/sessions';
 import { destroySession, saveSession } from '../front-door/sessions';
@@ -86,7 +87,9 @@ export function createConsoleRouter(d: ConsoleDeps): Router {
       res.redirect(303, `/console${path}${path.includes('?') ? '&' : '?'}${q}`);
     },
     problems(res, answer) {
-      return problemsOf(answer);
+      // The API's field errors in the reader's language, by code; its English detail where a code has no message.
+      const t = kit.ctx(res).t;
+      return problemsOf(answer, (key, values) => t(key, { ...values, defaultValue: '' }) || undefined);
     },
     wrap: (fn) => handle(fn),
   };
@@ -130,6 +133,7 @@ export function createConsoleRouter(d: ConsoleDeps): Router {
         lang,
         t: d.i18n.t(lang),
         csrf: d.stack.csrfToken(req, res),
+        support: supportContactOf(person.tenant.settings),
       };
       res.locals.console = c;
       res.set('Content-Language', lang);

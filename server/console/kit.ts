@@ -6,6 +6,7 @@ import type { NextFunction, Request, Response, Router } from 'express';
 import type { TFunction } from 'i18next';
 import type { Account } from '../accounts/people';
 import type { Language } from '../accounts/person';
+import type { SupportContact } from '../accounts/support-contact';
 import type { AdminApi, ApiAnswer } from './admin-client';
 
 /** Who is working in the console, and where (set on res.locals.console by console-router.ts). */
@@ -24,6 +25,8 @@ export interface ConsoleContext {
   lang: Language;
   t: TFunction;
   csrf: string;
+  /** Whom to contact, when the tenant said (settings supportContact): shown on refusal and error pages. */
+  support?: SupportContact;
 }
 
 export interface NavEntry {

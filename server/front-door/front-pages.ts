@@ -8,6 +8,7 @@ import type { KeptOut } from '../accounts/people';
 import type { Person } from '../accounts/person';
 import { Language, statedLanguage } from '../accounts/person';
 import type { PasswordProblem } from '../accounts/passwords';
+import { supportContactOf } from '../accounts/support-contact';
 import { chooseLanguage, Translator } from '../web/i18n';
 import { LANGUAGE_COOKIE } from '../web/language-routes';
 import type { Views } from '../web/views';
@@ -98,7 +99,9 @@ export class FrontPages {
     const tenant = person?.tenant.name;
     const text = kept ? t(`front:kept.${kept.reason}`, { tenant }) : t('front:kept.session');
     const contact = tenant ? t('front:kept.contact', { tenant }) : t('front:kept.contactAny');
-    this.render(req, res, 'login', { step: 'email', email: person?.email ?? '', kept: { text, contact } }, { status, reader: person, back: '/login' });
+    // Whom to contact, when the tenant said (settings supportContact); else the organisation is named.
+    const support = person ? supportContactOf(person.tenant.settings) : undefined;
+    this.render(req, res, 'login', { step: 'email', email: person?.email ?? '', kept: { text, contact, support } }, { status, reader: person, back: '/login' });
   }
 
   /** The sign-in page again with an error (front.json `login.<code>`), never saying whether an email exists. */

@@ -3,6 +3,7 @@
 // console's landing, sign-out, and GET /api/v1/me for the signed-in person.
 // Every POST carries a CSRF token; every answer to a bad input is a page that says what to do,
 // and no answer tells whether an email exists (issue 5, "Signing in").
+import type { ApiSection } from '../openapi/describe';
 import express, { NextFunction, Request, Response, Router } from 'express';
 import type { Logger } from 'pino';
 import { unauthorized } from '../errors';
@@ -415,9 +416,19 @@ export function createFrontDoorRouter(d: FrontDoorDeps): Router {
 }
 
 /** GET /api/v1/me: the signed-in person (session cookie), 401 without one. */
-export function meRouter(d: { stack: SessionStack; people: People; logger: Logger }): Router {
+export function meRouter(d: { stack: SessionStack; people: People; logger: Logger; api?: ApiSection }): Router {
   const router = express.Router();
   router.use(d.stack.session);
+  d.api?.describe(router, {
+    method: 'get',
+    path: '/',
+    summary: 'The person signed in with the session cookie, their accounts, and the CSRF token for changes',
+    tag: 'me',
+    responses: {
+      200: { description: 'The person; csrfToken goes in X-CSRF-Token with every change made with this session', schema: { type: 'object', properties: { id: { type: 'string' }, email: { type: 'string' }, admin: { type: 'boolean' }, csrfToken: { type: 'string' } } } },
+      401: { description: 'No session' },
+    },
+  });
   router.get(
     '/',
     wrap(async (req, res) => {

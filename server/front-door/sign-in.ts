@@ -17,6 +17,8 @@ export class SignInService implements SignIn {
       clock: () => Date;
       logger: Logger;
       pages: FrontPages;
+      /** An OAuth authorize request waiting for this browser's sign-in (oauth/resume.ts), if any. */
+      resume?: (req: Request) => string | undefined;
     },
   ) {}
 
@@ -59,6 +61,10 @@ export class SignInService implements SignIn {
     if (!s.user) return '/login';
     if (s.mustChangePassword) return '/account/password';
     if (s.mustAcceptPrivacy) return '/accept-privacy';
+    // Signed in on the way to an OAuth consent (Okta's admin sent here): back to it; it checks
+    // the person's authority itself.
+    const resume = this.deps.resume?.(req);
+    if (resume) return resume;
     const accounts = await this.deps.people.accounts(s.user.tenantId, s.user.userId);
     return accounts.some((a) => a.admin) ? '/console' : '/account';
   }

@@ -24,7 +24,20 @@ export function purgeCutoff(now: Date): Date {
   return d;
 }
 
-export async function purgeSubAccounts(knex: Knex, audit: AuditRepo, now: Date, logger?: Logger, events?: Pick<EventProducer, 'deleted' | 'rewritten'>): Promise<PurgeResult[]> {
+/**
+ * Drops the references other resources hold to deleted ones (an agent's owners), in the purge's
+ * transaction (resources/service.ts referencesGone, wired in deps.ts).
+ */
+export type ReferencesGone = (trx: Knex.Transaction, tenantId: string, typeName: 'User' | 'Group', ids: string[]) => Promise<void>;
+
+export async function purgeSubAccounts(
+  knex: Knex,
+  audit: AuditRepo,
+  now: Date,
+  logger?: Logger,
+  events?: Pick<EventProducer, 'deleted' | 'rewritten'>,
+  referencesGone?: ReferencesGone,
+): Promise<PurgeResult[]> {
   const cutoff = purgeCutoff(now);
   // Which tenants have work is a cross-tenant question: asked as the schema owner.
   const due = await asOwner(knex, (trx) => tenancy.dueForPurge(trx, cutoff));
@@ -44,6 +57,8 @@ export async function purgeSubAccounts(knex: Knex, audit: AuditRepo, now: Date, 
       // The groups that held the purged sub-account lost a member: a patch event naming `members`,
       // as for a group that loses a deleted member through the resource service.
       await events?.rewritten(trx, tenantId, 'Group', parents, ['members']);
+      await referencesGone?.(trx, tenantId, 'User', orphans);
+      await referencesGone?.(trx, tenantId, 'Group', [id]);
       await audit.record(trx, tenantId, now, {
         actorType: 'system',
         actorId: 'purge',

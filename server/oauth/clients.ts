@@ -20,6 +20,7 @@ import type { Logger } from 'pino';
 import { tokenStillEmpowered } from '../resources/authority';
 import { hashToken } from '../secrets';
 import * as repo from '../store/oauth-repo';
+import * as grantsRepo from '../store/oauth-grants-repo';
 import { asOwner, inTenant } from '../store/scope';
 import { MAX_TOKEN_MINUTES, SigningKeys } from './signing-keys';
 
@@ -52,6 +53,14 @@ export interface ClientCredential {
   clientId: string;
   scopes: string[];
   subAccountId: string | null;
+  /** The authorization grant the token was issued under (authorization code clients), if any. */
+  grantId?: string;
+}
+
+/** The grant an access token is issued under: its id (claim `gid`) and the person who consented (`sub`). */
+export interface GrantBinding {
+  id: string;
+  userId: string;
 }
 
 const adminAudience = (publicUrl: string) => `${publicUrl}/api/v1`;
@@ -64,6 +73,7 @@ const sameHash = (a: string, b: string) => a.length === b.length && timingSafeEq
 export class ScimClients {
   private readonly cache = new Map<string, { row: repo.ScimClientRow | undefined; until: number }>();
   private readonly touched = new Map<string, number>();
+  private readonly grantCache = new Map<string, { ok: boolean; until: number }>();
   private generation = 0;
 
   constructor(private readonly deps: ClientsDeps) {}
@@ -93,8 +103,12 @@ export class ScimClients {
     return empowered ? row : undefined;
   }
 
-  /** An access token for an authenticated client, with the scopes asked for (already checked to be the client's). */
-  async issue(client: repo.ScimClientRow, scopes: string[]): Promise<IssuedToken> {
+  /**
+   * An access token for an authenticated client, with the scopes asked for (already checked to be
+   * the client's). Under an authorization grant, `sub` is the person who consented (RFC 9068
+   * §2.2: the resource owner) and `gid` names the grant, so revoking it stops the token.
+   */
+  async issue(client: repo.ScimClientRow, scopes: string[], grant?: GrantBinding): Promise<IssuedToken> {
     const now = this.deps.clock();
     const iat = Math.floor(now.getTime() / 1000);
     const lifetime = client.token_minutes * 60;
@@ -102,9 +116,10 @@ export class ScimClients {
     const accessToken = await this.deps.keys.sign(
       {
         iss: this.deps.publicUrl,
-        sub: client.id,
+        sub: grant ? grant.userId : client.id,
         aud: aud.length === 1 ? aud[0] : aud,
         client_id: client.id,
+        ...(grant ? { gid: grant.id } : {}),
         scope: scopes.join(' '),
         tenant_id: client.tenant_id,
         jti: SigningKeys.jti(),
@@ -145,13 +160,43 @@ export class ScimClients {
       return undefined;
     }
     const clientId = typeof payload.client_id === 'string' ? payload.client_id : '';
-    if (clientId !== payload.sub) return undefined;
+    const grantId = typeof payload.gid === 'string' ? payload.gid : undefined;
+    // Client credentials: the client is the subject. Authorization code: the person is, and the
+    // token names its grant (issue above).
+    if (!grantId && clientId !== payload.sub) return undefined;
     const row = await this.lookup(clientId);
     if (!row || row.revoked_at || row.tenant_id !== payload.tenant_id) return undefined;
+    if ((row.grant_type === 'authorization_code') !== !!grantId) return undefined;
+    if (grantId && !(await this.grantUsable(row.tenant_id, row.id, grantId, String(payload.sub)))) return undefined;
     // The client's scopes bound the token's (they cannot grow, but a token is only what it says).
     const scopes = String(payload.scope).split(' ').filter((s) => row.scopes.includes(s));
-    this.touch(row);
-    return { tenantId: row.tenant_id, clientId: row.id, scopes, subAccountId: row.sub_account_id };
+    this.touch(row, grantId);
+    return { tenantId: row.tenant_id, clientId: row.id, scopes, subAccountId: row.sub_account_id, grantId };
+  }
+
+  /**
+   * Whether a grant still empowers its tokens: not revoked, this client's and this person's, and
+   * the person still an active admin of the whole tenant (the authority they consented with;
+   * resources/authority.ts tokenStillEmpowered, the rule API tokens follow for their maker).
+   * Cached like client lookups; forget() drops it. test/api/oauth-code.test.ts
+   */
+  async grantUsable(tenantId: string, clientId: string, grantId: string, userId: string): Promise<boolean> {
+    if (!/^[0-9a-f-]{36}$/i.test(grantId)) return false;
+    const now = this.deps.clock().getTime();
+    const key = `${grantId}:${clientId}:${userId}`;
+    const hit = this.grantCache.get(key);
+    if (hit && hit.until >= now) return hit.ok;
+    const generation = this.generation;
+    const ok = await asOwner(this.deps.knex, async (trx) => {
+      const g = await grantsRepo.getGrant(trx, tenantId, grantId);
+      if (!g || g.revoked_at || g.client_id !== clientId || g.user_id !== userId) return false;
+      return tokenStillEmpowered(trx, { tenant_id: tenantId, sub_account_id: null, created_by_user_id: userId });
+    });
+    if (generation === this.generation) {
+      if (this.grantCache.size >= 10_000) this.grantCache.clear();
+      this.grantCache.set(key, { ok, until: now + (this.deps.cacheTtlMs ?? 5000) });
+    }
+    return ok;
   }
 
   private async lookup(clientId: string): Promise<repo.ScimClientRow | undefined> {
@@ -172,17 +217,23 @@ export class ScimClients {
     return row;
   }
 
-  /** last_used_at, at most once a minute per client and instance, in the background. */
-  private touch(row: repo.ScimClientRow): void {
+  /** last_used_at (of the client, and of the grant), at most once a minute per client and instance, in the background. */
+  private touch(row: repo.ScimClientRow, grantId?: string): void {
     const now = this.deps.clock().getTime();
-    if (now - (this.touched.get(row.id) ?? 0) <= 60_000) return;
-    this.touched.set(row.id, now);
-    inTenant(this.deps.knex, row.tenant_id, (trx) => repo.touchClient(trx, row.tenant_id, row.id, 'last_used_at', new Date(now))).catch(() => this.touched.delete(row.id));
+    const key = grantId ?? row.id;
+    if (now - (this.touched.get(key) ?? 0) <= 60_000) return;
+    this.touched.set(key, now);
+    inTenant(this.deps.knex, row.tenant_id, async (trx) => {
+      await repo.touchClient(trx, row.tenant_id, row.id, 'last_used_at', new Date(now));
+      if (grantId) await grantsRepo.touchGrant(trx, row.tenant_id, grantId, 'last_used_at', new Date(now));
+    }).catch(() => this.touched.delete(key));
   }
 
   /** Forgets cached client lookups (one, or all) after a revocation or a change of who is empowered. */
   forget(clientId?: string): void {
     this.generation++;
+    // Grants live on their client and on who is empowered: any forget drops them all (cheap, rare).
+    this.grantCache.clear();
     if (clientId === undefined) this.cache.clear();
     else this.cache.delete(clientId);
   }

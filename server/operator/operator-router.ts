@@ -12,6 +12,8 @@ import { parseNewTenant, TenantService } from '../tenancy/tenant-service';
 import type { OperatorMail, OperatorMailFilter } from '../mail/outbox';
 import type { SigningKeys } from '../oauth/signing-keys';
 import type { Permission } from '../permission-catalogue';
+import { ApiSection, NOT_BLANK } from '../openapi/describe';
+import { EMAIL_ADDRESS_FORMAT } from '../openapi/validator';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
@@ -39,6 +41,8 @@ export function createOperatorRouter(deps: {
   signingKeys?: Pick<SigningKeys, 'describe' | 'rotate'>;
   /** The permission catalogue the server started with (issue 10). */
   permissions?: readonly Permission[];
+  /** Where each route describes itself (openapi/describe.ts): its body is validated before its handler. */
+  api: ApiSection;
 }): Router {
   const router = express.Router();
   router.use(operatorTokenCheck(deps.operatorToken));
@@ -46,6 +50,25 @@ export function createOperatorRouter(deps: {
   // test/api/operator.test.ts, "authenticates before it reads the body").
   router.use(express.json({ type: () => true, limit: deps.maxBodyBytes }));
   router.all('/tenants', (req, _res, next) => next(['GET', 'POST'].includes(req.method) ? undefined : methodNotAllowed(['GET', 'POST'])));
+  const api = deps.api;
+  api.describe(router, {
+    method: 'post',
+    path: '/tenants',
+    summary: 'Create a tenant, its primary admin and a first admin token',
+    body: {
+      schema: {
+        type: 'object',
+        properties: {
+          name: { type: 'string', minLength: 1, maxLength: 200, pattern: NOT_BLANK },
+          adminEmail: { type: 'string', minLength: 1, maxLength: 254, format: EMAIL_ADDRESS_FORMAT, description: "an email address mail can go to (the primary admin's sign-in)" },
+          adminName: { type: ['object', 'null'], properties: { givenName: { type: 'string' }, familyName: { type: 'string' } } },
+        },
+        required: ['name', 'adminEmail'],
+      },
+      examples: [{ name: 'Acme', adminEmail: 'it@acme.example', adminName: { givenName: 'Ada', familyName: 'Lovelace' } }],
+    },
+    responses: { 201: { description: 'The tenant, with its first admin token (shown once)', schema: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' } } } } },
+  });
   router.post(
     '/tenants',
     handle(async (req, res) => {
@@ -55,12 +78,14 @@ export function createOperatorRouter(deps: {
       res.json(created);
     }),
   );
+  api.describe(router, { method: 'get', path: '/tenants', summary: 'List the tenants', responses: { 200: { description: 'The tenants', schema: { type: 'object', properties: { tenants: { type: 'array', items: { type: 'object' } } } } } } });
   router.get(
     '/tenants',
     handle(async (_req, res) => {
       res.json({ tenants: await deps.tenants.list() });
     }),
   );
+  api.describe(router, { method: 'get', path: '/tenants/:id', summary: 'Read a tenant', responses: { 200: { description: 'The tenant', schema: { type: 'object' } }, 404: { description: 'No such tenant' } } });
   router.get(
     '/tenants/:id',
     handle(async (req, res) => {
@@ -75,6 +100,7 @@ export function createOperatorRouter(deps: {
   const permissions = deps.permissions;
   if (permissions) {
     router.all('/permissions', (req, _res, next) => next(req.method === 'GET' ? undefined : methodNotAllowed(['GET'])));
+    api.describe(router, { method: 'get', path: '/permissions', summary: 'The permission catalogue the server started with (PERMISSIONS_FILE)', responses: { 200: { description: 'The permissions', schema: { type: 'object', properties: { permissions: { type: 'array', items: { type: 'object' } } } } } } });
     router.get('/permissions', (_req, res) => {
       res.json({ permissions });
     });
@@ -84,6 +110,17 @@ export function createOperatorRouter(deps: {
   // Bodies hold links and passwords: never cached (test/api/mail.test.ts, "kept mail").
   const mail = deps.mail;
   if (mail) {
+    api.describe(router, {
+      method: 'get',
+      path: '/mail',
+      summary: 'The mail outbox across tenants, newest first (bodies while kept)',
+      query: {
+        to: { description: 'messages to this address' },
+        tenantId: { description: 'messages of this tenant (UUID)', schema: { type: 'string', format: 'uuid' } },
+        limit: { description: `at most this many, 1 to ${MAIL_PAGE.maxLimit} (default ${MAIL_PAGE.defaultLimit})`, schema: { type: 'integer', minimum: 1 } },
+      },
+      responses: { 200: { description: 'The messages', schema: { type: 'object', properties: { messages: { type: 'array', items: { type: 'object' } } } } }, 400: { description: 'A query parameter is not right' } },
+    });
     router.get(
       '/mail',
       handle(async (req, res) => {
@@ -108,12 +145,14 @@ export function createOperatorRouter(deps: {
   const keys = deps.signingKeys;
   if (keys) {
     router.all('/signing-keys/rotate', (req, _res, next) => next(req.method === 'POST' ? undefined : methodNotAllowed(['POST'])));
+    api.describe(router, { method: 'get', path: '/signing-keys', summary: "The server's OAuth signing keys", responses: { 200: { description: 'The keys', schema: { type: 'object', properties: { keys: { type: 'array', items: { type: 'object' } } } } } } });
     router.get(
       '/signing-keys',
       handle(async (_req, res) => {
         res.json({ keys: await keys.describe() });
       }),
     );
+    api.describe(router, { method: 'post', path: '/signing-keys/rotate', summary: 'Rotate the OAuth signing key now (the old one stays published until its tokens expire)', responses: { 200: { description: 'The new kid and the keys', schema: { type: 'object', properties: { kid: { type: 'string' }, retired: { type: ['string', 'null'] } } } } } });
     router.post(
       '/signing-keys/rotate',
       handle(async (_req, res) => {

@@ -11,6 +11,12 @@
 //    sub-account strictly above. Never by its own credentials, nor by a scim-only token (point 4).
 // 4. A reset or activation link proves an address only when a credential with authority over the
 //    person set it (point 2).
+// 5. Agents and agentic applications (draft-abbey-scim-agent-extension-00) are the tenant's, not a
+//    sub-account's: only a tenant-wide credential (an IdP's scim token, an admin's) creates,
+//    changes or deletes them. A credential bound to a sub-account gets 403 on a create and does
+//    not see them at all (404, empty lists: store/visibility.ts's rule, kinds.ts subAccounts
+//    'none'). The draft ties an agent to owners, but an owner is accountable for the agent, not
+//    the administrator of the agent's identity; docs/scim-support.md says why.
 // The SQL lives in store/authority-repo.ts. Proven by test/api/authority.test.ts.
 import { forbidden } from '../errors';
 import { isObject, JsonObject, sameJson } from '../scim/normalize';
@@ -90,6 +96,11 @@ export async function assertMayChangeMembers(
   }
   // A membership cleared or replaced as a whole removes everyone not kept.
   if (change.cleared && (await repo.membersNotFullyAdministered(trx, tenantId, sub, groupId, change.kept ?? [], 1)).length) throw notAdministered(sub);
+}
+
+/** Point 5: a tenant-wide type (agents) is created, changed and deleted by tenant-wide credentials only. */
+export function assertMayChangeTenantWide(actor: Actor, typeName: string): void {
+  if (actor.subAccountId) throw forbidden(`${typeName} resources belong to the whole tenant: only a tenant-wide credential creates, changes or deletes them`);
 }
 
 /** The sub-account attributes that belong to the account above (point 4). */

@@ -25,7 +25,7 @@ export class BulkService {
   private target(op: BulkOperation, path: string): { kind: ResourceKind; id?: string } {
     const m = /^\/([^/?#]+)(?:\/([^/?#]+))?\/?$/.exec(path);
     const kind = m && this.kinds.find((k) => k.endpoint.toLowerCase() === m[1].toLowerCase());
-    if (!m || !kind) throw invalidValue(`Operations[${op.index}].path "${op.path}" is not /Users, /Groups or one of their resources`);
+    if (!m || !kind) throw invalidValue(`Operations[${op.index}].path "${op.path}" is not ${this.kinds.map((k) => `/${k.endpoint}`).join(', ')} or one of their resources`);
     const id = m[2];
     if (op.method === 'POST' && id) throw invalidValue(`Operations[${op.index}]: POST goes to "/${kind.endpoint}", not to a resource`);
     if (op.method !== 'POST' && !id) throw invalidValue(`Operations[${op.index}]: ${op.method} needs a resource path such as "/${kind.endpoint}/{id}"`);

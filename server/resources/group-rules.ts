@@ -67,22 +67,6 @@ function compiled(type: 'prefix' | 'pattern', text: string, counter?: StepCounte
   return glob;
 }
 
-/** Validates a settings payload's groupKindRules; throws invalidValue naming the fault. */
-export function parseKindRules(raw: unknown): KindRule[] {
-  if (!Array.isArray(raw)) throw invalidValue('groupKindRules must be an array of {kind, prefix} or {kind, pattern}');
-  if (raw.length > 100) throw invalidValue('groupKindRules holds at most 100 rules');
-  return raw.map((r, i) => {
-    if (!isObject(r)) throw invalidValue(`groupKindRules[${i}] must be an object`);
-    const kind = r.kind;
-    if (kind !== 'group' && kind !== 'subAccount' && kind !== 'company') throw invalidValue(`groupKindRules[${i}].kind must be group, subAccount or company`);
-    const keys = Object.keys(r).filter((k) => k !== 'kind');
-    if (keys.length !== 1 || !['prefix', 'pattern'].includes(keys[0])) throw invalidValue(`groupKindRules[${i}] needs exactly one of prefix or pattern`);
-    const value = r[keys[0]];
-    if (typeof value !== 'string' || value === '' || value.length > 200) throw invalidValue(`groupKindRules[${i}].${keys[0]} must be a non-empty string of at most 200 characters`);
-    return { kind, [keys[0]]: value } as KindRule;
-  });
-}
-
 async function tenantRules(trx: Knex.Transaction, tenantId: string): Promise<KindRule[]> {
   const rules = (await tenancy.settings(trx, tenantId)).groupKindRules;
   return Array.isArray(rules) ? rules : [];

@@ -1,7 +1,9 @@
-// The two resource types as declarations over one generic service (resources/service.ts):
-// which table, which columns are derived from the resource, what is checked beyond the schema,
-// who may change it (resources/authority.ts), which multi-valued attribute lives in membership
-// rows, and the hooks other parts register on its writes (accounts/write-hooks.ts on users).
+// The resource types as declarations over one generic service (resources/service.ts): which
+// table, which columns are derived from the resource, what is checked beyond the schema, who may
+// change it (resources/authority.ts), which multi-valued attribute lives in membership rows, and
+// the hooks other parts register on its writes (accounts/write-hooks.ts on users). Users and
+// groups carry rules of their own; documentKind() declares a type from data alone (its schema,
+// table and unique name), as the agent extension's Agent and AgenticApplication are.
 import { invalidValue, mutability, ScimError, uniqueness } from '../errors';
 import { isObject, JsonObject } from '../scim/normalize';
 import { PROVISIO_GROUP_URN, PROVISIO_USER_URN } from '../scim/urns';
@@ -15,7 +17,7 @@ import type { Scope } from './actor';
 import { forbidden } from '../errors';
 import { priceListExists } from '../store/price-lists-repo';
 import { sameJson } from '../scim/normalize';
-import { assertMayChangeSubAccount, assertMayChangeUser } from './authority';
+import { assertMayChangeSubAccount, assertMayChangeTenantWide, assertMayChangeUser } from './authority';
 import { DEFAULT_ROLE, normalizeRoles, roleOf } from './roles';
 import { checkDisplayName, checkGroupRules, deactivatedAt, verifyAdminsAreMembers } from './group-rules';
 import { requireAddress } from '../scim/email-address';
@@ -88,13 +90,23 @@ export interface KindHooks {
 }
 
 export interface ResourceKind {
-  name: 'User' | 'Group';
-  /** Path segment: "Users" or "Groups". */
+  /** The resource type's name (meta.resourceType): User, Group, Agent, AgenticApplication. */
+  name: string;
+  /** Path segment: "Users", "Groups", "Agents", "AgenticApplications". */
   endpoint: string;
   schema: ResourceSchema;
   repo: ResourceRepo;
-  /** The multi-valued attribute kept in membership rows: Group.members (writable) or User.groups (read-only). */
-  membership: 'members' | 'groups';
+  /**
+   * The multi-valued attribute kept in membership rows: Group.members (writable) or User.groups
+   * (read-only); none for a type that is not a group member (agents, agentic applications).
+   */
+  membership?: 'members' | 'groups';
+  /**
+   * What a credential bound to a sub-account sees of the type (store/visibility.ts): its subtree
+   * (users, groups), or nothing — a tenant-wide type (agents) is invisible to it and it may not
+   * create one (resources/authority.ts assertMayChangeTenantWide).
+   */
+  subAccounts: 'subtree' | 'none';
   /** Columns derived from the canonical resource, stored beside data/folded. */
   columns(resource: JsonObject, existing: ResourceRow | undefined, now: Date): Record<string, unknown>;
   /** Checks beyond the schema; `existing` is set on replace. May fill server defaults. */
@@ -115,10 +127,12 @@ export interface ResourceKind {
    * resource as it will be, undefined for a delete; `changed` false for a write that changes nothing.
    */
   authorize(trx: Knex.Transaction, scope: Scope, existing: ResourceRow, next: JsonObject | undefined, changed: boolean): Promise<void>;
+  /** Who may create one (resources/authority.ts); absent: whoever may write at all. */
+  authorizeCreate?(scope: Scope): void;
   /** Makes a new resource a member of the sub-account a bound credential works in, so it stays in its subtree. */
-  joinSubAccount(trx: Knex.Transaction, members: MembersRepo, tenantId: string, subAccountId: string, id: string): Promise<void>;
-  /** The resource as a member of groups (which groups contain it). */
-  asMember(id: string): { userId: string } | { groupId: string };
+  joinSubAccount?(trx: Knex.Transaction, members: MembersRepo, tenantId: string, subAccountId: string, id: string): Promise<void>;
+  /** The resource as a member of groups (which groups contain it); absent for a type groups cannot contain. */
+  asMember?(id: string): { userId: string } | { groupId: string };
   /** Registered by the composition root (deps.ts). */
   hooks: KindHooks[];
   /**
@@ -154,7 +168,7 @@ export function userKind(rt: ResourceTypeDef, schemas: SchemaDef[]): ResourceKin
   };
   const compiler = new FilterCompiler(schema, map);
   const repo = new ResourceRepo(
-    { table: 'users', map, extraColumns: ['active', 'activation_state', 'is_primary_admin', 'privacy_accepted_at', 'role'] },
+    { table: 'users', map, extraColumns: ['active', 'activation_state', 'is_primary_admin', 'privacy_accepted_at', 'role'], display: { attribute: 'displayName', column: 'user_name' }, counted: 'users' },
     compiler,
   );
   return {
@@ -163,6 +177,7 @@ export function userKind(rt: ResourceTypeDef, schemas: SchemaDef[]): ResourceKin
     schema,
     repo,
     membership: 'groups',
+    subAccounts: 'subtree',
     columns: (r) => ({
       user_name: r.userName,
       external_id: r.externalId ?? null,
@@ -217,7 +232,7 @@ export function groupKind(rt: ResourceTypeDef, schemas: SchemaDef[]): ResourceKi
     memberships: { members: groupMembersCompiler },
   };
   const compiler = new FilterCompiler(schema, map);
-  const repo = new ResourceRepo({ table: 'groups', map, extraColumns: ['kind', 'deactivated_at'] }, compiler);
+  const repo = new ResourceRepo({ table: 'groups', map, extraColumns: ['kind', 'deactivated_at'], display: { column: 'display_name' }, counted: 'groups' }, compiler);
   const kindOf = (r: JsonObject): unknown => (isObject(r[PROVISIO_GROUP_URN]) ? (r[PROVISIO_GROUP_URN] as JsonObject).kind : undefined);
   return {
     name: 'Group',
@@ -225,6 +240,7 @@ export function groupKind(rt: ResourceTypeDef, schemas: SchemaDef[]): ResourceKi
     schema,
     repo,
     membership: 'members',
+    subAccounts: 'subtree',
     columns: (r, existing, now) => ({
       display_name: r.displayName,
       external_id: r.externalId ?? null,
@@ -272,5 +288,66 @@ export function groupKind(rt: ResourceTypeDef, schemas: SchemaDef[]): ResourceKi
     asMember: (id) => ({ groupId: id }),
     hooks: [],
     patchAnswersWithResource: false,
+  };
+}
+
+/** What a document kind is, as data: where it is stored and what its unique name is called. */
+export interface DocumentTypeSpec {
+  /** Its table (migrations/0021_agents.ts): tenant_id, id, name (+ name_ci), external_id, data, folded, version, timestamps. */
+  table: string;
+  /** The table's alias in SQL. */
+  alias: string;
+  /** The required, server-unique (case-insensitive) string attribute kept in the `name` column. */
+  uniqueAttribute: string;
+  /** The type's words in errors, with their article ("an agent"). */
+  noun: string;
+}
+
+/**
+ * A resource type declared by data alone: every attribute lives in the JSON document (`data`,
+ * `folded`), filters and sorting come from the schema (store/filter-sql.ts), references between
+ * types from the schema's referenceTypes (resources/references.ts), and the one rule beyond the
+ * schema is a required unique name and `active` defaulting to true as User.active does. Tenant-wide
+ * (sub-account credentials neither see nor create them: resources/authority.ts). The agent
+ * extension's Agent and AgenticApplication (draft-abbey-scim-agent-extension-00) are two of these.
+ */
+export function documentKind(rt: ResourceTypeDef, schemas: SchemaDef[], spec: DocumentTypeSpec): ResourceKind {
+  const schema = new ResourceSchema(rt, schemas);
+  const unique = spec.uniqueAttribute;
+  const map: TableMap = {
+    alias: spec.alias,
+    columns: {
+      id: { column: 'id', type: 'uuid' },
+      [unique.toLowerCase()]: { column: 'name_ci', type: 'text_ci' },
+      externalid: { column: 'external_id', type: 'text' },
+      'meta.created': { column: 'created_at', type: 'timestamptz' },
+      'meta.lastmodified': { column: 'updated_at', type: 'timestamptz' },
+    },
+  };
+  const compiler = new FilterCompiler(schema, map);
+  const repo = new ResourceRepo({ table: spec.table, map, extraColumns: [], display: { attribute: 'displayName', column: 'name' } }, compiler);
+  return {
+    name: rt.name,
+    endpoint: rt.endpoint.replace(/^\//, ''),
+    schema,
+    repo,
+    subAccounts: 'none',
+    columns: (r) => ({ name: r[unique], external_id: r.externalId ?? null }),
+    validate(r, existing) {
+      if (typeof r[unique] !== 'string' || (r[unique] as string).trim() === '') throw invalidValue(`${unique} is required`);
+      // An omitted `active` keeps its value on replace and is true on create (as User.active, kinds.ts userKind).
+      if (schema.coreAttribute('active') && r.active === undefined) r.active = existing ? existing.data.active !== false : true;
+    },
+    // References (an application's agents, an agent's owners and parent) are checked by the service for every type.
+    check: async () => {},
+    verify: async () => {},
+    computed: () => ({}),
+    // RFC 7644 §3.3: uniqueness 409; the same words whatever holds the name (no hint of other tenants, isolation.test.ts).
+    conflict: () => uniqueness(`${spec.noun[0].toUpperCase()}${spec.noun.slice(1)} with this ${unique} already exists (${unique} is unique, case-insensitively)`),
+    authorize: async (_trx, scope) => assertMayChangeTenantWide(scope.actor, rt.name),
+    authorizeCreate: (scope) => assertMayChangeTenantWide(scope.actor, rt.name),
+    hooks: [],
+    // As users: the agent probes and IdPs read the resource back from the PATCH answer.
+    patchAnswersWithResource: true,
   };
 }

@@ -30,6 +30,11 @@ export interface Capabilities {
    * stream (events/catalog.ts). Absent means no events.
    */
   securityEvents?: { asyncRequest: 'none' | 'long' | 'request'; eventUris: string[] };
+  /**
+   * draft-abbey-scim-agent-extension-00 §4.1: a server supporting agents MUST say so here, so a
+   * client does not provision an agent as a User.
+   */
+  agentExtension: { supported: boolean; agentsSupported: boolean; agenticApplicationsSupported: boolean };
 }
 
 import { LIST_RESPONSE_URN, RESOURCE_TYPE_URN as RT_URN, SCHEMA_URN, SERVICE_PROVIDER_CONFIG_URN as SPC_URN } from './urns';
@@ -49,6 +54,7 @@ export function serviceProviderConfig(baseUrl: string, caps: Capabilities, docsU
       roles: { ...caps.rolesAndEntitlements.roles },
       entitlements: { ...caps.rolesAndEntitlements.entitlements, types: [...caps.rolesAndEntitlements.entitlements.types] },
     },
+    agentExtension: { ...caps.agentExtension },
     ...(caps.securityEvents ? { securityEvents: { asyncRequest: caps.securityEvents.asyncRequest, eventUris: [...caps.securityEvents.eventUris] } } : {}),
     authenticationSchemes: [
       {

@@ -22,6 +22,9 @@ import * as m0016 from '../../migrations/0016_last_sign_in';
 import * as m0017 from '../../migrations/0017_last_account';
 import * as m0018 from '../../migrations/0018_user_emails';
 import * as m0019 from '../../migrations/0019_event_streams';
+import * as m0021 from '../../migrations/0021_agents';
+import * as m0022 from '../../migrations/0022_oauth_authorization_code';
+import * as m0023 from '../../migrations/0023_resource_counts';
 
 const MIGRATIONS: Record<string, Knex.Migration> = {
   '0001_init': m0001,
@@ -43,6 +46,9 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '0017_last_account': m0017,
   '0018_user_emails': m0018,
   '0019_event_streams': m0019,
+  '0021_agents': m0021,
+  '0022_oauth_authorization_code': m0022,
+  '0023_resource_counts': m0023,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

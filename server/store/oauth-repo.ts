@@ -73,14 +73,30 @@ export interface ScimClientRow {
   revoked_at: Date | null;
   last_used_at: Date | null;
   last_issued_at: Date | null;
+  /** Migration 0022: the grant the client was registered for, its exact redirect URIs, whether PKCE is required. */
+  grant_type: 'client_credentials' | 'authorization_code';
+  redirect_uris: string[];
+  require_pkce: boolean;
 }
 
-const CLIENT_COLUMNS = ['tenant_id', 'id', 'name', 'scopes', 'sub_account_id', 'token_minutes', 'created_at', 'created_by_user_id', 'revoked_at', 'last_used_at', 'last_issued_at'];
+const CLIENT_COLUMNS = ['tenant_id', 'id', 'name', 'scopes', 'sub_account_id', 'token_minutes', 'created_at', 'created_by_user_id', 'revoked_at', 'last_used_at', 'last_issued_at', 'grant_type', 'redirect_uris', 'require_pkce'];
 
 export async function insertClient(
   db: Db,
   tenantId: string,
-  c: { id: string; name: string; secretHash: string; scopes: string[]; subAccountId?: string; tokenMinutes: number; createdByUserId?: string; now: Date },
+  c: {
+    id: string;
+    name: string;
+    secretHash: string;
+    scopes: string[];
+    subAccountId?: string;
+    tokenMinutes: number;
+    createdByUserId?: string;
+    now: Date;
+    grantType?: ScimClientRow['grant_type'];
+    redirectUris?: string[];
+    requirePkce?: boolean;
+  },
 ): Promise<void> {
   await db('scim_clients').insert({
     tenant_id: tenantId,
@@ -92,6 +108,9 @@ export async function insertClient(
     token_minutes: c.tokenMinutes,
     created_at: c.now,
     created_by_user_id: c.createdByUserId ?? null,
+    grant_type: c.grantType ?? 'client_credentials',
+    redirect_uris: c.redirectUris ?? [],
+    require_pkce: c.requirePkce ?? false,
   });
 }
 

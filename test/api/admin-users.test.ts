@@ -68,10 +68,11 @@ describe('POST /users', () => {
     const res = await api().post('/users', { givenName: '', email: 'two@@users-api.test', role: 'owner', activation: 'soon', shoeSize: 43 });
     expect(res.status).toBe(400);
     expect(res.body.scimType).toBe('invalidValue');
-    expect(res.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['activation', 'email', 'familyName', 'givenName', 'role', 'shoeSize']);
+    // Each with its code (docs/admin-api.md, "Field errors").
+    expect(res.body.errors.map((e: { field: string; code: string }) => `${e.field} ${e.code}`).sort()).toEqual(['activation enum', 'email address', 'familyName required', 'givenName required', 'role enum', 'shoeSize unknown']);
     const taken = await api().post('/users', { givenName: 'A', familyName: 'B', email: 'owner@users-api.test' });
     expect(taken.status).toBe(409);
-    expect(taken.body.errors).toEqual([{ field: 'email', detail: expect.stringMatching(/already in use/) }]);
+    expect(taken.body.errors).toEqual([{ field: 'email', path: '/email', code: 'taken', detail: expect.stringMatching(/already in use/) }]);
   });
 });
 
@@ -116,7 +117,7 @@ describe('PATCH, DELETE and the password', () => {
     expect(res.body).toMatchObject({ familyName: 'Byron', role: 'admin', notificationEmail: null });
     const bad = await api().patch(`/users/${id}`, { email: 'not an address' });
     expect(bad.status).toBe(400);
-    expect(bad.body.errors).toEqual([{ field: 'email', detail: expect.any(String) }]);
+    expect(bad.body.errors).toEqual([{ field: 'email', path: '/email', code: 'address', detail: expect.any(String) }]);
     const audit = await api().get(`/audit?target=${id}&action=user.patch`);
     expect(audit.body.entries.length).toBeGreaterThan(0);
   });
@@ -140,7 +141,7 @@ describe('PATCH, DELETE and the password', () => {
     const { id, email, res } = await newUser({ activation: 'now' });
     const weak = await api().post(`/users/${id}/password`, { password: 'password1234' });
     expect(weak.status).toBe(400);
-    expect(weak.body.errors).toEqual([{ field: 'password', detail: expect.stringMatching(/common/) }]);
+    expect(weak.body.errors).toEqual([{ field: 'password', path: '/password', code: 'weak', detail: expect.stringMatching(/common/) }]);
     expect((await api().post(`/users/${id}/password`, { password: 'a-temporary-passphrase-77' })).status).toBe(204);
     const b = browser(h.app);
     expect((await b.signIn(email, res.body.password)).status).toBe(401);

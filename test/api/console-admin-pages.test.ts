@@ -87,7 +87,7 @@ describe('API tokens', () => {
     expect(inputValue(res.text, 'name')).toBe('Okta &lt;prod&gt;');
     expect(inputValue(res.text, 'expiresAt')).toBe('2001-01-01');
     const none = await admin.post('/console/tokens', { name: 'No scope' });
-    expect(fieldError(none.text, 'scopes') ?? /id="f-scopes-error">([^<]+)</.exec(none.text)?.[1]).toMatch(/scopes/);
+    expect(fieldError(none.text, 'scopes') ?? /id="f-scopes-error">([^<]+)</.exec(none.text)?.[1]).toMatch(/choose at least 1/);
     expect((await adminApi(h, t).get('/tokens')).body.tokens.length).toBe(before);
   });
 
@@ -172,7 +172,7 @@ describe('Audit log', () => {
   it('a bad filter is shown beside its field, keeping what was typed', async () => {
     const res = await admin.get('/console/audit?from=2026-13-45&action=user.delete');
     expect(res.status).toBe(400);
-    expect(fieldError(res.text, 'from')).toMatch(/from must be a date-time/);
+    expect(fieldError(res.text, 'from')).toMatch(/^must be a date-time/);
     expect(inputValue(res.text, 'from')).toBe('2026-13-45');
     expect(inputValue(res.text, 'action')).toBe('user.delete');
     const nobody = await admin.get('/console/audit?actor=nobody%40acme.test');
@@ -234,7 +234,7 @@ describe('Settings', () => {
     await admin.get('/console/settings');
     const bad = await admin.post('/console/settings', { privacyPolicyUrl: 'ftp://files.acme.test/policy', activationMode: 'activationEmail', language: 'en' });
     expect(bad.status).toBe(400);
-    expect(fieldError(bad.text, 'privacyPolicyUrl')).toMatch(/privacyPolicyUrl must be an absolute http or https URL/);
+    expect(fieldError(bad.text, 'privacyPolicyUrl')).toMatch(/^must be an absolute http or https URL/);
     expect(inputValue(bad.text, 'privacyPolicyUrl')).toBe('ftp://files.acme.test/policy');
     expect((await adminApi(h, t).get('/settings')).body.privacyPolicyUrl).toBeNull();
 
@@ -258,11 +258,35 @@ describe('Settings', () => {
     await admin.get('/console/settings');
     const res = await admin.post('/console/settings', { credentialsEmail: 'not an address', activationMode: 'activationEmail', privacyPolicyVersion: 'v9', language: 'en', ruleKind: 'company', ruleMatch: 'prefix', ruleValue: 'CO-' });
     expect(res.status).toBe(400);
-    expect(fieldError(res.text, 'credentialsEmail')).toMatch(/credentialsEmail must be an email address/);
+    expect(fieldError(res.text, 'credentialsEmail')).toMatch(/^must be an email address mail can go to/);
     expect(inputValue(res.text, 'credentialsEmail')).toBe('not an address');
     expect(inputValue(res.text, 'privacyPolicyVersion')).toBe('v9');
     expect(res.text).toContain('name="ruleValue" value="CO-"');
     expect((await adminApi(h, t).get('/settings')).body).toEqual(before);
+  });
+});
+
+describe('the admin API’s field errors in the reader’s language', () => {
+  it('shows a French message beside its field, by the error’s code and with its limit; nothing is created', async () => {
+    const other = await createTenant(h, 'Lune SARL', `owner-fr-${Date.now() % 100000}@lune.test`);
+    const fr = await primaryAdmin(h, other);
+    await fr.get('/console/price-lists');
+    expect((await fr.post('/language', { lang: 'fr', back: '/console/price-lists' })).status).toBe(303);
+    const before = (await adminApi(h, other).get('/price-lists')).body.priceLists.length;
+    const long = await fr.post('/console/price-lists', { name: 'x'.repeat(201) });
+    expect(long.status).toBe(400);
+    expect(long.headers['content-language']).toBe('fr');
+    // The API said maxLength with limit 200 (its English: "must be at most 200 characters").
+    expect(fieldError(long.text, 'name')).toBe('doit compter au plus 200 caractères');
+    expect(inputValue(long.text, 'name')).toBe('x'.repeat(201));
+    await fr.get('/console/price-lists');
+    const taken = await fr.post('/console/price-lists', { name: 'standard' });
+    expect(taken.status).toBe(409);
+    expect(fieldError(taken.text, 'name')).toBe('est déjà utilisé');
+    expect((await adminApi(h, other).get('/price-lists')).body.priceLists).toHaveLength(before);
+    // The same refusal in English is the English message of the code.
+    await admin.get('/console/price-lists');
+    expect(fieldError((await admin.post('/console/price-lists', { name: 'x'.repeat(201) })).text, 'name')).toBe('must be at most 200 characters');
   });
 });
 
@@ -301,7 +325,7 @@ describe('Price lists', () => {
     await admin.get('/console/price-lists');
     const taken = await admin.post('/console/price-lists', { name: 'standard' });
     expect(taken.status).toBe(409);
-    expect(fieldError(taken.text, 'name')).toMatch(/already exists/);
+    expect(fieldError(taken.text, 'name')).toMatch(/already in use/);
     expect(inputValue(taken.text, 'name')).toBe('standard');
     const long = await admin.post('/console/price-lists', { name: 'x'.repeat(201) });
     expect(long.status).toBe(400);
@@ -311,7 +335,7 @@ describe('Price lists', () => {
     await admin.get(`/console/price-lists/${gold.id}`);
     const blank = await admin.post(`/console/price-lists/${gold.id}`, { name: '  ' });
     expect(blank.status).toBe(400);
-    expect(fieldError(blank.text, 'name')).toMatch(/name is required/);
+    expect(fieldError(blank.text, 'name')).toBe('is required');
   });
 
   it('deleting asks first and says the users move to the default', async () => {
@@ -348,7 +372,7 @@ describe('Services', () => {
     await admin.get('/console/services');
     const bad = await admin.post('/console/services', { key: 'Not a key!', name: 'CRM seat', description: 'Sales <team>' });
     expect(bad.status).toBe(400);
-    expect(fieldError(bad.text, 'key')).toMatch(/key must be/);
+    expect(fieldError(bad.text, 'key')).toMatch(/^must be a slug/);
     expect(inputValue(bad.text, 'name')).toBe('CRM seat');
     expect(inputValue(bad.text, 'description')).toBe('Sales &lt;team&gt;');
     const made = await admin.post('/console/services', { key: 'crm', name: 'CRM seat', description: '' });
@@ -359,7 +383,7 @@ describe('Services', () => {
     await admin.get('/console/services/crm');
     const blankName = await admin.post('/console/services/crm', { name: '', description: 'Kept' });
     expect(blankName.status).toBe(400);
-    expect(fieldError(blankName.text, 'name')).toMatch(/name is required/);
+    expect(fieldError(blankName.text, 'name')).toBe('is required');
     expect(inputValue(blankName.text, 'description')).toBe('Kept');
     expect((await admin.post('/console/services/crm', { name: 'CRM', description: 'Sales' })).status).toBe(303);
     expect((await adminApi(h, t).get('/services/crm')).body).toMatchObject({ name: 'CRM', description: 'Sales' });
@@ -398,7 +422,7 @@ describe('Permission profiles', () => {
     await admin.get('/console/permission-profiles');
     const bad = await admin.post('/console/permission-profiles', { key: '', name: 'Support desk', permissions: 'support.open' });
     expect(bad.status).toBe(400);
-    expect(fieldError(bad.text, 'key')).toMatch(/key/);
+    expect(fieldError(bad.text, 'key')).toMatch(/^must be a slug/);
     expect(inputValue(bad.text, 'name')).toBe('Support desk');
     expect(bad.text).toMatch(/name="permissions" value="support.open" checked/);
     const body = new URLSearchParams([

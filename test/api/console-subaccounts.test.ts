@@ -56,7 +56,7 @@ describe('the Sub-accounts page', () => {
     const page = await admin.get('/console/sub-accounts');
     const res = await postForm(admin, '/console/sub-accounts', page.text, [['email', 'chloe at acme'], ['name', ''], ['confirm', 'yes']]);
     expect(res.status).toBe(400);
-    expect(res.text).toMatch(/id="f-email-error"[^>]*>is not an email address/);
+    expect(res.text).toMatch(/id="f-email-error"[^>]*>must be an email address mail can go to/);
     expect(res.text).toMatch(/id="f-name-error"[^>]*>is required/);
     expect(res.text).toContain('value="chloe at acme"');
   });
@@ -75,6 +75,10 @@ describe('the Sub-accounts page', () => {
     const saved = await postForm(admin, `/console/sub-accounts/${m.id}/companies`, ask.text, [['companies', c1], ['companies', c2], ['confirm', 'yes']]);
     expect(saved.status).toBe(303);
     expect((await managerByEmail(email)).companies.map((c: { id: string }) => c.id).sort()).toEqual([c1, c2].sort());
+    // One call, one transaction, one audit entry naming both companies (PUT /managers/{id}/companies).
+    const entries = (await adminApi(h, t).get(`/audit?target=${m.id}&action=user.companies`)).body.entries;
+    expect(entries).toHaveLength(1);
+    expect(entries[0].changes.groups.added.sort()).toEqual([c1, c2].sort());
 
     const shown = await admin.get('/console/sub-accounts');
     expect(shown.text).toMatch(new RegExp(`action="/console/sub-accounts/${m.id}/licences"[\\s\\S]*?role="switch" aria-checked="false"`));

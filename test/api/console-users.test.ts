@@ -161,7 +161,7 @@ describe('a new user', () => {
     const res = await boss.post('/console/users/new', { givenName: 'Keep <me>', familyName: '', email: 'not-an-address', notificationEmail: 'also bad', externalContact: 'Desk 4', role: 'user', activation: 'email' });
     expect(res.status).toBe(400);
     expect(res.text).toMatch(/id="f-familyName-error">is required</);
-    expect(res.text).toMatch(/id="f-email-error">is not an email address/);
+    expect(res.text).toMatch(/id="f-email-error">must be an email address mail can go to/);
     expect(res.text).toMatch(/id="f-notificationEmail-error">/);
     expect(res.text).toContain('value="Keep &lt;me&gt;"');
     expect(res.text).toContain('value="not-an-address"');

@@ -84,12 +84,12 @@ describe('/ServiceProviderConfig', () => {
 });
 
 describe('/ResourceTypes', () => {
-  it('lists User and Group with their extensions, and the read-only Role and Entitlement (test/api/roles-entitlements.test.ts)', async () => {
+  it('lists User and Group with their extensions, Agent and AgenticApplication (test/api/agents.test.ts), and the read-only Role and Entitlement (test/api/roles-entitlements.test.ts)', async () => {
     const res = await api.get('/ResourceTypes');
     expect(res.status).toBe(200);
     scimJson(res);
-    expect(res.body).toMatchObject({ schemas: [LIST], totalResults: 4, itemsPerPage: 4, startIndex: 1 });
-    expect(res.body.Resources.map((r: { id: string }) => r.id)).toEqual(['User', 'Group', 'Role', 'Entitlement']);
+    expect(res.body).toMatchObject({ schemas: [LIST], totalResults: 6, itemsPerPage: 6, startIndex: 1 });
+    expect(res.body.Resources.map((r: { id: string }) => r.id)).toEqual(['User', 'Group', 'Agent', 'AgenticApplication', 'Role', 'Entitlement']);
     const byId = Object.fromEntries(res.body.Resources.map((r: { id: string }) => [r.id, r]));
     expect(byId.User).toEqual({
       schemas: [RT],
@@ -133,7 +133,11 @@ describe('/ResourceTypes', () => {
 });
 
 describe('/Schemas', () => {
-  const ALL = [USER, GROUP, ENTERPRISE, PROVISIO_USER, PROVISIO_GROUP, 'urn:ietf:params:scim:schemas:core:2.0:Role', 'urn:ietf:params:scim:schemas:core:2.0:Entitlement'];
+  const ALL = [
+    USER, GROUP, ENTERPRISE, PROVISIO_USER, PROVISIO_GROUP,
+    'urn:ietf:params:scim:schemas:core:2.0:Agent', 'urn:ietf:params:scim:schemas:core:2.0:AgenticApplication',
+    'urn:ietf:params:scim:schemas:core:2.0:Role', 'urn:ietf:params:scim:schemas:core:2.0:Entitlement',
+  ];
   const TYPES = ['string', 'boolean', 'decimal', 'integer', 'dateTime', 'reference', 'binary', 'complex'];
 
   interface Attr {
@@ -166,11 +170,11 @@ describe('/Schemas', () => {
     }
   }
 
-  it('lists the seven schemas, each with every attribute characteristic', async () => {
+  it('lists the nine schemas, each with every attribute characteristic', async () => {
     const res = await api.get('/Schemas');
     expect(res.status).toBe(200);
     scimJson(res);
-    expect(res.body).toMatchObject({ schemas: [LIST], totalResults: 7, itemsPerPage: 7, startIndex: 1 });
+    expect(res.body).toMatchObject({ schemas: [LIST], totalResults: 9, itemsPerPage: 9, startIndex: 1 });
     expect(res.body.Resources.map((s: { id: string }) => s.id).sort()).toEqual([...ALL].sort());
     for (const s of res.body.Resources) {
       expect(s).toMatchObject({ schemas: [SCHEMA], id: expect.any(String), name: expect.any(String), meta: { resourceType: 'Schema', location: `${t.base}/Schemas/${s.id}` } });

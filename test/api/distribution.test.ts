@@ -43,6 +43,8 @@ const KNOWN_EXCEPTIONS: Record<string, string> = {
   api_tokens_hash: 'a bearer token is found by its hash before its tenant is known, and is unique across tenants',
   one_time_links_hash: 'an emailed link is found by its hash before its tenant is known',
   scim_clients_id: 'the OAuth token endpoint finds a SCIM client by its id before it knows the tenant (migration 0012)',
+  oauth_codes_hash: 'the OAuth token endpoint finds an authorization code by its hash before it knows the tenant, unique across tenants (migration 0022)',
+  oauth_refresh_tokens_hash: 'the OAuth token and revocation endpoints find a refresh token by its hash before they know the tenant, unique across tenants (migration 0022)',
   users_login_email: 'one login email, one partner: a sign-in email is unique across all tenants (migration 0005)',
   sso_domains_verified: 'a proven email domain belongs to one tenant across the platform and routes /login (migration 0010)',
   sso_domains_domain: 'email-first sign-in routes by domain across tenants (non-unique: allowed, fans out)',

@@ -51,7 +51,7 @@ describe('POST /operator/v1/tenants', () => {
   });
 
   it.each([
-    [{}, /name is required/],
+    [{}, /fields are not right: name, adminEmail/],
     [{ name: 'X' }, /adminEmail/],
     [{ name: 'X', adminEmail: 'not-an-email' }, /adminEmail/],
     [{ name: 'X', adminEmail: 'a@b.example', adminName: 'A B' }, /adminName/],

@@ -124,12 +124,12 @@ describe('/api/v1/permission-profiles', () => {
 
   it.each([
     ['no permissions', { key: 'p1', name: 'P' }, /permissions is required/],
-    ['permissions that are not a list', { key: 'p2', name: 'P', permissions: 'servers.view' }, /permissions must be an array/],
-    ['an unknown permission', { key: 'p3', name: 'P', permissions: ['servers.view', 'servers.destroy'] }, /permissions: "servers.destroy" is not a permission of the catalogue/],
-    ['several unknown, each named', { key: 'p4', name: 'P', permissions: ['a.b', 7] }, /permissions: "a.b", 7 are not permissions/],
+    ['permissions that are not a list', { key: 'p2', name: 'P', permissions: 'servers.view' }, /permissions must be a list/],
+    ['an unknown permission', { key: 'p3', name: 'P', permissions: ['servers.view', 'servers.destroy'] }, /permissions "servers.destroy" is not a permission of the catalogue/],
+    ['several unknown, each named', { key: 'p4', name: 'P', permissions: ['a.b', 'C.D'] }, /permissions "a.b", "C.D" are not permissions/],
     ['a bad key', { key: 'Not OK', name: 'P', permissions: [] }, /^key must be/],
     ['no name', { key: 'p5', permissions: [] }, /name is required/],
-    ['an unknown attribute', { key: 'p6', name: 'P', permissions: [], default: true }, /Unknown attribute "default"/],
+    ['an unknown attribute', { key: 'p6', name: 'P', permissions: [], default: true }, /default is not a field here/],
   ])('refuses %s with 400 invalidValue, creating nothing', async (_what, body, detail) => {
     const before = await profiles();
     expectJsonError(await admin(t).post('/permission-profiles', body), 400, 'invalidValue', detail);
@@ -155,7 +155,7 @@ describe('/api/v1/permission-profiles', () => {
     expect(res.body).toMatchObject({ key: 'editable', name: 'Edited', description: 'Words', permissions: ['billing.view', 'billing.manage'], updatedAt: new Date(now).toISOString() });
     expectJsonError(await admin(t).patch('/permission-profiles/editable', { key: 'other' }), 400, 'invalidValue', /key is immutable/);
     expectJsonError(await admin(t).patch('/permission-profiles/editable', { permissions: ['nope.nope'] }), 400, 'invalidValue', /"nope.nope" is not a permission/);
-    expectJsonError(await admin(t).patch('/permission-profiles/editable', {}), 400, 'invalidValue', /Nothing to change/);
+    expectJsonError(await admin(t).patch('/permission-profiles/editable', {}), 400, 'invalidValue', /The body has nothing to change/);
     expectJsonError(await admin(t).patch('/permission-profiles/editable', { default: 'yes' }), 400, 'invalidValue', /default must be true or false/);
     expect((await admin(t).get('/permission-profiles/editable')).body.permissions).toEqual(['billing.view', 'billing.manage']);
     const entries = await auditOf({ target: 'editable' });

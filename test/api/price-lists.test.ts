@@ -65,12 +65,12 @@ describe('POST /api/v1/price-lists', () => {
 
   it.each([
     ['no body', undefined, /name/],
-    ['an array', [], /JSON object/],
+    ['an array', [], /The body must be an object/],
     ['no name', {}, /name is required/],
     ['a blank name', { name: '   ' }, /name is required/],
-    ['a number', { name: 42 }, /name is required/],
+    ['a number', { name: 42 }, /name must be text/],
     ['a name of 201 characters', { name: 'x'.repeat(201) }, /at most 200/],
-    ['an unknown attribute', { name: 'Fine', default: true }, /Unknown attribute "default"/],
+    ['an unknown attribute', { name: 'Fine', default: true }, /default is not a field here/],
   ])('rejects %s with 400 invalidValue, creating nothing', async (_what, body, detail) => {
     const before = (await lists()).length;
     const res = await admin(t).post('/price-lists', body);
@@ -162,11 +162,11 @@ describe('PATCH /api/v1/price-lists/{id}', () => {
   });
 
   it.each([
-    ['nothing to change', {}, /Nothing to change/],
+    ['nothing to change', {}, /The body has nothing to change/],
     ['a blank name', { name: '' }, /name is required/],
     ['a long name', { name: 'z'.repeat(201) }, /at most 200/],
     ['a string default', { default: 'true' }, /default must be true or false/],
-    ['an unknown attribute', { name: 'X', colour: 'red' }, /Unknown attribute "colour"/],
+    ['an unknown attribute', { name: 'X', colour: 'red' }, /colour is not a field here/],
   ])('rejects %s with 400 invalidValue', async (_what, body, detail) => {
     const l = await create(`Patch target ${++n}`);
     expectJsonError(await admin(t).patch(`/price-lists/${l.id}`, body), 400, 'invalidValue', detail);

@@ -30,6 +30,12 @@ const TABLES = [
   'user_emails',
   // SCIM event streams and the events waiting in them (migration 0019).
   'event_streams', 'event_outbox',
+  // Agents and agentic applications (migration 0021, draft-abbey-scim-agent-extension-00).
+  'agents', 'agentic_applications',
+  // The OAuth authorization code grant: grants, codes, refresh tokens (migration 0022).
+  'oauth_grants', 'oauth_codes', 'oauth_refresh_tokens',
+  // Exact per-tenant counts of users and groups, kept by triggers (migration 0023).
+  'resource_counts',
 ];
 
 it('every table with a tenant_id column is in the list above (a new tenant table cannot miss its policy)', async () => {

@@ -174,7 +174,7 @@ describe('with the development network settings and no cooldown', () => {
 
   it.each([
     [{ entraTenantId: 'not-a-uuid' }, /entraTenantId/],
-    [{ entraTenantId: ENTRA_TENANT, issuer: ISSUER }, /only audience/],
+    [{ entraTenantId: ENTRA_TENANT, issuer: ISSUER }, /issuer is not a field here; the fields are entraTenantId, audience/],
     [{ issuer: ISSUER, jwksUrl: 'http://127.0.0.1:1/keys', audience: 'a' }, /claim is required/],
     [{ issuer: ISSUER, jwksUrl: 'not a url', audience: 'a', claim: { name: 'tid', value: 'x' } }, /jwksUrl must be an absolute URL/],
     [{ issuer: ISSUER, jwksUrl: 'ftp://127.0.0.1/keys', audience: 'a', claim: { name: 'tid', value: 'x' } }, /jwksUrl is not a URL this server may use/],

@@ -61,19 +61,19 @@ describe('the catalogue: /api/v1/services', () => {
   });
 
   it.each([
-    ['no body', undefined, /^key must be/],
-    ['an array', [], /JSON object/],
-    ['no key', { name: 'X' }, /^key must be a lower-case letter or digit/],
+    ['no body', undefined, /^2 fields are not right: key, name$/],
+    ['an array', [], /The body must be an object/],
+    ['no key', { name: 'X' }, /^key is required$/],
     ['a key with a space', { key: 'm 365', name: 'X' }, /^key must be/],
     ['a key starting with a dot', { key: '.x', name: 'X' }, /^key must be/],
     ['a key of 65 characters', { key: 'k'.repeat(65), name: 'X' }, /^key must be/],
-    ['a numeric key', { key: 365, name: 'X' }, /^key must be/],
+    ['a numeric key', { key: 365, name: 'X' }, /^key must be text$/],
     ['no name', { key: 'noname' }, /name is required/],
     ['a blank name', { key: 'blank', name: '  ' }, /name is required/],
     ['a name of 201 characters', { key: 'long', name: 'n'.repeat(201) }, /at most 200/],
-    ['a description that is not a string', { key: 'd1', name: 'D', description: 5 }, /description must be a string or null/],
+    ['a description that is not a string', { key: 'd1', name: 'D', description: 5 }, /description must be text or null/],
     ['a description of 1001 characters', { key: 'd2', name: 'D', description: 'd'.repeat(1001) }, /at most 1000/],
-    ['an unknown attribute', { key: 'u1', name: 'U', price: 3 }, /Unknown attribute "price"; accepted: key, name, description/],
+    ['an unknown attribute', { key: 'u1', name: 'U', price: 3 }, /price is not a field here; the fields are key, name, description/],
   ])('refuses %s with 400 invalidValue and creates nothing', async (_what, body, detail) => {
     const before = await keys();
     expectJsonError(await admin(t).post('/services', body), 400, 'invalidValue', detail);
@@ -109,9 +109,9 @@ describe('the catalogue: /api/v1/services', () => {
     expectJsonError(await admin(t).patch('/services/edit-me', { key: 'renamed', name: 'Also' }), 400, 'invalidValue', /key is immutable/);
     expect((await admin(t).get('/services/edit-me').expect(200)).body.name).toBe('Edited');
     expectJsonError(await admin(t).get('/services/renamed'), 404);
-    expectJsonError(await admin(t).patch('/services/edit-me', {}), 400, 'invalidValue', /Nothing to change/);
+    expectJsonError(await admin(t).patch('/services/edit-me', {}), 400, 'invalidValue', /The body has nothing to change/);
     expectJsonError(await admin(t).patch('/services/edit-me', { name: '' }), 400, 'invalidValue', /name is required/);
-    expectJsonError(await admin(t).patch('/services/edit-me', { default: true }), 400, 'invalidValue', /Unknown attribute "default"/);
+    expectJsonError(await admin(t).patch('/services/edit-me', { default: true }), 400, 'invalidValue', /default is not a field here/);
     expectJsonError(await admin(t).patch('/services/nope', { name: 'X' }), 404);
   });
 

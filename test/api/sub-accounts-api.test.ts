@@ -150,7 +150,7 @@ describe('companies', () => {
     expect(c.body).toMatchObject({ name, managers: 0 });
     const empty = await api.post('/companies', {});
     expectJsonError(empty, 400);
-    expect(empty.body.errors).toEqual([{ field: 'name', detail: 'is required' }]);
+    expect(empty.body.errors).toEqual([{ field: 'name', path: '/name', code: 'required', detail: 'is required' }]);
     expect((await api.patch(`/companies/${c.body.id}`, { name: `${name} SARL` })).body.name).toBe(`${name} SARL`);
     expect((await api.get('/companies')).body.companies.map((x: { name: string }) => x.name)).toContain(`${name} SARL`);
     expect((await adminApi(h, other).get('/companies')).body.companies).toEqual([]);
@@ -191,7 +191,7 @@ describe('delegated managers', () => {
     const api = adminApi(h, t);
     const bad = await api.post('/managers', { email: 'not an address', name: '' });
     expectJsonError(bad, 400);
-    expect(bad.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['email', 'name']);
+    expect(bad.body.errors.map((e: { field: string; code: string }) => `${e.field} ${e.code}`)).toEqual(['email address', 'name required']);
     const taken = await api.post('/managers', { email: t.adminEmail, name: 'Copy' });
     expectJsonError(taken, 409);
     expect(taken.body.errors[0].field).toBe('email');

@@ -19,6 +19,7 @@ const caps = (over: Partial<Capabilities> = {}): Capabilities => ({
     roles: { supported: true, multipleRolesSupported: false, primarySupported: true, typeSupported: false },
     entitlements: { supported: true, multipleEntitlementsSupported: true, primarySupported: false, typeSupported: true, types: ['service'] },
   },
+  agentExtension: { supported: true, agentsSupported: true, agenticApplicationsSupported: false },
   ...over,
 });
 
@@ -29,6 +30,10 @@ describe('ServiceProviderConfig (RFC 7643 §5)', () => {
     expect(spc.schemas).toEqual(['urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig']);
     expect(spc.documentationUri).toBe(DOCS);
     expect(spc.meta).toEqual({ resourceType: 'ServiceProviderConfig', location: `${BASE}/ServiceProviderConfig` });
+  });
+
+  it('advertises the agent extension as draft-abbey-scim-agent-extension-00 §4.1 asks, from the capabilities', () => {
+    expect(spc.agentExtension).toEqual({ supported: true, agentsSupported: true, agenticApplicationsSupported: false });
   });
 
   it('has every attribute RFC 7643 §5 requires', () => {

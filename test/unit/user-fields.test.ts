@@ -1,9 +1,23 @@
 // The admin API's user forms (server/admin/user-fields.ts): fields → SCIM resource and PatchOp
 // operations, per-field errors, rows back, and the list's filter.
-import { fieldOfError, listFilter, parseNewUser, parseUserPatch, stateOf, userRow } from '../../server/admin/user-fields';
+import { createValidator } from '../../server/openapi/validator';
+import { fieldOfError, listFilter, NEW_USER_SCHEMA, parseNewUser as parseChecked, parseUserPatch as patchChecked, stateOf, USER_PATCH_SCHEMA, userRow } from '../../server/admin/user-fields';
+import { fieldErrors } from '../../server/openapi/describe';
 import { conflict, invalidValue, uniqueness } from '../../server/errors';
 
 const EXT = 'urn:provisio:params:scim:schemas:extension:2.0:User';
+
+// As the route runs them: the body schema first (openapi/describe.ts), then the form's own rules.
+const ajv = createValidator();
+const checked = <T>(schema: object, parse: (body: unknown) => T) => {
+  const validate = ajv.compile(schema);
+  return (body: unknown): T => {
+    if (!validate(body)) throw Object.assign(new Error('schema'), { fields: fieldErrors(validate.errors!) });
+    return parse(body);
+  };
+};
+const parseNewUser = checked(NEW_USER_SCHEMA, parseChecked);
+const parseUserPatch = checked(USER_PATCH_SCHEMA, patchChecked);
 
 const fieldsOf = (fn: () => unknown): string[] => {
   try {
@@ -16,7 +30,7 @@ const fieldsOf = (fn: () => unknown): string[] => {
 
 describe('parseNewUser', () => {
   it('builds the SCIM user: names, sign-in email as userName and work email, role, extension, services', () => {
-    const { resource, activation } = parseNewUser({ givenName: ' Ada ', familyName: 'Lovelace', email: 'ada@acme.example', role: 'Admin', services: ['m365', 'm365'], priceList: 'p1', activation: 'now' });
+    const { resource, activation } = parseNewUser({ givenName: ' Ada ', familyName: 'Lovelace', email: 'ada@acme.example', role: 'admin', services: ['m365', 'm365'], priceList: 'p1', activation: 'now' });
     expect(activation).toBe('now');
     expect(resource).toMatchObject({
       userName: 'ada@acme.example',
@@ -34,6 +48,7 @@ describe('parseNewUser', () => {
     ['a bad email', { givenName: 'A', familyName: 'B', email: 'a@' }, ['email']],
     ['an unknown role and activation', { givenName: 'A', familyName: 'B', email: 'a@b.example', role: 'root', activation: 'soon' }, ['activation', 'role']],
     ['a bad notification email and services that are not keys', { givenName: 'A', familyName: 'B', email: 'a@b.example', notificationEmail: 'x', services: [1] }, ['notificationEmail', 'services']],
+    ['a bad notification email', { givenName: 'A', familyName: 'B', email: 'a@b.example', notificationEmail: 'x' }, ['notificationEmail']],
     ['an unknown field', { givenName: 'A', familyName: 'B', email: 'a@b.example', age: 3 }, ['age']],
   ])('names every field at fault: %s', (_name, body, fields) => {
     expect(fieldsOf(() => parseNewUser(body))).toEqual(fields);

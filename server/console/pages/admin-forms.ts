@@ -6,24 +6,16 @@ import type { AdminApi, ApiAnswer } from '../admin-client';
 import { formValue, type ConsoleKit } from '../kit';
 
 /**
- * An admin API refusal as a form shows it. The users endpoints answer `errors: [{field, detail}]`
- * (kit.problems); the other admin endpoints answer one `detail` that starts with the attribute it
- * is about ("name is required…", "expiresAt must be in the future", "scopes: \"x\" is not a
- * scope…", docs/admin-api.md), so the detail goes beside the field it names. A 409 uniqueness
- * clash goes beside `conflictField` (the name or key that is taken).
+ * An admin API refusal as a form shows it: each field error of the API (`errors: [{field, path,
+ * code, detail}]`, docs/admin-api.md "Field errors") beside the form field it names, in the
+ * reader's language (kit.problems); one about a member this form does not show goes in the
+ * message above the form, with the API's name for it.
  */
-export function fieldProblems(
-  kit: ConsoleKit,
-  res: Response,
-  answer: ApiAnswer,
-  fields: readonly string[],
-  conflictField?: string,
-): { fields: Record<string, string>; message: string } {
+export function fieldProblems(kit: ConsoleKit, res: Response, answer: ApiAnswer, fields: readonly string[]): { fields: Record<string, string>; message: string } {
   const p = kit.problems(res, answer);
-  if (Object.keys(p.fields).length) return p;
-  const named = /^([A-Za-z]+)\b/.exec(p.message)?.[1];
-  const field = named && fields.includes(named) ? named : answer.status === 409 && conflictField ? conflictField : undefined;
-  return { fields: field ? { [field]: p.message } : {}, message: p.message };
+  const beside = Object.fromEntries(Object.entries(p.fields).filter(([f]) => fields.includes(f)));
+  const elsewhere = Object.entries(p.fields).filter(([f]) => !fields.includes(f));
+  return { fields: beside, message: elsewhere.length ? elsewhere.map(([f, m]) => `${f}: ${m}`).join(' ') : p.message };
 }
 
 /**

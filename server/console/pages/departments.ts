@@ -8,8 +8,10 @@
 import type { Request, Response } from 'express';
 import type { ConsoleKit, ConsolePage } from '../kit';
 import { formValue, formValues } from '../kit';
-import { isProblem, limitValue, longDate, notFoundPage } from './form-helpers';
+import { isProblem, limitValue, longDate, notFoundPage, pageLinks, pageQuery } from './form-helpers';
 
+/** Rows per page: departments (the list) and people (the picker); `size` in the query overrides (tests). */
+const DEPARTMENTS_SHOWN = 50;
 const PEOPLE_SHOWN = 200;
 
 interface Department {
@@ -36,10 +38,18 @@ export const departmentsPage: ConsolePage = {
   routes(router, kit) {
     const list = async (req: Request, res: Response, form: { fields: Record<string, string>; message?: string; values: Record<string, string> } | undefined, status = 200) => {
       const c = kit.ctx(res);
-      const answer = await kit.api(req).get('/sub-accounts');
+      // One page at a time (the API's cursor paging), the search kept in the page links.
+      const query = pageQuery(req);
+      const answer = await kit.api(req).get('/sub-accounts', { q: query.q || undefined, count: query.size || String(DEPARTMENTS_SHOWN), cursor: query.cursor || undefined });
       if (!answer.ok) return kit.render(req, res, 'console/error', { title: c.t('departments:title'), message: kit.problems(res, answer).message }, answer.status);
       const rows = (answer.body.subAccounts as Department[]).map((d) => ({ ...d, purgeDate: longDate(d.purgeAt, c.lang), deactivatedDate: longDate(d.deactivatedAt, c.lang) }));
-      kit.render(req, res, 'console/departments/list', { title: c.t('departments:title'), departments: rows, form: form ?? { fields: {}, values: {} } }, status);
+      kit.render(
+        req,
+        res,
+        'console/departments/list',
+        { title: c.t('departments:title'), departments: rows, query, total: answer.body.totalResults, pager: pageLinks('/console/departments', query, answer.body.nextCursor), form: form ?? { fields: {}, values: {} } },
+        status,
+      );
     };
 
     router.get(
@@ -67,10 +77,13 @@ export const departmentsPage: ConsolePage = {
       if (answer.status === 404) return notFoundPage(kit, req, res);
       if (!answer.ok) return kit.render(req, res, 'console/error', { title: c.t('departments:title'), message: kit.problems(res, answer).message }, answer.status);
       const d = answer.body as Department;
-      const q = typeof req.query.q === 'string' ? req.query.q.trim().slice(0, 200) : '';
-      const people = await api.get('/users', { count: String(PEOPLE_SHOWN), q: q || undefined });
+      // The people picker pages through GET /users (cursor); Save sends the members ticked on this
+      // page and every current member (always listed below), so paging loses nobody.
+      const query = pageQuery(req);
+      const q = query.q;
+      const people = await api.get('/users', { count: query.size || String(PEOPLE_SHOWN), q: q || undefined, cursor: query.cursor || undefined });
       const listed: Person[] = people.ok ? people.body.users : [];
-      const total: number = people.ok ? (people.body.totalResults ?? listed.length) : 0;
+      const total: number | undefined = people.ok ? people.body.totalResults : undefined;
       // Members are always shown (and kept by Save) even when the search or the page leaves them out.
       const seen = new Set(listed.map((p) => p.id));
       const candidates = [...listed, ...(d.members ?? []).filter((m) => !seen.has(m.id)).map((m) => ({ id: m.id, displayName: m.name, email: null }))];
@@ -84,9 +97,11 @@ export const departmentsPage: ConsolePage = {
           title: d.name,
           d: { ...d, purgeDate: longDate(d.purgeAt, c.lang), deactivatedDate: longDate(d.deactivatedAt, c.lang) },
           people: candidates.map((p) => ({ ...p, member: members.has(p.id), admin: admins.has(p.id) })),
-          truncated: total > listed.length,
+          truncated: total !== undefined && total > listed.length,
           total,
           q,
+          query,
+          pager: pageLinks(`/console/departments/${encodeURIComponent(d.id)}`, query, people.ok ? people.body.nextCursor : undefined),
           form: form ?? { fields: {}, values: { name: d.name, dailyLimit: d.dailyLimit ?? '', monthlyLimit: d.monthlyLimit ?? '' } },
         },
         status,

@@ -29,3 +29,32 @@ export function notFoundPage(kit: ConsoleKit, req: Request, res: Response): void
 
 /** A refusal that is not about a field (403, 409…) shown as the page's error message. */
 export const isProblem = (status: number) => status >= 400 && status < 500;
+
+/** A paged list's request: the search `q`, the rows per page `size` (the API's count) and the `cursor`. */
+export interface PageQuery {
+  q: string;
+  size: string;
+  cursor: string;
+}
+
+export function pageQuery(req: Request): PageQuery {
+  const param = (name: string) => (typeof req.query[name] === 'string' ? (req.query[name] as string).trim().slice(0, 200) : '');
+  return { q: param('q'), size: /^\d{1,3}$/.test(param('size')) ? param('size') : '', cursor: param('cursor') };
+}
+
+/**
+ * The links of a cursor-paged list (as on the Users page, users/list.ts): "Next page" carries the
+ * API's nextCursor with the search and size, so it works without scripts and keeps the search;
+ * "First page" drops the cursor.
+ */
+export function pageLinks(path: string, q: PageQuery, nextCursor: string | undefined): { next?: string; first?: string } {
+  const href = (cursor?: string) => {
+    const s = new URLSearchParams();
+    if (q.q) s.set('q', q.q);
+    if (q.size) s.set('size', q.size);
+    if (cursor) s.set('cursor', cursor);
+    const text = s.toString();
+    return text ? `${path}?${text}` : path;
+  };
+  return { next: nextCursor ? href(nextCursor) : undefined, first: q.cursor ? href() : undefined };
+}

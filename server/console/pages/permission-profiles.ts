@@ -56,7 +56,7 @@ export const permissionProfilesPage: ConsolePage = {
         const answer = await kit.api(req).send('POST', '/permission-profiles', { key: v.key.trim(), name: v.name, description: v.description.trim() || null, permissions: v.permissions });
         if (!answer.ok) {
           if (![400, 409].includes(answer.status)) return refused(kit, req, res, answer);
-          const p = fieldProblems(kit, res, answer, FIELDS, 'key');
+          const p = fieldProblems(kit, res, answer, FIELDS);
           return listPage(kit, req, res, { values: v, errors: p.fields, message: p.message }, answer.status);
         }
         kit.done(res, '/permission-profiles', 'permission-profiles.created');

@@ -37,7 +37,7 @@ export const priceListsPage: ConsolePage = {
         const answer = await kit.api(req).send('POST', '/price-lists', { name });
         if (!answer.ok) {
           if (![400, 409].includes(answer.status)) return refused(kit, req, res, answer);
-          const p = fieldProblems(kit, res, answer, ['name'], 'name');
+          const p = fieldProblems(kit, res, answer, ['name']);
           return listPage(kit, req, res, { name, error: p.fields.name ?? p.message }, answer.status);
         }
         kit.done(res, '/price-lists', 'price-lists.created');
@@ -62,7 +62,7 @@ export const priceListsPage: ConsolePage = {
         const answer = await kit.api(req).send('PATCH', `/price-lists/${id}`, { name });
         if (!answer.ok) {
           if (![400, 409].includes(answer.status)) return refused(kit, req, res, answer);
-          const p = fieldProblems(kit, res, answer, ['name'], 'name');
+          const p = fieldProblems(kit, res, answer, ['name']);
           return editPage(kit, req, res, id, { name, error: p.fields.name ?? p.message }, answer.status);
         }
         kit.done(res, '/price-lists', 'price-lists.renamed');

@@ -45,7 +45,7 @@ export const servicesPage: ConsolePage = {
         const answer = await kit.api(req).send('POST', '/services', { key: v.key.trim(), name: v.name, description: v.description.trim() || null });
         if (!answer.ok) {
           if (![400, 409].includes(answer.status)) return refused(kit, req, res, answer);
-          const p = fieldProblems(kit, res, answer, FIELDS, 'key');
+          const p = fieldProblems(kit, res, answer, FIELDS);
           return listPage(kit, req, res, { values: v, errors: p.fields, message: p.message }, answer.status);
         }
         kit.done(res, '/services', 'services.created');

@@ -3,12 +3,16 @@
 // sent, so the audit entry (settings.update) names what the admin changed. Group-kind rules are
 // rows of kind / match / value; a row left empty is dropped, and two empty rows are always offered
 // so rules can be added without scripts. Tenant-wide only (docs/admin-api.md, "Settings").
-// test/api/console-admin-pages.test.ts, "Settings".
+// Whom to contact (supportContact: a name, and an email and/or phone) is three fields sent as one
+// object, or null when all three are emptied. test/api/console-admin-pages.test.ts, "Settings";
+// test/api/support-contact.test.ts.
 import type { Request, Response } from 'express';
 import { formValue, formValues, type ConsoleKit, type ConsolePage } from '../kit';
 import { fieldProblems, refused } from './admin-forms';
 
-const FIELDS = ['credentialsEmail', 'activationMode', 'privacyPolicyVersion', 'privacyPolicyUrl', 'privacyPolicyText', 'language', 'groupKindRules'] as const;
+const FIELDS = ['credentialsEmail', 'activationMode', 'privacyPolicyVersion', 'privacyPolicyUrl', 'privacyPolicyText', 'language', 'groupKindRules', 'supportContact'] as const;
+/** The API's field names of supportContact → the form's fields. */
+const SUPPORT_FIELDS: Record<string, string> = { supportContact: 'supportContactName', 'supportContact.name': 'supportContactName', 'supportContact.email': 'supportContactEmail', 'supportContact.phone': 'supportContactPhone' };
 const BLANK_ROWS = 2;
 
 interface Rule {
@@ -23,6 +27,9 @@ interface Values {
   privacyPolicyUrl: string;
   privacyPolicyText: string;
   language: string;
+  supportContactName: string;
+  supportContactEmail: string;
+  supportContactPhone: string;
   rules: Rule[];
 }
 
@@ -33,6 +40,9 @@ const fromApi = (s: Record<string, any>): Values => ({
   privacyPolicyUrl: s.privacyPolicyUrl ?? '',
   privacyPolicyText: s.privacyPolicyText ?? '',
   language: s.language,
+  supportContactName: s.supportContact?.name ?? '',
+  supportContactEmail: s.supportContact?.email ?? '',
+  supportContactPhone: s.supportContact?.phone ?? '',
   rules: (s.groupKindRules ?? []).map((r: Record<string, string>) => ({ kind: r.kind, match: 'prefix' in r ? 'prefix' : 'pattern', value: r.prefix ?? r.pattern })),
 });
 
@@ -53,6 +63,9 @@ function fromForm(req: Request): Values {
     // Line endings as browsers send them (CRLF) are kept as typed; only surrounding space goes.
     privacyPolicyText: formValue(req, 'privacyPolicyText').trim(),
     language: formValue(req, 'language'),
+    supportContactName: formValue(req, 'supportContactName').trim(),
+    supportContactEmail: formValue(req, 'supportContactEmail').trim(),
+    supportContactPhone: formValue(req, 'supportContactPhone').trim(),
     rules,
   };
 }
@@ -92,13 +105,19 @@ export const settingsPage: ConsolePage = {
         if (now.privacyPolicyUrl !== was.privacyPolicyUrl) change.privacyPolicyUrl = now.privacyPolicyUrl || null;
         if (now.privacyPolicyText !== was.privacyPolicyText.trim()) change.privacyPolicyText = now.privacyPolicyText || null;
         if (now.language !== was.language) change.language = now.language;
+        const support = ['supportContactName', 'supportContactEmail', 'supportContactPhone'] as const;
+        if (support.some((k) => now[k] !== was[k])) {
+          // All three emptied: unset (the pages name the organisation again).
+          change.supportContact = support.every((k) => now[k] === '') ? null : { name: now.supportContactName, email: now.supportContactEmail || null, phone: now.supportContactPhone || null };
+        }
         if (JSON.stringify(rulesJson(now.rules)) !== JSON.stringify(rulesJson(was.rules))) change.groupKindRules = rulesJson(now.rules);
         if (!Object.keys(change).length) return kit.done(res, '/settings', 'settings.unchanged');
         const answer = await api.send('PATCH', '/settings', change);
         if (!answer.ok) {
           if (answer.status !== 400) return refused(kit, req, res, answer);
           const p = fieldProblems(kit, res, answer, FIELDS);
-          return page(kit, req, res, now, p.fields, p.message, 400);
+          const fields = Object.fromEntries(Object.entries(p.fields).map(([k, v]) => [SUPPORT_FIELDS[k] ?? k, v]));
+          return page(kit, req, res, now, fields, p.message, 400);
         }
         kit.done(res, '/settings', 'settings.saved');
       }),

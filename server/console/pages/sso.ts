@@ -33,13 +33,8 @@ const values = (req: Request): Values => ({
 });
 const domainList = (v: string) => v.split(/[\s,;]+/).filter(Boolean);
 
-/** Which field an SSO refusal is about: the API's detail names it, or names a domain or the issuer's discovery. */
-function problems(kit: ConsoleKit, res: Response, answer: ApiAnswer) {
-  const p = fieldProblems(kit, res, answer, FIELDS);
-  if (Object.keys(p.fields).length) return p;
-  const field = /domain/i.test(p.message) || answer.status === 409 ? 'emailDomains' : /issuer|discover/i.test(p.message) ? 'issuer' : undefined;
-  return { fields: field ? { [field]: p.message } : {}, message: p.message };
-}
+/** An SSO refusal beside its field: the API names it (issuer: discovery; emailDomains: domain, taken). */
+const problems = (kit: ConsoleKit, res: Response, answer: ApiAnswer) => fieldProblems(kit, res, answer, FIELDS);
 
 async function listPage(kit: ConsoleKit, req: Request, res: Response, form = blank(), status = 200, domainError?: { id: string; domain: string; message: string }) {
   const c = kit.ctx(res);

@@ -5,11 +5,14 @@
 // Save that goes through a server-rendered confirmation; public/console.js turns them into a
 // selector that asks on closing), Can manage licences (a switch), Reset password and Delete (each
 // confirmed). At the bottom, Create a sub-account, confirmed with the warning that a temporary
-// password will be emailed. All through the admin API (/managers, /companies, /users).
+// password will be emailed. All through the admin API (/managers, PUT /managers/{id}/companies, /companies, /users).
 import type { Request, Response } from 'express';
 import type { ConsolePage } from '../kit';
 import { formValue, formValues } from '../kit';
-import { notFoundPage } from './form-helpers';
+import { notFoundPage, pageLinks, pageQuery } from './form-helpers';
+
+/** Manager cards per page; `size` in the query overrides (tests). */
+const MANAGERS_SHOWN = 50;
 
 interface Company {
   id: string;
@@ -35,7 +38,12 @@ export const subAccountsPage: ConsolePage = {
     const list = async (req: Request, res: Response, opts: { form?: CreateForm; error?: string } = {}, status = 200) => {
       const c = kit.ctx(res);
       const api = kit.api(req);
-      const [managers, companies] = await Promise.all([api.get('/managers'), api.get('/companies')]);
+      // One page of managers at a time (the API's cursor paging), the search kept in the page links.
+      const query = pageQuery(req);
+      const [managers, companies] = await Promise.all([
+        api.get('/managers', { q: query.q || undefined, count: query.size || String(MANAGERS_SHOWN), cursor: query.cursor || undefined }),
+        api.get('/companies'),
+      ]);
       if (!managers.ok || !companies.ok) {
         const failed = managers.ok ? companies : managers;
         return kit.render(req, res, 'console/error', { title: c.t('subaccounts:title'), message: kit.problems(res, failed).message }, failed.status);
@@ -48,6 +56,9 @@ export const subAccountsPage: ConsolePage = {
           title: c.t('subaccounts:title'),
           managers: managers.body.managers as Manager[],
           primaryAdmin: managers.body.primaryAdmin,
+          query,
+          total: managers.body.totalResults,
+          pager: pageLinks('/console/sub-accounts', query, managers.body.nextCursor),
           companies: companies.body.companies as Company[],
           // Licence rights are the whole account's to give (admin API: tenant-wide only).
           mayGrantLicences: c.tenantWide,
@@ -60,8 +71,9 @@ export const subAccountsPage: ConsolePage = {
 
     /** The manager a card is about, as the admin API sees it (404 page when it does not). */
     const manager = async (req: Request, id: string): Promise<Manager | undefined> => {
-      const answer = await kit.api(req).get('/managers');
-      return answer.ok ? (answer.body.managers as Manager[]).find((m) => m.id === id) : undefined;
+      // One read (GET /managers/{id}), not the list: the list comes a page at a time.
+      const answer = await kit.api(req).get(`/managers/${encodeURIComponent(id)}`);
+      return answer.ok ? (answer.body as Manager) : undefined;
     };
 
     router.get(
@@ -116,8 +128,12 @@ export const subAccountsPage: ConsolePage = {
             cancelHref: base,
           });
         }
-        const answer = await kit.api(req).send('PATCH', `/managers/${encodeURIComponent(id)}`, { companies: chosen });
-        if (answer.status === 404) return notFoundPage(kit, req, res);
+        // The whole set in one call and one transaction (PUT /managers/{id}/companies): a refusal
+        // half-way leaves the manager's companies as they were.
+        const answer = await kit.api(req).send('PUT', `/managers/${encodeURIComponent(id)}/companies`, { companies: chosen });
+        // A 404 about `companies` is a company gone meanwhile: the list says so; else the manager is gone.
+        const companyGone = answer.status === 404 && Array.isArray(answer.body?.errors) && answer.body.errors.some((e: { field?: string }) => e.field === 'companies');
+        if (answer.status === 404 && !companyGone) return notFoundPage(kit, req, res);
         if (!answer.ok) return list(req, res, { error: kit.problems(res, answer).message }, answer.status);
         kit.done(res, '/sub-accounts', 'subaccounts.companiesSaved');
       }),

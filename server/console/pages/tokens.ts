@@ -1,5 +1,7 @@
 // API tokens (issue 11, "API tokens (the secret shown once)"): every credential that can call the
-// tenant's APIs — tokens, SCIM clients, the trusted external issuer — with its last use; creating
+// tenant's APIs — tokens, SCIM clients (client credentials and authorization code), the grants
+// tenant admins consented to for authorization code clients (who, when, last use), the trusted
+// external issuer — with its last use; creating
 // a token (name, scopes, expiry, optional sub-account) whose secret is shown in the answer to the
 // creating POST only (never in a URL, never again: the admin API keeps only its hash); revoking
 // behind a confirmation step. A sub-account admin works with their sub-account's tokens only —
@@ -32,6 +34,7 @@ async function listPage(kit: ConsoleKit, req: Request, res: Response, form: Form
       title: c.t('tokens:title'),
       tokens: answer.body.tokens ?? [],
       clients: answer.body.scimClients ?? [],
+      grants: answer.body.oauthGrants ?? [],
       issuer: answer.body.scimIssuer ?? null,
       state,
       when: (iso: string | null) => when(iso, c.lang),
@@ -71,21 +74,49 @@ export const tokensPage: ConsolePage = {
       }),
     );
 
-    // Revoking a token or a SCIM client: a confirmation step first (works without scripts).
+    // No longer trusting the external issuer (DELETE /scim-issuer): the same confirmation step.
+    router.post(
+      '/tokens/issuer/revoke',
+      kit.wrap(async (req, res) => {
+        const c = kit.ctx(res);
+        if (formValue(req, 'confirm') !== 'yes') {
+          const found = await kit.api(req).get('/scim-issuer');
+          if (!found.ok) return refused(kit, req, res, found);
+          return kit.confirm(req, res, {
+            title: c.t('tokens:revoke.title', { name: found.body.issuer }),
+            message: c.t('tokens:revoke.issuerMessage', { name: found.body.issuer }),
+            action: '/console/tokens/issuer/revoke',
+            fields: {},
+            confirmLabel: c.t('tokens:revoke.confirm'),
+            cancelHref: '/console/tokens',
+            danger: true,
+          });
+        }
+        const answer = await kit.api(req).send('DELETE', '/scim-issuer');
+        if (!answer.ok) return refused(kit, req, res, answer);
+        kit.done(res, '/tokens', 'tokens.revoked');
+      }),
+    );
+
+    // Revoking a token, a SCIM client or an authorization grant: a confirmation step first (works without scripts).
+    const PATHS = { tokens: '/tokens', clients: '/scim-clients', grants: '/oauth-grants' } as const;
+    const MESSAGES = { tokens: 'tokens:revoke.message', clients: 'tokens:revoke.clientMessage', grants: 'tokens:revoke.grantMessage' } as const;
     router.post(
       '/tokens/:kind/:id/revoke',
       kit.wrap(async (req, res) => {
         const c = kit.ctx(res);
-        const kind = req.params.kind === 'clients' ? 'clients' : req.params.kind === 'tokens' ? 'tokens' : undefined;
+        const kind = Object.keys(PATHS).find((k) => k === req.params.kind) as keyof typeof PATHS | undefined;
         const id = String(req.params.id);
         if (!kind || !/^[0-9a-fA-F-]{36}$/.test(id)) return refused(kit, req, res, { status: 404, ok: false, body: { detail: c.t('errors.notFound') } });
-        const path = kind === 'clients' ? `/scim-clients/${id}` : `/tokens/${id}`;
+        const path = `${PATHS[kind]}/${id}`;
         if (formValue(req, 'confirm') !== 'yes') {
           const found = await kit.api(req).get(path);
           if (!found.ok) return refused(kit, req, res, found);
+          // A grant has no name of its own: its client's, and who consented.
+          const name = kind === 'grants' ? c.t('tokens:grantName', { client: found.body.client?.name, person: found.body.consentedBy?.name ?? found.body.consentedBy?.id }) : found.body.name;
           return kit.confirm(req, res, {
-            title: c.t('tokens:revoke.title', { name: found.body.name }),
-            message: c.t(kind === 'clients' ? 'tokens:revoke.clientMessage' : 'tokens:revoke.message', { name: found.body.name }),
+            title: c.t('tokens:revoke.title', { name }),
+            message: c.t(MESSAGES[kind], { name }),
             action: `/console/tokens/${kind}/${id}/revoke`,
             fields: {},
             confirmLabel: c.t('tokens:revoke.confirm'),

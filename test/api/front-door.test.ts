@@ -421,6 +421,17 @@ describe('sessions', () => {
     const res = await request(app2).get('/api/v1/me').set('Cookie', cookie);
     expect(res.status).toBe(200);
     expect(res.body.id).toBe(p.id);
+    // Signed out on the second instance, the session is gone on the first too (issue 12).
+    const page = await request(app2).get('/account').set('Cookie', cookie);
+    expect(page.status).toBe(200);
+    const csrfCookies = ([] as string[]).concat(page.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]);
+    const out = await request(app2)
+      .post('/logout')
+      .set('Cookie', [cookie, ...csrfCookies].join('; '))
+      .type('form')
+      .send(new URLSearchParams({ _csrf: csrfOf(page.text) }).toString());
+    expect(out.status).toBe(303);
+    expect((await p.b.me()).status).toBe(401);
     await second.close();
   });
 

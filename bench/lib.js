@@ -10,12 +10,12 @@ function sequentialClient(port) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   return {
     /** Resolves {status, ms, body (string unless discard), bytes}. Rejects after timeoutMs. */
-    request(method, path, { headers = {}, body, timeoutMs = 30_000, discard = false } = {}) {
+    request(method, path, { headers = {}, body, timeoutMs = 30_000, discard = false, withHeaders = false } = {}) {
       return new Promise((resolve, reject) => {
         const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
         const h = { ...headers };
         if (payload !== undefined) {
-          h['content-type'] = 'application/scim+json';
+          h['content-type'] ??= 'application/scim+json';
           h['content-length'] = Buffer.byteLength(payload);
         }
         const start = process.hrtime.bigint();
@@ -28,7 +28,7 @@ function sequentialClient(port) {
           });
           res.on('end', () => {
             const ms = Number(process.hrtime.bigint() - start) / 1e6;
-            resolve({ status: res.statusCode, ms, bytes, body: discard ? undefined : Buffer.concat(chunks).toString('utf8') });
+            resolve({ status: res.statusCode, ms, bytes, body: discard ? undefined : Buffer.concat(chunks).toString('utf8'), ...(withHeaders ? { headers: res.headers } : {}) });
           });
           res.on('error', reject);
         });
@@ -180,4 +180,137 @@ function table(rows, cols) {
   return [line(cols), widths.map((w) => '-'.repeat(w)).join('-|-'), ...rows.map((r) => line(cols.map((c) => r[c])))].join('\n');
 }
 
-module.exports = { sequentialClient, sequential, stats, load, rssSampler, table };
+
+/**
+ * A real SMTP server (smtp-server) on 127.0.0.1 for the mail scenarios: counts the messages per
+ * recipient and keeps the raw message only for the recipients in `keep` (a test of 20,000 mails
+ * does not need their bodies). Point SMTP_URL at `url`.
+ */
+async function smtpSink() {
+  const { SMTPServer } = require('smtp-server');
+  const counts = new Map();
+  const kept = new Map();
+  const keep = new Set();
+  let total = 0;
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    // smtp-server looks the client's address up in DNS by default: never (loopback only), and
+    // that lookup would be part of every message's time.
+    disableReverseLookup: true,
+    logger: false,
+    onData(stream, session, callback) {
+      const chunks = [];
+      stream.on('data', (c) => {
+        if (session.envelope.rcptTo.some((a) => keep.has(a.address))) chunks.push(c);
+      });
+      stream.on('error', callback);
+      stream.on('end', () => {
+        for (const { address } of session.envelope.rcptTo) {
+          counts.set(address, (counts.get(address) ?? 0) + 1);
+          if (keep.has(address)) kept.set(address, Buffer.concat(chunks).toString('utf8'));
+        }
+        total++;
+        callback();
+      });
+    },
+  });
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  return {
+    url: `smtp://127.0.0.1:${server.server.address().port}`,
+    counts,
+    total: () => total,
+    /** Messages received for addresses matching `pred`, and how many of those addresses got more than one. */
+    tally(pred) {
+      let messages = 0;
+      let addresses = 0;
+      let duplicated = 0;
+      for (const [a, n] of counts) {
+        if (!pred(a)) continue;
+        messages += n;
+        addresses++;
+        if (n > 1) duplicated++;
+      }
+      return { messages, addresses, duplicated };
+    },
+    keep: (address) => keep.add(address),
+    /** The decoded text of the last kept message to `address` (quoted-printable soft breaks and =3D undone). */
+    lastText: (address) => kept.get(address)?.replace(/=\r?\n/g, '').replace(/=3D/g, '='),
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
+
+/**
+ * A minimal OpenID Connect discovery document on 127.0.0.1: enough for the server to accept an
+ * SSO connection (it fetches the document and checks the issuer). Nobody signs in through it.
+ */
+async function discoveryServer() {
+  const server = http.createServer((req, res) => {
+    const issuer = `http://127.0.0.1:${server.address().port}`;
+    if (req.url !== '/.well-known/openid-configuration') {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(
+      JSON.stringify({
+        issuer,
+        authorization_endpoint: `${issuer}/auth`,
+        token_endpoint: `${issuer}/token`,
+        jwks_uri: `${issuer}/jwks`,
+        response_types_supported: ['code'],
+        subject_types_supported: ['public'],
+        id_token_signing_alg_values_supported: ['RS256'],
+      }),
+    );
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { issuer: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((r) => server.close(r)) };
+}
+
+/**
+ * A browser for the front door's pages, on any of several ports (the instances of one
+ * deployment): keeps cookies by name, reads the CSRF field of the last form, posts forms.
+ */
+function browserClient(headers = {}) {
+  const cookies = new Map();
+  let lastHtml = '';
+  const clients = new Map();
+  const client = (port) => {
+    if (!clients.has(port)) clients.set(port, sequentialClient(port));
+    return clients.get(port);
+  };
+  const cookieHeader = () => [...cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  const remember = (r) => {
+    for (const c of [].concat(r.headers['set-cookie'] ?? [])) {
+      const [pair] = c.split(';');
+      const i = pair.indexOf('=');
+      const value = pair.slice(i + 1);
+      if (/max-age=0|expires=thu, 01 jan 1970/i.test(c) || value === '') cookies.delete(pair.slice(0, i));
+      else cookies.set(pair.slice(0, i), value);
+    }
+    if (typeof r.body === 'string' && r.body.includes('name="_csrf"')) lastHtml = r.body;
+    return r;
+  };
+  return {
+    cookies,
+    get: async (port, p) => remember(await client(port).request('GET', p, { headers: { ...headers, cookie: cookieHeader() }, withHeaders: true })),
+    post: async (port, p, fields) => {
+      const m = /name="_csrf" value="([^"]+)"/.exec(lastHtml);
+      const body = new URLSearchParams({ ...fields, ...(m ? { _csrf: m[1] } : {}) }).toString();
+      return remember(
+        await client(port).request('POST', p, {
+          headers: { ...headers, cookie: cookieHeader(), 'content-type': 'application/x-www-form-urlencoded' },
+          body,
+          withHeaders: true,
+        }),
+      );
+    },
+    close: () => clients.forEach((c) => c.close()),
+  };
+}
+
+module.exports = { sequentialClient, sequential, stats, load, rssSampler, table, smtpSink, discoveryServer, browserClient };

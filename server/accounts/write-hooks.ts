@@ -1,7 +1,8 @@
 // What a write to a user causes, on every path (SCIM /Users, /Bulk, tenant creation, the admin
 // API): registered on the User kind's hooks (resources/kinds.ts) and run in the write's own
 // transaction, so the effects commit or roll back with it (issue 5):
-// - a new user gets an activation email (pending), or generated credentials sent to the
+// - a new user gets an activation email (pending) — none when SSO is required for their domain
+//   (they activate at their first IdP sign-in) —, or generated credentials sent to the
 //   credentials email (active, password to change at first sign-in);
 // - deactivation (`active: false`, Okta's and Entra's "disable") ends every session at once and
 //   kills pending links;
@@ -80,8 +81,12 @@ export class AccountHooks implements KindHooks {
     if (!newEmail) return;
     const t = await tenantOnce();
     const recipient = { tenantId, userId: after.id, to: newEmail, language: languageOf(after.data, t.settings), tenantName: t.name };
-    if (after.activation_state === 'pending') await this.deps.mail.activation(trx, recipient, now);
-    else if (after.active !== false) await this.deps.mail.verifyEmail(trx, recipient, now);
+    if (after.activation_state === 'pending') {
+      // As at creation: no activation link for an address whose organisation signs them in.
+      if (await this.deps.bar.passwordBarred(tenantId, { email: newEmail, primaryAdmin: after.is_primary_admin === true }, trx)) {
+        this.deps.logger.info({ tenant: tenantId, user: after.id }, 'sign-in email changed while pending: SSO is required for the new domain, no activation email sent');
+      } else await this.deps.mail.activation(trx, recipient, now);
+    } else if (after.active !== false) await this.deps.mail.verifyEmail(trx, recipient, now);
   }
 
   /**
@@ -143,6 +148,15 @@ export class AccountHooks implements KindHooks {
       }
       // "Activate later" (the admin API): pending, and the email waits for POST /users/{id}/activation.
       if (context?.sendActivationEmail === false) return row;
+      // Someone whose organisation signs them in (requireSso) could not use the link: the
+      // activation page refuses them a password (self-service.ts activate → ssoRequired). They
+      // activate at their first sign-in through the IdP, after the privacy policy. An IdP syncing
+      // thousands of them must not leave the worker mailing useless links (issue 12).
+      // test/api/sso-policy.test.ts, "no activation email"
+      if (await this.deps.bar.passwordBarred(tenantId, { email, primaryAdmin: row.is_primary_admin === true }, trx)) {
+        this.deps.logger.info({ tenant: tenantId, user: row.id }, 'user created pending: SSO is required for their domain, no activation email sent');
+        return row;
+      }
       await this.deps.mail.activation(trx, { tenantId, userId: row.id, to: email, language, tenantName: tenant.name }, now, true);
       return row;
     }

@@ -390,6 +390,18 @@ describe('rate limits', () => {
     expect((await attempt(c.agent, '127.0.7.9', p.email, 'reset-passphrase-after-spray-1')).status).toBe(303);
   });
 
+  it('counts across instances: wrong passwords alternating between two instances on one database wait after the same 10 as on one (issue 12)', async () => {
+    const second: Deps = await createDeps(h.deps.config, h.deps.logger, { db: h.db, skipMigrations: true, clock });
+    try {
+      const agents = [request.agent(h.app), request.agent(createApp(second))];
+      const statuses: number[] = [];
+      for (let i = 0; i < 12; i++) statuses.push((await attempt(agents[i % 2], '127.0.8.8', 'nobody-twice@acme.test', `wrong-password-${i}-xx`)).status);
+      expect(statuses).toEqual([...Array(10).fill(401), 429, 429]);
+    } finally {
+      await second.close();
+    }
+  });
+
   it('keeps no email or address in clear', async () => {
     const rows = await h.owner(async (trx) => (await trx.raw('SELECT key FROM rate_limits')).rows as { key: string }[]);
     expect(rows.length).toBeGreaterThan(0);
@@ -409,6 +421,17 @@ describe('sessions', () => {
     const res = await request(app2).get('/api/v1/me').set('Cookie', cookie);
     expect(res.status).toBe(200);
     expect(res.body.id).toBe(p.id);
+    // Signed out on the second instance, the session is gone on the first too (issue 12).
+    const page = await request(app2).get('/account').set('Cookie', cookie);
+    expect(page.status).toBe(200);
+    const csrfCookies = ([] as string[]).concat(page.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]);
+    const out = await request(app2)
+      .post('/logout')
+      .set('Cookie', [cookie, ...csrfCookies].join('; '))
+      .type('form')
+      .send(new URLSearchParams({ _csrf: csrfOf(page.text) }).toString());
+    expect(out.status).toBe(303);
+    expect((await p.b.me()).status).toBe(401);
     await second.close();
   });
 

@@ -147,6 +147,28 @@ describe('people of the tenant sign in through the IdP', () => {
     expect(again.headers.get('location')).toBe('/login');
   });
 
+  it('with requireSso, a new member gets no activation email and activates at their first sign-in through the IdP (issue 12)', async () => {
+    const conn = (requireSso: boolean) => h.http.patch(`/api/v1/sso-connections/${connectionId}`).set('Authorization', `Bearer ${t.token}`).send({ requireSso }).expect(200);
+    await conn(true);
+    try {
+      const id = (await scim(h, t).post('/Users', { schemas: [USER], userName: 'bo@acme-sso.test' }).expect(201)).body.id;
+      const kept = async () => (await h.http.get('/operator/v1/mail').query({ to: 'bo@acme-sso.test' }).set('Authorization', `Bearer ${OPERATOR_TOKEN}`)).body.messages as { template: string }[];
+      expect(await kept()).toEqual([]);
+      idp.setAccount('bo@acme-sso.test', { sub: 'idp-bo', email: 'bo@acme-sso.test', email_verified: true });
+      const jar = new CookieJar();
+      const result = await signInAt(jar, 'bo@acme-sso.test');
+      expect(result.url.pathname).toBe('/accept-privacy');
+      const accepted = await web.form(jar, '/accept-privacy', { acceptPrivacy: 'yes' }, await result.response.text());
+      expect(accepted.headers.get('location')).toBe('/account');
+      const user = await scim(h, t).get(`/Users/${id}`);
+      expect(user.body['urn:provisio:params:scim:schemas:extension:2.0:User']).toMatchObject({ activationState: 'active', privacyPolicyAcceptedAt: expect.any(String) });
+      // Their only mail is the security notice of the new link, never an activation link.
+      expect((await kept()).map((m) => m.template)).toEqual(['identity-linked']);
+    } finally {
+      await conn(false);
+    }
+  });
+
   it('an address with no account in a proven SSO domain goes to the IdP too, and is refused there with the generic page', async () => {
     idp.setAccount('ghost@acme-sso.test', { sub: 'idp-ghost', email: 'ghost@acme-sso.test', email_verified: true });
     const jar = new CookieJar();

@@ -160,6 +160,34 @@ describe('requireSso (issue 9 point 8)', () => {
     expect(await hashOf(res.body.id)).toBeNull();
   });
 
+  it('no activation email: a user created in the domain stays pending with no mail queued, and the log says why (issue 12)', async () => {
+    const res = await scim(h, t).post('/Users', { schemas: [USER], userName: 'quiet@policy.test' });
+    expect(res.status).toBe(201);
+    expect(res.body[PROVISIO_USER].activationState).toBe('pending');
+    expect(await mailCount(h, 'quiet@policy.test')).toBe(0);
+    const outbox = await h.owner((db) => db('outbox').where({ tenant_id: t.id, recipient: 'quiet@policy.test' }).count({ n: '*' }));
+    expect(Number(outbox[0].n)).toBe(0);
+    const line = h.logs.map((l) => JSON.parse(l)).find((l) => l.user === res.body.id && /no activation email/.test(l.msg));
+    expect(line).toMatchObject({ tenant: t.id, msg: 'user created pending: SSO is required for their domain, no activation email sent' });
+    // Another tenant's person with an address in the domain still gets theirs; so does this
+    // tenant's person outside the domain.
+    await scim(h, other).post('/Users', { schemas: [USER], userName: 'olga@policy.test' }).expect(201);
+    await scim(h, t).post('/Users', { schemas: [USER], userName: 'outside@elsewhere.test' }).expect(201);
+    expect((await keptMail(h, 'olga@policy.test', 'activation')).text).toContain('/activate?token=');
+    expect((await keptMail(h, 'outside@elsewhere.test', 'activation')).text).toContain('/activate?token=');
+  });
+
+  it('no activation email either when a pending person\'s sign-in email moves into the domain', async () => {
+    const id = (await scim(h, t).post('/Users', { schemas: [USER], userName: 'mover@elsewhere.test' }).expect(201)).body.id;
+    expect(await mailCount(h, 'mover@elsewhere.test')).toBe(1);
+    const res = await scim(h, t).patch(`/Users/${id}`, { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', path: 'userName', value: 'mover@policy.test' }] });
+    expect(res.status).toBe(200);
+    expect(res.body[PROVISIO_USER].activationState).toBe('pending');
+    expect(await mailCount(h, 'mover@policy.test')).toBe(0);
+    // The old address still learns of the change (its activation link died with it).
+    expect((await keptMail(h, 'mover@elsewhere.test', 'email-changed')).text).toContain('mover@policy.test');
+  });
+
   it('break-glass: the primary admin keeps password sign-in and forgot-password', async () => {
     expect((await passwordSignIn('boss@policy.test')).status).toBe(303);
     const before = await mailCount(h, 'boss@policy.test');

@@ -4,6 +4,7 @@
 import { createTenant, expectScimError, Harness, PROVISIO_GROUP, PROVISIO_USER, scim, startHarness, TestTenant } from '../support/harness';
 import { blockedBySubAccounts } from '../../server/store/tenancy-repo';
 import { inTenant } from '../../server/store/scope';
+import { createDeps } from '../../server/deps';
 
 const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 let now = new Date('2026-01-15T10:00:00Z');
@@ -132,6 +133,32 @@ describe('purge twelve months after deactivation', () => {
     expect(audit.body.entries).toEqual([expect.objectContaining({ actor: { type: 'system', id: 'purge' }, target: { type: 'Group', id: doomed } })]);
     expect(audit.body.entries[0].changes.usersDeleted).toEqual([only]);
     expect(await h.deps.jobs.purgeSubAccounts()).toEqual([]);
+  });
+
+  it('two instances running the purge at once purge each sub-account once (issue 12: main.ts runs it on every instance)', async () => {
+    now = new Date('2026-03-01T00:00:00Z');
+    const doomed: string[] = [];
+    const members: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const m = await user(`twice${i}@purge.test`);
+      members.push(m);
+      doomed.push((await sub(`Twice ${i}`, { active: false }, [m]).expect(201)).body.id);
+    }
+    const second = await createDeps(h.deps.config, h.deps.logger, { db: h.db, skipMigrations: true, clock: () => now });
+    try {
+      now = new Date('2027-03-02T00:00:00Z');
+      const [a, b] = await Promise.all([h.deps.jobs.purgeSubAccounts(), second.jobs.purgeSubAccounts()]);
+      const purged = [...a, ...b].map((r) => r.subAccountId);
+      expect(purged.sort()).toEqual([...doomed].sort());
+      expect([...a, ...b].reduce((n, r) => n + r.usersDeleted, 0)).toBe(members.length);
+      for (const id of doomed) {
+        const audit = await h.http.get('/api/v1/audit').query({ action: 'subAccount.purge', target: id }).set('Authorization', `Bearer ${t.token}`).expect(200);
+        expect(audit.body.entries).toHaveLength(1);
+      }
+      for (const id of members) expectScimError(await api.get(`/Users/${id}`), 404);
+    } finally {
+      await second.close();
+    }
   });
 });
 

@@ -40,6 +40,9 @@ export async function startSmtpSink(): Promise<SmtpSink> {
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
+    // smtp-server asks DNS for the client's name (a PTR query to the system resolver) on every
+    // connection by default: loopback only, so never.
+    disableReverseLookup: true,
     logger: false,
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];

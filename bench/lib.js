@@ -71,6 +71,31 @@ async function sequential(count, seconds, fn) {
 }
 
 /**
+ * Several request kinds in turn (a, b, c, a, b, c, …), each timed into its own series: a figure
+ * and its baseline interleaved this way see the same load on a shared machine, which two
+ * back-to-back runs do not (issue 12 compares their p99s). `fns` maps a name to `(i) => ms`.
+ */
+async function interleaved(count, seconds, fns) {
+  const names = Object.keys(fns);
+  const lat = Object.fromEntries(names.map((n) => [n, []]));
+  const failures = Object.fromEntries(names.map((n) => [n, 0]));
+  const firstError = {};
+  const until = Date.now() + seconds * 1000;
+  let i = 0;
+  for (; i < count && Date.now() < until; i++) {
+    for (const n of names) {
+      try {
+        lat[n].push(await fns[n](i));
+      } catch (err) {
+        failures[n]++;
+        firstError[n] ??= err.message;
+      }
+    }
+  }
+  return Object.fromEntries(names.map((n) => [n, { ...stats(lat[n]), failures: failures[n], firstError: firstError[n], timeLimited: i < count }]));
+}
+
+/**
  * autocannon at `connections` for `seconds` (and at most `amount` requests). `setup(req)` may
  * change path/body per request. Returns the 2xx rate and latency percentiles.
  */
@@ -313,4 +338,4 @@ function browserClient(headers = {}) {
   };
 }
 
-module.exports = { sequentialClient, sequential, stats, load, rssSampler, table, smtpSink, discoveryServer, browserClient };
+module.exports = { sequentialClient, sequential, interleaved, stats, load, rssSampler, table, smtpSink, discoveryServer, browserClient };

@@ -96,6 +96,28 @@ async function interleaved(count, seconds, fns) {
 }
 
 /**
+ * A load figure and its baseline alternated: `rounds` rounds, each running every part for
+ * `seconds / rounds`, so a minute of other work on a shared machine falls on both rather than on
+ * whichever ran then. Each part is `(seconds) => load result`; the result sums the 2xx over the
+ * rounds (rate = ok / seconds) and keeps the worst round's latency, with every round listed.
+ */
+async function alternated(rounds, seconds, parts) {
+  const names = Object.keys(parts);
+  const acc = Object.fromEntries(names.map((n) => [n, []]));
+  const each = Math.max(1, seconds / rounds);
+  for (let r = 0; r < rounds; r++) for (const n of names) acc[n].push(await parts[n](each));
+  return Object.fromEntries(
+    names.map((n) => {
+      const rs = acc[n];
+      const ok = rs.reduce((a, x) => a + x.ok, 0);
+      const secs = rs.reduce((a, x) => a + x.seconds, 0);
+      const worst = rs.reduce((a, x) => (x.latency.p99 > a.latency.p99 ? x : a));
+      return [n, { ...worst, ok, seconds: Math.round(secs * 10) / 10, rate: Math.round((ok / secs) * 10) / 10, non2xx: rs.reduce((a, x) => a + (x.non2xx ?? 0), 0), errors: rs.reduce((a, x) => a + (x.errors ?? 0), 0), rounds: rs.map((x) => ({ rate: x.rate, p99: x.latency.p99 })) }];
+    }),
+  );
+}
+
+/**
  * autocannon at `connections` for `seconds` (and at most `amount` requests). `setup(req)` may
  * change path/body per request. Returns the 2xx rate and latency percentiles.
  */
@@ -338,4 +360,4 @@ function browserClient(headers = {}) {
   };
 }
 
-module.exports = { sequentialClient, sequential, interleaved, stats, load, rssSampler, table, smtpSink, discoveryServer, browserClient };
+module.exports = { sequentialClient, sequential, interleaved, alternated, stats, load, rssSampler, table, smtpSink, discoveryServer, browserClient };

@@ -13,7 +13,7 @@ const path = require('node:path');
 const { Client, Pool } = require('pg');
 const { v7: uuidv7 } = require('uuid');
 const { seed, userNameOf } = require('./seed');
-const { sequentialClient, sequential, interleaved, stats, load, rssSampler, table } = require('./lib');
+const { sequentialClient, sequential, interleaved, alternated, stats, load, rssSampler, table } = require('./lib');
 const { syncScenario, mailScenario, twoScenario, reportRows } = require('./issue12');
 
 const ROOT = path.resolve(__dirname, '..');
@@ -216,18 +216,22 @@ function rawRow(tenantId, n) {
   return [tenantId, uuidv7(), u.userName, u.externalId, true, JSON.stringify(u), JSON.stringify(folded), now, now];
 }
 
+let rawInsertRows = 0;
 async function rawInsertBaseline(tenantId, seconds) {
   const pool = new Pool({ connectionString: dbUrl, max: CFG.poolSize });
   const admin = await pool.connect();
   // The same table: columns, defaults, checks and every index (btree, unique lower(), partial, GIN),
   // plus the tenant foreign key.
-  await admin.query('CREATE TABLE bench_raw_users (LIKE users INCLUDING ALL)');
-  await admin.query('ALTER TABLE bench_raw_users ADD FOREIGN KEY (tenant_id) REFERENCES tenants (id) ON DELETE CASCADE');
+  // Made once; later rounds (bench/lib.js alternated) insert into the same table, row numbers
+  // going on from the last round's (unique userName).
+  if (!(await admin.query("SELECT to_regclass('bench_raw_users') AS t")).rows[0].t) {
+    await admin.query('CREATE TABLE bench_raw_users (LIKE users INCLUDING ALL)');
+    await admin.query('ALTER TABLE bench_raw_users ADD FOREIGN KEY (tenant_id) REFERENCES tenants (id) ON DELETE CASCADE');
+  }
   admin.release();
   const sql = `INSERT INTO bench_raw_users (tenant_id, id, user_name, external_id, active, data, folded, created_at, updated_at)
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
                RETURNING id, data, version, created_at, updated_at, active, activation_state, is_primary_admin, privacy_accepted_at`;
-  let n = 0;
   let ok = 0;
   let errors = 0;
   const lat = [];
@@ -237,7 +241,7 @@ async function rawInsertBaseline(tenantId, seconds) {
     while (Date.now() < until) {
       const t = process.hrtime.bigint();
       try {
-        await pool.query(sql, rawRow(tenantId, ++n));
+        await pool.query(sql, rawRow(tenantId, ++rawInsertRows));
         ok++;
         lat.push(Number(process.hrtime.bigint() - t) / 1e6);
       } catch {
@@ -287,11 +291,6 @@ async function main() {
 
   if (runs('core')) {
     // ---- 1. Writes on an empty database: raw INSERT baseline, then POST /Users ----
-    rss.setPhase('raw insert');
-    log(`raw INSERT baseline: ${CFG.connections} concurrent, pool ${CFG.poolSize}, ${CFG.loadSeconds} s`);
-    F.rawInsert = await rawInsertBaseline(empty.id, limit(CFG.loadSeconds));
-    log(`  ${F.rawInsert.rate} rows/s`);
-
     rss.setPhase('POST /Users empty');
     let postN = 0;
     const postLoad = (tenant, prefix, seconds = CFG.loadSeconds) =>
@@ -306,9 +305,15 @@ async function main() {
         setup: (req) => ({ ...req, body: JSON.stringify(newUser(prefix, ++postN)) }),
       });
     await postLoad(empty, 'warm', 5); // warm-up (JIT, pool), not measured
-    log(`POST /Users at ${CFG.connections} connections, empty tenant, ${CFG.loadSeconds} s`);
-    F.postUsersEmpty = await postLoad(empty, 'empty');
-    log(`  ${F.postUsersEmpty.rate} req/s, p99 ${F.postUsersEmpty.latency.p99} ms, non-2xx ${F.postUsersEmpty.non2xx}`);
+    // The raw INSERT baseline and POST /Users alternate in three rounds (bench/lib.js alternated).
+    log(`raw INSERT (${CFG.connections} concurrent, pool ${CFG.poolSize}) and POST /Users at ${CFG.connections} connections, empty tenant: ${CFG.loadSeconds} s each, alternated in 3 rounds`);
+    const writes = await alternated(3, CFG.loadSeconds, {
+      raw: (secs) => rawInsertBaseline(empty.id, limit(secs)),
+      post: (secs) => postLoad(empty, 'empty', secs),
+    });
+    F.rawInsert = writes.raw;
+    F.postUsersEmpty = writes.post;
+    log(`  raw ${F.rawInsert.rate} rows/s; POST ${F.postUsersEmpty.rate} req/s, p99 ${F.postUsersEmpty.latency.p99} ms, non-2xx ${F.postUsersEmpty.non2xx}`);
 
     // ---- 2. Seed the big tenant ----
     rss.setPhase('seeding');
@@ -406,12 +411,12 @@ async function main() {
     const scimLoad = (seconds) =>
       load({ port: CFG.port, connections: CFG.connections, seconds, amount: 5_000_000, path: hitPath(1), headers: auth, setup: (req) => ({ ...req, path: hitPath(rnd()) }) });
     await rawLoad(2);
-    log(`raw express+pg lookup at ${CFG.connections} connections, ${CFG.loadSeconds} s`);
-    F.rawLookup = await rawLoad(limit(CFG.loadSeconds));
-    await stopChild(raw.child);
     await scimLoad(2);
-    log(`GET /Users?filter at ${CFG.connections} connections, ${CFG.loadSeconds} s`);
-    F.filterConcurrent = await scimLoad(limit(CFG.loadSeconds));
+    log(`raw express+pg lookup and GET /Users?filter at ${CFG.connections} connections, ${CFG.loadSeconds} s each, alternated in 3 rounds`);
+    const lookups = await alternated(3, CFG.loadSeconds, { raw: (secs) => rawLoad(limit(secs)), scim: (secs) => scimLoad(limit(secs)) });
+    F.rawLookup = lookups.raw;
+    F.filterConcurrent = lookups.scim;
+    await stopChild(raw.child);
     log(`  raw ${F.rawLookup.rate} req/s, server ${F.filterConcurrent.rate} req/s`);
 
     // ---- 3b. The permissions answer (issue 10): GET /api/v1/users/{id}/permissions ----

@@ -70,9 +70,19 @@ export async function claimDue(db: Db, now: Date, leaseEnd: Date, limit: number)
   return (res.rows as ClaimedRow[]).map((r) => ({ ...r, attempts: Number(r.attempts) }));
 }
 
-/** Sent is sent, whoever holds the lease now; `scrub` drops the sealed content. */
-export async function markSent(db: Db, tenantId: string, id: string, at: Date, scrub: boolean): Promise<void> {
-  await db.raw(`UPDATE outbox SET status = 'sent', sent_at = ?, locked_until = NULL, last_error = NULL${scrub ? ', sealed = NULL' : ''} WHERE tenant_id = ? AND id = ?`, [at, tenantId, id]);
+/**
+ * Marks a batch of messages sent in one statement (the worker's run: one round trip per batch, not
+ * per message). Sent is sent, whoever holds the lease now; `scrub` drops the sealed content.
+ * Rows of every tenant, each named by its (tenant_id, id).
+ */
+export async function markSent(db: Db, rows: { tenant_id: string; id: string }[], at: Date, scrub: boolean): Promise<void> {
+  if (!rows.length) return;
+  await db.raw(
+    `UPDATE outbox o /* cross-tenant: the worker sends every tenant's mail */ SET status = 'sent', sent_at = ?, locked_until = NULL, last_error = NULL${scrub ? ', sealed = NULL' : ''}
+      FROM unnest(?::uuid[], ?::uuid[]) AS s (tenant_id, id)
+     WHERE o.tenant_id = s.tenant_id AND o.id = s.id`,
+    [at, rows.map((r) => r.tenant_id), rows.map((r) => r.id)],
+  );
 }
 
 /**

@@ -226,6 +226,16 @@ describe('requireSso (issue 9 point 8)', () => {
     expect(await mailCount(h, 'pen@policy.test')).toBe(before);
     expect(await links()).toEqual(linksBefore);
     expect(await resends()).toBe(resendsBefore);
+    // The console's Activate button gets the same refusal and says so on the person's page.
+    const boss = browser(h.app);
+    await boss.get('/login');
+    expect((await boss.post('/login/password', { email: 'boss@policy.test', password: PASSWORD })).status).toBe(303);
+    expect((await boss.get(`/console/users/${pending}`)).status).toBe(200);
+    const page = await boss.post(`/console/users/${pending}/activate`, { confirm: 'yes' });
+    expect(page.status).toBe(409);
+    expect(page.text).toContain('nothing was changed');
+    expect(page.text).toMatch(/SSO is required for this user(&#39;|&#x27;|')s email domain/);
+    expect(await mailCount(h, 'pen@policy.test')).toBe(before);
     // Another tenant's pending person with an address in the domain still gets theirs.
     const olga = (await scim(h, other).post('/Users', { schemas: [USER], userName: 'olive@policy.test' }).expect(201)).body.id;
     expect((await api(other).post(`/users/${olga}/activation`)).status).toBe(202);

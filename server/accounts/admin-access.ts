@@ -64,7 +64,7 @@ export class AdminAccess {
    * refuse them a password, and they activate at their first sign-in through the IdP. The create
    * path sends them nothing for the same reason (write-hooks.ts); both ask the one rule,
    * sso/policy.ts passwordBarred (the primary admin is never barred). 409 with the code
-   * `ssoRequired` on `email`, nothing changed. test/api/sso-policy.test.ts, "resend".
+   * `ssoRequired` on `email`, nothing changed. test/api/sso-policy.test.ts, "resending the activation email".
    */
   async resendActivation(tenantId: string, userId: string, actor: Actor): Promise<{ sentTo: string; expiresAt: string }> {
     return inTenant(this.knex, tenantId, async (trx) => {

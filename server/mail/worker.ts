@@ -191,9 +191,7 @@ export class MailWorker {
 
   /** Releases claimed rows this run did not try, without counting the try. */
   private async giveBack(rows: Claimed[]): Promise<void> {
-    await asOwner(this.knex, async (trx) => {
-      for (const row of rows) await outbox.giveBack(trx, row.tenant_id, row.id, row.attempts);
-    });
+    await asOwner(this.knex, (trx) => outbox.giveBack(trx, rows));
   }
 
   /** Polls every pollMs (at once again when a batch was full); poll-loop.ts. */

@@ -98,9 +98,18 @@ export async function markTried(db: Db, tenantId: string, id: string, attempts: 
   return (res.rowCount ?? 0) > 0;
 }
 
-/** Releases a claimed row that was not tried, without counting the try. */
-export async function giveBack(db: Db, tenantId: string, id: string, attempts: number): Promise<void> {
-  await db.raw(`UPDATE outbox SET locked_until = NULL, attempts = ? WHERE tenant_id = ? AND id = ? AND attempts = ? AND status = 'pending'`, [attempts - 1, tenantId, id, attempts]);
+/**
+ * Releases claimed rows that were not tried, without counting the try, in one statement; each only
+ * while it is still the one claimed (its `attempts`, the lease's token).
+ */
+export async function giveBack(db: Db, rows: { tenant_id: string; id: string; attempts: number }[]): Promise<void> {
+  if (!rows.length) return;
+  await db.raw(
+    `UPDATE outbox o /* cross-tenant: the worker sends every tenant's mail */ SET locked_until = NULL, attempts = o.attempts - 1
+      FROM unnest(?::uuid[], ?::uuid[], ?::int[]) AS g (tenant_id, id, attempts)
+     WHERE o.tenant_id = g.tenant_id AND o.id = g.id AND o.attempts = g.attempts AND o.status = 'pending'`,
+    [rows.map((r) => r.tenant_id), rows.map((r) => r.id), rows.map((r) => r.attempts)],
+  );
 }
 
 /** Deletes sent and failed messages created before `before`; pending ones stay whatever their age. */

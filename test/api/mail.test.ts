@@ -382,6 +382,30 @@ describe('with an SMTP relay (SMTP_URL)', () => {
       expect(rows.map((r) => r.attempts).sort()).toEqual(first.retried ? [1, 1, 2] : [1, 1, 1]);
     });
 
+    it('gives back, untried and uncounted, what a slow relay leaves no time for before the lease runs out', async () => {
+      const { tag, ids } = await enqueueMany(4);
+      // Each send takes 50 s of the 60 s lease: after the first, less than a quarter is left.
+      const slow: MailTransport = {
+        kind: 'smtp',
+        concurrency: 1,
+        async send(msg) {
+          await h.deps.mail.transport.send(msg);
+          now += 50_000;
+        },
+      };
+      expect(await worker({ transport: slow, batchSize: 4 }).runOnce()).toEqual({ sent: 1, retried: 0, failed: 0 });
+      const rows = await h.owner((db) => db('outbox').whereIn('id', ids));
+      expect(rows.filter((r) => r.status === 'sent').map((r) => r.attempts)).toEqual([1]);
+      expect(rows.filter((r) => r.status === 'pending').map((r) => [r.attempts, r.locked_until])).toEqual([
+        [0, null],
+        [0, null],
+        [0, null],
+      ]);
+      await settle(worker());
+      const after = await exactlyOnce(tag, ids);
+      expect(after.map((r) => r.attempts)).toEqual(ids.map(() => 1));
+    });
+
     it('SMTP_POOL=false: one connection per message, as before', async () => {
       const single = createMailTransport({ smtpUrl: sink.url, smtpPool: false }, h.deps.logger);
       expect(single.concurrency).toBe(1);

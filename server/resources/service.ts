@@ -14,7 +14,7 @@ import { applyPatch, parsePatchRequest } from '../scim/patch';
 import { isUniqueViolation } from '../store/db';
 import { inTenant } from '../store/scope';
 import { visibleIds, visibleTo } from '../store/visibility';
-import { AuditRepo } from '../store/audit-repo';
+import { AuditEntry, auditInsertSql, AuditRepo } from '../store/audit-repo';
 import { assertMayChangeMembers } from './authority';
 import type { Scope } from './actor';
 import { isUuid, MemberRef, parseMemberRefs } from '../scim/members';
@@ -302,7 +302,12 @@ export class ResourceService {
 
   /** Records a change in the audit log, in the transaction that makes it. */
   private audit(trx: Knex.Transaction, scope: Scope, kind: ResourceKind, verb: string, targetId: string, changes: Record<string, unknown>, at: Date) {
-    return this.deps.audit.record(trx, scope.tenantId, at, {
+    return this.deps.audit.record(trx, scope.tenantId, at, this.auditEntry(scope, kind, verb, targetId, changes));
+  }
+
+  /** The audit entry of a change to a resource. */
+  private auditEntry(scope: Scope, kind: ResourceKind, verb: string, targetId: string, changes: Record<string, unknown>): AuditEntry {
+    return {
       actorType: scope.actor.type,
       actorId: scope.actor.id,
       // user.create, group.patch, agent.delete, agenticApplication.replace (as priceList.create).
@@ -310,7 +315,7 @@ export class ResourceService {
       targetType: kind.name,
       targetId,
       changes,
-    });
+    };
   }
 
   /**
@@ -532,16 +537,26 @@ export class ResourceService {
       if (await this.deps.members.wouldCycle(trx, scope.tenantId, existing.id, add.groupIds)) {
         throw invalidValue('members: a group cannot contain itself, directly or through other groups');
       }
+      // The primary-admin rule runs only for a change that removes (resources/authority.ts).
       await assertMayChangeMembers(trx, scope.tenantId, scope.actor, existing.id, { added: add.userIds, removed: d.remove, cleared: d.clear, kept: add.userIds });
-      if (d.clear) touched += await this.deps.members.removeAll(trx, scope.tenantId, existing.id);
-      touched += await this.deps.members.removeMembers(trx, scope.tenantId, existing.id, d.remove);
-      touched += await this.deps.members.addUsers(trx, scope.tenantId, existing.id, add.userIds);
-      touched += await this.deps.members.addGroups(trx, scope.tenantId, existing.id, add.groupIds);
-      // The representation changed only if a membership really did (adds and removes are idempotent).
-      if (touched > 0 && !result.changed) row = await kind.repo.update(trx, scope.tenantId, existing.id, {}, now);
-      if (touched > 0 && audited) {
-        const members = { added: [...add.userIds, ...add.groupIds], removed: d.remove, ...(d.clear ? { cleared: true } : {}) };
-        await this.audit(trx, scope, kind, 'patch', existing.id, { members }, now);
+      const members = { added: [...add.userIds, ...add.groupIds], removed: d.remove, ...(d.clear ? { cleared: true } : {}) };
+      if (audited && !result.changed && !d.clear && !d.remove.length && !add.groupIds.length && add.userIds.length) {
+        // Users added, nothing else (the PATCH an IdP sends per member): the rows, the version bump
+        // and the audit entry in one statement, the last two only if a membership really was new.
+        const r = await this.deps.members.addUsersAndRecord(trx, scope.tenantId, existing.id, add.userIds, (when) => ({
+          bump: kind.repo.bumpSql(scope.tenantId, existing.id, now, when),
+          record: auditInsertSql(scope.tenantId, now, this.auditEntry(scope, kind, 'patch', existing.id, { members }), when),
+        }));
+        touched += r.added;
+        if (r.row) row = r.row as unknown as ResourceRow;
+      } else {
+        if (d.clear) touched += await this.deps.members.removeAll(trx, scope.tenantId, existing.id);
+        touched += await this.deps.members.removeMembers(trx, scope.tenantId, existing.id, d.remove);
+        touched += await this.deps.members.addUsers(trx, scope.tenantId, existing.id, add.userIds);
+        touched += await this.deps.members.addGroups(trx, scope.tenantId, existing.id, add.groupIds);
+        // The representation changed only if a membership really did (adds and removes are idempotent).
+        if (touched > 0 && !result.changed) row = await kind.repo.update(trx, scope.tenantId, existing.id, {}, now);
+        if (touched > 0 && audited) await this.audit(trx, scope, kind, 'patch', existing.id, { members }, now);
       }
     }
     if (result.changed || result.members) await kind.verify(trx, scope, existing.id, result.resource);

@@ -5,6 +5,7 @@
 // the permissions answer (issue 12)". Not part of the product.
 process.env.TEST_DB = process.env.TEST_DB ?? 'postgres';
 import fs from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import pg from 'pg';
 import { ADMIN_URL, adminApi, createTenant, GROUP, PROVISIO_GROUP, PROVISIO_USER, scim, startHarness, USER } from '../test/support/harness';
 
@@ -73,6 +74,13 @@ async function main() {
       statements = [];
       await fn(20);
       const one = statements.slice();
+      // PROBE_PROFILE=<file prefix>: a CPU profile of the measured requests only (.cpuprofile).
+      const profiler = process.env.PROBE_PROFILE ? new Session() : undefined;
+      if (profiler) {
+        profiler.connect();
+        await profiler.post('Profiler.enable');
+        await profiler.post('Profiler.start');
+      }
       const pids = await backends();
       const p0 = ticks(pids);
       const c0 = process.cpuUsage();
@@ -81,6 +89,11 @@ async function main() {
       const cpu = process.cpuUsage(c0);
       const wall = Number(process.hrtime.bigint() - t0) / 1e6;
       const pg = ((ticks(pids) - p0) * (1000 / hz)) / (n - 21);
+      if (profiler) {
+        const { profile } = await profiler.post('Profiler.stop');
+        fs.writeFileSync(`${process.env.PROBE_PROFILE}-${label.replace(/[^a-z0-9]+/gi, '_')}.cpuprofile`, JSON.stringify(profile));
+        profiler.disconnect();
+      }
       console.log(
         `${label}: ${one.length} statements per request; node (server + client, in-process) CPU ${((cpu.user + cpu.system) / 1000 / (n - 21)).toFixed(3)} ms/request; PostgreSQL CPU ${pg.toFixed(3)} ms/request (wall ${(wall / (n - 21)).toFixed(3)} ms)`,
       );

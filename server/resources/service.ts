@@ -15,6 +15,7 @@ import { isUniqueViolation } from '../store/db';
 import { inTenant } from '../store/scope';
 import { visibleIds, visibleTo } from '../store/visibility';
 import { AuditEntry, auditInsertSql, AuditRepo } from '../store/audit-repo';
+import type { Sql } from '../store/filter-sql';
 import { assertMayChangeMembers } from './authority';
 import type { Scope } from './actor';
 import { isUuid, MemberRef, parseMemberRefs } from '../scim/members';
@@ -57,7 +58,10 @@ export interface ResourceChange {
 }
 
 export interface ChangeRecorder {
-  record(trx: Knex.Transaction, tenantId: string, change: ResourceChange): Promise<void>;
+  /** `streams`: the value of streamsSql's subquery when the write read it in its own statement. */
+  record(trx: Knex.Transaction, tenantId: string, change: ResourceChange, streams?: unknown): Promise<void>;
+  /** What record() reads first, as a scalar subquery a write may fold into its own statement. */
+  streamsSql?(tenantId: string): Sql;
   /** Resources changed by a statement of their own, not a write here (groups losing a deleted member). */
   rewritten(trx: Knex.Transaction, tenantId: string, kind: 'User' | 'Group', ids: string[], attributes: string[]): Promise<void>;
 }
@@ -324,7 +328,16 @@ export class ResourceService {
    * tenant), without a group's members: a large group's list does not fit an event, and the
    * notice form names `members` when they changed (docs/events.md).
    */
-  private async produce(trx: Knex.Transaction, scope: Scope, kind: ResourceKind, verb: ResourceChange['verb'], before: ResourceRow | undefined, after: ResourceRow | undefined, attributes: string[]): Promise<void> {
+  private async produce(
+    trx: Knex.Transaction,
+    scope: Scope,
+    kind: ResourceKind,
+    verb: ResourceChange['verb'],
+    before: ResourceRow | undefined,
+    after: ResourceRow | undefined,
+    attributes: string[],
+    streams?: unknown,
+  ): Promise<void> {
     if (!this.deps.events) return;
     const wide: Scope = { ...scope, actor: { ...scope.actor, subAccountId: null } };
     await this.deps.events.record(trx, scope.tenantId, {
@@ -335,7 +348,7 @@ export class ResourceService {
       after,
       attributes,
       data: after ? async () => (await this.represent(trx, wide, kind, [after], {}, kind.membership === 'members'))[0] : undefined,
-    });
+    }, streams);
   }
 
   private translate(kind: ResourceKind, err: unknown): unknown {
@@ -531,6 +544,7 @@ export class ResourceService {
       row = await this.written(trx, scope, kind, existing, existing, body);
     }
     let touched = 0;
+    let streams: unknown;
     if (result.members) {
       const d = result.members;
       const add = await this.classifyMembers(trx, scope, d.add);
@@ -543,11 +557,14 @@ export class ResourceService {
       if (audited && !result.changed && !d.clear && !d.remove.length && !add.groupIds.length && add.userIds.length) {
         // Users added, nothing else (the PATCH an IdP sends per member): the rows, the version bump
         // and the audit entry in one statement, the last two only if a membership really was new.
+        // The event streams the change is produced for are read in it too (produce() below).
         const r = await this.deps.members.addUsersAndRecord(trx, scope.tenantId, existing.id, add.userIds, (when) => ({
           bump: kind.repo.bumpSql(scope.tenantId, existing.id, now, when),
           record: auditInsertSql(scope.tenantId, now, this.auditEntry(scope, kind, 'patch', existing.id, { members }), when),
+          read: this.deps.events?.streamsSql?.(scope.tenantId),
         }));
         touched += r.added;
+        streams = r.read;
         if (r.row) row = r.row as unknown as ResourceRow;
       } else {
         if (d.clear) touched += await this.deps.members.removeAll(trx, scope.tenantId, existing.id);
@@ -563,7 +580,7 @@ export class ResourceService {
     if (result.changed && audited) await this.audit(trx, scope, kind, 'patch', existing.id, diffAttributes(existing.data, result.resource), now);
     if (!row) throw notFound(`${kind.name} ${id} not found`);
     if (result.changed || touched > 0) {
-      await this.produce(trx, scope, kind, 'patch', existing, row, [...(result.changed ? changedNames(existing.data, result.resource) : []), ...(touched > 0 ? ['members'] : [])]);
+      await this.produce(trx, scope, kind, 'patch', existing, row, [...(result.changed ? changedNames(existing.data, result.resource) : []), ...(touched > 0 ? ['members'] : [])], streams);
     }
     const done = { before: existing, after: row, membersTouched: touched, changed: result.changed };
     if (!projection) return { out: { resource: {}, version: String(row.version) }, ...done };

@@ -30,6 +30,16 @@ app.get('/by-id', async (req, res) => {
     res.status(500).json({ detail: err.message });
   }
 });
+// Baseline for PATCH /Groups/{id} adding one member (issue 12): the membership row inserted in one
+// statement, nothing else (no transaction, lock, check, version or audit).
+app.post('/insert-member', async (req, res) => {
+  try {
+    await pool.query('INSERT INTO group_user_members (tenant_id, group_id, user_id) VALUES ($1, $2, $3)', [tenantId, String(req.query.g ?? ''), String(req.query.u ?? '')]);
+    res.status(204).end();
+  } catch (err) {
+    res.status(500).json({ detail: err.message });
+  }
+});
 // Baseline for cursor pages and the first page of GET /Users: a bare keyset page of 100 in id
 // order, after the id given (the first page without one), one statement.
 app.get('/page', async (req, res) => {

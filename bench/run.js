@@ -325,6 +325,8 @@ async function main() {
     };
     const bigGroup = await mkGroup(`Everyone (${CFG.groupMembers})`);
     const smallGroup = await mkGroup('Five');
+    // The bare single-row INSERT baseline of the PATCH rows writes its memberships here (section 5).
+    const bareGroup = await mkGroup('Bare insert baseline');
     log(`seeding ${CFG.users.toLocaleString('en')} users and ${CFG.groupMembers.toLocaleString('en')} + ${SMALL_MEMBERS} memberships in SQL`);
     const seeder = new Client({ connectionString: dbUrl });
     await seeder.connect();
@@ -454,9 +456,24 @@ async function main() {
     const sample = JSON.parse((await seq.request('GET', permPath(people[0]), { headers: auth })).body);
     if (sample.companies?.length !== 1 || sample.subAccounts?.length !== 2 || sample.services?.length !== 2) throw new Error(`unexpected permissions answer: ${JSON.stringify(sample)}`);
     await sequential(100, limit(20), async () => expect(200)(await seq.request('GET', permPath(person()), { headers: auth }))); // warm-up
-    log(`GET /api/v1/users/{id}/permissions: ${CFG.seqRequests} sequential, ${CFG.permissionUsers} people`);
-    F.permissionsSeq = await sequential(CFG.seqRequests, limit(60), async () => expect(200)(await seq.request('GET', permPath(person()), { headers: auth })));
+    // The bare row by id, sequentially, alternated with the answer so both see the same minutes:
+    // the baseline of the sequential p99 (issue 12).
     const rawById = await startRawLookup(big.id);
+    const rawByIdSeq = sequentialClient(rawById.port);
+    const bareById = async () => expect(200)(await rawByIdSeq.request('GET', `/by-id?id=${person()}`));
+    await sequential(100, limit(20), bareById); // warm-up
+    log(`GET /api/v1/users/{id}/permissions: ${CFG.seqRequests} sequential, ${CFG.permissionUsers} people, alternating with the bare row by id`);
+    const permLat = [];
+    const byIdLat = [];
+    const permBoth = await sequential(CFG.seqRequests * 2, limit(90), async (i) => {
+      const ms = i % 2 ? await bareById() : await expect(200)(await seq.request('GET', permPath(person()), { headers: auth }));
+      (i % 2 ? byIdLat : permLat).push(ms);
+      return ms;
+    });
+    F.permissionsSeq = { ...stats(permLat), failures: permBoth.failures, firstError: permBoth.firstError };
+    F.rawByIdSeq = stats(byIdLat);
+    rawByIdSeq.close();
+    log(`  p50 ${F.permissionsSeq.p50} p99 ${F.permissionsSeq.p99} ms; bare row by id p50 ${F.rawByIdSeq.p50} p99 ${F.rawByIdSeq.p99} ms`);
     const byIdLoad = (seconds) => load({ port: rawById.port, connections: CFG.connections, seconds, amount: 5_000_000, path: '/by-id', setup: (req) => ({ ...req, path: `/by-id?id=${person()}` }) });
     await byIdLoad(2);
     log(`raw express+pg row by id at ${CFG.connections} connections, ${CFG.loadSeconds} s`);
@@ -488,18 +505,30 @@ async function main() {
       const n100 = Math.max(0, Math.min(CFG.patch100Requests, Math.floor((free.length - 2 * CFG.patchRequests - 30) / 100)));
       const patch = (groupId, ids) => async () => expect(204)(await seq.request('PATCH', scimPath(big, `/Groups/${groupId}`), { headers: auth, body: patchBody(ids) }));
       for (let i = 0; i < 20; i++) await patch(smallGroup, [free.pop()])().catch(() => {}); // warm-up
-      log(`PATCH add 1 member: ${CFG.patchRequests} sequential on the ${CFG.groupMembers.toLocaleString('en')}-member group and on the ${SMALL_MEMBERS}-member group, alternating`);
-      // Alternating big and small, so both see the same conditions (checkpoints, autovacuum, other load).
+      // The bare baseline: the membership row INSERTed in one statement by a bare node+pg server over
+      // the same kind of client; it reuses the PATCHes' user ids in a group of its own (issue 12).
+      const rawInsert = await startRawLookup(big.id);
+      const rawInsertSeq = sequentialClient(rawInsert.port);
+      let bareN = 0;
+      const bareInsert = async () => expect(204)(await rawInsertSeq.request('POST', `/insert-member?g=${bareGroup}&u=${free[bareN++ % free.length]}`));
+      for (let i = 0; i < 20; i++) await bareInsert(); // warm-up
+      log(`PATCH add 1 member: ${CFG.patchRequests} sequential on the ${CFG.groupMembers.toLocaleString('en')}-member group and on the ${SMALL_MEMBERS}-member group, alternating with the bare single-row INSERT`);
+      // Alternating big, small and bare, so all see the same conditions (checkpoints, autovacuum, other load).
       const bigLat = [];
       const smallLat = [];
-      const both = await sequential(CFG.patchRequests * 2, limit(120), async (i) => {
-        const ms = await patch(i % 2 ? smallGroup : bigGroup, [free.pop()])();
-        (i % 2 ? smallLat : bigLat).push(ms);
+      const bareLat = [];
+      const both = await sequential(CFG.patchRequests * 3, limit(180), async (i) => {
+        const which = i % 3;
+        const ms = which === 2 ? await bareInsert() : await patch(which ? smallGroup : bigGroup, [free.pop()])();
+        [bigLat, smallLat, bareLat][which].push(ms);
         return ms;
       });
+      rawInsertSeq.close();
+      await stopChild(rawInsert.child);
+      F.rawMemberInsertSeq = stats(bareLat);
       F.patch1Big = { ...stats(bigLat), failures: both.failures, firstError: both.firstError };
       F.patch1Small = stats(smallLat);
-      log(`  big p50 ${F.patch1Big.p50} p99 ${F.patch1Big.p99} ms; small p50 ${F.patch1Small.p50} p99 ${F.patch1Small.p99} ms`);
+      log(`  big p50 ${F.patch1Big.p50} p99 ${F.patch1Big.p99} ms; small p50 ${F.patch1Small.p50} p99 ${F.patch1Small.p99} ms; bare INSERT p50 ${F.rawMemberInsertSeq.p50} p99 ${F.rawMemberInsertSeq.p99} ms`);
       log(`PATCH add 100 members in one request: ${CFG.patch100Requests} sequential on the big group`);
       F.patch100Big = await sequential(n100, limit(60), () => patch(bigGroup, free.splice(-100, 100))());
       log(`  p50 ${F.patch100Big.p50} p99 ${F.patch100Big.p99} ms`);
@@ -681,7 +710,9 @@ function report(results) {
   add(`raw express+pg lookup, ${results.config.connections} connections`, fmt(F.rawLookup?.rate, ' req/s'), '', undefined, 'baseline');
   add(`GET filter userName eq, ${results.config.connections} connections`, `${fmt(F.filterConcurrent?.rate, ' req/s')} (p99 ${fmt(F.filterConcurrent?.latency.p99, ' ms')})`, 'raw lookup', ratio(F.filterConcurrent?.rate, F.rawLookup?.rate), '≥ 0.50 × raw', F.filterConcurrent && F.rawLookup ? F.filterConcurrent.rate / F.rawLookup.rate >= 0.5 : undefined);
   add(`raw express+pg row by id, ${results.config.connections} connections`, fmt(F.rawById?.rate, ' req/s'), '', undefined, 'baseline');
-  add('GET /users/{id}/permissions, sequential', `p50 ${fmt(F.permissionsSeq?.p50)} / p99 ${fmt(F.permissionsSeq?.p99, ' ms')}`, '', undefined, 'p99 ≤ 10 ms', F.permissionsSeq?.p99 !== undefined ? F.permissionsSeq.p99 <= 10 : undefined);
+  const byIdP99 = F.rawByIdSeq?.p99;
+  add('bare node+pg row by id, sequential', `p50 ${fmt(F.rawByIdSeq?.p50)} / p99 ${fmt(byIdP99, ' ms')}`, '', undefined, 'baseline');
+  add('GET /users/{id}/permissions, sequential', `p50 ${fmt(F.permissionsSeq?.p50)} / p99 ${fmt(F.permissionsSeq?.p99, ' ms')}`, 'bare by id p99', ratio(F.permissionsSeq?.p99, byIdP99), 'p99 ≤ 10 ms and ≤ 1.5 × bare', F.permissionsSeq?.p99 !== undefined && byIdP99 ? F.permissionsSeq.p99 <= 10 && F.permissionsSeq.p99 / byIdP99 <= 1.5 : undefined);
   add(`GET /users/{id}/permissions, ${results.config.connections} connections`, `${fmt(F.permissionsConcurrent?.rate, ' req/s')} (p99 ${fmt(F.permissionsConcurrent?.latency.p99, ' ms')})`, 'raw row by id', ratio(F.permissionsConcurrent?.rate, F.rawById?.rate), '(informational)');
   const m = results.config.groupMembers.toLocaleString('en');
   if (na(F.patch1Big)) {
@@ -690,6 +721,9 @@ function report(results) {
   } else {
     add(`PATCH add 1 member, 5-member group`, `p50 ${fmt(F.patch1Small?.p50)} / p99 ${fmt(F.patch1Small?.p99, ' ms')}`, '', undefined, 'baseline');
     add(`PATCH add 1 member, ${m}-member group`, `p50 ${fmt(F.patch1Big?.p50)} / p99 ${fmt(F.patch1Big?.p99, ' ms')}`, '5-member p99', ratio(F.patch1Big?.p99, F.patch1Small?.p99), 'p99 ≤ 5 ms and ≤ 1.5 ×', F.patch1Big?.p99 !== undefined ? F.patch1Big.p99 <= 5 && F.patch1Big.p99 / F.patch1Small.p99 <= 1.5 : undefined);
+    const bareIns = F.rawMemberInsertSeq?.p99;
+    add('bare node+pg single-row membership INSERT, sequential', `p50 ${fmt(F.rawMemberInsertSeq?.p50)} / p99 ${fmt(bareIns, ' ms')}`, '', undefined, 'baseline');
+    add(`PATCH add 1 member, ${m}-member group, to the bare INSERT`, `p99 ${fmt(F.patch1Big?.p99, ' ms')}`, 'bare INSERT p99', ratio(F.patch1Big?.p99, bareIns), 'p99 ≤ 3 × bare', F.patch1Big?.p99 !== undefined && bareIns ? F.patch1Big.p99 / bareIns <= 3 : undefined);
     add(`PATCH add 100 members, ${m}-member group`, `p50 ${fmt(F.patch100Big?.p50)} / p99 ${fmt(F.patch100Big?.p99, ' ms')}`, '', undefined, 'p99 ≤ 25 ms', F.patch100Big?.p99 !== undefined ? F.patch100Big.p99 <= 25 : undefined);
   }
   const bareP = F.rawPageSeq?.p99;

@@ -16,6 +16,7 @@ import type { Knex } from 'knex';
 import { v7 as uuidv7 } from 'uuid';
 import type { JsonObject } from '../scim/normalize';
 import * as repo from '../store/events-repo';
+import type { Sql } from '../store/filter-sql';
 import type { ResourceRow } from '../store/resource-repo';
 import type { ChangeRecorder, ResourceChange } from '../resources/service';
 import { eventUri, EventForm, hasForm, ProvisioningEvent } from './catalog';
@@ -58,8 +59,13 @@ export class EventProducer implements ChangeRecorder {
   }
 
   /** Enqueues the change's events for every stream of the tenant that asked for them, in `trx`. */
-  async record(trx: Knex.Transaction, tenantId: string, change: ResourceChange): Promise<void> {
-    await this.enqueue(trx, tenantId, await repo.streamsForEvents(trx, tenantId), change);
+  async record(trx: Knex.Transaction, tenantId: string, change: ResourceChange, streams?: unknown): Promise<void> {
+    await this.enqueue(trx, tenantId, streams === undefined ? await repo.streamsForEvents(trx, tenantId) : (streams as repo.StreamForEvents[]), change);
+  }
+
+  /** What record() reads first, the tenant's streams, as SQL to fold into a write's own statement. */
+  streamsSql(tenantId: string): Sql {
+    return repo.streamsForEventsSql(tenantId);
   }
 
   /** The change's events for these streams (read once per transaction by the caller). */

@@ -14,7 +14,8 @@ import { applyPatch, parsePatchRequest } from '../scim/patch';
 import { isUniqueViolation } from '../store/db';
 import { inTenant } from '../store/scope';
 import { visibleIds, visibleTo } from '../store/visibility';
-import { AuditRepo } from '../store/audit-repo';
+import { AuditEntry, auditInsertSql, AuditRepo } from '../store/audit-repo';
+import type { Sql } from '../store/filter-sql';
 import { assertMayChangeMembers } from './authority';
 import type { Scope } from './actor';
 import { isUuid, MemberRef, parseMemberRefs } from '../scim/members';
@@ -57,7 +58,10 @@ export interface ResourceChange {
 }
 
 export interface ChangeRecorder {
-  record(trx: Knex.Transaction, tenantId: string, change: ResourceChange): Promise<void>;
+  /** `streams`: the value of streamsSql's subquery when the write read it in its own statement. */
+  record(trx: Knex.Transaction, tenantId: string, change: ResourceChange, streams?: unknown): Promise<void>;
+  /** What record() reads first, as a scalar subquery a write may fold into its own statement. */
+  streamsSql?(tenantId: string): Sql;
   /** Resources changed by a statement of their own, not a write here (groups losing a deleted member). */
   rewritten(trx: Knex.Transaction, tenantId: string, kind: 'User' | 'Group', ids: string[], attributes: string[]): Promise<void>;
 }
@@ -302,7 +306,12 @@ export class ResourceService {
 
   /** Records a change in the audit log, in the transaction that makes it. */
   private audit(trx: Knex.Transaction, scope: Scope, kind: ResourceKind, verb: string, targetId: string, changes: Record<string, unknown>, at: Date) {
-    return this.deps.audit.record(trx, scope.tenantId, at, {
+    return this.deps.audit.record(trx, scope.tenantId, at, this.auditEntry(scope, kind, verb, targetId, changes));
+  }
+
+  /** The audit entry of a change to a resource. */
+  private auditEntry(scope: Scope, kind: ResourceKind, verb: string, targetId: string, changes: Record<string, unknown>): AuditEntry {
+    return {
       actorType: scope.actor.type,
       actorId: scope.actor.id,
       // user.create, group.patch, agent.delete, agenticApplication.replace (as priceList.create).
@@ -310,7 +319,7 @@ export class ResourceService {
       targetType: kind.name,
       targetId,
       changes,
-    });
+    };
   }
 
   /**
@@ -319,7 +328,16 @@ export class ResourceService {
    * tenant), without a group's members: a large group's list does not fit an event, and the
    * notice form names `members` when they changed (docs/events.md).
    */
-  private async produce(trx: Knex.Transaction, scope: Scope, kind: ResourceKind, verb: ResourceChange['verb'], before: ResourceRow | undefined, after: ResourceRow | undefined, attributes: string[]): Promise<void> {
+  private async produce(
+    trx: Knex.Transaction,
+    scope: Scope,
+    kind: ResourceKind,
+    verb: ResourceChange['verb'],
+    before: ResourceRow | undefined,
+    after: ResourceRow | undefined,
+    attributes: string[],
+    streams?: unknown,
+  ): Promise<void> {
     if (!this.deps.events) return;
     const wide: Scope = { ...scope, actor: { ...scope.actor, subAccountId: null } };
     await this.deps.events.record(trx, scope.tenantId, {
@@ -330,7 +348,7 @@ export class ResourceService {
       after,
       attributes,
       data: after ? async () => (await this.represent(trx, wide, kind, [after], {}, kind.membership === 'members'))[0] : undefined,
-    });
+    }, streams);
   }
 
   private translate(kind: ResourceKind, err: unknown): unknown {
@@ -526,29 +544,43 @@ export class ResourceService {
       row = await this.written(trx, scope, kind, existing, existing, body);
     }
     let touched = 0;
+    let streams: unknown;
     if (result.members) {
       const d = result.members;
       const add = await this.classifyMembers(trx, scope, d.add);
       if (await this.deps.members.wouldCycle(trx, scope.tenantId, existing.id, add.groupIds)) {
         throw invalidValue('members: a group cannot contain itself, directly or through other groups');
       }
+      // The primary-admin rule runs only for a change that removes (resources/authority.ts).
       await assertMayChangeMembers(trx, scope.tenantId, scope.actor, existing.id, { added: add.userIds, removed: d.remove, cleared: d.clear, kept: add.userIds });
-      if (d.clear) touched += await this.deps.members.removeAll(trx, scope.tenantId, existing.id);
-      touched += await this.deps.members.removeMembers(trx, scope.tenantId, existing.id, d.remove);
-      touched += await this.deps.members.addUsers(trx, scope.tenantId, existing.id, add.userIds);
-      touched += await this.deps.members.addGroups(trx, scope.tenantId, existing.id, add.groupIds);
-      // The representation changed only if a membership really did (adds and removes are idempotent).
-      if (touched > 0 && !result.changed) row = await kind.repo.update(trx, scope.tenantId, existing.id, {}, now);
-      if (touched > 0 && audited) {
-        const members = { added: [...add.userIds, ...add.groupIds], removed: d.remove, ...(d.clear ? { cleared: true } : {}) };
-        await this.audit(trx, scope, kind, 'patch', existing.id, { members }, now);
+      const members = { added: [...add.userIds, ...add.groupIds], removed: d.remove, ...(d.clear ? { cleared: true } : {}) };
+      if (audited && !result.changed && !d.clear && !d.remove.length && !add.groupIds.length && add.userIds.length) {
+        // Users added, nothing else (the PATCH an IdP sends per member): the rows, the version bump
+        // and the audit entry in one statement, the last two only if a membership really was new.
+        // The event streams the change is produced for are read in it too (produce() below).
+        const r = await this.deps.members.addUsersAndRecord(trx, scope.tenantId, existing.id, add.userIds, (when) => ({
+          bump: kind.repo.bumpSql(scope.tenantId, existing.id, now, when),
+          record: auditInsertSql(scope.tenantId, now, this.auditEntry(scope, kind, 'patch', existing.id, { members }), when),
+          read: this.deps.events?.streamsSql?.(scope.tenantId),
+        }));
+        touched += r.added;
+        streams = r.read;
+        if (r.row) row = r.row as unknown as ResourceRow;
+      } else {
+        if (d.clear) touched += await this.deps.members.removeAll(trx, scope.tenantId, existing.id);
+        touched += await this.deps.members.removeMembers(trx, scope.tenantId, existing.id, d.remove);
+        touched += await this.deps.members.addUsers(trx, scope.tenantId, existing.id, add.userIds);
+        touched += await this.deps.members.addGroups(trx, scope.tenantId, existing.id, add.groupIds);
+        // The representation changed only if a membership really did (adds and removes are idempotent).
+        if (touched > 0 && !result.changed) row = await kind.repo.update(trx, scope.tenantId, existing.id, {}, now);
+        if (touched > 0 && audited) await this.audit(trx, scope, kind, 'patch', existing.id, { members }, now);
       }
     }
     if (result.changed || result.members) await kind.verify(trx, scope, existing.id, result.resource);
     if (result.changed && audited) await this.audit(trx, scope, kind, 'patch', existing.id, diffAttributes(existing.data, result.resource), now);
     if (!row) throw notFound(`${kind.name} ${id} not found`);
     if (result.changed || touched > 0) {
-      await this.produce(trx, scope, kind, 'patch', existing, row, [...(result.changed ? changedNames(existing.data, result.resource) : []), ...(touched > 0 ? ['members'] : [])]);
+      await this.produce(trx, scope, kind, 'patch', existing, row, [...(result.changed ? changedNames(existing.data, result.resource) : []), ...(touched > 0 ? ['members'] : [])], streams);
     }
     const done = { before: existing, after: row, membersTouched: touched, changed: result.changed };
     if (!projection) return { out: { resource: {}, version: String(row.version) }, ...done };

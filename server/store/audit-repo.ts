@@ -2,6 +2,7 @@
 // change and its record commit or roll back together. Values are attribute values only — the
 // server never stores secrets in resources (password is dropped at normalization).
 import type { Db } from './scope';
+import type { Sql } from './filter-sql';
 import { v7 as uuidv7 } from 'uuid';
 
 export interface AuditEntry {
@@ -75,4 +76,19 @@ export class AuditRepo {
     if (q.before) query.andWhere('id', '<', q.before);
     return query;
   }
+}
+
+/**
+ * One entry's INSERT (the row recordMany writes) as a fragment to compose into a larger statement,
+ * a data-modifying CTE, written only where `when` holds — SQL over the statement's other parts, say
+ * "a membership was really added". A change and its record are then one round trip: the membership
+ * PATCH an IdP sends per member (store/members-repo.ts addUsersAndRecord; docs/performance.md,
+ * "Membership PATCH and the permissions answer (issue 12)").
+ */
+export function auditInsertSql(tenantId: string, at: Date, e: AuditEntry, when: string): Sql {
+  return {
+    sql: `INSERT INTO audit_log (tenant_id, id, at, actor_type, actor_id, action, target_type, target_id, changes)
+          SELECT ?::uuid, ?::uuid, ?::timestamptz, ?::text, ?::text, ?::text, ?::text, ?::text, ?::jsonb WHERE ${when}`,
+    bindings: [tenantId, uuidv7({ msecs: at.getTime() }), at, e.actorType, e.actorId, e.action, e.targetType, e.targetId ?? null, JSON.stringify(e.changes ?? {})],
+  };
 }

@@ -3,6 +3,7 @@
 // worker's claim and its bookkeeping span tenants by design and run as the schema owner, and each
 // of those statements says so.
 import type { Knex } from 'knex';
+import type { Sql } from './filter-sql';
 import type { Db } from './scope';
 
 export interface StreamRow {
@@ -96,6 +97,20 @@ export type StreamForEvents = Pick<StreamRow, 'id' | 'audience' | 'events' | 'fo
 
 export async function streamsForEvents(db: Db, tenantId: string): Promise<StreamForEvents[]> {
   return (await db.raw('SELECT id, audience, events, form FROM event_streams WHERE tenant_id = ?', [tenantId])).rows;
+}
+
+/**
+ * The same streams as one JSON value (an array of StreamForEvents), a scalar subquery to fold into
+ * a statement a write sends anyway: the membership PATCH reads them with its own writes, one round
+ * trip less (store/members-repo.ts addUsersAndRecord; docs/performance.md, "Membership PATCH and
+ * the permissions answer (issue 12)").
+ */
+export function streamsForEventsSql(tenantId: string): Sql {
+  return {
+    sql: `(SELECT coalesce(json_agg(json_build_object('id', s.id, 'audience', s.audience, 'events', s.events, 'form', s.form)), '[]'::json)
+             FROM event_streams s WHERE s.tenant_id = ?)`,
+    bindings: [tenantId],
+  };
 }
 
 /** External ids of resources about to be deleted outside the resource service (the purge). */

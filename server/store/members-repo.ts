@@ -17,6 +17,10 @@ export interface GroupRef {
   type: 'direct' | 'indirect';
 }
 
+/** Adds users as members of a group, leaving existing memberships alone (addUsers, addUsersAndRecord). */
+const ADD_USERS = `INSERT INTO group_user_members (tenant_id, group_id, user_id)
+       SELECT ?, ?, u FROM unnest(?::uuid[]) AS u ON CONFLICT DO NOTHING`;
+
 /** Members per streamed batch (streamMembers). */
 const STREAM_BATCH = 2000;
 
@@ -55,13 +59,38 @@ export class MembersRepo {
   /** Adds users as members; existing memberships are left alone. Returns how many were new. */
   async addUsers(db: Db, tenantId: string, groupId: string, userIds: string[]): Promise<number> {
     if (!userIds.length) return 0;
+    const res = await this.prepared.raw(db, ADD_USERS, [tenantId, groupId, userIds]);
+    return res.rowCount ?? 0;
+  }
+
+  /**
+   * addUsers and, in the same statement and only when a membership was really added, the writes
+   * `then` composes from their own repositories over the condition it is given: the group's version
+   * bump (its row returned, as ResourceRepo.update returns it) and its audit entry; and `read`, a
+   * scalar subquery whose value comes back as `read` (the event streams the change goes to). The PATCH an
+   * IdP sends for each member (Entra's add of one) was three round trips for these, now one
+   * (docs/performance.md, "Membership PATCH and the permissions answer (issue 12)"). An add that
+   * changes nothing (already a member) bumps and records nothing, as before
+   * (test/api/patch.test.ts, test/api/groups.test.ts).
+   */
+  async addUsersAndRecord(
+    db: Db,
+    tenantId: string,
+    groupId: string,
+    userIds: string[],
+    then: (added: string) => { bump: Sql; record: Sql; read?: Sql },
+  ): Promise<{ added: number; row: Record<string, unknown> | undefined; read: unknown }> {
+    const { bump, record, read } = then('EXISTS (SELECT 1 FROM added)');
     const res = await this.prepared.raw(
       db,
-      `INSERT INTO group_user_members (tenant_id, group_id, user_id)
-       SELECT ?, ?, u FROM unnest(?::uuid[]) AS u ON CONFLICT DO NOTHING`,
-      [tenantId, groupId, userIds],
+      `WITH added AS (${ADD_USERS} RETURNING 1),
+            bumped AS (${bump.sql}),
+            recorded AS (${record.sql})
+       SELECT (SELECT count(*) FROM added) AS pv_added${read ? `, ${read.sql} AS pv_read` : ''}, b.* FROM (SELECT 1) AS one LEFT JOIN bumped AS b ON true`,
+      [tenantId, groupId, userIds, ...bump.bindings, ...record.bindings, ...(read?.bindings ?? [])],
     );
-    return res.rowCount ?? 0;
+    const { pv_added: added, pv_read: readValue, ...row } = res.rows[0] as { pv_added: string; pv_read?: unknown } & Record<string, unknown>;
+    return { added: Number(added), row: row.id ? row : undefined, read: read ? readValue : undefined };
   }
 
   /** Adds groups as members; existing memberships are left alone. Returns how many were new. */

@@ -8,6 +8,7 @@ import { PROVISIO_USER_URN as USER_EXT } from '../scim/urns';
 import { ActiveSubAccount, activeSubAccountFrom, activeSubAccountsQuery } from './authority-repo';
 import { AssignmentsRow, assignmentsFrom, assignmentsQuery } from './assignments-repo';
 import { AppliedPriceList, companiesQuery, priceListQuery } from './tenancy-repo';
+import { statementName } from './prepared';
 import type { Db } from './scope';
 
 export interface PermissionFacts {
@@ -27,16 +28,20 @@ export async function permissionFactsOf(db: Db, tenantId: string, userId: string
   const price = priceListQuery(tenantId, userId);
   const companies = companiesQuery(tenantId, userId);
   const subs = activeSubAccountsQuery(tenantId, userId);
-  const res = await db.raw(
-    `SELECT u.is_primary_admin, u.role, (u.data -> ? ->> 'canManageLicences')::boolean AS can_manage,
+  // A named statement (store/prepared.ts): its text is fixed and every part is a lookup by the
+  // tenant and the user's id, so one generic plan suits every call. Unnamed, it was planned on
+  // every call — a third of its time, row-level security adding its conditions to each of the six
+  // tables it reads (docs/performance.md, "Membership PATCH and the permissions answer"). Behind a
+  // transaction pooler the client drops the name (store/pg-client.ts; test/api/permissions-answer
+  // .test.ts in the api:pgbouncer project).
+  const sql = `SELECT u.is_primary_admin, u.role, (u.data -> ? ->> 'canManageLicences')::boolean AS can_manage,
             (SELECT to_jsonb(a) FROM (${assignments.sql}) a) AS assignments,
             (SELECT to_jsonb(p) FROM (${price.sql}) p) AS price_list,
             (SELECT coalesce(jsonb_agg(jsonb_build_object('id', c.id, 'displayName', c.display_name) ORDER BY c.display_name_ci, c.id), '[]'::jsonb)
                FROM (${companies.sql}) c) AS companies,
             (SELECT coalesce(jsonb_agg(to_jsonb(s) ORDER BY s.display_name_ci, s.id), '[]'::jsonb) FROM (${subs.sql}) s) AS sub_accounts
-       FROM users u WHERE u.tenant_id = ? AND u.id = ?`,
-    [USER_EXT, ...assignments.bindings, ...price.bindings, ...companies.bindings, ...subs.bindings, tenantId, userId],
-  );
+       FROM users u WHERE u.tenant_id = ? AND u.id = ?`;
+  const res = await db.raw(sql, [USER_EXT, ...assignments.bindings, ...price.bindings, ...companies.bindings, ...subs.bindings, tenantId, userId]).options({ name: statementName(sql) });
   const r = res.rows[0];
   if (!r) return undefined;
   return {

@@ -11,6 +11,11 @@
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 
+/** The name of a statement's text: the same text gets the same name in every process. */
+export function statementName(sql: string): string {
+  return 'pv_' + createHash('sha256').update(sql).digest('base64url').slice(0, 32);
+}
+
 /**
  * Statement names for SQL texts, at most `max` distinct texts: a text beyond that runs unnamed, so
  * clients varying a statement's shape (say `count` on every request) cannot make each pooled
@@ -24,7 +29,7 @@ export class StatementNames {
   nameOf(sql: string): string | undefined {
     let name = this.names.get(sql);
     if (name === undefined && this.names.size < this.max) {
-      name = 'pv_' + createHash('sha256').update(sql).digest('base64url').slice(0, 32);
+      name = statementName(sql);
       this.names.set(sql, name);
     }
     return name;

@@ -174,14 +174,28 @@ export class ResourceRepo {
 
   /** Replaces the row's data; bumps version and updated_at. Returns undefined when it is gone. */
   async update(db: Knex | Knex.Transaction, tenantId: string, id: string, set: Record<string, unknown>, now: Date): Promise<ResourceRow | undefined> {
+    const q = this.updateSql(tenantId, id, set, now);
+    const res = await this.prepared.raw(db, q.sql, q.bindings);
+    return res.rows[0] as ResourceRow | undefined;
+  }
+
+  /**
+   * update()'s version bump alone (version and updated_at) as a fragment to compose into a larger
+   * statement, applied only where `when` holds (SQL over the statement's other parts): a membership
+   * PATCH bumps its group and records the change in one statement (store/members-repo.ts
+   * addUsersAndRecord). The row comes back as update() returns it.
+   */
+  bumpSql(tenantId: string, id: string, now: Date, when: string): Sql {
+    return this.updateSql(tenantId, id, {}, now, when);
+  }
+
+  private updateSql(tenantId: string, id: string, set: Record<string, unknown>, now: Date, when?: string): Sql {
     const values = definedEntries({ ...set, updated_at: now });
     const assignments = values.map(([k]) => `${column(k)} = ?`).join(', ');
-    const res = await this.prepared.raw(
-      db,
-      `UPDATE ${this.spec.table} SET ${assignments}, version = version + 1 WHERE tenant_id = ? AND id = ? RETURNING ${this.returning}`,
-      [...values.map(([, v]) => v as Knex.RawBinding), tenantId, id],
-    );
-    return res.rows[0] as ResourceRow | undefined;
+    return {
+      sql: `UPDATE ${this.spec.table} SET ${assignments}, version = version + 1 WHERE tenant_id = ? AND id = ?${when ? ` AND (${when})` : ''} RETURNING ${this.returning}`,
+      bindings: [...values.map(([, v]) => v as Knex.RawBinding), tenantId, id],
+    };
   }
 
   /**

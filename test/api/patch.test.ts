@@ -1,7 +1,7 @@
 // PATCH over HTTP (RFC 7644 §3.5.2, §3.14) on both databases: responses, atomicity, ETags,
 // idempotent membership, large member changes and concurrent writers. The forms themselves are
 // table-tested in test/unit/patch.test.ts and replayed from IdP recordings in okta/entra tests.
-import { createTenant, expectScimError, Harness, scim, startHarness, TestTenant } from '../support/harness';
+import { adminApi, createTenant, expectScimError, Harness, scim, startHarness, TestTenant } from '../support/harness';
 
 const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 const ops = (...Operations: unknown[]) => ({ schemas: [PATCH], Operations });
@@ -103,6 +103,37 @@ describe('groups', () => {
     expect(again.headers.etag).toBe('W/"1"');
     await api.patch(`/Groups/${g.id}`, ops({ op: 'remove', path: `members[value eq "${b.id}"]` })).expect(204);
     expect(await memberIds(g.id)).toEqual([a.id]);
+  });
+
+  // The users-only add is one statement (rows, version bump, audit entry: store/members-repo.ts
+  // addUsersAndRecord); a change with a group member or a removal takes the statement-per-part path.
+  // Both must bump the version and record the change exactly when a membership really changed.
+  it('an add bumps the version and records one audit entry only when a membership is new, on both paths', async () => {
+    const [a, b, c] = [await user('g10@acme.test'), await user('g11@acme.test'), await user('g12@acme.test')];
+    const inner = await group('Inner');
+    const g = await group('Audited', [a.id]);
+    const entries = async () =>
+      (await adminApi(h, t).get(`/audit?target=${g.id}&action=group.patch`).expect(200)).body.entries as { actor: { type: string }; target: { type: string; id: string }; changes: { members: unknown } }[];
+    const add = (...ids: string[]) => api.patch(`/Groups/${g.id}`, ops({ op: 'add', path: 'members', value: ids.map((value) => ({ value })) }));
+
+    // One new (b) and one already there (a): one bump, one entry naming what the request added.
+    expect((await add(a.id, b.id).expect(204)).headers.etag).toBe('W/"2"');
+    let got = await entries();
+    expect(got).toHaveLength(1);
+    expect(got[0]).toMatchObject({ actor: { type: 'token' }, target: { type: 'Group', id: g.id }, changes: { members: { added: [a.id, b.id], removed: [] } } });
+    // Nothing new: no bump, no entry.
+    expect((await add(a.id, b.id).expect(204)).headers.etag).toBe('W/"2"');
+    expect(await entries()).toHaveLength(1);
+    // A group member goes the other path: the same rule.
+    expect((await add(c.id, inner.id).expect(204)).headers.etag).toBe('W/"3"');
+    got = await entries();
+    expect(got).toHaveLength(2);
+    expect(got[0].changes.members).toEqual({ added: [c.id, inner.id], removed: [] });
+    expect((await add(inner.id).expect(204)).headers.etag).toBe('W/"3"');
+    expect(await entries()).toHaveLength(2);
+    const read = await api.get(`/Groups/${g.id}`).expect(200);
+    expect(read.body.meta.version).toBe('W/"3"');
+    expect(read.body.members.map((m: { value: string }) => m.value).sort()).toEqual([a.id, b.id, c.id, inner.id].sort());
   });
 
   it('an unknown or foreign member fails the whole PATCH', async () => {

@@ -9,7 +9,7 @@ import { LIST_RESPONSE_URN, PATCH_OP_URN } from '../scim/urns';
 import { Filter, parseFilter } from '../scim/filter';
 import { ListQuery } from '../scim/list-query';
 import { foldResource, isObject, Json, JsonObject, normalizeResource, requireAttributes, sameJson } from '../scim/normalize';
-import { project, Projection, wantsAttribute } from '../scim/projection';
+import { Projection, ProjectionCache } from '../scim/projection';
 import { applyPatch, parsePatchRequest } from '../scim/patch';
 import { isUniqueViolation } from '../store/db';
 import { inTenant } from '../store/scope';
@@ -41,6 +41,8 @@ export interface ServiceDeps {
    * an agent's owners), checked, resolved and dropped alike for all; none when absent.
    */
   references?: References;
+  /** Compiled projections, reused across requests (scim/projection.ts); a fresh one when absent. */
+  projections?: ProjectionCache;
 }
 
 /** A committed-to-be change of one resource, as the event producer (events/producer.ts) hears of it. */
@@ -92,9 +94,11 @@ export function etagMatches(header: string | undefined, version: string): boolea
 
 export class ResourceService {
   private readonly references: References;
+  private readonly projections: ProjectionCache;
 
   constructor(private readonly deps: ServiceDeps) {
     this.references = deps.references ?? new References([]);
+    this.projections = deps.projections ?? new ProjectionCache();
   }
 
   private get knex() {
@@ -108,7 +112,7 @@ export class ResourceService {
   /** Whether the projection returns the kind's membership attribute (members / groups). */
   private wantsMemberships(kind: ResourceKind, projection: Projection): boolean {
     if (!kind.membership) return false;
-    return wantsAttribute(kind.schema, projection)(kind.schema.core.id, kind.schema.coreAttribute(kind.membership)!);
+    return this.projections.get(kind.schema, projection).wants(kind.schema.core.id, kind.schema.coreAttribute(kind.membership)!);
   }
 
   /** The membership attribute for the repository to select with the rows, when returned. */
@@ -175,9 +179,9 @@ export class ResourceService {
       return resource;
     });
     // $ref and display of references, and inverse attributes (none for users and groups).
-    const wants = wantsAttribute(kind.schema, projection);
-    await this.references.resolve(db, scope.tenantId, scope.baseUrl, kind, full, (a) => wants(kind.schema.core.id, a));
-    return full.map((resource) => project(kind.schema, resource, projection));
+    const compiled = this.projections.get(kind.schema, projection);
+    await this.references.resolve(db, scope.tenantId, scope.baseUrl, kind, full, (a) => compiled.wants(kind.schema.core.id, a));
+    return full.map((resource) => compiled.apply(resource));
   }
 
   /**
@@ -407,11 +411,12 @@ export class ResourceService {
     const batches = this.deps.members.streamMembers((fn) => inTenant(this.knex, scope.tenantId, fn), scope.tenantId, row.id);
     const service = this;
     const unchanged = projectsMembersUnchanged(kind, projection);
+    const compiled = this.projections.get(kind.schema, projection);
     async function* members(): AsyncGenerator<Json[]> {
       for await (const batch of batches) {
         const list = batch.map((m) => service.memberJson(scope, m));
         // Project each batch as the whole resource would be (attributes=members.value, …).
-        const projected = unchanged ? list : project(kind.schema, { members: list }, projection).members;
+        const projected = unchanged ? list : compiled.apply({ members: list }).members;
         if (Array.isArray(projected) && projected.length) yield projected;
       }
     }

@@ -12,7 +12,7 @@ import { foldResource, isObject, Json, JsonObject, normalizeResource, requireAtt
 import { Projection, ProjectionCache } from '../scim/projection';
 import { applyPatch, parsePatchRequest } from '../scim/patch';
 import { isUniqueViolation } from '../store/db';
-import { inTenant } from '../store/scope';
+import { inTenant, readInTenant } from '../store/scope';
 import { visibleIds, visibleTo } from '../store/visibility';
 import { AuditRepo } from '../store/audit-repo';
 import { assertMayChangeMembers } from './authority';
@@ -386,7 +386,7 @@ export class ResourceService {
 
   async get(scope: Scope, kind: ResourceKind, id: string, projection: Projection): Promise<Written> {
     if (!isUuid(id)) throw notFound(`${kind.name} ${id} not found`);
-    return inTenant(this.knex, scope.tenantId, async (trx) => {
+    return readInTenant(this.knex, scope.tenantId, async (trx) => {
       const row = await kind.repo.get(trx, scope.tenantId, id.toLowerCase(), false, this.membershipsToSelect(kind, projection));
       if (!row || !(await this.isVisible(trx, scope, kind, row.id))) throw notFound(`${kind.name} ${id} not found`);
       const [out] = await this.represent(trx, scope, kind, [row], projection);
@@ -401,14 +401,14 @@ export class ResourceService {
   async getStreaming(scope: Scope, kind: ResourceKind, id: string, projection: Projection): Promise<Written & { members?: AsyncIterable<Json[]> }> {
     if (kind.membership !== 'members' || !this.wantsMemberships(kind, projection)) return this.get(scope, kind, id, projection);
     if (!isUuid(id)) throw notFound(`${kind.name} ${id} not found`);
-    const { row, head } = await inTenant(this.knex, scope.tenantId, async (trx) => {
+    const { row, head } = await readInTenant(this.knex, scope.tenantId, async (trx) => {
       const found = await this.findVisible(trx, scope, kind, id, false);
       if (!found) throw notFound(`${kind.name} ${id} not found`);
       const [h] = await this.represent(trx, scope, kind, [found], projection, true);
       return { row: found, head: h };
     });
     // Each batch is its own short tenant transaction: a slow reader never holds a connection.
-    const batches = this.deps.members.streamMembers((fn) => inTenant(this.knex, scope.tenantId, fn), scope.tenantId, row.id);
+    const batches = this.deps.members.streamMembers((fn) => readInTenant(this.knex, scope.tenantId, fn), scope.tenantId, row.id);
     const service = this;
     const unchanged = projectsMembersUnchanged(kind, projection);
     const compiled = this.projections.get(kind.schema, projection);
@@ -701,7 +701,7 @@ export class ResourceService {
     const descending = q.sortOrder === 'descending';
     const projection = { attributes: q.attributes, excludedAttributes: q.excludedAttributes };
     if (q.cursor === undefined) {
-      const { page, resources } = await inTenant(this.knex, scope.tenantId, async (trx) => {
+      const { page, resources } = await readInTenant(this.knex, scope.tenantId, async (trx) => {
         const p = await kind.repo.list(trx, scope.tenantId, {
           filter,
           sortBy: q.sortBy,
@@ -720,7 +720,7 @@ export class ResourceService {
     const digest = queryDigest([kind.name, q.filter, q.sortBy?.toLowerCase(), q.sortOrder]);
     const nowMs = this.deps.clock().getTime();
     const position = q.cursor === '' ? undefined : decodeCursor(q.cursor, digest, nowMs, this.deps.cursorTimeoutSeconds);
-    const { page, resources } = await inTenant(this.knex, scope.tenantId, async (trx) => {
+    const { page, resources } = await readInTenant(this.knex, scope.tenantId, async (trx) => {
       const p = await kind.repo.list(trx, scope.tenantId, {
         filter,
         sortBy: q.sortBy,
@@ -765,7 +765,7 @@ export class ResourceService {
       let represented: JsonObject[];
       try {
         // A filter on an attribute a type does not have matches none of that type.
-        ({ page, represented } = await inTenant(this.knex, scope.tenantId, async (trx) => {
+        ({ page, represented } = await readInTenant(this.knex, scope.tenantId, async (trx) => {
           const p = await kind.repo.list(trx, scope.tenantId, {
             filter,
             descending: false,

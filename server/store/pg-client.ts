@@ -21,6 +21,20 @@
 //      no repository has to know about the pooler.
 //    The tenant setting is transaction-local already (set_config(…, true)). Proven through a real
 //    PgBouncer by test/api/pgbouncer.test.ts and the api:pgbouncer jest project.
+//
+// 3. A read (store/scope.ts readInTenant) sends no BEGIN and no COMMIT: each of its statements
+//    goes out as one pipeline of the extended protocol — Bind/Execute of the tenant setting, then
+//    the statement's Parse (when not yet prepared)/Bind/Describe/Execute, then one Sync. PostgreSQL
+//    runs the messages before a Sync as one implicit transaction (protocol-flow "Pipelining"), so
+//    the tenant setting, set_config(…, true), holds for that statement and ends at the Sync: it
+//    cannot survive into the next use of the connection, on success or error. A lookup is one
+//    round trip instead of three. Each statement is then its own transaction, which under READ
+//    COMMITTED (the only level used) sees what a statement of a BEGIN…COMMIT block would: every
+//    statement takes its own snapshot there too. Writes never go this way. Behind a transaction
+//    pooler a read is an ordinary tenant transaction (the role must be set in it). Proven against
+//    PostgreSQL and PGlite by test/api/rls.test.ts ("reads": scoped, named statements included,
+//    nothing left on the connection after success or error); measured in docs/performance.md
+//    "Cheaper reads (issue 12)" (a lookup's write system calls 4 → 2).
 /* eslint-disable @typescript-eslint/no-require-imports */
 import { APP_ROLE } from './scope';
 
@@ -36,22 +50,115 @@ export type PoolerMode = 'none' | 'transaction';
 export const POOLER_KEY = 'provisioPooler';
 
 type Query = (conn: unknown, sql: string) => Promise<unknown>;
-type RawConn = { __knexTxId?: string; query(sql: string, cb: (err: Error | null) => void): void };
+type RawConn = {
+  __knexTxId?: string;
+  /** Set by a read's transaction (3. above) for its own statements only: its txid and tenant. */
+  __provisioRead?: { txid: string; tenantId: string };
+  query(sql: string | object, cb?: (err: Error | null) => void): void;
+};
+
+const PgQuery = require('pg').Query as new (config: object, values?: unknown, callback?: (err: Error | null, res: unknown) => void) => object;
+
+/** The tenant setting of a read, a named statement parsed once per connection. */
+const READ_TENANT = { name: 'provisio_read_tenant', text: "SELECT set_config('provisio.tenant_id', $1, true)" };
+
+type PgConnection = {
+  parsedStatements: Record<string, string>;
+  parse(q: { text: string; name: string; types?: unknown[] }): void;
+  bind(q: { portal: string; statement: string; values: unknown[] }): void;
+  execute(q: { portal: string }): void;
+};
+
+/**
+ * One statement of a read, preceded in the same pipeline by the tenant setting (3. above). The
+ * setting's row and completion are consumed here; everything after is pg's own Query.
+ */
+class TenantReadQuery extends (PgQuery as unknown as new (config: object) => {
+  name?: string;
+  hasBeenParsed(c: PgConnection): boolean;
+  prepare(c: PgConnection): void;
+  requiresPreparation(): boolean;
+  handleDataRow(msg: unknown): void;
+  handleCommandComplete(msg: unknown, c: PgConnection): void;
+  handleError(err: Error, c: PgConnection): void;
+}) {
+  private setting = true;
+  private wasParsed = true;
+
+  constructor(
+    config: object,
+    private readonly tenantId: string,
+  ) {
+    super(config);
+  }
+
+  override requiresPreparation() {
+    return true;
+  }
+
+  override prepare(connection: PgConnection) {
+    if (connection.parsedStatements[READ_TENANT.name] === undefined) {
+      connection.parse(READ_TENANT);
+      connection.parsedStatements[READ_TENANT.name] = READ_TENANT.text;
+    }
+    connection.bind({ portal: '', statement: READ_TENANT.name, values: [this.tenantId] });
+    connection.execute({ portal: '' });
+    // pg records a named statement as parsed on any ParseComplete of this query, the setting's
+    // included: undone in handleError if the statement's own Parse was refused.
+    this.wasParsed = Boolean(this.hasBeenParsed(connection));
+    super.prepare(connection);
+  }
+
+  override handleDataRow(msg: unknown) {
+    if (!this.setting) super.handleDataRow(msg);
+  }
+
+  override handleCommandComplete(msg: unknown, connection: PgConnection) {
+    if (this.setting) this.setting = false;
+    else super.handleCommandComplete(msg, connection);
+  }
+
+  override handleError(err: Error, connection: PgConnection) {
+    if (!this.wasParsed && this.name) delete connection.parsedStatements[this.name];
+    if (this.setting) delete connection.parsedStatements[READ_TENANT.name];
+    super.handleError(err, connection);
+  }
+}
 
 const behindTransactionPooler = (client: { config?: Record<string, unknown> }) => client.config?.[POOLER_KEY] === 'transaction';
 
+type TxSelf = {
+  txid: string;
+  query: Query;
+  client: { config?: Record<string, unknown> };
+  isolationLevel?: string;
+  readOnly?: boolean;
+  doNotRejectOnRollback?: boolean;
+  _completed: boolean;
+  _resolver(v?: unknown): void;
+  _rejecter(e: unknown): void;
+};
+
 class TenantTransaction extends TransactionPG {
   private tenantId?: string;
+  /** A read (3. above): no BEGIN, no COMMIT; each statement carries the tenant setting. */
+  private read: boolean;
 
-  constructor(client: unknown, container: unknown, config?: { tenantId?: string }, outerTx?: unknown) {
+  constructor(client: unknown, container: unknown, config?: { tenantId?: string; read?: boolean }, outerTx?: unknown) {
     super(client, container, config, outerTx);
     // begin() runs later, once a connection is acquired; the id is in place by then.
     this.tenantId = config?.tenantId;
+    this.read = Boolean(config?.read) && config?.tenantId !== undefined && !outerTx && !behindTransactionPooler(client as { config?: Record<string, unknown> });
   }
 
   begin(conn: unknown) {
-    const self = this as unknown as { query: Query; client: { config?: Record<string, unknown> }; isolationLevel?: string; readOnly?: boolean };
+    const self = this as unknown as TxSelf;
     const tenantId = this.tenantId;
+    if (this.read) {
+      if (!UUID.test(tenantId!)) throw new Error('tenant id must be a UUID');
+      (conn as RawConn).__provisioRead = { txid: self.txid, tenantId: tenantId!.toLowerCase() };
+      return Promise.resolve();
+    }
     const pooled = behindTransactionPooler(self.client);
     if (tenantId === undefined && !pooled) return super.begin(conn);
     if (tenantId !== undefined && !UUID.test(tenantId)) throw new Error('tenant id must be a UUID');
@@ -60,6 +167,29 @@ class TenantTransaction extends TransactionPG {
     const role = pooled ? ` SET LOCAL ROLE ${APP_ROLE};` : '';
     const tenant = tenantId === undefined ? '' : ` SELECT set_config('provisio.tenant_id', '${tenantId.toLowerCase()}', true);`;
     return self.query(conn, `BEGIN;${role}${tenant}`);
+  }
+
+  // A read has nothing to commit or roll back: its statements ended at their Syncs. Settles the
+  // transaction as knex's query(conn, 'COMMIT;' / 'ROLLBACK', status, value) would.
+  commit(conn: unknown, value?: unknown) {
+    if (!this.read) return super.commit(conn, value);
+    const self = this as unknown as TxSelf;
+    delete (conn as RawConn).__provisioRead;
+    self._completed = true;
+    self._resolver(value);
+    return Promise.resolve();
+  }
+
+  rollback(conn: unknown, error?: unknown) {
+    if (!this.read) return super.rollback(conn, error);
+    const self = this as unknown as TxSelf;
+    delete (conn as RawConn).__provisioRead;
+    self._completed = true;
+    if (error === undefined) {
+      if (self.doNotRejectOnRollback) self._resolver();
+      else self._rejecter(new Error('Transaction rejected with non-error: undefined'));
+    } else self._rejecter(error);
+    return Promise.resolve();
   }
 }
 
@@ -73,7 +203,26 @@ export class TenantAwarePgClient extends ClientPG {
     return new (TenantTransaction as unknown as new (...a: unknown[]) => unknown)(this, ...args);
   }
 
-  async _query(conn: RawConn, obj: { sql: string; options?: Record<string, unknown> }) {
+  async _query(conn: RawConn, obj: { sql: string; bindings?: unknown[]; options?: Record<string, unknown>; response?: unknown }) {
+    const read = conn.__provisioRead;
+    // Only the statements of the read's own transaction: a mark left on a pooled connection by a
+    // transaction that ended is inert (knex gives every transaction a new txid).
+    if (read && conn.__knexTxId !== undefined && read.txid === conn.__knexTxId) {
+      if (!obj.sql) throw new Error('The query is empty');
+      const config = { text: obj.sql, values: obj.bindings || [], ...obj.options };
+      return new Promise((resolve, reject) => {
+        conn.query(
+          new TenantReadQuery(
+            { ...config, callback: (err: Error | null, response: unknown) => {
+              if (err) return reject(err);
+              obj.response = response;
+              resolve(obj);
+            } },
+            read.tenantId,
+          ),
+        );
+      });
+    }
     const run = (o: typeof obj) => super._query(conn, o);
     if (!behindTransactionPooler(this as unknown as { config?: Record<string, unknown> })) return run(obj);
     let unnamed = obj;
@@ -102,6 +251,8 @@ export class TenantAwarePgClient extends ClientPG {
     if (behindTransactionPooler(this as unknown as { config?: Record<string, unknown> }) && !conn.__knexTxId) {
       return Promise.reject(new Error('behind a transaction pooler, stream only inside a transaction'));
     }
+    // Nor inside a read (3. above): its statements carry the tenant setting, a stream would not.
+    if (conn.__provisioRead && conn.__provisioRead.txid === conn.__knexTxId) return Promise.reject(new Error('a read (readInTenant) cannot stream'));
     return super._stream(conn, obj, stream, options);
   }
 }

@@ -12,7 +12,7 @@ import { foldResource, isObject, Json, JsonObject, normalizeResource, requireAtt
 import { Projection, ProjectionCache } from '../scim/projection';
 import { applyPatch, parsePatchRequest } from '../scim/patch';
 import { isUniqueViolation } from '../store/db';
-import { inTenant, readInTenant } from '../store/scope';
+import { inTenant, TenantReads } from '../store/scope';
 import { visibleIds, visibleTo } from '../store/visibility';
 import { AuditRepo } from '../store/audit-repo';
 import { assertMayChangeMembers } from './authority';
@@ -43,6 +43,8 @@ export interface ServiceDeps {
   references?: References;
   /** Compiled projections, reused across requests (scim/projection.ts); a fresh one when absent. */
   projections?: ProjectionCache;
+  /** Reads without a transaction (store/scope.ts); a fresh one on `knex` when absent. */
+  reads?: TenantReads;
 }
 
 /** A committed-to-be change of one resource, as the event producer (events/producer.ts) hears of it. */
@@ -95,10 +97,12 @@ export function etagMatches(header: string | undefined, version: string): boolea
 export class ResourceService {
   private readonly references: References;
   private readonly projections: ProjectionCache;
+  private readonly reads: TenantReads;
 
   constructor(private readonly deps: ServiceDeps) {
     this.references = deps.references ?? new References([]);
     this.projections = deps.projections ?? new ProjectionCache();
+    this.reads = deps.reads ?? new TenantReads(deps.knex);
   }
 
   private get knex() {
@@ -260,7 +264,7 @@ export class ResourceService {
    * The resource to change, locked for the transaction; undefined when it does not exist or the
    * credential cannot see it (a sub-account-bound one sees its subtree only): both read as 404.
    */
-  private async findVisible(trx: Knex.Transaction, scope: Scope, kind: ResourceKind, id: string, lock = true): Promise<ResourceRow | undefined> {
+  private async findVisible(trx: Knex | Knex.Transaction, scope: Scope, kind: ResourceKind, id: string, lock = true): Promise<ResourceRow | undefined> {
     const row = await kind.repo.get(trx, scope.tenantId, id.toLowerCase(), lock);
     return row && (await this.isVisible(trx, scope, kind, row.id)) ? row : undefined;
   }
@@ -386,7 +390,7 @@ export class ResourceService {
 
   async get(scope: Scope, kind: ResourceKind, id: string, projection: Projection): Promise<Written> {
     if (!isUuid(id)) throw notFound(`${kind.name} ${id} not found`);
-    return readInTenant(this.knex, scope.tenantId, async (trx) => {
+    return this.reads.run(scope.tenantId, async (trx) => {
       const row = await kind.repo.get(trx, scope.tenantId, id.toLowerCase(), false, this.membershipsToSelect(kind, projection));
       if (!row || !(await this.isVisible(trx, scope, kind, row.id))) throw notFound(`${kind.name} ${id} not found`);
       const [out] = await this.represent(trx, scope, kind, [row], projection);
@@ -401,14 +405,14 @@ export class ResourceService {
   async getStreaming(scope: Scope, kind: ResourceKind, id: string, projection: Projection): Promise<Written & { members?: AsyncIterable<Json[]> }> {
     if (kind.membership !== 'members' || !this.wantsMemberships(kind, projection)) return this.get(scope, kind, id, projection);
     if (!isUuid(id)) throw notFound(`${kind.name} ${id} not found`);
-    const { row, head } = await readInTenant(this.knex, scope.tenantId, async (trx) => {
+    const { row, head } = await this.reads.run(scope.tenantId, async (trx) => {
       const found = await this.findVisible(trx, scope, kind, id, false);
       if (!found) throw notFound(`${kind.name} ${id} not found`);
       const [h] = await this.represent(trx, scope, kind, [found], projection, true);
       return { row: found, head: h };
     });
     // Each batch is its own short tenant transaction: a slow reader never holds a connection.
-    const batches = this.deps.members.streamMembers((fn) => readInTenant(this.knex, scope.tenantId, fn), scope.tenantId, row.id);
+    const batches = this.deps.members.streamMembers((fn) => this.reads.run(scope.tenantId, fn), scope.tenantId, row.id);
     const service = this;
     const unchanged = projectsMembersUnchanged(kind, projection);
     const compiled = this.projections.get(kind.schema, projection);
@@ -701,7 +705,7 @@ export class ResourceService {
     const descending = q.sortOrder === 'descending';
     const projection = { attributes: q.attributes, excludedAttributes: q.excludedAttributes };
     if (q.cursor === undefined) {
-      const { page, resources } = await readInTenant(this.knex, scope.tenantId, async (trx) => {
+      const { page, resources } = await this.reads.run(scope.tenantId, async (trx) => {
         const p = await kind.repo.list(trx, scope.tenantId, {
           filter,
           sortBy: q.sortBy,
@@ -720,7 +724,7 @@ export class ResourceService {
     const digest = queryDigest([kind.name, q.filter, q.sortBy?.toLowerCase(), q.sortOrder]);
     const nowMs = this.deps.clock().getTime();
     const position = q.cursor === '' ? undefined : decodeCursor(q.cursor, digest, nowMs, this.deps.cursorTimeoutSeconds);
-    const { page, resources } = await readInTenant(this.knex, scope.tenantId, async (trx) => {
+    const { page, resources } = await this.reads.run(scope.tenantId, async (trx) => {
       const p = await kind.repo.list(trx, scope.tenantId, {
         filter,
         sortBy: q.sortBy,
@@ -765,7 +769,7 @@ export class ResourceService {
       let represented: JsonObject[];
       try {
         // A filter on an attribute a type does not have matches none of that type.
-        ({ page, represented } = await readInTenant(this.knex, scope.tenantId, async (trx) => {
+        ({ page, represented } = await this.reads.run(scope.tenantId, async (trx) => {
           const p = await kind.repo.list(trx, scope.tenantId, {
             filter,
             descending: false,

@@ -22,20 +22,22 @@
 //    The tenant setting is transaction-local already (set_config(…, true)). Proven through a real
 //    PgBouncer by test/api/pgbouncer.test.ts and the api:pgbouncer jest project.
 //
-// 3. A read (store/scope.ts readInTenant) sends no BEGIN and no COMMIT: each of its statements
-//    goes out as one pipeline of the extended protocol — Bind/Execute of the tenant setting, then
-//    the statement's Parse (when not yet prepared)/Bind/Describe/Execute, then one Sync. PostgreSQL
+// 3. A read (store/scope.ts TenantReads) runs outside any transaction, on a knex handle bound to
+//    its tenant (readHandle below): no BEGIN, no COMMIT, no knex transaction. Each statement goes
+//    out as one pipeline of the extended protocol — Bind/Execute of the tenant setting, then the
+//    statement's Parse (when not yet prepared)/Bind/Describe/Execute, then one Sync. PostgreSQL
 //    runs the messages before a Sync as one implicit transaction (protocol-flow "Pipelining"), so
 //    the tenant setting, set_config(…, true), holds for that statement and ends at the Sync: it
 //    cannot survive into the next use of the connection, on success or error. A lookup is one
-//    round trip instead of three. Each statement is then its own transaction, which under READ
+//    round trip instead of three. Each statement is its own transaction, which under READ
 //    COMMITTED (the only level used) sees what a statement of a BEGIN…COMMIT block would: every
 //    statement takes its own snapshot there too. Writes never go this way. Behind a transaction
-//    pooler a read is an ordinary tenant transaction (the role must be set in it). Proven against
-//    PostgreSQL and PGlite by test/api/rls.test.ts ("reads": scoped, named statements included,
-//    nothing left on the connection after success or error); measured in docs/performance.md
-//    "Cheaper reads (issue 12)" (a lookup's write system calls 4 → 2).
+//    pooler there is no handle (a read is an ordinary tenant transaction, which sets the role).
+//    Proven against PostgreSQL and PGlite by test/api/rls.test.ts ("reads": scoped, named
+//    statements included, nothing left on the connection after success or error); measured in
+//    docs/performance.md "Cheaper reads (issue 12)" (a lookup's write system calls 4 → 2).
 /* eslint-disable @typescript-eslint/no-require-imports */
+import type { Knex } from 'knex';
 import { APP_ROLE } from './scope';
 
 const ClientPG = require('knex/lib/dialects/postgres');
@@ -52,11 +54,10 @@ export const POOLER_KEY = 'provisioPooler';
 type Query = (conn: unknown, sql: string) => Promise<unknown>;
 type RawConn = {
   __knexTxId?: string;
-  /** Set by a read's transaction (3. above) for its own statements only: its txid and tenant. */
-  __provisioRead?: { txid: string; tenantId: string };
   query(sql: string | object, cb?: (err: Error | null) => void): void;
 };
 
+const makeKnex = require('knex/lib/knex-builder/make-knex') as (client: unknown) => Knex;
 const PgQuery = require('pg').Query as new (config: object, values?: unknown, callback?: (err: Error | null, res: unknown) => void) => object;
 
 /** The tenant setting of a read, a named statement parsed once per connection. */
@@ -127,38 +128,20 @@ class TenantReadQuery extends (PgQuery as unknown as new (config: object) => {
 
 const behindTransactionPooler = (client: { config?: Record<string, unknown> }) => client.config?.[POOLER_KEY] === 'transaction';
 
-type TxSelf = {
-  txid: string;
-  query: Query;
-  client: { config?: Record<string, unknown> };
-  isolationLevel?: string;
-  readOnly?: boolean;
-  doNotRejectOnRollback?: boolean;
-  _completed: boolean;
-  _resolver(v?: unknown): void;
-  _rejecter(e: unknown): void;
-};
+type TxSelf = { query: Query; client: { config?: Record<string, unknown> }; isolationLevel?: string; readOnly?: boolean };
 
 class TenantTransaction extends TransactionPG {
   private tenantId?: string;
-  /** A read (3. above): no BEGIN, no COMMIT; each statement carries the tenant setting. */
-  private read: boolean;
 
-  constructor(client: unknown, container: unknown, config?: { tenantId?: string; read?: boolean }, outerTx?: unknown) {
+  constructor(client: unknown, container: unknown, config?: { tenantId?: string }, outerTx?: unknown) {
     super(client, container, config, outerTx);
     // begin() runs later, once a connection is acquired; the id is in place by then.
     this.tenantId = config?.tenantId;
-    this.read = Boolean(config?.read) && config?.tenantId !== undefined && !outerTx && !behindTransactionPooler(client as { config?: Record<string, unknown> });
   }
 
   begin(conn: unknown) {
     const self = this as unknown as TxSelf;
     const tenantId = this.tenantId;
-    if (this.read) {
-      if (!UUID.test(tenantId!)) throw new Error('tenant id must be a UUID');
-      (conn as RawConn).__provisioRead = { txid: self.txid, tenantId: tenantId!.toLowerCase() };
-      return Promise.resolve();
-    }
     const pooled = behindTransactionPooler(self.client);
     if (tenantId === undefined && !pooled) return super.begin(conn);
     if (tenantId !== undefined && !UUID.test(tenantId)) throw new Error('tenant id must be a UUID');
@@ -167,29 +150,6 @@ class TenantTransaction extends TransactionPG {
     const role = pooled ? ` SET LOCAL ROLE ${APP_ROLE};` : '';
     const tenant = tenantId === undefined ? '' : ` SELECT set_config('provisio.tenant_id', '${tenantId.toLowerCase()}', true);`;
     return self.query(conn, `BEGIN;${role}${tenant}`);
-  }
-
-  // A read has nothing to commit or roll back: its statements ended at their Syncs. Settles the
-  // transaction as knex's query(conn, 'COMMIT;' / 'ROLLBACK', status, value) would.
-  commit(conn: unknown, value?: unknown) {
-    if (!this.read) return super.commit(conn, value);
-    const self = this as unknown as TxSelf;
-    delete (conn as RawConn).__provisioRead;
-    self._completed = true;
-    self._resolver(value);
-    return Promise.resolve();
-  }
-
-  rollback(conn: unknown, error?: unknown) {
-    if (!this.read) return super.rollback(conn, error);
-    const self = this as unknown as TxSelf;
-    delete (conn as RawConn).__provisioRead;
-    self._completed = true;
-    if (error === undefined) {
-      if (self.doNotRejectOnRollback) self._resolver();
-      else self._rejecter(new Error('Transaction rejected with non-error: undefined'));
-    } else self._rejecter(error);
-    return Promise.resolve();
   }
 }
 
@@ -204,10 +164,9 @@ export class TenantAwarePgClient extends ClientPG {
   }
 
   async _query(conn: RawConn, obj: { sql: string; bindings?: unknown[]; options?: Record<string, unknown>; response?: unknown }) {
-    const read = conn.__provisioRead;
-    // Only the statements of the read's own transaction: a mark left on a pooled connection by a
-    // transaction that ended is inert (knex gives every transaction a new txid).
-    if (read && conn.__knexTxId !== undefined && read.txid === conn.__knexTxId) {
+    // A read handle's statement (3. above); never one inside a transaction, which has its own.
+    const readTenant = (this as { readTenant?: string }).readTenant;
+    if (readTenant !== undefined && conn.__knexTxId === undefined) {
       if (!obj.sql) throw new Error('The query is empty');
       const config = { text: obj.sql, values: obj.bindings || [], ...obj.options };
       return new Promise((resolve, reject) => {
@@ -218,7 +177,7 @@ export class TenantAwarePgClient extends ClientPG {
               obj.response = response;
               resolve(obj);
             } },
-            read.tenantId,
+            readTenant,
           ),
         );
       });
@@ -251,8 +210,22 @@ export class TenantAwarePgClient extends ClientPG {
     if (behindTransactionPooler(this as unknown as { config?: Record<string, unknown> }) && !conn.__knexTxId) {
       return Promise.reject(new Error('behind a transaction pooler, stream only inside a transaction'));
     }
-    // Nor inside a read (3. above): its statements carry the tenant setting, a stream would not.
-    if (conn.__provisioRead && conn.__provisioRead.txid === conn.__knexTxId) return Promise.reject(new Error('a read (readInTenant) cannot stream'));
+    // Nor on a read handle (3. above): its statements carry the tenant setting, a stream would not.
+    if ((this as { readTenant?: string }).readTenant !== undefined) return Promise.reject(new Error('a read handle cannot stream'));
     return super._stream(conn, obj, stream, options);
   }
+}
+
+/**
+ * A knex bound to one tenant for reads (3. above): its statements run outside any transaction,
+ * each sent with the tenant setting. The client is the pool's own (pool, configuration, prepared
+ * statements shared) seen through a prototype that adds the tenant. Undefined when the pool is
+ * not this client or works behind a transaction pooler: reads are then tenant transactions.
+ */
+export function readHandle(knex: Knex, tenantId: string): Knex | undefined {
+  const client = knex.client as unknown as { config?: Record<string, unknown> };
+  if (!(client instanceof TenantAwarePgClient) || behindTransactionPooler(client)) return undefined;
+  if (!UUID.test(tenantId)) throw new Error('tenant id must be a UUID');
+  const bound = Object.create(client, { readTenant: { value: tenantId.toLowerCase(), enumerable: false } });
+  return makeKnex(bound);
 }

@@ -4,6 +4,7 @@
 // the next use of the pooled connection. asOwner runs as the schema owner for operator work.
 // Proven by test/api/rls.test.ts.
 import type { Knex } from 'knex';
+import { readHandle } from './pg-client';
 
 /** The role every pooled connection works as (set when the connection is made, store/db.ts). */
 export const APP_ROLE = 'provisio_app';
@@ -22,17 +23,40 @@ export async function inTenant<T>(knex: Knex, tenantId: string, fn: (trx: Tx) =>
 }
 
 /**
- * A read of one tenant: like inTenant, but without BEGIN and COMMIT. Each statement the callback
- * runs is sent together with the tenant setting and ends its own implicit transaction
- * (store/pg-client.ts, 3.), so a lookup is one round trip instead of three and the setting never
+ * Reads of one tenant without a transaction: each statement is sent together with the tenant
+ * setting and ends its own implicit transaction (store/pg-client.ts, 3.), so a lookup is one
+ * round trip instead of three, knex's transaction machinery is not built, and the setting never
  * outlives the statement. For reads only: a write here would commit on its own, statement by
- * statement. Inside a transaction already open (joined), or behind a transaction pooler, it is
- * inTenant. Under READ COMMITTED each statement sees its own snapshot either way.
- * test/api/rls.test.ts proves the tenant stays scoped and does not survive.
+ * statement. Under READ COMMITTED each statement sees its own snapshot either way. Behind a
+ * transaction pooler, or inside a transaction already open (joined), a read is inTenant.
+ * One handle per tenant, at most `maxTenants` kept (the oldest goes first); owned by the resource
+ * service, made in deps.ts. test/api/rls.test.ts ("reads") proves the scoping and that nothing
+ * survives on the connection.
  */
-export async function readInTenant<T>(knex: Knex, tenantId: string, fn: (trx: Tx) => Promise<T>, joined?: Tx): Promise<T> {
-  if (joined) return inTenant(knex, tenantId, fn, joined);
-  return knex.transaction(fn, { tenantId, read: true } as Knex.TransactionConfig);
+export class TenantReads {
+  private readonly handles = new Map<string, Db>();
+
+  constructor(
+    private readonly knex: Knex,
+    private readonly maxTenants = 1000,
+  ) {}
+
+  async run<T>(tenantId: string, fn: (db: Db) => Promise<T>, joined?: Tx): Promise<T> {
+    if (joined) return inTenant(this.knex, tenantId, fn, joined);
+    const db = this.handle(tenantId);
+    return db ? fn(db) : inTenant(this.knex, tenantId, fn);
+  }
+
+  private handle(tenantId: string): Db | undefined {
+    let h = this.handles.get(tenantId);
+    if (h === undefined) {
+      h = readHandle(this.knex, tenantId);
+      if (!h) return undefined;
+      if (this.handles.size >= this.maxTenants) this.handles.delete(this.handles.keys().next().value as string);
+      this.handles.set(tenantId, h);
+    }
+    return h;
+  }
 }
 
 /** Cross-tenant work (tenants, token lookup): the session user, whom the policies let through. */

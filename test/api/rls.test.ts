@@ -2,7 +2,7 @@
 // behind the application's own tenant checks. The pool works as provisio_app, which owns nothing;
 // the tenant is set per transaction (store/scope.ts). On both databases.
 import { StatementNames } from '../../server/store/prepared';
-import { inTenant, readInTenant } from '../../server/store/scope';
+import { inTenant, TenantReads } from '../../server/store/scope';
 import { createTenant, Harness, scim, startHarness, TestTenant } from '../support/harness';
 
 let h: Harness;
@@ -119,10 +119,12 @@ it('a pooled connection never carries one request’s tenant into the next', asy
   expect(checked).toBeGreaterThan(0);
 });
 
-describe('reads (readInTenant: each statement sent with the tenant setting, no BEGIN/COMMIT; store/pg-client.ts 3.)', () => {
+describe('reads (TenantReads: each statement sent with the tenant setting, no transaction; store/pg-client.ts 3.)', () => {
+  const reads = () => new TenantReads(h.db.knex);
+
   it('every statement of a read sees its tenant only, named (prepared) statements included', async () => {
     const names = new StatementNames(4);
-    const seen = await readInTenant(h.db.knex, a.id, async (trx) => ({
+    const seen = await reads().run(a.id, async (trx) => ({
       users: (await trx.raw('SELECT user_name FROM users /* cross-tenant: proving row-level security */ ORDER BY user_name')).rows.map((r: { user_name: string }) => r.user_name),
       bUser: (await trx.raw('SELECT id FROM users /* cross-tenant: proving row-level security */ WHERE id = ?', [bUserId])).rows.length,
       tenant: (await trx.raw("SELECT current_setting('provisio.tenant_id', true) AS t")).rows[0].t,
@@ -143,7 +145,7 @@ describe('reads (readInTenant: each statement sent with the tenant setting, no B
   it('a read of tenant B after one of tenant A on the same connection sees B only', async () => {
     for (let i = 0; i < 6; i++) {
       const t = i % 2 ? a : b;
-      const names = await readInTenant(h.db.knex, t.id, async (trx) => (await trx.raw('SELECT user_name FROM users /* cross-tenant: proving row-level security */')).rows.map((r: { user_name: string }) => r.user_name));
+      const names = await reads().run(t.id, async (trx) => (await trx.raw('SELECT user_name FROM users /* cross-tenant: proving row-level security */')).rows.map((r: { user_name: string }) => r.user_name));
       expect(names).toContain(t === a ? 'a1@a.test' : 'b1@b.test');
       expect(names).not.toContain(t === a ? 'b1@b.test' : 'a1@a.test');
     }
@@ -154,7 +156,7 @@ describe('reads (readInTenant: each statement sent with the tenant setting, no B
     let checked = 0;
     for (let i = 0; i < 20; i++) {
       const fail = i % 3 === 0;
-      const pid = await readInTenant(h.db.knex, i % 2 ? a.id : b.id, async (trx) => {
+      const pid = await reads().run(i % 2 ? a.id : b.id, async (trx) => {
         const p = (await trx.raw('SELECT pg_backend_pid() AS p')).rows[0].p as number;
         served.add(p);
         if (fail) await trx.raw('SELECT 1 / (SELECT count(*) FROM users /* cross-tenant: proving row-level security */ WHERE false)::int AS boom');
@@ -176,6 +178,6 @@ describe('reads (readInTenant: each statement sent with the tenant setting, no B
   });
 
   it('a read refuses a tenant id that is not a UUID, before anything is sent', async () => {
-    await expect(readInTenant(h.db.knex, "x'; SELECT 1; --", async (trx) => trx.raw('SELECT 1'))).rejects.toThrow(/UUID/);
+    await expect(reads().run("x'; SELECT 1; --", async (trx) => trx.raw('SELECT 1'))).rejects.toThrow(/UUID/);
   });
 });

@@ -85,6 +85,7 @@ class TenantReadQuery extends (PgQuery as unknown as new (config: object) => {
 }) {
   private setting = true;
   private wasParsed = true;
+  private parsesSetting = false;
 
   constructor(
     config: object,
@@ -101,6 +102,7 @@ class TenantReadQuery extends (PgQuery as unknown as new (config: object) => {
     if (connection.parsedStatements[READ_TENANT.name] === undefined) {
       connection.parse(READ_TENANT);
       connection.parsedStatements[READ_TENANT.name] = READ_TENANT.text;
+      this.parsesSetting = true;
     }
     connection.bind({ portal: '', statement: READ_TENANT.name, values: [this.tenantId] });
     connection.execute({ portal: '' });
@@ -121,7 +123,8 @@ class TenantReadQuery extends (PgQuery as unknown as new (config: object) => {
 
   override handleError(err: Error, connection: PgConnection) {
     if (!this.wasParsed && this.name) delete connection.parsedStatements[this.name];
-    if (this.setting) delete connection.parsedStatements[READ_TENANT.name];
+    // Parsed again next time only if this pipeline's own Parse of it may have been refused.
+    if (this.setting && this.parsesSetting) delete connection.parsedStatements[READ_TENANT.name];
     super.handleError(err, connection);
   }
 }

@@ -177,6 +177,15 @@ describe('reads (TenantReads: each statement sent with the tenant setting, no tr
     expect(checked).toBeGreaterThan(0);
   });
 
+  it('a named statement PostgreSQL refuses to parse leaves the connection usable for named statements after', async () => {
+    const names = new StatementNames(4);
+    for (let i = 0; i < 6; i++) {
+      await expect(reads().run(a.id, (trx) => names.raw(trx, 'SELEC count(*) FROM users WHERE tenant_id = ?', [a.id]))).rejects.toThrow(/syntax error/);
+      const n = await reads().run(a.id, async (trx) => (await names.raw(trx, 'SELECT count(*)::int AS n FROM users WHERE tenant_id = ?', [a.id])).rows[0].n);
+      expect(n).toBeGreaterThan(0);
+    }
+  });
+
   it('a read refuses a tenant id that is not a UUID, before anything is sent', async () => {
     await expect(reads().run("x'; SELECT 1; --", async (trx) => trx.raw('SELECT 1'))).rejects.toThrow(/UUID/);
   });

@@ -52,7 +52,8 @@ async function startInstance(ctx, { port, logFile, env: extra = {} }) {
   const tsx = ctx.CFG.server === 'tsx';
   const child = fork(path.join(__dirname, 'instance.js'), [], {
     cwd: ctx.ROOT,
-    execArgv: tsx ? ['--import', 'tsx'] : [],
+    // BENCH_INSTANCE_ARGS: extra node flags for the instance (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+    execArgv: [...(tsx ? ['--import', 'tsx'] : []), ...(process.env.BENCH_INSTANCE_ARGS || '').split(/\s+/).filter(Boolean)],
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
@@ -301,9 +302,12 @@ async function mailScenario(ctx) {
   const inst = await startInstance(ctx, {
     port,
     logFile: ctx.logFile('mail'),
-    env: { SMTP_URL: sink.url, BENCH_MAIL_PAUSED: '1', MAIL_POLL_MS: '2000', SSO_ALLOW_INSECURE_ISSUERS: 'true', SSO_ALLOW_PRIVATE_ISSUERS: 'true' },
+    // BENCH_SMTP_POOL=false: the server's one-connection-per-message transport (SMTP_POOL=false),
+    // to compare with the default pooled one in the same minutes.
+    env: { SMTP_URL: sink.url, BENCH_MAIL_PAUSED: '1', MAIL_POLL_MS: '2000', SSO_ALLOW_INSECURE_ISSUERS: 'true', SSO_ALLOW_PRIVATE_ISSUERS: 'true', ...(process.env.BENCH_SMTP_POOL ? { SMTP_POOL: process.env.BENCH_SMTP_POOL } : {}) },
   });
-  const F = { n: CFG.mailUsers, transport: 'SMTP to smtp-server on 127.0.0.1 (nodemailer, one connection per message as in production)', tenants: {} };
+  const pooled = process.env.BENCH_SMTP_POOL !== 'false';
+  const F = { n: CFG.mailUsers, transport: `SMTP to smtp-server on 127.0.0.1 (nodemailer, ${pooled ? 'pooled connections (SMTP_POOL default)' : 'one connection per message (SMTP_POOL=false)'})`, tenants: {} };
   try {
     const a = api(ctx, port);
     const plain = await a.tenant('MailCost', 'admin@mailcost-admin.test');

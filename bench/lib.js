@@ -71,6 +71,53 @@ async function sequential(count, seconds, fn) {
 }
 
 /**
+ * Several request kinds in turn (a, b, c, a, b, c, …), each timed into its own series: a figure
+ * and its baseline interleaved this way see the same load on a shared machine, which two
+ * back-to-back runs do not (issue 12 compares their p99s). `fns` maps a name to `(i) => ms`.
+ */
+async function interleaved(count, seconds, fns) {
+  const names = Object.keys(fns);
+  const lat = Object.fromEntries(names.map((n) => [n, []]));
+  const failures = Object.fromEntries(names.map((n) => [n, 0]));
+  const firstError = {};
+  const until = Date.now() + seconds * 1000;
+  let i = 0;
+  for (; i < count && Date.now() < until; i++) {
+    for (const n of names) {
+      try {
+        lat[n].push(await fns[n](i));
+      } catch (err) {
+        failures[n]++;
+        firstError[n] ??= err.message;
+      }
+    }
+  }
+  return Object.fromEntries(names.map((n) => [n, { ...stats(lat[n]), failures: failures[n], firstError: firstError[n], timeLimited: i < count }]));
+}
+
+/**
+ * A load figure and its baseline alternated: `rounds` rounds, each running every part for
+ * `seconds / rounds`, so a minute of other work on a shared machine falls on both rather than on
+ * whichever ran then. Each part is `(seconds) => load result`; the result sums the 2xx over the
+ * rounds (rate = ok / seconds) and keeps the worst round's latency, with every round listed.
+ */
+async function alternated(rounds, seconds, parts) {
+  const names = Object.keys(parts);
+  const acc = Object.fromEntries(names.map((n) => [n, []]));
+  const each = Math.max(1, seconds / rounds);
+  for (let r = 0; r < rounds; r++) for (const n of names) acc[n].push(await parts[n](each));
+  return Object.fromEntries(
+    names.map((n) => {
+      const rs = acc[n];
+      const ok = rs.reduce((a, x) => a + x.ok, 0);
+      const secs = rs.reduce((a, x) => a + x.seconds, 0);
+      const worst = rs.reduce((a, x) => (x.latency.p99 > a.latency.p99 ? x : a));
+      return [n, { ...worst, ok, seconds: Math.round(secs * 10) / 10, rate: Math.round((ok / secs) * 10) / 10, non2xx: rs.reduce((a, x) => a + (x.non2xx ?? 0), 0), errors: rs.reduce((a, x) => a + (x.errors ?? 0), 0), rounds: rs.map((x) => ({ rate: x.rate, p99: x.latency.p99 })) }];
+    }),
+  );
+}
+
+/**
  * autocannon at `connections` for `seconds` (and at most `amount` requests). `setup(req)` may
  * change path/body per request. Returns the 2xx rate and latency percentiles.
  */
@@ -313,4 +360,4 @@ function browserClient(headers = {}) {
   };
 }
 
-module.exports = { sequentialClient, sequential, stats, load, rssSampler, table, smtpSink, discoveryServer, browserClient };
+module.exports = { sequentialClient, sequential, interleaved, alternated, stats, load, rssSampler, table, smtpSink, discoveryServer, browserClient };

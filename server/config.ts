@@ -39,6 +39,14 @@ export interface Config {
   mailFrom: string;
   /** How often the mail worker looks for due messages. */
   mailPollMs: number;
+  /**
+   * SMTP_POOL: reuse SMTP connections for a batch of messages (mail/transport.ts); false: one
+   * connection per message. With the pool, up to smtpMaxConnections at once, each replaced after
+   * smtpMaxMessages messages.
+   */
+  smtpPool: boolean;
+  smtpMaxConnections: number;
+  smtpMaxMessages: number;
   /** A signed-in session ends after this long without a request… */
   sessionIdleMinutes: number;
   /** …and after this long in any case. */
@@ -120,9 +128,10 @@ function url(key: string, raw: string, protocols: string[]): URL {
   return parsed;
 }
 
-function flag(env: NodeJS.ProcessEnv, key: string): boolean {
+function flag(env: NodeJS.ProcessEnv, key: string, fallback = false): boolean {
   const raw = env[key]?.trim().toLowerCase();
-  if (raw === undefined || raw === '' || raw === 'false') return false;
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'false') return false;
   if (raw === 'true') return true;
   throw new ConfigError(`${key} must be true or false, got "${env[key]}"`);
 }
@@ -219,6 +228,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const mailFrom = env.MAIL_FROM?.trim() || `Provisio <no-reply@${publicUrl.hostname}>`;
   if (!/^[^\s@<>]+@[^\s@<>]+$|<[^\s@<>]+@[^\s@<>]+>$/.test(mailFrom)) throw new ConfigError(`MAIL_FROM must be an email address, got "${mailFrom}"`);
+  const smtpPool = flag(env, 'SMTP_POOL', true);
   const privacyPolicyUrl = env.PRIVACY_POLICY_URL?.trim() || `${publicUrl.href.replace(/\/+$/, '')}/privacy`;
   url('PRIVACY_POLICY_URL', privacyPolicyUrl, ['http:', 'https:']);
 
@@ -253,6 +263,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     smtpUrl,
     mailFrom,
     mailPollMs: integer(env, 'MAIL_POLL_MS', 2000, 50, 3_600_000),
+    smtpPool,
+    smtpMaxConnections: integer(env, 'SMTP_MAX_CONNECTIONS', 2, 1, 20),
+    smtpMaxMessages: integer(env, 'SMTP_MAX_MESSAGES', 100, 1, 100_000),
     sessionIdleMinutes: integer(env, 'SESSION_IDLE_MINUTES', 30, 1, 10_080),
     sessionAbsoluteHours: integer(env, 'SESSION_ABSOLUTE_HOURS', 12, 1, 720),
     activationLinkDays: integer(env, 'ACTIVATION_LINK_DAYS', 7, 1, 90),

@@ -3,7 +3,7 @@
 // in one tenant transaction that first asks who the actor may see (another sub-account's people
 // are 404, as if absent) and then the authority rule (resources/authority.ts: the primary admin,
 // and sub-account credentials only over people they fully administer: 403).
-import { conflict, invalidFields, invalidValue, notFound } from '../errors';
+import { conflict, invalidFields, invalidValue, notFound, onField } from '../errors';
 import type { Actor } from '../resources/actor';
 import { assertMayChangePeople } from '../resources/authority';
 import type { AuditRepo } from '../store/audit-repo';
@@ -24,6 +24,14 @@ export interface AdminAccessDeps {
   passwords: PasswordPolicy;
   clock: () => Date;
 }
+
+/** The resend refused for someone whose organisation signs them in (resendActivation). */
+const SSO_REQUIRED_ACTIVATION = () =>
+  onField(
+    conflict("SSO is required for this user's email domain: they activate the account by signing in with their organisation's identity provider, so no activation email is sent"),
+    'email',
+    'ssoRequired',
+  );
 
 export class AdminAccess {
   constructor(private readonly deps: AdminAccessDeps) {}
@@ -51,6 +59,12 @@ export class AdminAccess {
   /**
    * Resends the activation email (a new link; the older one stops working). The admin vouches
    * for the address: a link to it proves it from now on (point 2).
+   *
+   * Not to someone whose organisation signs them in (requireSso): the activation page would
+   * refuse them a password, and they activate at their first sign-in through the IdP. The create
+   * path sends them nothing for the same reason (write-hooks.ts); both ask the one rule,
+   * sso/policy.ts passwordBarred (the primary admin is never barred). 409 with the code
+   * `ssoRequired` on `email`, nothing changed. test/api/sso-policy.test.ts, "resending the activation email".
    */
   async resendActivation(tenantId: string, userId: string, actor: Actor): Promise<{ sentTo: string; expiresAt: string }> {
     return inTenant(this.knex, tenantId, async (trx) => {
@@ -58,6 +72,7 @@ export class AdminAccess {
       await assertMayChangePeople(trx, tenantId, actor, [{ id: p.userId, primaryAdmin: p.primaryAdmin }], 'sent an activation email');
       if (p.activationState !== 'pending') throw conflict('This user is already active; use reset-password instead');
       if (!p.email) throw invalidValue('This user has no sign-in email (userName is not an email address)');
+      if (await this.deps.people.passwordBarred(p, trx)) throw SSO_REQUIRED_ACTIVATION();
       const now = this.deps.clock();
       await saveCredentials(trx, tenantId, userId, { email_set_by_sub_account: actor.subAccountId ?? null }, now);
       const sent = await this.deps.mail.activation(trx, { tenantId, userId, to: p.email, language: languageOf(p.data, p.tenant.settings), tenantName: p.tenant.name }, now);

@@ -58,7 +58,7 @@ export function accessRoutes(deps: { admin: AdminAccess }) {
         res.status(202).json(await admin.resetPassword(req.tenantId!, userId(req), req.scope!.actor));
       }),
     );
-    api.describe(router, { method: 'post', path: '/users/:id/activation', summary: 'Send a pending user their activation email again', responses: { 202: { description: 'Queued', schema: { type: 'object' } }, 404: { description: 'No such user' }, 409: { description: 'Already active' } } });
+    api.describe(router, { method: 'post', path: '/users/:id/activation', summary: 'Send a pending user their activation email again', responses: { 202: { description: 'Queued', schema: { type: 'object' } }, 404: { description: 'No such user' }, 409: { description: 'Already active, or SSO is required for the email domain (errors: email, ssoRequired)' } } });
     router.post(
       '/users/:id/activation',
       handle(async (req, res) => {

@@ -70,9 +70,19 @@ export async function claimDue(db: Db, now: Date, leaseEnd: Date, limit: number)
   return (res.rows as ClaimedRow[]).map((r) => ({ ...r, attempts: Number(r.attempts) }));
 }
 
-/** Sent is sent, whoever holds the lease now; `scrub` drops the sealed content. */
-export async function markSent(db: Db, tenantId: string, id: string, at: Date, scrub: boolean): Promise<void> {
-  await db.raw(`UPDATE outbox SET status = 'sent', sent_at = ?, locked_until = NULL, last_error = NULL${scrub ? ', sealed = NULL' : ''} WHERE tenant_id = ? AND id = ?`, [at, tenantId, id]);
+/**
+ * Marks a batch of messages sent in one statement (the worker's run: one round trip per batch, not
+ * per message). Sent is sent, whoever holds the lease now; `scrub` drops the sealed content.
+ * Rows of every tenant, each named by its (tenant_id, id).
+ */
+export async function markSent(db: Db, rows: { tenant_id: string; id: string }[], at: Date, scrub: boolean): Promise<void> {
+  if (!rows.length) return;
+  await db.raw(
+    `UPDATE outbox o /* cross-tenant: the worker sends every tenant's mail */ SET status = 'sent', sent_at = ?, locked_until = NULL, last_error = NULL${scrub ? ', sealed = NULL' : ''}
+      FROM unnest(?::uuid[], ?::uuid[]) AS s (tenant_id, id)
+     WHERE o.tenant_id = s.tenant_id AND o.id = s.id`,
+    [at, rows.map((r) => r.tenant_id), rows.map((r) => r.id)],
+  );
 }
 
 /**
@@ -88,9 +98,18 @@ export async function markTried(db: Db, tenantId: string, id: string, attempts: 
   return (res.rowCount ?? 0) > 0;
 }
 
-/** Releases a claimed row that was not tried, without counting the try. */
-export async function giveBack(db: Db, tenantId: string, id: string, attempts: number): Promise<void> {
-  await db.raw(`UPDATE outbox SET locked_until = NULL, attempts = ? WHERE tenant_id = ? AND id = ? AND attempts = ? AND status = 'pending'`, [attempts - 1, tenantId, id, attempts]);
+/**
+ * Releases claimed rows that were not tried, without counting the try, in one statement; each only
+ * while it is still the one claimed (its `attempts`, the lease's token).
+ */
+export async function giveBack(db: Db, rows: { tenant_id: string; id: string; attempts: number }[]): Promise<void> {
+  if (!rows.length) return;
+  await db.raw(
+    `UPDATE outbox o /* cross-tenant: the worker sends every tenant's mail */ SET locked_until = NULL, attempts = o.attempts - 1
+      FROM unnest(?::uuid[], ?::uuid[], ?::int[]) AS g (tenant_id, id, attempts)
+     WHERE o.tenant_id = g.tenant_id AND o.id = g.id AND o.attempts = g.attempts AND o.status = 'pending'`,
+    [rows.map((r) => r.tenant_id), rows.map((r) => r.id), rows.map((r) => r.attempts)],
+  );
 }
 
 /** Deletes sent and failed messages created before `before`; pending ones stay whatever their age. */

@@ -4,7 +4,7 @@
 // crash, and kept for operators when no relay is configured.
 import { randomBytes } from 'node:crypto';
 import { MailWorker, RunResult } from '../../server/mail/worker';
-import type { MailTransport } from '../../server/mail/transport';
+import { createMailTransport, MailTransport } from '../../server/mail/transport';
 import type { NewMail } from '../../server/mail/outbox';
 import { inTenant } from '../../server/store/scope';
 import { createTenant, Harness, OPERATOR_TOKEN, startHarness, TestTenant } from '../support/harness';
@@ -295,6 +295,130 @@ describe('with an SMTP relay (SMTP_URL)', () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(await row(later)).toMatchObject({ status: 'pending', attempts: 0 });
     await drain();
+  });
+
+  describe('pooled connections (SMTP_POOL, the default)', () => {
+    const until = async (pred: () => boolean, what: string) => {
+      for (let i = 0; i < 200 && !pred(); i++) await new Promise((r) => setTimeout(r, 25));
+      if (!pred()) throw new Error(`timed out waiting for ${what}`);
+    };
+    const enqueueMany = async (n: number) => {
+      const tag = hex();
+      const ids: string[] = [];
+      for (let i = 0; i < n; i++) ids.push(await enqueue(`pool-${tag}-${i}@acme.test`, { params: { tenantName: 'Acme', link: `https://provisio.test/a?token=${tag}-${i}`, expiresAt: '2030-05-08T07:00:00Z' } }));
+      return { tag, ids };
+    };
+    /** Runs until nothing is due, the clock moved past any backoff (at most 1 h) before each run. */
+    const settle = async (w: MailWorker) => {
+      for (let i = 0; i < 20; i++) {
+        now += 60 * 60 * 1000;
+        const r = await w.runOnce();
+        if (r.sent + r.retried + r.failed === 0) return;
+      }
+      throw new Error('the outbox never emptied');
+    };
+    /** Each message of the batch arrived exactly once, with its own link, and its row is sent. */
+    const exactlyOnce = async (tag: string, ids: string[]) => {
+      const mine = sink.messages.filter((m) => m.to[0].startsWith(`pool-${tag}-`));
+      expect(mine.map((m) => m.to[0]).sort()).toEqual(ids.map((_, i) => `pool-${tag}-${i}@acme.test`).sort());
+      for (const m of mine) expect(m.text).toContain(`token=${tag}-${m.to[0].split('-')[2].split('@')[0]}`);
+      const rows = await h.owner((db) => db('outbox').whereIn('id', ids));
+      expect(rows.map((r) => r.status)).toEqual(ids.map(() => 'sent'));
+      return rows;
+    };
+
+    it('sends a batch over at most SMTP_MAX_CONNECTIONS connections and closes them when a run finds no more work', async () => {
+      expect(h.deps.mail.transport.concurrency).toBe(2);
+      await until(() => sink.openConnections() === 0, 'earlier connections to close');
+      const opened = sink.connectionsOpened();
+      const { tag, ids } = await enqueueMany(6);
+      const w = worker({ batchSize: 3 });
+      expect(await w.runOnce()).toEqual({ sent: 3, retried: 0, failed: 0 });
+      // A full batch: more may be due, so the connections stay open for the next run.
+      expect(sink.openConnections()).toBeGreaterThan(0);
+      expect(await w.runOnce()).toEqual({ sent: 3, retried: 0, failed: 0 });
+      expect(await w.runOnce()).toEqual({ sent: 0, retried: 0, failed: 0 });
+      // Nothing more: closed by us, not left for the relay to time out.
+      await until(() => sink.openConnections() === 0, 'the pool to close');
+      expect(sink.connectionsOpened() - opened).toBeLessThanOrEqual(2);
+      const rows = await exactlyOnce(tag, ids);
+      expect(rows.map((r) => [r.attempts, r.sealed])).toEqual(ids.map(() => [1, null]));
+    });
+
+    it('a relay closing idle pooled connections between batches loses and duplicates nothing', async () => {
+      const { tag, ids } = await enqueueMany(8);
+      const w = worker({ batchSize: 4 });
+      expect(await w.runOnce()).toEqual({ sent: 4, retried: 0, failed: 0 });
+      expect(sink.openConnections()).toBeGreaterThan(0);
+      const opened = sink.connectionsOpened();
+      // The relay times out the connections the full batch left open, and the next run starts at once.
+      sink.dropConnections();
+      await settle(w);
+      await exactlyOnce(tag, ids);
+      // New connections were opened for the rest.
+      expect(sink.connectionsOpened()).toBeGreaterThan(opened);
+    });
+
+    it('a relay closing a pooled connection just as it is reused: the message goes out once, on another connection or on a retry', async () => {
+      const { tag, ids } = await enqueueMany(6);
+      const w = worker({ batchSize: 3 });
+      expect(await w.runOnce()).toEqual({ sent: 3, retried: 0, failed: 0 });
+      // The relay's idle timer fires as the next messages start on the open connections.
+      sink.dropAtMail(2);
+      await settle(w);
+      await exactlyOnce(tag, ids);
+    });
+
+    it('a connection dropped mid-message: that message is retried later, never lost, and sent once', async () => {
+      const { tag, ids } = await enqueueMany(3);
+      sink.dropDuringData(1);
+      const w = worker({ batchSize: 3 });
+      const first = await w.runOnce();
+      expect(first.sent + first.retried).toBe(3);
+      await settle(w);
+      const rows = await exactlyOnce(tag, ids);
+      // Only the dropped message can have taken a second try of the outbox's (unless the pool
+      // requeued it on another connection itself); either way the relay has each message once.
+      expect(rows.map((r) => r.attempts).sort()).toEqual(first.retried ? [1, 1, 2] : [1, 1, 1]);
+    });
+
+    it('gives back, untried and uncounted, what a slow relay leaves no time for before the lease runs out', async () => {
+      const { tag, ids } = await enqueueMany(4);
+      // Each send takes 50 s of the 60 s lease: after the first, less than a quarter is left.
+      const slow: MailTransport = {
+        kind: 'smtp',
+        concurrency: 1,
+        async send(msg) {
+          await h.deps.mail.transport.send(msg);
+          now += 50_000;
+        },
+      };
+      expect(await worker({ transport: slow, batchSize: 4 }).runOnce()).toEqual({ sent: 1, retried: 0, failed: 0 });
+      const rows = await h.owner((db) => db('outbox').whereIn('id', ids));
+      expect(rows.filter((r) => r.status === 'sent').map((r) => r.attempts)).toEqual([1]);
+      expect(rows.filter((r) => r.status === 'pending').map((r) => [r.attempts, r.locked_until])).toEqual([
+        [0, null],
+        [0, null],
+        [0, null],
+      ]);
+      await settle(worker());
+      const after = await exactlyOnce(tag, ids);
+      expect(after.map((r) => r.attempts)).toEqual(ids.map(() => 1));
+    });
+
+    it('SMTP_POOL=false: one connection per message, as before', async () => {
+      const single = createMailTransport({ smtpUrl: sink.url, smtpPool: false }, h.deps.logger);
+      expect(single.concurrency).toBe(1);
+      const { tag, ids } = await enqueueMany(2);
+      const opened = sink.connectionsOpened();
+      try {
+        await settle(worker({ transport: single }));
+      } finally {
+        await single.close?.();
+      }
+      await exactlyOnce(tag, ids);
+      expect(sink.connectionsOpened() - opened).toBe(2);
+    });
   });
 
   describe('GET /operator/v1/mail', () => {

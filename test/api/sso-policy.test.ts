@@ -213,6 +213,42 @@ describe('requireSso (issue 9 point 8)', () => {
     }
   });
 
+  it('resending the activation email is 409 ssoRequired on email, nothing changed or sent; without the rule it is sent (issue 12)', async () => {
+    const before = await mailCount(h, 'pen@policy.test');
+    const links = () => h.owner((db) => db('one_time_links').where({ tenant_id: t.id, user_id: pending }).orderBy('id').select('id'));
+    const resends = async () => (await api(t).get(`/audit?action=user.activation.resend&target=${pending}`).expect(200)).body.entries.length;
+    const [linksBefore, resendsBefore] = [await links(), await resends()];
+    const res = await api(t).post(`/users/${pending}/activation`);
+    expectJsonError(res, 409, /SSO is required for this user's email domain/);
+    // A state refusal, not a clash of values: no scimType (RFC 7644 §3.12); the console translates by the code.
+    expect(res.body.scimType).toBeUndefined();
+    expect(res.body.errors).toEqual([{ field: 'email', path: '/email', code: 'ssoRequired', detail: expect.stringMatching(/no activation email is sent/) }]);
+    expect(await mailCount(h, 'pen@policy.test')).toBe(before);
+    expect(await links()).toEqual(linksBefore);
+    expect(await resends()).toBe(resendsBefore);
+    // The console's Activate button gets the same refusal and says so on the person's page.
+    const boss = browser(h.app);
+    await boss.get('/login');
+    expect((await boss.post('/login/password', { email: 'boss@policy.test', password: PASSWORD })).status).toBe(303);
+    expect((await boss.get(`/console/users/${pending}`)).status).toBe(200);
+    const page = await boss.post(`/console/users/${pending}/activate`, { confirm: 'yes' });
+    expect(page.status).toBe(409);
+    expect(page.text).toContain('nothing was changed');
+    expect(page.text).toMatch(/SSO is required for this user(&#39;|&#x27;|')s email domain/);
+    expect(await mailCount(h, 'pen@policy.test')).toBe(before);
+    // Another tenant's pending person with an address in the domain still gets theirs.
+    const olga = (await scim(h, other).post('/Users', { schemas: [USER], userName: 'olive@policy.test' }).expect(201)).body.id;
+    expect((await api(other).post(`/users/${olga}/activation`)).status).toBe(202);
+    // The same rule as every other path: switched off, the resend goes out.
+    await requireSso(false);
+    try {
+      expect((await api(t).post(`/users/${pending}/activation`)).status).toBe(202);
+      expect(await mailCount(h, 'pen@policy.test')).toBe(before + 1);
+    } finally {
+      await requireSso(true);
+    }
+  });
+
   afterAll(() => requireSso(false));
 });
 

@@ -1,6 +1,11 @@
 // A real SMTP server for tests (smtp-server), on 127.0.0.1 and a free port, that keeps every
 // message it accepts. Point SMTP_URL at `url`. failNext(n) answers the next n messages with a
 // 451 (a temporary failure, RFC 5321 §4.2.1) after their DATA, so the sender must retry.
+// dropConnections() closes every open connection as a relay times out an idle one (421, then the
+// socket), dropAtMail(n) does so when the next n messages start (the relay's idle timer firing
+// just as a pooled connection is reused), dropDuringData(n) ends the connection after the next n
+// messages' DATA without answering (a relay dying mid-message): the pooled sender must lose and
+// duplicate nothing (test/api/mail.test.ts, "pooled connections").
 //
 // mailparser is not installed, so the MIME parsing here is minimal but real: multipart bodies
 // (nodemailer sends text + html as multipart/alternative), quoted-printable and base64 parts,
@@ -30,6 +35,15 @@ export interface SmtpSink {
   waitFor(pred: (m: Captured) => boolean, timeoutMs?: number): Promise<Captured>;
   /** Rejects the next n messages with "451 4.3.0 Try again later". */
   failNext(n: number): void;
+  /** Connections accepted since the start, and open now. */
+  connectionsOpened(): number;
+  openConnections(): number;
+  /** Closes every open connection: "421 … closing connection", then the socket. */
+  dropConnections(): void;
+  /** Closes the connection (421) when each of the next n messages starts (at MAIL FROM). */
+  dropAtMail(n: number): void;
+  /** Closes the connection after each of the next n messages' DATA, without answering it. */
+  dropDuringData(n: number): void;
   close(): Promise<void>;
 }
 
@@ -37,6 +51,19 @@ export async function startSmtpSink(): Promise<SmtpSink> {
   const messages: Captured[] = [];
   const waiters = new Set<() => void>();
   let failures = 0;
+  let opened = 0;
+  let dropsAtMail = 0;
+  let dropsInData = 0;
+  // smtp-server's own set of open connections (each with its session id, send and close).
+  type Conn = { id: string; send(code: number, text: string): void; close(): void };
+  const open = () => (server as unknown as { connections: Set<Conn> }).connections;
+  const hangUp = (id: string, reply?: string) => {
+    for (const c of open()) {
+      if (c.id !== id) continue;
+      if (reply) c.send(421, reply);
+      c.close();
+    }
+  };
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
@@ -44,11 +71,26 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     // connection by default: loopback only, so never.
     disableReverseLookup: true,
     logger: false,
+    onConnect(_session, callback) {
+      opened++;
+      callback();
+    },
+    onMailFrom(_address, session, callback) {
+      if (dropsAtMail > 0) {
+        dropsAtMail--;
+        return hangUp(session.id, 'Idle timeout - closing connection');
+      }
+      callback();
+    },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('error', callback);
       stream.on('end', () => {
+        if (dropsInData > 0) {
+          dropsInData--;
+          return hangUp(session.id);
+        }
         if (failures > 0) {
           failures--;
           const err = Object.assign(new Error('Try again later'), { responseCode: 451 });
@@ -76,6 +118,17 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     messages,
     failNext(n) {
       failures = n;
+    },
+    connectionsOpened: () => opened,
+    openConnections: () => open().size,
+    dropConnections() {
+      for (const c of [...open()]) hangUp(c.id, 'Idle timeout - closing connection');
+    },
+    dropAtMail(n) {
+      dropsAtMail = n;
+    },
+    dropDuringData(n) {
+      dropsInData = n;
     },
     waitFor(pred, timeoutMs = 5000) {
       const found = messages.find(pred);

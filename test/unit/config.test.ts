@@ -32,6 +32,15 @@ describe('loadConfig', () => {
     expect(() => loadConfig(env)).toThrow(message);
   });
 
+  it('pools SMTP connections unless SMTP_POOL=false; SMTP_MAX_CONNECTIONS and SMTP_MAX_MESSAGES bounded', () => {
+    expect(loadConfig({})).toMatchObject({ smtpPool: true, smtpMaxConnections: 2, smtpMaxMessages: 100 });
+    expect(loadConfig({ SMTP_POOL: 'false', SMTP_MAX_CONNECTIONS: '5', SMTP_MAX_MESSAGES: '1000' })).toMatchObject({ smtpPool: false, smtpMaxConnections: 5, smtpMaxMessages: 1000 });
+    expect(loadConfig({ SMTP_POOL: ' TRUE ' }).smtpPool).toBe(true);
+    expect(() => loadConfig({ SMTP_POOL: 'yes' })).toThrow(/SMTP_POOL must be true or false, got "yes"/);
+    expect(() => loadConfig({ SMTP_MAX_CONNECTIONS: '0' })).toThrow(/SMTP_MAX_CONNECTIONS must be between 1 and 20/);
+    expect(() => loadConfig({ SMTP_MAX_MESSAGES: 'many' })).toThrow(/SMTP_MAX_MESSAGES must be a whole number/);
+  });
+
   it('accepts postgres and postgresql URLs', () => {
     expect(loadConfig({ DATABASE_URL: 'postgres://u@h/db' }).databaseUrl).toBe('postgres://u@h/db');
     expect(loadConfig({ DATABASE_URL: 'postgresql://u@h/db' }).databaseUrl).toBe('postgresql://u@h/db');

@@ -32,6 +32,12 @@ describe('problemsOf', () => {
     expect(problemsOf(answer).fields.name).toBe('must be at most 200 characters');
   });
 
+  it('reads the resend refusal of someone SSO signs in (409 ssoRequired on email) in French; English keeps the API’s words', () => {
+    const answer = refused(409, [{ field: 'email', path: '/email', code: 'ssoRequired', detail: "SSO is required for this user's email domain: …" }]);
+    expect(problemsOf(answer, translate('fr')).fields.email).toMatch(/^L’authentification unique \(SSO\) est exigée/);
+    expect(problemsOf(answer, translate('en')).fields.email).toBe("SSO is required for this user's email domain: …");
+  });
+
   it('keeps a refusal’s own detail as the message (409, 403)', () => {
     expect(problemsOf(refused(409, [{ field: 'name', path: '/name', code: 'taken', detail: 'A price list named "x" already exists' }]), translate('fr'))).toEqual({
       fields: { name: 'est déjà utilisé' },

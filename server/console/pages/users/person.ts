@@ -144,7 +144,11 @@ export function personRoutes(router: Router, kit: ConsoleKit): void {
       const answer = await action.call(kit, req, user.id);
       if (answer.ok) return kit.done(res, action.after ?? `/users/${user.id}`, action.notice);
       const api = kit.api(req);
-      render(req, res, user, await loadChoices(api, kit.ctx(res).tenantWide), { message: t('users:errors.refused', { detail: kit.problems(res, answer).message }), status: answer.status });
+      // A refusal that names its rule by a code (the resend's `ssoRequired` on email) reads in the
+      // reader's language (locales/<lang>/api-errors.json); otherwise the API's words.
+      const problems = kit.problems(res, answer);
+      const detail = Object.values(problems.fields)[0] ?? problems.message;
+      render(req, res, user, await loadChoices(api, kit.ctx(res).tenantWide), { message: t('users:errors.refused', { detail }), status: answer.status });
     }),
   );
 }

@@ -411,7 +411,8 @@ export class ResourceService {
       const [h] = await this.represent(trx, scope, kind, [found], projection, true);
       return { row: found, head: h };
     });
-    // Each batch is its own short tenant transaction: a slow reader never holds a connection.
+    // Each batch is its own read (TenantReads: its statements each with the tenant, no transaction):
+    // a slow reader never holds a connection.
     const batches = this.deps.members.streamMembers((fn) => this.reads.run(scope.tenantId, fn), scope.tenantId, row.id);
     const service = this;
     const unchanged = projectsMembersUnchanged(kind, projection);

@@ -1,8 +1,9 @@
 // Where every database call gets its tenant. inTenant opens (or joins) a transaction with
 // `provisio.tenant_id` set for that transaction only, so row-level security
 // (migrations/0002_row_level_security.ts) shows just that tenant's rows and nothing survives into
-// the next use of the pooled connection. asOwner runs as the schema owner for operator work.
-// Proven by test/api/rls.test.ts.
+// the next use of the pooled connection. TenantReads runs reads without a transaction, each
+// statement with the tenant set for itself alone. asOwner runs as the schema owner for operator
+// work. Proven by test/api/rls.test.ts.
 import type { Knex } from 'knex';
 import { readHandle } from './pg-client';
 

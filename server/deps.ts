@@ -19,6 +19,8 @@ import { ResourceService } from './resources/service';
 import { BulkService } from './resources/bulk';
 import { Capabilities } from './scim/discovery';
 import { PagingLimits } from './scim/list-query';
+import { ProjectionCache } from './scim/projection';
+import { TenantReads } from './store/scope';
 import { openDatabase, Database } from './store/db';
 import { MembersRepo } from './store/members-repo';
 import { AuditRepo } from './store/audit-repo';
@@ -243,7 +245,7 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
   // An OAuth authorize request waiting for its person's sign-in (oauth/resume.ts).
   const authorizeResume = new AuthorizeResume(keys.box, clock, config.publicUrl.startsWith('https:'));
   const signIn = new SignInService({ people, clock, logger, pages: frontPages, resume: (req) => authorizeResume.pending(req) });
-  const service = new ResourceService({ knex: db.knex, members, audit, clock, cursorTimeoutSeconds: CURSOR_TIMEOUT_SECONDS, events: producer, references: catalog.references });
+  const service = new ResourceService({ knex: db.knex, members, audit, clock, cursorTimeoutSeconds: CURSOR_TIMEOUT_SECONDS, events: producer, references: catalog.references, projections: new ProjectionCache(), reads: new TenantReads(db.knex) });
   const tokens = new TokensRepo();
   // OAuth for SCIM (issue 13): our signing keys, SCIM clients' access tokens, and the external
   // issuer a tenant may trust; the authenticator hands them every JWT-shaped bearer token.

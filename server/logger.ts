@@ -37,10 +37,11 @@ export interface Tagged {
 export function requestLogger(logger: Logger) {
   return (req: IncomingMessage, res: ServerResponse, next: () => void): void => {
     const start = Date.now();
-    const header = req.headers['x-request-id'];
-    const id = (typeof header === 'string' && header.slice(0, 100)) || crypto.randomUUID();
+    // Read now (routers rewrite req.url on the way), turned into the line's fields only when a
+    // line is written: with `info` off, a request allocates no id and no path (docs/performance.md
+    // "Cheaper reads (issue 12)"). test/api/process.test.ts reads the line.
+    const url = req.url ?? '';
     const method = req.method;
-    const path = (req.url ?? '').split('?')[0];
     let logged = false;
     const done = () => {
       if (logged) return;
@@ -49,6 +50,10 @@ export function requestLogger(logger: Logger) {
       res.removeListener('close', done);
       const failed = res.statusCode >= 500;
       if (!logger.isLevelEnabled(failed ? 'error' : 'info')) return;
+      const header = req.headers['x-request-id'];
+      const id = (typeof header === 'string' && header.slice(0, 100)) || crypto.randomUUID();
+      const q = url.indexOf('?');
+      const path = q === -1 ? url : url.slice(0, q);
       const tenant = (req as IncomingMessage & Tagged).tenantId;
       const line = {
         reqId: id,

@@ -9,10 +9,10 @@ import { LIST_RESPONSE_URN, PATCH_OP_URN } from '../scim/urns';
 import { Filter, parseFilter } from '../scim/filter';
 import { ListQuery } from '../scim/list-query';
 import { foldResource, isObject, Json, JsonObject, normalizeResource, requireAttributes, sameJson } from '../scim/normalize';
-import { project, Projection, wantsAttribute } from '../scim/projection';
+import { Projection, ProjectionCache } from '../scim/projection';
 import { applyPatch, parsePatchRequest } from '../scim/patch';
 import { isUniqueViolation } from '../store/db';
-import { inTenant } from '../store/scope';
+import { inTenant, TenantReads } from '../store/scope';
 import { visibleIds, visibleTo } from '../store/visibility';
 import { AuditEntry, auditInsertSql, AuditRepo } from '../store/audit-repo';
 import type { Sql } from '../store/filter-sql';
@@ -42,6 +42,10 @@ export interface ServiceDeps {
    * an agent's owners), checked, resolved and dropped alike for all; none when absent.
    */
   references?: References;
+  /** Compiled projections, reused across requests (scim/projection.ts); a fresh one when absent. */
+  projections?: ProjectionCache;
+  /** Reads without a transaction (store/scope.ts); a fresh one on `knex` when absent. */
+  reads?: TenantReads;
 }
 
 /** A committed-to-be change of one resource, as the event producer (events/producer.ts) hears of it. */
@@ -96,9 +100,13 @@ export function etagMatches(header: string | undefined, version: string): boolea
 
 export class ResourceService {
   private readonly references: References;
+  private readonly projections: ProjectionCache;
+  private readonly reads: TenantReads;
 
   constructor(private readonly deps: ServiceDeps) {
     this.references = deps.references ?? new References([]);
+    this.projections = deps.projections ?? new ProjectionCache();
+    this.reads = deps.reads ?? new TenantReads(deps.knex);
   }
 
   private get knex() {
@@ -112,7 +120,7 @@ export class ResourceService {
   /** Whether the projection returns the kind's membership attribute (members / groups). */
   private wantsMemberships(kind: ResourceKind, projection: Projection): boolean {
     if (!kind.membership) return false;
-    return wantsAttribute(kind.schema, projection)(kind.schema.core.id, kind.schema.coreAttribute(kind.membership)!);
+    return this.projections.get(kind.schema, projection).wants(kind.schema.core.id, kind.schema.coreAttribute(kind.membership)!);
   }
 
   /** The membership attribute for the repository to select with the rows, when returned. */
@@ -179,9 +187,9 @@ export class ResourceService {
       return resource;
     });
     // $ref and display of references, and inverse attributes (none for users and groups).
-    const wants = wantsAttribute(kind.schema, projection);
-    await this.references.resolve(db, scope.tenantId, scope.baseUrl, kind, full, (a) => wants(kind.schema.core.id, a));
-    return full.map((resource) => project(kind.schema, resource, projection));
+    const compiled = this.projections.get(kind.schema, projection);
+    await this.references.resolve(db, scope.tenantId, scope.baseUrl, kind, full, (a) => compiled.wants(kind.schema.core.id, a));
+    return full.map((resource) => compiled.apply(resource));
   }
 
   /**
@@ -260,7 +268,7 @@ export class ResourceService {
    * The resource to change, locked for the transaction; undefined when it does not exist or the
    * credential cannot see it (a sub-account-bound one sees its subtree only): both read as 404.
    */
-  private async findVisible(trx: Knex.Transaction, scope: Scope, kind: ResourceKind, id: string, lock = true): Promise<ResourceRow | undefined> {
+  private async findVisible(trx: Knex | Knex.Transaction, scope: Scope, kind: ResourceKind, id: string, lock = true): Promise<ResourceRow | undefined> {
     const row = await kind.repo.get(trx, scope.tenantId, id.toLowerCase(), lock);
     return row && (await this.isVisible(trx, scope, kind, row.id)) ? row : undefined;
   }
@@ -400,7 +408,7 @@ export class ResourceService {
 
   async get(scope: Scope, kind: ResourceKind, id: string, projection: Projection): Promise<Written> {
     if (!isUuid(id)) throw notFound(`${kind.name} ${id} not found`);
-    return inTenant(this.knex, scope.tenantId, async (trx) => {
+    return this.reads.run(scope.tenantId, async (trx) => {
       const row = await kind.repo.get(trx, scope.tenantId, id.toLowerCase(), false, this.membershipsToSelect(kind, projection));
       if (!row || !(await this.isVisible(trx, scope, kind, row.id))) throw notFound(`${kind.name} ${id} not found`);
       const [out] = await this.represent(trx, scope, kind, [row], projection);
@@ -415,21 +423,23 @@ export class ResourceService {
   async getStreaming(scope: Scope, kind: ResourceKind, id: string, projection: Projection): Promise<Written & { members?: AsyncIterable<Json[]> }> {
     if (kind.membership !== 'members' || !this.wantsMemberships(kind, projection)) return this.get(scope, kind, id, projection);
     if (!isUuid(id)) throw notFound(`${kind.name} ${id} not found`);
-    const { row, head } = await inTenant(this.knex, scope.tenantId, async (trx) => {
+    const { row, head } = await this.reads.run(scope.tenantId, async (trx) => {
       const found = await this.findVisible(trx, scope, kind, id, false);
       if (!found) throw notFound(`${kind.name} ${id} not found`);
       const [h] = await this.represent(trx, scope, kind, [found], projection, true);
       return { row: found, head: h };
     });
-    // Each batch is its own short tenant transaction: a slow reader never holds a connection.
-    const batches = this.deps.members.streamMembers((fn) => inTenant(this.knex, scope.tenantId, fn), scope.tenantId, row.id);
+    // Each batch is its own read (TenantReads: its statements each with the tenant, no transaction):
+    // a slow reader never holds a connection.
+    const batches = this.deps.members.streamMembers((fn) => this.reads.run(scope.tenantId, fn), scope.tenantId, row.id);
     const service = this;
     const unchanged = projectsMembersUnchanged(kind, projection);
+    const compiled = this.projections.get(kind.schema, projection);
     async function* members(): AsyncGenerator<Json[]> {
       for await (const batch of batches) {
         const list = batch.map((m) => service.memberJson(scope, m));
         // Project each batch as the whole resource would be (attributes=members.value, …).
-        const projected = unchanged ? list : project(kind.schema, { members: list }, projection).members;
+        const projected = unchanged ? list : compiled.apply({ members: list }).members;
         if (Array.isArray(projected) && projected.length) yield projected;
       }
     }
@@ -728,7 +738,7 @@ export class ResourceService {
     const descending = q.sortOrder === 'descending';
     const projection = { attributes: q.attributes, excludedAttributes: q.excludedAttributes };
     if (q.cursor === undefined) {
-      const { page, resources } = await inTenant(this.knex, scope.tenantId, async (trx) => {
+      const { page, resources } = await this.reads.run(scope.tenantId, async (trx) => {
         const p = await kind.repo.list(trx, scope.tenantId, {
           filter,
           sortBy: q.sortBy,
@@ -747,7 +757,7 @@ export class ResourceService {
     const digest = queryDigest([kind.name, q.filter, q.sortBy?.toLowerCase(), q.sortOrder]);
     const nowMs = this.deps.clock().getTime();
     const position = q.cursor === '' ? undefined : decodeCursor(q.cursor, digest, nowMs, this.deps.cursorTimeoutSeconds);
-    const { page, resources } = await inTenant(this.knex, scope.tenantId, async (trx) => {
+    const { page, resources } = await this.reads.run(scope.tenantId, async (trx) => {
       const p = await kind.repo.list(trx, scope.tenantId, {
         filter,
         sortBy: q.sortBy,
@@ -792,7 +802,7 @@ export class ResourceService {
       let represented: JsonObject[];
       try {
         // A filter on an attribute a type does not have matches none of that type.
-        ({ page, represented } = await inTenant(this.knex, scope.tenantId, async (trx) => {
+        ({ page, represented } = await this.reads.run(scope.tenantId, async (trx) => {
           const p = await kind.repo.list(trx, scope.tenantId, {
             filter,
             descending: false,

@@ -41,6 +41,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 interface Entry {
   row: TokenRow | undefined;
   until: number;
+  /** The credential made from `row`, once per entry rather than once per request. */
+  cred?: Credential;
 }
 
 export class Authenticator {
@@ -88,7 +90,8 @@ export class Authenticator {
       // Best effort: a failed bookkeeping write must not fail the request.
       inTenant(this.knex, row.tenant_id, (trx) => this.tokens.touch(trx, row.tenant_id, row.id, new Date(now))).catch(() => this.touched.delete(row.id));
     }
-    return { kind: 'token', tenantId: row.tenant_id, tokenId: row.id, scopes: row.scopes, subAccountId: row.sub_account_id };
+    // Shared by the requests of this entry's few seconds: callers read it, never change it.
+    return (entry.cred ??= { kind: 'token', tenantId: row.tenant_id, tokenId: row.id, scopes: row.scopes, subAccountId: row.sub_account_id });
   }
 
   /**

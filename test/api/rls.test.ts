@@ -1,7 +1,8 @@
 // Isolation in depth (issue 4): PostgreSQL row-level security, forced on every tenant table,
 // behind the application's own tenant checks. The pool works as provisio_app, which owns nothing;
 // the tenant is set per transaction (store/scope.ts). On both databases.
-import { inTenant } from '../../server/store/scope';
+import { StatementNames } from '../../server/store/prepared';
+import { inTenant, TenantReads } from '../../server/store/scope';
 import { createTenant, Harness, scim, startHarness, TestTenant } from '../support/harness';
 
 let h: Harness;
@@ -116,4 +117,76 @@ it('a pooled connection never carries one request’s tenant into the next', asy
     expect({ tenant: after.t, users: after.n }).toEqual({ tenant: '', users: 0 });
   }
   expect(checked).toBeGreaterThan(0);
+});
+
+describe('reads (TenantReads: each statement sent with the tenant setting, no transaction; store/pg-client.ts 3.)', () => {
+  const reads = () => new TenantReads(h.db.knex);
+
+  it('every statement of a read sees its tenant only, named (prepared) statements included', async () => {
+    const names = new StatementNames(4);
+    const seen = await reads().run(a.id, async (trx) => ({
+      users: (await trx.raw('SELECT user_name FROM users /* cross-tenant: proving row-level security */ ORDER BY user_name')).rows.map((r: { user_name: string }) => r.user_name),
+      bUser: (await trx.raw('SELECT id FROM users /* cross-tenant: proving row-level security */ WHERE id = ?', [bUserId])).rows.length,
+      tenant: (await trx.raw("SELECT current_setting('provisio.tenant_id', true) AS t")).rows[0].t,
+      // Twice the same name: parsed on the first use of the connection, bound only after.
+      named: [
+        (await names.raw(trx, 'SELECT count(*)::int AS n FROM users /* cross-tenant: proving row-level security */ WHERE user_name <> ?', ['-'])).rows[0].n,
+        (await names.raw(trx, 'SELECT count(*)::int AS n FROM users /* cross-tenant: proving row-level security */ WHERE user_name <> ?', ['-'])).rows[0].n,
+      ],
+    }));
+    expect(seen.users).toEqual(expect.arrayContaining(['a1@a.test']));
+    expect(seen.users).not.toContain('b1@b.test');
+    expect(seen.bUser).toBe(0);
+    expect(seen.tenant).toBe(a.id);
+    expect(seen.named[0]).toBe(seen.users.length);
+    expect(seen.named[1]).toBe(seen.users.length);
+  });
+
+  it('a read of tenant B after one of tenant A on the same connection sees B only', async () => {
+    for (let i = 0; i < 6; i++) {
+      const t = i % 2 ? a : b;
+      const names = await reads().run(t.id, async (trx) => (await trx.raw('SELECT user_name FROM users /* cross-tenant: proving row-level security */')).rows.map((r: { user_name: string }) => r.user_name));
+      expect(names).toContain(t === a ? 'a1@a.test' : 'b1@b.test');
+      expect(names).not.toContain(t === a ? 'b1@b.test' : 'a1@a.test');
+    }
+  });
+
+  it('no read leaves its tenant on the pooled connection, whether its statement succeeds or fails', async () => {
+    const served = new Set<number>();
+    let checked = 0;
+    for (let i = 0; i < 20; i++) {
+      const fail = i % 3 === 0;
+      const pid = await reads().run(i % 2 ? a.id : b.id, async (trx) => {
+        const p = (await trx.raw('SELECT pg_backend_pid() AS p')).rows[0].p as number;
+        served.add(p);
+        if (fail) await trx.raw('SELECT 1 / (SELECT count(*) FROM users /* cross-tenant: proving row-level security */ WHERE false)::int AS boom');
+        return p;
+      }).catch((err: Error) => {
+        expect(err.message).toMatch(/division by zero/);
+        return undefined;
+      });
+      if (!fail) expect(pid).toEqual(expect.any(Number));
+      const after = (await h.db.knex.raw("SELECT pg_backend_pid() AS p, COALESCE(current_setting('provisio.tenant_id', true), '') AS t, (SELECT count(*)::int FROM users /* cross-tenant: proving row-level security */) AS n")).rows[0];
+      if (!served.has(after.p)) continue;
+      checked++;
+      expect({ tenant: after.t, users: after.n }).toEqual({ tenant: '', users: 0 });
+      // A tenant transaction after the read works as ever on that connection.
+      const inA = await inTenant(h.db.knex, a.id, async (trx) => (await trx.raw('SELECT count(*)::int AS n FROM users /* cross-tenant: proving row-level security */')).rows[0].n);
+      expect(inA).toBeGreaterThan(0);
+    }
+    expect(checked).toBeGreaterThan(0);
+  });
+
+  it('a named statement PostgreSQL refuses to parse leaves the connection usable for named statements after', async () => {
+    const names = new StatementNames(4);
+    for (let i = 0; i < 6; i++) {
+      await expect(reads().run(a.id, (trx) => names.raw(trx, 'SELEC count(*) FROM users WHERE tenant_id = ?', [a.id]))).rejects.toThrow(/syntax error/);
+      const n = await reads().run(a.id, async (trx) => (await names.raw(trx, 'SELECT count(*)::int AS n FROM users WHERE tenant_id = ?', [a.id])).rows[0].n);
+      expect(n).toBeGreaterThan(0);
+    }
+  });
+
+  it('a read refuses a tenant id that is not a UUID, before anything is sent', async () => {
+    await expect(reads().run("x'; SELECT 1; --", async (trx) => trx.raw('SELECT 1'))).rejects.toThrow(/UUID/);
+  });
 });

@@ -3,7 +3,7 @@
 // characteristic (RFC 7643 §2.4, §7), with the real User schema and a small schema that has
 // every kind of `returned`.
 import { JsonObject } from '../../server/scim/normalize';
-import { project, Projection, splitAttributeList, wantsAttribute } from '../../server/scim/projection';
+import { CompiledProjection, project, Projection, ProjectionCache, splitAttributeList, wantsAttribute } from '../../server/scim/projection';
 import { AttributeDef, ResourceSchema, SchemaDef } from '../../server/scim/schema';
 import { ENTERPRISE, expectScimError, PROVISIO_USER, USER_URN, userSchema } from './helpers';
 
@@ -194,6 +194,104 @@ describe('wantsAttribute (decides whether memberships are loaded at all)', () =>
     ['extension attribute excluded through its extension', { excludedAttributes: [ENTERPRISE] }, deptDef, ENTERPRISE, false],
   ])('%s', (_note, projection, def, urn, wanted) => {
     expect(wantsAttribute(userSchema, projection)(urn, def)).toBe(wanted);
+  });
+});
+
+describe('a projection compiled once, applied to many resources (CompiledProjection)', () => {
+  // Resources unlike each other, in the order a page might hold them: every key decided on its
+  // first sight must decide the same for the next resource, whatever that one holds.
+  const RESOURCES: JsonObject[] = [
+    FULL,
+    { id: 'u-2', userName: 'only-name', meta: FULL.meta },
+    { id: 'u-3', userName: 'x', emails: [{ value: 'x@x', type: 'work' }], [ENTERPRISE]: { department: 'Ops' } },
+    { id: 'u-4', userName: 'y', name: { familyName: 'Y' }, groups: [], [PROVISIO_USER]: { primaryAdmin: true } },
+    { ...FULL, id: 'u-5', displayName: undefined as unknown as string, emails: [{ value: 'z@z' }] },
+  ];
+  const PROJECTIONS: Projection[] = [
+    {},
+    { attributes: ['userName'] },
+    { attributes: ['emails.value', 'name.familyName'] },
+    { attributes: [ENTERPRISE, 'groups'] },
+    { attributes: [`${ENTERPRISE}:department`, 'meta.version'] },
+    { excludedAttributes: ['emails', 'groups'] },
+    { excludedAttributes: ['name.givenName', `${PROVISIO_USER}:primaryAdmin`] },
+    { excludedAttributes: [ENTERPRISE] },
+  ];
+  it.each(PROJECTIONS.map((pr) => [JSON.stringify(pr), pr] as [string, Projection]))('%s: one compiled projection gives what project() gives each resource', (_n, projection) => {
+    const compiled = new CompiledProjection(userSchema, projection);
+    for (const r of RESOURCES) expect(compiled.apply(r)).toEqual(project(userSchema, r, projection));
+    // ...and again, now that every key has been seen once.
+    for (const r of [...RESOURCES].reverse()) expect(compiled.apply(r)).toEqual(project(userSchema, r, projection));
+  });
+
+  it.each<[string, Projection, JsonObject, JsonObject]>([
+    ['an empty complex value reads as absent', {}, { id: 'u', name: {} }, { schemas: [USER_URN], id: 'u' }],
+    ['an empty multi-valued attribute reads as absent', {}, { id: 'u', emails: [] }, { schemas: [USER_URN], id: 'u' }],
+    ['an empty value inside a multi-valued attribute is dropped, the rest kept', {}, { id: 'u', emails: [{}, { value: 'v' }] }, { schemas: [USER_URN], id: 'u', emails: [{ value: 'v' }] }],
+    ['a multi-valued attribute of empty values reads as absent', {}, { id: 'u', emails: [{}, {}] }, { schemas: [USER_URN], id: 'u' }],
+    ['a key of another case is resolved like the canonical one', { attributes: ['userName'] }, { id: 'u', USERNAME: 'x' }, { schemas: [USER_URN], id: 'u', USERNAME: 'x' }],
+    ['an extension whose attributes all go leaves schemas', { attributes: ['userName'] }, { id: 'u', userName: 'x', [ENTERPRISE]: { department: 'D' } }, { schemas: [USER_URN], id: 'u', userName: 'x' }],
+    ['an extension key that is not an object is dropped', {}, { id: 'u', [ENTERPRISE]: 'nonsense' }, { schemas: [USER_URN], id: 'u' }],
+    ['an unknown key is dropped', {}, { id: 'u', shoeSize: 44 }, { schemas: [USER_URN], id: 'u' }],
+    ['an unknown sub-key of a wholly returned attribute is kept', {}, { id: 'u', name: { givenName: 'G', nickname: 'n' } }, { schemas: [USER_URN], id: 'u', name: { givenName: 'G', nickname: 'n' } }],
+    ['an unknown sub-key goes when sub-attributes are named', { attributes: ['name.givenName'] }, { id: 'u', name: { givenName: 'G', nickname: 'n' } }, { schemas: [USER_URN], id: 'u', name: { givenName: 'G' } }],
+  ])('%s', (_note, projection, resource, expected) => {
+    expect(new CompiledProjection(userSchema, projection).apply(resource)).toEqual(expected);
+    expect(project(userSchema, resource, projection)).toEqual(expected);
+  });
+
+  it('returns a wholly selected value as it is (no copy), and copies one it must trim', () => {
+    const out = project(userSchema, FULL, {});
+    expect(out.emails).toBe(FULL.emails);
+    expect(out.name).toBe(FULL.name);
+    expect(out.meta).toBe(FULL.meta);
+    const trimmed = project(things, THING, {});
+    expect(trimmed.box).toEqual({ open: 'o', key: 'k' });
+    expect(trimmed.box).not.toBe(THING.box);
+  });
+
+  it('wants() agrees with wantsAttribute', () => {
+    const groupsDef = userSchema.coreAttribute('groups')!;
+    for (const projection of PROJECTIONS) {
+      expect(new CompiledProjection(userSchema, projection).wants(USER_URN, groupsDef)).toBe(wantsAttribute(userSchema, projection)(USER_URN, groupsDef));
+    }
+  });
+});
+
+describe('ProjectionCache (compiled projections reused across requests, bounded)', () => {
+  it('gives the same compiled projection for the same schema and lists', () => {
+    const cache = new ProjectionCache(8);
+    const one = cache.get(userSchema, { attributes: ['userName', 'emails'] });
+    expect(cache.get(userSchema, { attributes: ['userName', 'emails'] })).toBe(one);
+    expect(cache.get(userSchema, {})).toBe(cache.get(userSchema, { attributes: undefined, excludedAttributes: undefined }));
+    expect(cache.size).toBe(2);
+  });
+
+  it.each<[string, Projection, Projection]>([
+    ['attributes vs excludedAttributes of the same names', { attributes: ['userName'] }, { excludedAttributes: ['userName'] }],
+    ['another order', { attributes: ['userName', 'emails'] }, { attributes: ['emails', 'userName'] }],
+    ['one name with a comma vs two names', { attributes: ['userName,emails'] }, { attributes: ['userName', 'emails'] }],
+    ['none vs an empty-looking list', {}, { attributes: [] }],
+  ])('keeps %s apart', (_note, x, y) => {
+    const cache = new ProjectionCache(8);
+    expect(cache.get(userSchema, x)).not.toBe(cache.get(userSchema, y));
+  });
+
+  it('keeps schemas apart: the same lists compile per schema', () => {
+    const cache = new ProjectionCache(8);
+    const u = cache.get(userSchema, { attributes: ['id'] });
+    const t = cache.get(things, { attributes: ['id'] });
+    expect(u).not.toBe(t);
+    expect(t.apply(THING)).toEqual({ schemas: [CORE_URN], id: 't-1', always: 'A' });
+  });
+
+  it('holds at most maxEntries per schema (client-chosen lists cannot grow it without bound), dropping the oldest', () => {
+    const cache = new ProjectionCache(4);
+    const first = cache.get(userSchema, { attributes: ['a0'] });
+    for (let i = 1; i < 50; i++) cache.get(userSchema, { attributes: [`a${i}`] });
+    expect(cache.size).toBe(4);
+    expect(cache.get(userSchema, { attributes: ['a0'] })).not.toBe(first);
+    expect(cache.get(userSchema, { attributes: ['a49'] })).toBe(cache.get(userSchema, { attributes: ['a49'] }));
   });
 });
 

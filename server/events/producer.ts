@@ -16,6 +16,7 @@ import type { Knex } from 'knex';
 import { v7 as uuidv7 } from 'uuid';
 import type { JsonObject } from '../scim/normalize';
 import * as repo from '../store/events-repo';
+import type { TenantConfigCache } from '../store/tenant-config';
 import type { ResourceRow } from '../store/resource-repo';
 import type { ChangeRecorder, ResourceChange } from '../resources/service';
 import { eventUri, EventForm, hasForm, ProvisioningEvent } from './catalog';
@@ -29,6 +30,8 @@ export interface ProducerDeps {
    * Reads a resource as it now stands, with its full representation (deps.ts: the resource
    * service's), for changes made by statements of their own (rewritten()).
    */
+  /** The tenant's streams per instance, trusted for a create's own config version (deps.ts). */
+  tenantConfig?: TenantConfigCache;
   read?: (trx: Knex.Transaction, tenantId: string, kind: 'User' | 'Group', id: string) => Promise<{ row: ResourceRow; kind: { name: string; endpoint: string }; data: () => Promise<JsonObject> } | undefined>;
 }
 
@@ -59,7 +62,11 @@ export class EventProducer implements ChangeRecorder {
 
   /** Enqueues the change's events for every stream of the tenant that asked for them, in `trx`. */
   async record(trx: Knex.Transaction, tenantId: string, change: ResourceChange): Promise<void> {
-    await this.enqueue(trx, tenantId, await repo.streamsForEvents(trx, tenantId), change);
+    // A create's row carries the tenant's config version its INSERT read: the streams cached for
+    // that version are the tenant's streams now (store/tenant-config.ts), one read less per create.
+    const version = change.after?.__config_version;
+    const streams = version !== undefined && this.deps.tenantConfig ? (await this.deps.tenantConfig.get(trx, tenantId, version))?.streams ?? [] : await repo.streamsForEvents(trx, tenantId);
+    await this.enqueue(trx, tenantId, streams as repo.StreamForEvents[], change);
   }
 
   /** The change's events for these streams (read once per transaction by the caller). */

@@ -43,9 +43,6 @@ export async function readTenantConfig(db: Db, tenantId: string): Promise<Tenant
 /** Per instance (made once in deps.ts); at most `max` tenants, the least recently filled dropped first. */
 export class TenantConfigCache {
   private readonly entries = new Map<string, TenantConfig>();
-  /** Reads that missed (tests and the measurements of docs/performance.md read it). */
-  misses = 0;
-
   constructor(private readonly max = 10_000) {}
 
   /**
@@ -55,7 +52,6 @@ export class TenantConfigCache {
   async get(db: Db, tenantId: string, version: string | undefined): Promise<TenantConfig | undefined> {
     const cached = this.entries.get(tenantId);
     if (version !== undefined && cached?.version === version) return cached;
-    this.misses++;
     const fresh = await readTenantConfig(db, tenantId);
     if (!fresh) {
       this.entries.delete(tenantId);

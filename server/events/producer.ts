@@ -24,14 +24,14 @@ import { eventUri, EventForm, hasForm, ProvisioningEvent } from './catalog';
 export type { ResourceChange } from '../resources/service';
 
 export interface ProducerDeps {
+  /** The tenant's streams per instance, trusted for a create's own config version (deps.ts). */
+  tenantConfig?: TenantConfigCache;
   publicUrl: string;
   clock: () => Date;
   /**
    * Reads a resource as it now stands, with its full representation (deps.ts: the resource
    * service's), for changes made by statements of their own (rewritten()).
    */
-  /** The tenant's streams per instance, trusted for a create's own config version (deps.ts). */
-  tenantConfig?: TenantConfigCache;
   read?: (trx: Knex.Transaction, tenantId: string, kind: 'User' | 'Group', id: string) => Promise<{ row: ResourceRow; kind: { name: string; endpoint: string }; data: () => Promise<JsonObject> } | undefined>;
 }
 

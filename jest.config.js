@@ -12,7 +12,7 @@ const common = {
   testEnvironment: 'node',
   moduleFileExtensions: ['ts', 'js', 'json', 'cjs', 'mjs'],
 };
-const PGBOUNCER_FILES = ['rls', 'isolation', 'users', 'groups', 'patch', 'permissions-answer', 'bulk', 'front-door', 'mail', 'sub-accounts', 'process'];
+const PGBOUNCER_FILES = ['rls', 'isolation', 'users', 'groups', 'patch', 'bulk', 'front-door', 'mail', 'sub-accounts', 'process', 'tenant-config-cache'];
 module.exports = {
   testTimeout: 60000,
   projects: [
@@ -35,7 +35,8 @@ module.exports = {
       // test/support/pgbouncer-global.js. Chosen for what a pooler can break: the tenant set per
       // transaction (rls, isolation), named statements on the hot reads and member writes (users,
       // groups, patch, the permissions answer, bulk), sessions and sign-in (front-door), the outbox worker (mail), the
-      // tenancy paths (sub-accounts), the server process started with the setting (process); and
+      // tenancy paths (sub-accounts), the server process started with the setting (process), the tenant config cache
+      // trusted across instances without LISTEN/NOTIFY (tenant-config-cache); and
       // test/pooler/, which shows what breaks without the setting.
       ...common,
       displayName: 'api:pgbouncer',

@@ -85,6 +85,7 @@ import { Metrics } from './metrics/metrics';
 import { poolStats } from './store/db';
 import { EVENT_FORMS, eventUri, PROVISIONING_EVENTS } from './events/catalog';
 import { EventProducer } from './events/producer';
+import { TenantConfigCache } from './store/tenant-config';
 import { EventPoll } from './events/poll';
 import { PushWorker } from './events/push-worker';
 import { eventStreamRoutes } from './admin/event-streams';
@@ -201,12 +202,16 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
   const accountMail = new AccountMail({ mail: mail.outbox, publicUrl: config.publicUrl, activationLinkDays: config.activationLinkDays });
   // User writes on every path (SCIM, Bulk, tenant creation, admin API) send activation mail and
   // end sessions in their own transaction (accounts/write-hooks.ts).
-  catalog.users.hooks.push(new AccountHooks({ clock, logger, mail: accountMail, passwords, users: catalog.users.repo, bar: ssoPolicy, audit }));
+  // What a create reads about its tenant, per instance, trusted only for the version the create's
+  // INSERT returns (store/tenant-config.ts): no staleness, on every instance.
+  const tenantConfig = new TenantConfigCache();
+  catalog.users.hooks.push(new AccountHooks({ clock, logger, mail: accountMail, passwords, users: catalog.users.repo, bar: ssoPolicy, audit, tenantConfig }));
   // SCIM events (issue 13): every write of the resource service, and the account half's
   // own writes (self-activation), enqueue their events in their own transaction (events/producer.ts).
   const producer: EventProducer = new EventProducer({
     publicUrl: config.publicUrl,
     clock,
+    tenantConfig,
     read: async (trx, tenantId, kindName, id) => {
       const kind = catalog.kinds.find((k) => k.name === kindName)!;
       const row = await kind.repo.get(trx, tenantId, id, false);

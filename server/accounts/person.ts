@@ -99,7 +99,8 @@ export const SSO_REQUIRED_MESSAGE = "Your organisation signs you in with its ide
  * password path of the account half asks it. Runs in `trx` when given.
  */
 export interface PasswordBar {
-  passwordBarred(tenantId: string, person: { email?: string; primaryAdmin: boolean }, trx?: Db): Promise<boolean>;
+  /** `requiredDomains`: the tenant's domains that require SSO, when the caller holds them (a create). */
+  passwordBarred(tenantId: string, person: { email?: string; primaryAdmin: boolean }, trx?: Db, requiredDomains?: ReadonlySet<string>): Promise<boolean>;
 }
 
 /** A person as the subject of a security notice (accounts/account-mail.ts), going to `fallback` without a notification email. */

@@ -24,6 +24,7 @@ import * as accountsRepo from '../store/accounts-repo';
 import { saveCredentials } from '../store/credentials-repo';
 import type { ResourceRepo, ResourceRow } from '../store/resource-repo';
 import { endSessions } from '../store/sessions-repo';
+import type { TenantConfig, TenantConfigCache } from '../store/tenant-config';
 import type { AccountMail, NoticeSubject } from './account-mail';
 import { revokeLinks } from './links';
 import { hashPassword, PasswordPolicy, verifyPassword } from './passwords';
@@ -39,6 +40,8 @@ export interface AccountHooksDeps {
   /** requireSso: people whose organisation signs them in get no generated password. */
   bar: PasswordBar;
   audit: AuditRepo;
+  /** The tenant's name, settings and SSO domains per instance, trusted for a create's own version. */
+  tenantConfig: TenantConfigCache;
 }
 
 export class AccountHooks implements KindHooks {
@@ -123,7 +126,12 @@ export class AccountHooks implements KindHooks {
 
   private async created(trx: Knex.Transaction, scope: Scope, row: ResourceRow, body: unknown, context?: WriteContext): Promise<ResourceRow> {
     const tenantId = scope.tenantId;
-    const tenant = await this.tenant(trx, tenantId);
+    // The version the INSERT itself read (ResourceRepo.insert): the cached name, settings and SSO
+    // domains of that version are what reading them now would return, without the two reads
+    // (docs/performance.md, "Fewer round trips per create"). test/api/tenant-config-cache.test.ts
+    const config: TenantConfig | undefined = await this.deps.tenantConfig.get(trx, tenantId, row.__config_version);
+    const tenant = { name: config?.name ?? '', settings: (config?.settings ?? {}) as Record<string, unknown> };
+    const ssoDomains = config?.ssoRequiredDomains;
     const settings = tenant.settings;
     const mode = requestedMode(body) ?? (settings.activationMode as ActivationMode | undefined) ?? 'activationEmail';
     const email = signInEmail(row.data.userName);
@@ -153,7 +161,7 @@ export class AccountHooks implements KindHooks {
       // activate at their first sign-in through the IdP, after the privacy policy. An IdP syncing
       // thousands of them must not leave the worker mailing useless links (issue 12).
       // test/api/sso-policy.test.ts, "no activation email"
-      if (await this.deps.bar.passwordBarred(tenantId, { email, primaryAdmin: row.is_primary_admin === true }, trx)) {
+      if (await this.deps.bar.passwordBarred(tenantId, { email, primaryAdmin: row.is_primary_admin === true }, trx, ssoDomains)) {
         this.deps.logger.info({ tenant: tenantId, user: row.id }, 'user created pending: SSO is required for their domain, no activation email sent');
         return row;
       }
@@ -168,7 +176,7 @@ export class AccountHooks implements KindHooks {
       (typeof settings.credentialsEmail === 'string' && settings.credentialsEmail) ||
       signInEmail(await accountsRepo.primaryAdminUserName(trx, tenantId));
     if (!to) throw invalidValue('generatedCredentials needs a credentials email: set credentialsEmail on the user or in the tenant settings');
-    if (await this.deps.bar.passwordBarred(tenantId, { email, primaryAdmin: row.is_primary_admin === true }, trx)) {
+    if (await this.deps.bar.passwordBarred(tenantId, { email, primaryAdmin: row.is_primary_admin === true }, trx, ssoDomains)) {
       this.deps.logger.info({ tenant: tenantId, user: row.id }, 'user created pending: SSO is required for their domain, no password generated or mailed');
       if (setBy) await saveCredentials(trx, tenantId, row.id, { email_set_by_sub_account: setBy }, now);
       return row;

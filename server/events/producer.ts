@@ -17,6 +17,7 @@ import { v7 as uuidv7 } from 'uuid';
 import type { JsonObject } from '../scim/normalize';
 import * as repo from '../store/events-repo';
 import type { Sql } from '../store/filter-sql';
+import type { TenantConfigCache } from '../store/tenant-config';
 import type { ResourceRow } from '../store/resource-repo';
 import type { ChangeRecorder, ResourceChange } from '../resources/service';
 import { eventUri, EventForm, hasForm, ProvisioningEvent } from './catalog';
@@ -24,6 +25,8 @@ import { eventUri, EventForm, hasForm, ProvisioningEvent } from './catalog';
 export type { ResourceChange } from '../resources/service';
 
 export interface ProducerDeps {
+  /** The tenant's streams per instance, trusted for a create's own config version (deps.ts). */
+  tenantConfig?: TenantConfigCache;
   publicUrl: string;
   clock: () => Date;
   /**
@@ -60,7 +63,18 @@ export class EventProducer implements ChangeRecorder {
 
   /** Enqueues the change's events for every stream of the tenant that asked for them, in `trx`. */
   async record(trx: Knex.Transaction, tenantId: string, change: ResourceChange, streams?: unknown): Promise<void> {
-    await this.enqueue(trx, tenantId, streams === undefined ? await repo.streamsForEvents(trx, tenantId) : (streams as repo.StreamForEvents[]), change);
+    await this.enqueue(trx, tenantId, streams === undefined ? await this.streamsFor(trx, tenantId, change) : (streams as repo.StreamForEvents[]), change);
+  }
+
+  /**
+   * The tenant's streams when the write did not read them in its own statement: a create's row
+   * carries the tenant's config version its INSERT read, and the streams cached for that version
+   * are the tenant's streams now (store/tenant-config.ts), one read less per create.
+   */
+  private async streamsFor(trx: Knex.Transaction, tenantId: string, change: ResourceChange): Promise<repo.StreamForEvents[]> {
+    const version = change.after?.__config_version;
+    if (version !== undefined && this.deps.tenantConfig) return ((await this.deps.tenantConfig.get(trx, tenantId, version))?.streams ?? []) as repo.StreamForEvents[];
+    return repo.streamsForEvents(trx, tenantId);
   }
 
   /** What record() reads first, the tenant's streams, as SQL to fold into a write's own statement. */

@@ -376,13 +376,23 @@ export class ResourceService {
       await kind.check(trx, scope, resource);
       await this.references.check(trx, scope.tenantId, kind, resource, id);
       const members = await this.resolveMembers(trx, scope, kind, resource, rawMembers);
-      let row = await kind.repo.insert(trx, scope.tenantId, {
-        id,
-        ...this.rowValues(kind, resource),
-        ...opts.columns,
-        created_at: now,
-        updated_at: now,
-      });
+      // The audit entry is complete before the insert (the resource as stored, the members
+      // added), so it is written by the insert's own statement, a CTE: one round trip less per
+      // create, and still in this transaction — a later refusal (a hook, verify) rolls both back.
+      // test/api/audit-create.test.ts
+      const entry = this.auditEntry(scope, kind, 'create', id, { set: resource, ...(members ? { members: { added: [...members.userIds, ...members.groupIds] } } : {}) });
+      let row = await kind.repo.insert(
+        trx,
+        scope.tenantId,
+        {
+          id,
+          ...this.rowValues(kind, resource),
+          ...opts.columns,
+          created_at: now,
+          updated_at: now,
+        },
+        [this.deps.audit.entryStatement(scope.tenantId, now, entry)],
+      );
       if (members) {
         await assertMayChangeMembers(trx, scope.tenantId, scope.actor, id, { added: members.userIds });
         await this.writeMembers(trx, scope, id, members, false);
@@ -390,7 +400,6 @@ export class ResourceService {
       await this.joinSubAccount(trx, scope, kind, id);
       row = await this.written(trx, scope, kind, undefined, row, body, opts.context);
       await kind.verify(trx, scope, id, resource);
-      await this.audit(trx, scope, kind, 'create', id, { set: resource, ...(members ? { members: { added: [...members.userIds, ...members.groupIds] } } : {}) }, now);
       await this.produce(trx, scope, kind, 'create', undefined, row, ['id', ...Object.keys(resource), ...(members ? ['members'] : [])]);
       // A user that has just been created belongs to no group (unless a sub-account-bound
       // credential created it into its sub-account): no need to ask the database.

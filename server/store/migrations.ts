@@ -25,6 +25,7 @@ import * as m0019 from '../../migrations/0019_event_streams';
 import * as m0021 from '../../migrations/0021_agents';
 import * as m0022 from '../../migrations/0022_oauth_authorization_code';
 import * as m0023 from '../../migrations/0023_resource_counts';
+import * as m0024 from '../../migrations/0024_tenant_config_version';
 
 const MIGRATIONS: Record<string, Knex.Migration> = {
   '0001_init': m0001,
@@ -49,6 +50,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '0021_agents': m0021,
   '0022_oauth_authorization_code': m0022,
   '0023_resource_counts': m0023,
+  '0024_tenant_config_version': m0024,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -12,7 +12,7 @@ const common = {
   testEnvironment: 'node',
   moduleFileExtensions: ['ts', 'js', 'json', 'cjs', 'mjs'],
 };
-const PGBOUNCER_FILES = ['rls', 'isolation', 'users', 'groups', 'patch', 'bulk', 'front-door', 'mail', 'sub-accounts', 'process', 'tenant-config-cache'];
+const PGBOUNCER_FILES = ['rls', 'isolation', 'users', 'groups', 'patch', 'permissions-answer', 'bulk', 'front-door', 'mail', 'sub-accounts', 'process', 'tenant-config-cache'];
 module.exports = {
   testTimeout: 60000,
   projects: [

@@ -250,7 +250,10 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
   // An OAuth authorize request waiting for its person's sign-in (oauth/resume.ts).
   const authorizeResume = new AuthorizeResume(keys.box, clock, config.publicUrl.startsWith('https:'));
   const signIn = new SignInService({ people, clock, logger, pages: frontPages, resume: (req) => authorizeResume.pending(req) });
-  const service = new ResourceService({ knex: db.knex, members, audit, clock, cursorTimeoutSeconds: CURSOR_TIMEOUT_SECONDS, events: producer, references: catalog.references, projections: new ProjectionCache(), reads: new TenantReads(db.knex) });
+  // Transaction-free reads of one tenant (store/scope.ts), shared by the SCIM reads and the
+  // permissions answer.
+  const tenantReads = new TenantReads(db.knex);
+  const service = new ResourceService({ knex: db.knex, members, audit, clock, cursorTimeoutSeconds: CURSOR_TIMEOUT_SECONDS, events: producer, references: catalog.references, projections: new ProjectionCache(), reads: tenantReads });
   const tokens = new TokensRepo();
   // OAuth for SCIM (issue 13): our signing keys, SCIM clients' access tokens, and the external
   // issuer a tenant may trust; the authenticator hands them every JWT-shaped bearer token.
@@ -359,7 +362,7 @@ export async function createDeps(config: Config, logger: Logger, over: DepsOverr
       eventStreamRoutes({ knex: db.knex, egress, publicUrl: config.publicUrl, clock, logger, audit }),
       auditRoutes({ knex: db.knex, audit }),
       settingsRoutes({ knex: db.knex, audit, clock }),
-      permissionsRoutes({ knex: db.knex, assignments: accounts.assignments }),
+      permissionsRoutes({ knex: db.knex, reads: tenantReads, assignments: accounts.assignments }),
       ssoConnectionRoutes({ knex: db.knex, sso, clock, audit, links: ssoLinks, resolver, logger }),
       accessRoutes({ admin: accounts.admin }),
       userRoutes({ service, users: catalog.users, people, admin: accounts.admin, passwords }),

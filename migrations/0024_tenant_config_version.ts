@@ -32,9 +32,27 @@ export async function up(knex: Knex): Promise<void> {
   // A row of a table the cache reads changed: bump its tenant's version. Runs as the writer
   // (provisio_app in the tenant's transaction, whom the tenants policy lets update its own row;
   // the schema owner for operator work). On a tenant's deletion the cascade finds no row: no-op.
+  // The watched columns are the trigger's arguments, compared here, rather than an `UPDATE OF`
+  // column list: a column list makes the trigger depend on those columns, and migration tests that
+  // step an older migration down and up again (test/api/sso-domains.test.ts, migration 0010 drops
+  // and re-adds sso_connections.require_sso) could not.
   await knex.raw(`
     CREATE FUNCTION provisio_tenant_config_bump() RETURNS trigger LANGUAGE plpgsql AS $$
+    DECLARE
+      changed boolean := TG_OP <> 'UPDATE';
+      c text;
     BEGIN
+      IF NOT changed THEN
+        FOREACH c IN ARRAY TG_ARGV LOOP
+          IF to_jsonb(NEW) -> c IS DISTINCT FROM to_jsonb(OLD) -> c THEN
+            changed := true;
+            EXIT;
+          END IF;
+        END LOOP;
+      END IF;
+      IF NOT changed THEN
+        RETURN NULL;
+      END IF;
       UPDATE tenants SET config_version = nextval('tenant_config_version')
        WHERE id = CASE WHEN TG_OP = 'DELETE' THEN OLD.tenant_id ELSE NEW.tenant_id END;
       IF TG_OP = 'UPDATE' AND NEW.tenant_id IS DISTINCT FROM OLD.tenant_id THEN
@@ -45,13 +63,14 @@ export async function up(knex: Knex): Promise<void> {
     $$`);
   // Only the columns the cache holds: the push worker's bookkeeping on event_streams (failures,
   // last_delivered_at) must not empty every instance's cache.
-  const watched: Record<string, string> = {
-    sso_connections: 'id, require_sso, tenant_id',
-    sso_domains: 'domain, tenant_id, connection_id',
-    event_streams: 'id, tenant_id, audience, events, form',
+  const watched: Record<string, string[]> = {
+    sso_connections: ['id', 'require_sso', 'tenant_id'],
+    sso_domains: ['domain', 'tenant_id', 'connection_id'],
+    event_streams: ['id', 'tenant_id', 'audience', 'events', 'form'],
   };
   for (const [table, columns] of Object.entries(watched)) {
-    await knex.raw(`CREATE TRIGGER ${table}_config_version AFTER INSERT OR DELETE OR UPDATE OF ${columns} ON ${table} FOR EACH ROW EXECUTE FUNCTION provisio_tenant_config_bump()`);
+    const args = columns.map((c) => `'${c}'`).join(', ');
+    await knex.raw(`CREATE TRIGGER ${table}_config_version AFTER INSERT OR DELETE OR UPDATE ON ${table} FOR EACH ROW EXECUTE FUNCTION provisio_tenant_config_bump(${args})`);
   }
 }
 

@@ -72,6 +72,27 @@ describe('the tenant settings a create reads, cached per instance', () => {
   });
 });
 
+describe('what bumps the version (the triggers of migration 0024)', () => {
+  const version = async () => BigInt((await h.owner((trx) => trx.raw('SELECT config_version::text AS v FROM tenants WHERE id = ?', [t.id]))).rows[0].v);
+  it("a cached column of an event stream bumps it; the push worker's bookkeeping does not", async () => {
+    const streamId = '0190c0de-0000-7000-8000-0000000c0024';
+    const at = new Date();
+    const v0 = await version();
+    await h.owner((trx) => trx('event_streams').insert({ tenant_id: t.id, id: streamId, name: 'S', delivery: 'poll', audience: 'https://rp.cache.test', events: ['urn:ietf:params:SCIM:event:prov:create:full'], form: 'full', created_at: at, updated_at: at }));
+    const v1 = await version();
+    expect(v1 > v0).toBe(true);
+    // failures, last_error, last_delivered_at, updated_at: not what a create reads.
+    await h.owner((trx) => trx('event_streams').where({ tenant_id: t.id, id: streamId }).update({ failures: 3, last_error: 'x', last_delivered_at: at, updated_at: new Date() }));
+    expect(await version()).toBe(v1);
+    // events: what a create reads.
+    await h.owner((trx) => trx('event_streams').where({ tenant_id: t.id, id: streamId }).update({ events: ['urn:ietf:params:SCIM:event:prov:patch:full'] }));
+    const v2 = await version();
+    expect(v2 > v1).toBe(true);
+    await h.owner((trx) => trx('event_streams').where({ tenant_id: t.id, id: streamId }).delete());
+    expect((await version()) > v2).toBe(true);
+  });
+});
+
 describe("a create's audit entry, written by the INSERT's own statement", () => {
   it('is there, with the resource as stored', async () => {
     const userName = email();

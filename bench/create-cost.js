@@ -53,7 +53,7 @@ async function run(root, dbUrl, tag) {
   const wall = Date.now() - t0;
   const c = await call('stat');
   const cpu = (x, y) => (y.cpu.user - x.cpu.user + y.cpu.system - x.cpu.system) / 1000;
-  const out = { tag, seqCpuMs: +(cpu(a, b) / N).toFixed(3), seqRoundTrips: +((b.queries - a.queries) / N).toFixed(2), concCpuMs: +(cpu(b, c) / N).toFixed(3), concRoundTrips: +((c.queries - b.queries) / N).toFixed(2), concRate: Math.round((N / wall) * 1000) };
+  const out = { tag, seqCpuMs: +(cpu(a, b) / N).toFixed(3), seqRoundTrips: +((b.queries - a.queries) / N).toFixed(2), concCpuMs: +(cpu(b, c) / N).toFixed(3), concRoundTrips: +((c.queries - b.queries) / N).toFixed(2), concRate: Math.round((N / wall) * 1000), concSysMs: +((c.cpu.system - b.cpu.system) / 1000 / N).toFixed(3) };
   if (process.env.M_TEXTS === '1') out.texts = b.texts.filter(([, n]) => n >= N / 2).map(([k, n]) => `${(n / N).toFixed(2)} ${k}`);
   await call('stop').catch(() => {});
   await new Promise((r) => child.once('exit', r));

@@ -5,6 +5,7 @@
 import type { Knex } from 'knex';
 import type { Sql } from './filter-sql';
 import type { Db } from './scope';
+import { deferred } from './pg-client';
 
 export interface StreamRow {
   tenant_id: string;
@@ -126,7 +127,8 @@ export async function insertEvents(db: Db, tenantId: string, events: NewEvent[],
   const values = events.map(() => '(?, ?, ?, ?, ?, ?::jsonb, ?, ?)').join(', ');
   const bindings: Knex.Value[] = [];
   for (const e of events) bindings.push(tenantId, e.id, e.streamId, e.resourceType, e.resourceId, JSON.stringify(e.claims), now, now);
-  await db.raw(`INSERT INTO event_outbox (tenant_id, id, stream_id, resource_type, resource_id, claims, next_attempt_at, created_at) VALUES ${values}`, bindings);
+  // Its result is not read: sent with the transaction's next statement (store/pg-client.ts, 4.).
+  await deferred(db.raw(`INSERT INTO event_outbox (tenant_id, id, stream_id, resource_type, resource_id, claims, next_attempt_at, created_at) VALUES ${values}`, bindings));
 }
 
 /** Up to `limit` of a stream's events, oldest first (the poll). */

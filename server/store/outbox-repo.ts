@@ -4,6 +4,7 @@
 // of those statements says so.
 import type { Knex } from 'knex';
 import type { Db } from './scope';
+import { deferred } from './pg-client';
 
 export interface OutboxInsert {
   tenantId: string;
@@ -43,11 +44,13 @@ export interface OperatorRow extends ClaimedRow {
  * CTE of the same statement when given, a round trip less per created user (docs/performance.md).
  */
 export async function insertMail(db: Db, m: OutboxInsert, along?: AlongWith): Promise<void> {
-  await db.raw(
+  // Its result is not read: inside a tenant transaction it goes out with the transaction's next
+  // statement or its COMMIT (store/pg-client.ts, 4.), in the same transaction as before.
+  await deferred(db.raw(
     `${along ? `WITH along AS (${along.sql}) ` : ''}INSERT INTO outbox (tenant_id, id, template, recipient, subject, sealed, status, attempts, next_attempt_at, created_at)
      VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)`,
     [...(along?.bindings ?? []), m.tenantId, m.id, m.template, m.recipient, m.subject, m.sealed, m.now, m.now],
-  );
+  ));
 }
 
 /**

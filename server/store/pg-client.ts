@@ -207,6 +207,8 @@ class TenantTransaction extends TransactionPG {
     const self = this as unknown as TxSelf;
     const tenantId = this.tenantId;
     const pooled = behindTransactionPooler(self.client);
+    // Whatever a transaction that ended abnormally left on the connection is not this one's.
+    (conn as RawConn).__provisioAhead = undefined;
     if (tenantId === undefined && !pooled) return super.begin(conn);
     if (tenantId !== undefined && !UUID.test(tenantId)) throw new Error('tenant id must be a UUID');
     // Nothing here uses isolation levels or read-only transactions; refuse rather than drop them.

@@ -90,7 +90,7 @@ const OPENING = 2;
  * transaction it waits and goes out with the transaction's next statement or its COMMIT. Callers
  * set it with `deferred()` below; elsewhere (no transaction, a transaction pooler) it is ignored.
  */
-export const DEFER_OPTION = 'provisioDefer';
+const DEFER_OPTION = 'provisioDefer';
 
 /** `q` marked as a write whose result is not read (4. above). */
 export function deferred<Q extends { options(o: Readonly<Record<string, unknown>>): Q }>(q: Q): Q {
@@ -288,11 +288,9 @@ export class TenantAwarePgClient extends ClientPG {
     if (end === 'ROLLBACK') return ahead.begun ? super._query(conn, obj) : fake(end);
     if (end === 'COMMIT' && !ahead.begun && ahead.statements.length === OPENING) return fake(end);
     // A savepoint (a nested knex transaction) ends deferral: a write that failed at the nested
-    // transaction's end could not be rolled back to it as the caller expects.
+    // transaction's end could not be rolled back to it as the caller expects. What waits goes out
+    // with the SAVEPOINT itself, so nothing ever waits at a ROLLBACK TO SAVEPOINT.
     if (/^\s*SAVEPOINT\b/i.test(obj.sql)) ahead.savepoints = true;
-    // A later ROLLBACK TO SAVEPOINT undoes what waits; sent first, a failure there would leave
-    // the transaction aborted where the caller expects to continue.
-    if (/^\s*ROLLBACK\s+TO\b/i.test(obj.sql)) ahead.statements = [];
     const statements = ahead.statements;
     ahead.statements = [];
     ahead.begun = true;

@@ -15,6 +15,13 @@ const common = {
 const PGBOUNCER_FILES = ['rls', 'isolation', 'users', 'groups', 'patch', 'permissions-answer', 'bulk', 'front-door', 'mail', 'sub-accounts', 'process', 'tenant-config-cache'];
 module.exports = {
   testTimeout: 60000,
+  // On a 2-core machine jest would run every file in its own process, one after another ("in
+  // band"). Memory a file leaves behind (each embedded database's WASM heap, a module registry per
+  // file) then piles up over the run's ~400 files, every later file runs slower under a growing
+  // heap, and anything a failed file leaves running keeps jest from exiting at all. A memory limit
+  // makes jest use a worker process instead and replace it once it holds more than this after a
+  // file; at the end jest stops the worker whatever it still runs.
+  workerIdleMemoryLimit: '1200MB',
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     {

@@ -6,12 +6,33 @@
 // the server's CPU (process.cpuUsage) and its pg round trips (Client#query calls) counted over
 // exactly those requests. M_TEXTS=1 also prints each statement made at least once per create.
 // M_PORT (18101) and the next port; M_ROUNDS (2). Everything on 127.0.0.1. Not part of the product.
+// Beside the server's CPU it prints PostgreSQL's (every `postgres` process's utime+stime from
+// /proc, 10 ms ticks) and this client's, per create, and the same three for the bench's raw
+// single-row INSERT at M_C concurrent into a copy of the users table (`raw` lines): what a create
+// costs the whole machine against what the baseline costs it.
 'use strict';
 const { fork } = require('node:child_process');
 const http = require('node:http');
 const crypto = require('node:crypto');
 const { Client } = require('pg');
+const fs = require('node:fs');
 const [, , ...roots] = process.argv;
+const TICK_MS = 10; // USER_HZ is 100 on Linux
+/** CPU ms used so far by every process whose command is postgres (backends and background workers). */
+function pgCpuMs() {
+  let ticks = 0;
+  for (const pid of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    let stat;
+    try { stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8'); } catch { continue; }
+    const close = stat.lastIndexOf(')');
+    if (stat.slice(stat.indexOf('(') + 1, close) !== 'postgres') continue;
+    const f = stat.slice(close + 2).split(' ');
+    ticks += Number(f[11]) + Number(f[12]); // utime, stime (fields 14 and 15)
+  }
+  return ticks * TICK_MS;
+}
+const selfCpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
 const PORT = Number(process.env.M_PORT || 18101);
 const N = Number(process.env.M_N || 1000);
 const C = Number(process.env.M_C || 10);
@@ -45,18 +66,45 @@ async function run(root, dbUrl, tag) {
   for (let i = 0; i < 300; i++) await create('warm', i);
   await call('reset');
   const a = await call('stat');
+  const pgB = pgCpuMs();
   for (let i = 0; i < N; i++) { const s = Date.now(); await create('seq', i);  }
   const b = await call('stat');
   let next = 0;
+  const pg0 = pgCpuMs();
+  const me0 = selfCpuMs();
   const t0 = Date.now();
   await Promise.all(Array.from({ length: C }, async () => { while (next < N) await create('conc', next++); }));
   const wall = Date.now() - t0;
+  const me1 = selfCpuMs();
+  const pg1 = pgCpuMs();
   const c = await call('stat');
   const cpu = (x, y) => (y.cpu.user - x.cpu.user + y.cpu.system - x.cpu.system) / 1000;
-  const out = { tag, seqCpuMs: +(cpu(a, b) / N).toFixed(3), seqRoundTrips: +((b.queries - a.queries) / N).toFixed(2), concCpuMs: +(cpu(b, c) / N).toFixed(3), concRoundTrips: +((c.queries - b.queries) / N).toFixed(2), concRate: Math.round((N / wall) * 1000), concSysMs: +((c.cpu.system - b.cpu.system) / 1000 / N).toFixed(3) };
+  const out = { tag, seqCpuMs: +(cpu(a, b) / N).toFixed(3), seqRoundTrips: +((b.queries - a.queries) / N).toFixed(2), concCpuMs: +(cpu(b, c) / N).toFixed(3), concRoundTrips: +((c.queries - b.queries) / N).toFixed(2), concRate: Math.round((N / wall) * 1000), concSysMs: +((c.cpu.system - b.cpu.system) / 1000 / N).toFixed(3), concPgCpuMs: +((pg1 - pg0) / N).toFixed(3), concClientCpuMs: +((me1 - me0) / N).toFixed(3) };
   if (process.env.M_TEXTS === '1') out.texts = b.texts.filter(([, n]) => n >= N / 2).map(([k, n]) => `${(n / N).toFixed(2)} ${k}`);
   await call('stop').catch(() => {});
   await new Promise((r) => child.once('exit', r));
+  if (process.env.M_RAW !== '0') out.raw = await raw(dbUrl, id);
+  return out;
+}
+
+/** The bench's raw INSERT baseline (bench/run.js rawInsertBaseline), N rows at C concurrent. */
+async function raw(dbUrl, tenantId) {
+  const { Pool } = require('pg');
+  const pool = new Pool({ connectionString: dbUrl, max: C });
+  await pool.query('CREATE TABLE IF NOT EXISTS cost_raw_users (LIKE users INCLUDING ALL)');
+  const sql = `INSERT INTO cost_raw_users (tenant_id, id, user_name, external_id, active, data, folded, created_at, updated_at)
+               VALUES ($1, gen_random_uuid(), $2, $3, true, $4, $5, now(), now())
+               RETURNING id, data, version, created_at, updated_at, active, activation_state, is_primary_admin, privacy_accepted_at`;
+  const row = (i) => { const u = user('raw', i); return [tenantId, u.userName, u.externalId, JSON.stringify(u), JSON.stringify({ ...u, userName: u.userName.toLowerCase() })]; };
+  for (let i = 0; i < 300; i++) await pool.query(sql, row(-1 - i));
+  let next = 0;
+  const pg0 = pgCpuMs();
+  const me0 = selfCpuMs();
+  const t0 = Date.now();
+  await Promise.all(Array.from({ length: C }, async () => { while (next < N) await pool.query(sql, row(next++)); }));
+  const wall = Date.now() - t0;
+  const out = { rate: Math.round((N / wall) * 1000), pgCpuMs: +((pgCpuMs() - pg0) / N).toFixed(3), clientCpuMs: +((selfCpuMs() - me0) / N).toFixed(3) };
+  await pool.end();
   return out;
 }
 (async () => {

@@ -39,7 +39,9 @@ beforeAll(async () => {
   trapPort = (trap.address() as AddressInfo).port;
 });
 afterAll(async () => {
-  await new Promise((resolve) => trap?.close(resolve));
+  // When beforeAll timed out before the listener existed, waiting on its close would hang this
+  // hook, and nothing below it (the servers and their pools) would ever be closed.
+  if (trap) await new Promise((resolve) => trap.close(resolve));
   await idp?.close();
   await strict?.close();
   await dev?.close();

@@ -59,7 +59,9 @@ beforeAll(async () => {
   appBase = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 afterAll(async () => {
-  await new Promise((resolve) => server?.close(resolve));
+  // When beforeAll timed out before the listener existed, waiting on its close would hang this
+  // hook, and nothing below it (the servers and their pools) would ever be closed.
+  if (server) await new Promise((resolve) => server.close(resolve));
   await Promise.all([idp?.close(), idp2?.close(), userinfoIdp?.close()]);
   await h?.close();
 });

@@ -18,12 +18,23 @@ export interface Database {
   migrate(): Promise<string[]>;
   /** Closes the pool and, for the embedded database, PGlite itself. */
   close(): Promise<void>;
+  /**
+   * The embedded database only: its whole data directory as an uncompressed tarball, which
+   * `DatabaseOptions.snapshot` starts another in-memory database from.
+   */
+  snapshot?(): Promise<Blob>;
 }
 
 export interface DatabaseOptions {
   databaseUrl?: string;
   /** Directory for the embedded database; undefined keeps it in memory (tests). */
   dataDir?: string;
+  /**
+   * An in-memory embedded database starts from this data directory (Database.snapshot) instead of
+   * running initdb, which takes seconds in WASM. The test harness starts each file's database from
+   * one migrated snapshot (test/support/harness.ts).
+   */
+  snapshot?: Blob;
   poolSize: number;
   /**
    * 'transaction' when DATABASE_URL reaches PostgreSQL through a pooler in transaction pooling
@@ -38,7 +49,8 @@ const ACQUIRE_TIMEOUT_MS = 5000;
 
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   if (opts.databaseUrl) return openPostgres(opts.databaseUrl, opts.poolSize, opts.pooler ?? 'none', opts.logger);
-  return openEmbedded(opts.dataDir, opts.logger);
+  if (opts.snapshot && opts.dataDir) throw new Error('A snapshot starts an in-memory embedded database only, not one in DATA_DIR');
+  return openEmbedded(opts.dataDir, opts.logger, opts.snapshot);
 }
 
 type PgConn = { on(ev: string, fn: (e: Error) => void): void; query(sql: string, cb: (err: Error | null) => void): void };
@@ -90,7 +102,7 @@ function openPostgres(connectionString: string, poolSize: number, pooler: Pooler
   return { knex, kind: 'postgres', migrate: () => migrateAsOwner(connectionString, logger), close: () => knex.destroy() };
 }
 
-async function openEmbedded(dataDir: string | undefined, logger: Logger): Promise<Database> {
+async function openEmbedded(dataDir: string | undefined, logger: Logger, snapshot: Blob | undefined): Promise<Database> {
   // PGlite is ESM; Node ≥ 20.19 loads it with require() (package.json engines).
   const { PGlite } = await import('@electric-sql/pglite');
   // A subpath export that moduleResolution "node" cannot type; it is plain ESM at runtime.
@@ -104,7 +116,7 @@ async function openEmbedded(dataDir: string | undefined, logger: Logger): Promis
     fs.mkdirSync(pgDir, { recursive: true });
     releaseLock = lockDataDir(dataDir);
   }
-  const db = await PGlite.create(pgDir, { extensions: { btree_gin } });
+  const db = await PGlite.create(pgDir, { extensions: { btree_gin }, ...(snapshot ? { loadDataDir: snapshot } : {}) });
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0 });
   await server.start();
   const address = server.getServerConn();
@@ -117,6 +129,7 @@ async function openEmbedded(dataDir: string | undefined, logger: Logger): Promis
     kind: 'pglite',
     // Before the app pool has connected (it connects lazily), so PGlite serves one at a time.
     migrate: () => migrateAsOwner(url, logger),
+    snapshot: async () => (await db.dumpDataDir('none')) as Blob,
     close: async () => {
       await knex.destroy();
       await server.stop();

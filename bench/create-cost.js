@@ -91,6 +91,7 @@ async function run(root, dbUrl, tag) {
 async function raw(dbUrl, tenantId) {
   const { Pool } = require('pg');
   const pool = new Pool({ connectionString: dbUrl, max: C });
+  pool.on('error', () => {}); // a connection the DROP DATABASE … WITH (FORCE) ends after the pool's end()
   await pool.query('CREATE TABLE IF NOT EXISTS cost_raw_users (LIKE users INCLUDING ALL)');
   const sql = `INSERT INTO cost_raw_users (tenant_id, id, user_name, external_id, active, data, folded, created_at, updated_at)
                VALUES ($1, gen_random_uuid(), $2, $3, true, $4, $5, now(), now())

@@ -5,6 +5,7 @@
 import type { Knex } from 'knex';
 import type { Db } from './scope';
 import { deferred } from './pg-client';
+import { statementName } from './prepared';
 
 export interface OutboxInsert {
   tenantId: string;
@@ -46,11 +47,15 @@ export interface OperatorRow extends ClaimedRow {
 export async function insertMail(db: Db, m: OutboxInsert, along?: AlongWith): Promise<void> {
   // Its result is not read: inside a tenant transaction it goes out with the transaction's next
   // statement or its COMMIT (store/pg-client.ts, 4.), in the same transaction as before.
-  await deferred(db.raw(
-    `${along ? `WITH along AS (${along.sql}) ` : ''}INSERT INTO outbox (tenant_id, id, template, recipient, subject, sealed, status, attempts, next_attempt_at, created_at)
-     VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)`,
-    [...(along?.bindings ?? []), m.tenantId, m.id, m.template, m.recipient, m.subject, m.sealed, m.now, m.now],
-  ));
+  // Named (store/prepared.ts): an insert's plan does not depend on its values, and parsing and
+  // planning this one (with the link as its CTE) each time was about a sixth of PostgreSQL's CPU
+  // per user create (docs/performance.md, "Naming the create's statements"). Its texts are few:
+  // `along` is always one of our own statements, never built from input.
+  const sql = `${along ? `WITH along AS (${along.sql}) ` : ''}INSERT INTO outbox (tenant_id, id, template, recipient, subject, sealed, status, attempts, next_attempt_at, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)`;
+  await deferred(
+    db.raw(sql, [...(along?.bindings ?? []), m.tenantId, m.id, m.template, m.recipient, m.subject, m.sealed, m.now, m.now]).options({ name: statementName(sql) }),
+  );
 }
 
 /**

@@ -4,6 +4,7 @@
 // extension's `permissionProfile` (the profile key), stored on the user. Every function takes the
 // tenant and runs in the caller's transaction — opened by inTenant, or asOwner when a tenant is born.
 import type { Db } from './scope';
+import { statementName } from './prepared';
 import { PROVISIO_USER_URN } from '../scim/urns';
 
 /** The built-in profile every tenant has: every permission of the catalogue, never narrowed. */
@@ -30,13 +31,19 @@ const COLUMNS = ['key', 'name', 'description', 'permissions', 'built_in', 'is_de
  * and then moves that user too — no user keeps a deleted profile.
  */
 export async function profileExists(db: Db, tenantId: string, key: string): Promise<boolean> {
-  const res = await db.raw('SELECT 1 FROM permission_profiles WHERE tenant_id = ? AND key = ? FOR KEY SHARE', [tenantId, key]);
+  const res = await db.raw(PROFILE_EXISTS, [tenantId, key]).options({ name: statementName(PROFILE_EXISTS) });
   return res.rows.length > 0;
 }
 
+// Both run on every user create, and are named (store/prepared.ts): parsing and planning them
+// each time was a tenth of PostgreSQL's CPU per create (docs/performance.md, "Naming the create's
+// statements"). Each is a primary-key or partial-index lookup whatever the tenant.
+const PROFILE_EXISTS = 'SELECT 1 FROM permission_profiles WHERE tenant_id = ? AND key = ? FOR KEY SHARE';
+const DEFAULT_PROFILE = 'SELECT key FROM permission_profiles WHERE tenant_id = ? AND is_default FOR KEY SHARE';
+
 /** The key of the tenant's default profile (what a new user gets), locked like profileExists. */
 export async function defaultProfileKey(db: Db, tenantId: string): Promise<string | undefined> {
-  const res = await db.raw('SELECT key FROM permission_profiles WHERE tenant_id = ? AND is_default FOR KEY SHARE', [tenantId]);
+  const res = await db.raw(DEFAULT_PROFILE, [tenantId]).options({ name: statementName(DEFAULT_PROFILE) });
   return res.rows[0]?.key;
 }
 

@@ -194,3 +194,23 @@ it('a SCIM create is three round trips, its audit row and activation email writt
   }));
   expect(written).toEqual({ audit: 1, mail: 1 });
 });
+
+it("a user create's statements are all named, so each connection parses and plans them once (COMMIT aside)", async () => {
+  // The first create of a tenant also reads its settings into the per-instance cache; the second is the steady state.
+  await scim(h, a).post('/Users', { userName: 'named-1@a.test' }).expect(201);
+  const sent: { sql: string; name?: string }[] = [];
+  const listen = (q: { sql?: string; options?: { name?: string } }) => sent.push({ sql: (q.sql ?? '').trim(), name: q.options?.name });
+  h.db.knex.on('query', listen);
+  try {
+    await scim(h, a).post('/Users', { userName: 'named-2@a.test', emails: [{ value: 'named-2@a.test', type: 'work' }] }).expect(201);
+  } finally {
+    h.db.knex.off('query', listen);
+  }
+  // The profile lookup, the user with its audit row, the activation link with its email.
+  expect(sent.filter((s) => s.name).map((s) => s.sql.match(/FROM permission_profiles|INSERT INTO users|INSERT INTO outbox/)?.[0])).toEqual([
+    'FROM permission_profiles',
+    'INSERT INTO users',
+    'INSERT INTO outbox',
+  ]);
+  expect(sent.filter((s) => !s.name && !/^COMMIT;?$/i.test(s.sql)).map((s) => s.sql)).toEqual([]);
+});

@@ -179,19 +179,26 @@ async function startServer(logFile, port = CFG.port) {
   return child;
 }
 
-function startRawLookup(tenantId) {
+const startRawLookup = (tenantId) => startBaseline('raw-lookup-server.js', tenantId);
+// pg sends a client's statements one at a time, so the bare create's six round trips (the server
+// pipelines its create into three) would bound it by latency at the server's pool of 10: a
+// connection per load connection (BENCH_BARE_POOL, default 50) makes it bound by CPU, as a ceiling
+// should be.
+const startBareCreate = (tenantId) => startBaseline('bare-create-server.js', tenantId, int('BENCH_BARE_POOL', CFG.connections));
+
+function startBaseline(file, tenantId, poolSize = CFG.poolSize) {
   return new Promise((resolve, reject) => {
-    const child = fork(path.join(__dirname, 'raw-lookup-server.js'), [], {
-      env: { PATH: env.PATH, DATABASE_URL: dbUrl, DB_POOL_SIZE: String(CFG.poolSize), TENANT_ID: tenantId, NODE_ENV: 'production' },
+    const child = fork(path.join(__dirname, file), [], {
+      env: { PATH: env.PATH, DATABASE_URL: dbUrl, DB_POOL_SIZE: String(poolSize), TENANT_ID: tenantId, NODE_ENV: 'production' },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     children.push(child);
-    const t = setTimeout(() => reject(new Error('raw lookup server did not start')), 15_000);
+    const t = setTimeout(() => reject(new Error(`${file} did not start`)), 15_000);
     child.once('message', (m) => {
       clearTimeout(t);
       resolve({ child, port: m.port });
     });
-    child.once('exit', (code) => reject(new Error(`raw lookup server exited (${code})`)));
+    child.once('exit', (code) => reject(new Error(`${file} exited (${code})`)));
   });
 }
 
@@ -323,16 +330,39 @@ async function main() {
       return { connections: CFG.connections, seconds, ok, non2xx: a.non2xx + b.non2xx, errors: a.errors + b.errors, rate: Math.round((ok / seconds) * 10) / 10, latency: worst.latency };
     };
     if (second) await postTwo(3); // warm-up of the second process, not measured
+    // A second baseline in the same rounds: the smallest express + pg server writing the rows a
+    // create writes, in one transaction, statements prepared (bench/bare-create-server.js). What
+    // any server could do with those rows on this machine; BENCH_BARE_CREATE=0 leaves it out.
+    const bare = env.BENCH_BARE_CREATE === '0' ? undefined : await startBareCreate(empty.id);
+    const bareLoad = (secs) =>
+      load({
+        port: bare.port,
+        connections: CFG.connections,
+        seconds: limit(secs),
+        amount: 2_000_000,
+        method: 'POST',
+        path: '/Users',
+        headers: { 'content-type': 'application/scim+json' },
+        setup: (req) => ({ ...req, body: JSON.stringify(newUser('bare', ++postN)) }),
+      });
+    if (bare) await bareLoad(3); // warm-up, not measured
     const writes = await alternated(3, CFG.loadSeconds, {
       raw: (secs) => rawInsertBaseline(empty.id, limit(secs)),
       post: (secs) => postLoad(empty, 'empty', secs),
       ...(second ? { postTwo: (secs) => postTwo(limit(secs)) } : {}),
+      ...(bare ? { bare: bareLoad } : {}),
     });
     if (second) await stopChild(second);
+    if (bare) {
+      await stopChild(bare.child);
+      // A baseline that failed would make its row meaningless: say so rather than print 0.
+      if (writes.bare.non2xx || !writes.bare.ok) throw new Error(`the bare create server answered ${writes.bare.non2xx} non-2xx of ${writes.bare.ok + writes.bare.non2xx} (bench/bare-create-server.js)`);
+      F.bareCreate = writes.bare;
+    }
     F.rawInsert = writes.raw;
     F.postUsersEmpty = writes.post;
     if (writes.postTwo) F.postUsersTwoProcesses = writes.postTwo;
-    log(`  raw ${F.rawInsert.rate} rows/s; POST ${F.postUsersEmpty.rate} req/s, p99 ${F.postUsersEmpty.latency.p99} ms, non-2xx ${F.postUsersEmpty.non2xx}${writes.postTwo ? `; two processes ${writes.postTwo.rate} req/s` : ''}`);
+    log(`  raw ${F.rawInsert.rate} rows/s; POST ${F.postUsersEmpty.rate} req/s, p99 ${F.postUsersEmpty.latency.p99} ms, non-2xx ${F.postUsersEmpty.non2xx}${writes.postTwo ? `; two processes ${writes.postTwo.rate} req/s` : ''}${writes.bare ? `; bare create server ${writes.bare.rate} req/s (non-2xx ${writes.bare.non2xx})` : ''}`);
 
     // ---- 2. Seed the big tenant ----
     rss.setPhase('seeding');
@@ -717,6 +747,11 @@ function report(results) {
   add('POST /Users, empty tenant', `${fmt(pe, ' req/s')} (p99 ${fmt(F.postUsersEmpty?.latency.p99, ' ms')})`, 'raw INSERT', ratio(pe, ri), '≥ 0.40 × raw', pe && ri ? pe / ri >= 0.4 : undefined);
   const p2 = F.postUsersTwoProcesses?.rate;
   if (p2 !== undefined) add('POST /Users, empty tenant, two server processes (25 connections each)', `${fmt(p2, ' req/s')} (p99 ${fmt(F.postUsersTwoProcesses.latency.p99, ' ms')})`, 'raw INSERT', ratio(p2, ri), '(informational)');
+  const bc = F.bareCreate?.rate;
+  if (bc !== undefined) {
+    add('bare express + pg create server, the same rows (bench/bare-create-server.js)', `${fmt(bc, ' req/s')} (p99 ${fmt(F.bareCreate.latency.p99, ' ms')})`, 'raw INSERT', ratio(bc, ri), '(informational: the ceiling for these rows)');
+    add('POST /Users, empty tenant', `${fmt(pe, ' req/s')}`, 'bare create server', ratio(pe, bc), '(informational)');
+  }
   add(`POST /Users, ${results.config.users.toLocaleString('en')} users`, `${fmt(pb, ' req/s')} (p99 ${fmt(F.postUsersBig?.latency.p99, ' ms')})`, 'POST empty', ratio(pb, pe), '≥ 0.80 × empty', pb && pe ? pb / pe >= 0.8 : undefined);
   const bareP99 = F.rawLookupSeq?.p99;
   const bareMissP99 = F.rawLookupMissSeq?.p99;

@@ -5,7 +5,7 @@
 // FOR KEY SHARE, the user INSERT with its audit row as a CTE (its triggers: email side table, kept
 // count), the activation link with its outbox row. No validation, no authority, no schema, no
 // email rendering or sealing (a fixed 2.5 kB stands in for the sealed content). Started by
-// bench/bare-create.js as a child process on 127.0.0.1 at a random port reported over IPC. Not
+// bench/run.js as a child process on 127.0.0.1 at a random port reported over IPC. Not
 // part of the product.
 'use strict';
 const crypto = require('node:crypto');

@@ -118,25 +118,30 @@ async function migratedSnapshot(): Promise<Blob> {
     for (const f of files) hash.update(f.slice(root.length)).update(fs.readFileSync(f));
   }
   const file = path.join(os.tmpdir(), `provisio-test-pglite-${hash.digest('hex').slice(0, 16)}.tar`);
-  if (!fs.existsSync(file)) {
-    const db = await openDatabase({ poolSize: 1, logger: createLogger('silent') });
-    try {
-      await db.migrate();
-      const tar = Buffer.from(await (await db.snapshot!()).arrayBuffer());
-      // Written aside and renamed: a file of this name is always whole, whichever file or worker
-      // made it first.
-      const part = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
-      fs.writeFileSync(part, tar);
-      fs.renameSync(part, file);
-      // Snapshots of older migrations are 40 MB each and no longer match anything here.
-      for (const f of fs.readdirSync(os.tmpdir())) {
-        if (/^provisio-test-pglite-[0-9a-f]{16}\.tar$/.test(f) && path.join(os.tmpdir(), f) !== file) fs.rmSync(path.join(os.tmpdir(), f), { force: true });
-      }
-    } finally {
-      await db.close();
-    }
+  if (fs.existsSync(file)) return new Blob([fs.readFileSync(file)]);
+  const db = await openDatabase({ poolSize: 1, logger: createLogger('silent') });
+  let tar: Buffer;
+  try {
+    await db.migrate();
+    tar = Buffer.from(await (await db.snapshot!()).arrayBuffer());
+  } finally {
+    await db.close();
   }
-  return new Blob([fs.readFileSync(file)]);
+  // Written aside and renamed: a file of this name is always whole, whichever file or worker made
+  // it first. A temp directory that cannot take it (full, read-only) only costs the time: this
+  // file's database starts from the snapshot in memory, and the next file makes its own.
+  const part = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  try {
+    fs.writeFileSync(part, tar);
+    fs.renameSync(part, file);
+    // Snapshots of older migrations are 40 MB each and no longer match anything here.
+    for (const f of fs.readdirSync(os.tmpdir())) {
+      if (/^provisio-test-pglite-[0-9a-f]{16}\.tar$/.test(f) && path.join(os.tmpdir(), f) !== file) fs.rmSync(path.join(os.tmpdir(), f), { force: true });
+    }
+  } catch {
+    fs.rmSync(part, { force: true });
+  }
+  return new Blob([tar]);
 }
 
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {

@@ -8,8 +8,8 @@
 // M_PORT (18101) and the next port; M_ROUNDS (2). Everything on 127.0.0.1. Not part of the product.
 // Beside the server's CPU it prints PostgreSQL's (every `postgres` process's utime+stime from
 // /proc, 10 ms ticks) and this client's, per create, and the same three for the bench's raw
-// single-row INSERT at M_C concurrent into a copy of the users table (`raw` lines): what a create
-// costs the whole machine against what the baseline costs it.
+// single-row INSERT at M_C concurrent into a copy of the users table (`raw` in each line; M_RAW=0
+// leaves it out): what a create costs the whole machine against what the baseline costs it.
 'use strict';
 const { fork } = require('node:child_process');
 const http = require('node:http');

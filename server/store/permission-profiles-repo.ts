@@ -31,19 +31,20 @@ const COLUMNS = ['key', 'name', 'description', 'permissions', 'built_in', 'is_de
  * and then moves that user too — no user keeps a deleted profile.
  */
 export async function profileExists(db: Db, tenantId: string, key: string): Promise<boolean> {
-  const res = await db.raw(PROFILE_EXISTS, [tenantId, key]).options({ name: statementName(PROFILE_EXISTS) });
+  const res = await db.raw(PROFILE_EXISTS.sql, [tenantId, key]).options({ name: PROFILE_EXISTS.name });
   return res.rows.length > 0;
 }
 
-// Both run on every user create, and are named (store/prepared.ts): parsing and planning them
-// each time was a tenth of PostgreSQL's CPU per create (docs/performance.md, "Naming the create's
-// statements"). Each is a primary-key or partial-index lookup whatever the tenant.
-const PROFILE_EXISTS = 'SELECT 1 FROM permission_profiles WHERE tenant_id = ? AND key = ? FOR KEY SHARE';
-const DEFAULT_PROFILE = 'SELECT key FROM permission_profiles WHERE tenant_id = ? AND is_default FOR KEY SHARE';
+// One of the two runs on every user create, so both are named (store/prepared.ts): parsed and
+// planned once per connection instead of on every create (docs/performance.md, "Naming the
+// create's statements"). Each is a primary-key or partial-index lookup whatever the tenant.
+const named = (sql: string) => ({ sql, name: statementName(sql) });
+const PROFILE_EXISTS = named('SELECT 1 FROM permission_profiles WHERE tenant_id = ? AND key = ? FOR KEY SHARE');
+const DEFAULT_PROFILE = named('SELECT key FROM permission_profiles WHERE tenant_id = ? AND is_default FOR KEY SHARE');
 
 /** The key of the tenant's default profile (what a new user gets), locked like profileExists. */
 export async function defaultProfileKey(db: Db, tenantId: string): Promise<string | undefined> {
-  const res = await db.raw(DEFAULT_PROFILE, [tenantId]).options({ name: statementName(DEFAULT_PROFILE) });
+  const res = await db.raw(DEFAULT_PROFILE.sql, [tenantId]).options({ name: DEFAULT_PROFILE.name });
   return res.rows[0]?.key;
 }
 
